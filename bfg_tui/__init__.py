@@ -1,0 +1,3 @@
+"""bfg-tui: the keyboard-first cutover console."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,258 @@
+"""The pure engine: catalog + state -> every figure and decision the console shows.
+
+No I/O, no Textual, no SQLite. One function, `evaluate`, walks the nodes in the
+catalog's precomputed topological order, so each node is computed once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .models import BLOCKED_PREFIX, DECISION_READY, Catalog, Check, State
+
+RELEASE_ENV_KEYS = (
+    "BFG_RELEASE_ENVIRONMENT",
+    "BFG_RELEASE_TARGET",
+    "BFG_SCENARIO_ADAPTER",
+    "BFG_STORAGE_ADAPTER",
+    "BFG_AUTH_MODE",
+    "BFG_TENANT_MODE",
+    "BFG_ROLLBACK_OWNER",
+    "BFG_RELEASE_EVIDENCE",
+    "BFG_RELEASE_DECISION",
+)
+STATUS_GROUPS = (
+    "gates",
+    "preflight",
+    "transition",
+    "connection",
+    "dry_run",
+    "runbook",
+    "data_cutover",
+    "batch_groups",
+    "release",
+    "rollback",
+    "decision_board",
+    "infrastructure",
+    "provider_selection",
+    "wiring",
+)
+
+
+@dataclass(frozen=True)
+class CheckStatus:
+    id: str
+    ready: bool
+    stale: bool
+    reason: str  # why it is (not) ready, one line
+
+
+@dataclass(frozen=True)
+class Action:
+    gate: str | None
+    title: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    nodes: dict[str, bool]
+    checks: dict[str, CheckStatus]
+    groups: dict[str, tuple[int, int]]
+    decisions: dict[str, str]
+    recommended: Action
+    stale: tuple[str, ...]
+
+    def ready(self, node: str) -> bool:
+        return self.nodes[node]
+
+    def count(self, group: str) -> str:
+        ready, total = self.groups[group]
+        return f"{ready}/{total}"
+
+
+def release_env(catalog: Catalog, state: State, decision: str) -> dict[str, str]:
+    """The nine release variables (seed line 449), from session metadata."""
+    owner = next((c.owner for c in catalog.checks.values() if c.id == "rollback.owner_confirmation"), "")
+    return {
+        "BFG_RELEASE_ENVIRONMENT": catalog.environment,
+        "BFG_RELEASE_TARGET": state.target_adapter or "",
+        "BFG_SCENARIO_ADAPTER": state.store_contract,
+        "BFG_STORAGE_ADAPTER": state.fallback_adapter or "",
+        "BFG_AUTH_MODE": catalog.auth_mode,
+        "BFG_TENANT_MODE": catalog.tenant_mode,
+        "BFG_ROLLBACK_OWNER": owner or "",
+        "BFG_RELEASE_EVIDENCE": "ProductionAdapterDryRun.v1",
+        "BFG_RELEASE_DECISION": decision,
+    }
+
+
+def _probe_passed(state: State, check_id: str, target_kind: str | None = None) -> bool:
+    result = state.probes.get(check_id)
+    return bool(result and result.passed and (target_kind is None or result.target_kind == target_kind))
+
+
+def _facts(catalog: Catalog, state: State) -> dict[str, bool]:
+    snap = state.snapshot
+    return {
+        "providers_visible": bool(catalog.providers)
+        and all(p.current and p.target and p.contract for p in catalog.providers),
+        "store_open": state.store_contract == catalog.store_contract,
+        "snapshot_payload": snap is not None and snap.rows > 0,
+        "actor_claims": all(
+            a.role in catalog.roles and catalog.roles[a.role].permissions for a in catalog.actors
+        ),
+        "release_env_complete": all(release_env(catalog, state, "-").values()),
+        "target_selected": bool(state.target_adapter),
+        "fallback_named": bool(state.fallback_adapter),
+        "release_packet_fresh": state.last_release_export_seq > state.last_change_seq,
+        "postgres_endpoint": _probe_passed(state, "connection.endpoint_reachability", "postgresql"),
+        "postgres_tenant_context": _probe_passed(state, "connection.rbac_session", "postgresql"),
+        "rls_lint": state.runbook_lint_ok,
+        "live_credentials": (
+            _probe_passed(state, "connection.tls_fingerprint", "postgresql")
+            and state.probes["connection.tls_fingerprint"].tls
+            and state.probes["connection.tls_fingerprint"].credentials_external
+        ),
+    }
+
+
+def _owner_status(check: Check, state: State) -> CheckStatus:
+    acc = state.acceptances.get(check.id)
+    if acc is None:
+        return CheckStatus(check.id, False, False, f"waiting for {check.owner}")
+    digest = state.snapshot.digest if state.snapshot else None
+    if check.binds_snapshot and acc.snapshot_digest != digest:
+        return CheckStatus(check.id, False, True, "stale: accepted against another snapshot")
+    how = "countersigned" if acc.countersign else "accepted"
+    return CheckStatus(check.id, True, False, f"{how} by {acc.actor_id}")
+
+
+def _probe_status(check: Check, state: State) -> CheckStatus:
+    result = state.probes.get(check.id)
+    if result is None:
+        return CheckStatus(check.id, False, False, f"waiting for the {check.probe} probe")
+    if check.binds_snapshot:
+        digest = state.snapshot.digest if state.snapshot else None
+        if result.snapshot_digest != digest:
+            return CheckStatus(check.id, False, True, "stale: ran against another snapshot")
+        if state.connection_endpoint is not None and result.endpoint != state.connection_endpoint:
+            return CheckStatus(check.id, False, True, "stale: ran against another target")
+    if not result.passed:
+        return CheckStatus(check.id, False, False, f"failed: {result.detail}")
+    return CheckStatus(check.id, True, False, f"passed on {result.endpoint}")
+
+
+def evaluate(catalog: Catalog, state: State, lang: str = "en") -> Evaluation:
+    facts = _facts(catalog, state)
+    nodes: dict[str, bool] = {}
+    checks: dict[str, CheckStatus] = {}
+    decisions: dict[str, str] = {}
+    kind_counts = state.scenario.kind_counts
+    batches = {b.id: b for b in catalog.batches}
+    board = {b.id: b for b in catalog.board}
+    go = catalog.go_no_go
+
+    for node in catalog.order:
+        if node in catalog.checks:
+            check = catalog.checks[node]
+            if check.kind == "owner":
+                status = _owner_status(check, state)
+            elif check.kind == "probe":
+                status = _probe_status(check, state)
+            else:
+                rule = check.rule
+                assert rule is not None
+                ok = facts[rule.fact] if rule.fact else all(nodes[r] for r in rule.all)
+                status = CheckStatus(node, ok, False, "derived")
+            checks[node] = status
+            nodes[node] = status.ready
+            continue
+        prefix, _, name = node.partition(":")
+        if prefix == "group":
+            if name == "decision_board":
+                members = [f"board:{b.id}" for b in catalog.board]
+            elif name == "batch_groups":
+                members = [f"batch:{b.id}" for b in catalog.batches]
+            elif name == "gates":
+                members = [f"group:{g.group}" for g in catalog.gates]
+            else:
+                members = list(catalog.groups[name].checks)
+            nodes[node] = all(nodes[m] for m in members)
+        elif prefix == "board":
+            row = board[name]
+            ok = all(nodes[c] for c in row.checks)
+            if row.rule is not None:
+                ok = ok and (facts[row.rule.fact] if row.rule.fact else all(nodes[r] for r in row.rule.all))
+            nodes[node] = ok
+        elif prefix == "batch":
+            nodes[node] = any(kind_counts.get(k, 0) > 0 for k in batches[name].kinds)
+        elif prefix == "decision":
+            if name == go.id:
+                blocked = next((decisions[d] for d in go.first_blocked_of if decisions[d] != DECISION_READY), None)
+                decisions[name] = blocked or go.ready
+                nodes[node] = blocked is None
+            else:
+                value = DECISION_READY
+                for req in catalog.decisions[name].requires:
+                    if not all(nodes[r] for r in req.all):
+                        value = BLOCKED_PREFIX + req.key
+                        break
+                decisions[name] = value
+                nodes[node] = value == DECISION_READY
+
+    groups = {name: _count(catalog, nodes, name) for name in _group_names(catalog)}
+    recommended = _recommend(catalog, nodes, groups, lang)
+    stale = tuple(c for c, s in checks.items() if s.stale)
+    return Evaluation(nodes, checks, groups, decisions, recommended, stale)
+
+
+def _group_names(catalog: Catalog) -> list[str]:
+    return [*catalog.groups, "gates", "decision_board", "batch_groups"]
+
+
+def _count(catalog: Catalog, nodes: dict[str, bool], name: str) -> tuple[int, int]:
+    if name == "gates":
+        members = [f"group:{g.group}" for g in catalog.gates]
+    elif name == "decision_board":
+        members = [f"board:{b.id}" for b in catalog.board]
+    elif name == "batch_groups":
+        members = [f"batch:{b.id}" for b in catalog.batches]
+    else:
+        members = list(catalog.groups[name].checks)
+    return sum(1 for m in members if nodes[m]), len(members)
+
+
+def _recommend(catalog: Catalog, nodes: dict[str, bool], groups: dict[str, tuple[int, int]], lang: str) -> Action:
+    for gate in catalog.gates:
+        if not nodes[f"group:{gate.group}"]:
+            ready, total = groups[gate.group]
+            return Action(gate.id, gate.action.get(lang), gate.hint.get(lang).format(ready=ready, total=total))
+    if lang == "pl":
+        return Action(None, "Wszystkie bramki integracji sa gotowe", "Przejrzyj decyzje go/no-go i pakiety.")
+    return Action(None, "All integration gates are ready", "Review the go/no-go decision and the packets.")
+
+
+def status_document(catalog: Catalog, state: State, ev: Evaluation) -> dict[str, object]:
+    """The `status --json` document (issue 2, item 11)."""
+    snap = state.snapshot
+    return {
+        "groups": {g: {"ready": ev.groups[g][0], "total": ev.groups[g][1]} for g in STATUS_GROUPS},
+        "decisions": {d: ev.decisions[d] for d in (*catalog.decisions, catalog.go_no_go.id)},
+        "recommended_action": {
+            "gate": ev.recommended.gate,
+            "title": ev.recommended.title,
+            "detail": ev.recommended.detail,
+        },
+        "snapshot": {
+            "rows": snap.rows if snap else 0,
+            "checksum": snap.checksum if snap else None,
+            "digest": snap.digest if snap else None,
+        },
+        "stale": list(ev.stale),
+        "scenario": {
+            "last_save": state.scenario.saved_at,
+            "records": state.scenario.records,
+        },
+        "audit": {"count": state.audit_count, "head": state.audit_head},
+    }
