@@ -1,0 +1,2 @@
+-- placeholder; replaced by the hardened runbook
+create schema if not exists bfg_flowcontrol;

@@ -1,0 +1,86 @@
+"""Who may do what (SPEC §2–§3). Pure functions: they return a reason or None."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .models import Actor, Catalog, Check
+
+P_READ = "scenario.read"
+P_WRITE = "scenario.write"
+P_FREEZE = "snapshot.freeze"
+P_PROBE = "probes.run"
+P_EXPORT = "packets.export"
+P_ACCEPT = "gates.accept.own"
+P_COUNTERSIGN = "gates.countersign"
+
+ACTION_PERMISSION = {
+    "scenario.save": P_WRITE,
+    "snapshot.freeze": P_FREEZE,
+    "probe.run": P_PROBE,
+    "packet.export": P_EXPORT,
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    countersign: bool = False
+
+
+def permissions(catalog: Catalog, actor: Actor) -> tuple[str, ...]:
+    role = catalog.roles.get(actor.role)
+    return role.permissions if role else ()
+
+
+def claims(catalog: Catalog, actor: Actor) -> dict[str, object]:
+    """The auth claim set this actor becomes under OIDC/RBAC."""
+    role = catalog.roles[actor.role]
+    return {
+        "sub": actor.id,
+        "name": actor.name,
+        "tenant_id": catalog.tenant_id,
+        "org": actor.desk,
+        "roles": [actor.role],
+        "scope": role.scope,
+        "permissions": list(role.permissions),
+    }
+
+
+def resolve_actor(catalog: Catalog, actor_id: str | None) -> Actor | str:
+    """The actor, or a one-line reason why there is none."""
+    if not actor_id:
+        return "no actor: pass --as ACTOR or set BFG_ACTOR (one of: " + ", ".join(a.id for a in catalog.actors) + ")"
+    actor = catalog.actor(actor_id)
+    if actor is None:
+        return f"unknown actor '{actor_id}' (one of: " + ", ".join(a.id for a in catalog.actors) + ")"
+    return actor
+
+
+def may(catalog: Catalog, actor: Actor, action: str) -> str | None:
+    """None when `actor` may perform `action`, else the reason."""
+    needed = ACTION_PERMISSION[action]
+    if needed in permissions(catalog, actor):
+        return None
+    return f"{actor.id} ({actor.role}) lacks permission {needed} for {action}"
+
+
+def may_sign(catalog: Catalog, actor: Actor, check_id: str, verb: str = "accept") -> Grant | str:
+    """Whether `actor` may accept or revoke `check_id`: a Grant, or the reason not."""
+    check: Check | None = catalog.checks.get(check_id)
+    if check is None:
+        return f"unknown check '{check_id}'"
+    if check.kind == "probe":
+        return (
+            f"{check_id} is a probe check: it passes only when the {check.probe.replace('_', '-')} "
+            f"probe runs against a real target, never by hand"
+        )
+    if check.kind == "derived":
+        return f"{check_id} is derived from other checks and evidence; it cannot be {verb}ed by hand"
+    perms = permissions(catalog, actor)
+    if P_ACCEPT not in perms:
+        return f"{actor.id} ({actor.role}) may not {verb} checks: read-only role"
+    if check.owner == actor.id:
+        return Grant(countersign=False)
+    if P_COUNTERSIGN in perms:
+        return Grant(countersign=True)
+    return f"{check_id} is owned by {check.owner}; {actor.id} may not {verb} it"
