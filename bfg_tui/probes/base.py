@@ -33,8 +33,8 @@ class SnapshotSource:
     kind_counts: dict[str, int]
     tenant_id: str
     session: str
-    # Yields batches of canonical record JSON strings, in canonical order.
-    batches: Callable[[], AsyncIterator[list[str]]]
+    # Yields batches of (kind, id, canonical record JSON), in canonical order.
+    batches: Callable[[], AsyncIterator[list[tuple[str, str, str]]]]
 
 
 @dataclass(frozen=True)

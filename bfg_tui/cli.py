@@ -1,0 +1,288 @@
+"""The `bfg-tui` command. Headless verbs never import Textual.
+
+Exit codes: 0 ok, 1 refused or failed, 2 usage error, 3 `status --exit-code` while
+go/no-go is blocked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, exit 2, no usage dump
+        self.exit(EXIT_USAGE, f"{self.prog}: usage error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="bfg-tui", description="Keyboard-first cutover console: gates, checks, probes, packets.")
+    p.add_argument("--version", action="version", version=f"bfg-tui {__version__}")
+    p.add_argument("--db", help="store: a SQLite file path or postgresql:// DSN (env BFG_TUI_DB)")
+    p.add_argument("--as", dest="actor", help="acting actor id (env BFG_ACTOR); self-asserted, mock-auth-header")
+    p.add_argument("--lang", choices=("pl", "en"), help="language (default from the locale)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    s = sub.add_parser("status", help="gates, decisions and the recommended action")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.add_argument("--exit-code", action="store_true", help="exit 3 while go/no-go is blocked (for CI gating)")
+
+    sc = sub.add_parser("scenario", help="save the scenario").add_subparsers(dest="scenario_cmd", metavar="VERB",
+                                                                             parser_class=_Parser, required=True)
+    save = sc.add_parser("save", help="write the demo scenario or import a JSON file")
+    group = save.add_mutually_exclusive_group()
+    group.add_argument("--from", dest="source", type=Path, help="import this BFGScenarioImport.v1 JSON file")
+    group.add_argument("--scale", type=int, help="generate N orders with their events (benchmarks)")
+    save.add_argument("--idempotency-key", help="a retried command with the same key changes nothing")
+
+    sn = sub.add_parser("snapshot", help="freeze the snapshot").add_subparsers(dest="snapshot_cmd", metavar="VERB",
+                                                                               parser_class=_Parser, required=True)
+    sn.add_parser("freeze", help="freeze the current scenario into BFGScenarioSnapshot.v1")
+
+    for verb in ("accept", "revoke"):
+        a = sub.add_parser(verb, help=f"{verb} an owner check")
+        a.add_argument("check", metavar="CHECK", help="check id, e.g. transition.db_schema")
+        a.add_argument("--note", default="", help="note kept in the audit trail")
+        if verb == "accept":
+            a.add_argument("--value", help="the chosen value (infrastructure and provider checks)")
+        a.add_argument("--idempotency-key", help="a retried command with the same key changes nothing")
+
+    pr = sub.add_parser("probe", help="run a probe for real").add_subparsers(dest="probe_cmd", metavar="PROBE",
+                                                                             parser_class=_Parser, required=True)
+    for name in ("connection", "dry-run"):
+        q = pr.add_parser(name, help=f"run the {name} probe against TARGET")
+        q.add_argument("target", metavar="TARGET", help="a SQLite file path or a postgresql:// DSN (no password)")
+
+    e = sub.add_parser("export", help="export a packet (secret scan first)")
+    e.add_argument("packet", metavar="PACKET", help="runbook, cutover, preflight, release, rollback, connection, "
+                   "dry-run, infrastructure, wiring")
+    e.add_argument("--format", choices=("text", "json", "md"), default="text")
+    e.add_argument("-o", "--output", type=Path, help="write to FILE instead of stdout")
+
+    au = sub.add_parser("audit", help="the hash-chained audit trail").add_subparsers(dest="audit_cmd", metavar="VERB",
+                                                                                     parser_class=_Parser, required=True)
+    al = au.add_parser("list", help="events, newest first")
+    al.add_argument("--json", action="store_true")
+    al.add_argument("--limit", type=int, default=50)
+    al.add_argument("--filter", default="", help="substring of kind, actor or subject")
+    av = au.add_parser("verify", help="recompute the chain; exit 1 naming the first bad event")
+    av.add_argument("--expect-head", metavar="COUNT:HASH", help="also require this head (as printed in a packet)")
+
+    ch = sub.add_parser("checks", help="every check with its kind, owner and state")
+    ch.add_argument("--json", action="store_true")
+    sub.add_parser("paths", help="where the store and config live")
+    return p
+
+
+def _env_actor(args: argparse.Namespace) -> str | None:
+    return args.actor or os.environ.get("BFG_ACTOR") or None
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from .service import Console
+
+    console = await Console.open(args.db)
+    try:
+        return await _dispatch(console, args)
+    finally:
+        await console.close()
+
+
+async def _dispatch(console: Any, args: argparse.Namespace) -> int:
+    actor = _env_actor(args)
+    cmd = args.command
+    if cmd == "status":
+        return await _status(console, args)
+    if cmd == "scenario":
+        out = await console.save_scenario(actor, source_file=args.source, scale=args.scale, idem=args.idempotency_key)
+    elif cmd == "snapshot":
+        out = await console.freeze(actor)
+    elif cmd == "accept":
+        out = await console.accept(actor, args.check, note=args.note, value=args.value, idem=args.idempotency_key)
+    elif cmd == "revoke":
+        out = await console.revoke(actor, args.check, note=args.note, idem=args.idempotency_key)
+    elif cmd == "probe":
+        return await _probe(console, actor, args)
+    elif cmd == "export":
+        return await _export(console, actor, args)
+    elif cmd == "audit":
+        return await _audit(console, args)
+    elif cmd == "checks":
+        return await _checks(console, args)
+    else:  # pragma: no cover - argparse restricts the choices
+        raise SystemExit(EXIT_USAGE)
+    _print(out.message)
+    return EXIT_OK
+
+
+async def _status(console: Any, args: argparse.Namespace) -> int:
+    import json
+
+    from .engine import status_document
+
+    state, ev = await console.evaluate(args.lang or "en")
+    doc = status_document(console.catalog, state, ev)
+    if args.json:
+        _print(json.dumps(doc, ensure_ascii=False))
+    else:
+        _print(_status_text(doc))
+    blocked = doc["decisions"]["go_no_go"] != console.catalog.go_no_go.ready  # type: ignore[index]
+    return EXIT_BLOCKED if args.exit_code and blocked else EXIT_OK
+
+
+def _status_text(doc: dict[str, Any]) -> str:
+    lines = [f"go/no-go: {doc['decisions']['go_no_go']}"]
+    action = doc["recommended_action"]
+    lines.append(f"next: {action['title']} — {action['detail']}")
+    snap = doc["snapshot"]
+    lines.append(f"snapshot: {snap['rows']} records, checksum {snap['checksum'] or 'none (not frozen)'}")
+    lines.append("")
+    for gid, g in doc["groups"].items():
+        lines.append(f"  {gid:<20} {g['ready']}/{g['total']}")
+    lines.append("")
+    for did, value in doc["decisions"].items():
+        lines.append(f"  {did:<20} {value}")
+    if doc["stale"]:
+        lines.append("")
+        lines.append("stale: " + ", ".join(doc["stale"]))
+    return "\n".join(lines)
+
+
+async def _probe(console: Any, actor: str | None, args: argparse.Namespace) -> int:
+    run = await console.probe(actor, args.probe_cmd, args.target, log=_print)
+    if run.passed:
+        _print(f"{run.probe.replace('_', '-')} probe passed: {len(run.steps)}/{len(run.steps)} against {run.endpoint}")
+        return EXIT_OK
+    failed = next(s for s in run.steps if not s.passed)
+    sys.stderr.write(f"bfg-tui: probe failed: {failed.check_id}: {failed.detail}\n")
+    return EXIT_FAIL
+
+
+async def _export(console: Any, actor: str | None, args: argparse.Namespace) -> int:
+    if args.output is None:
+        out = await console.export(actor, args.packet, args.format, "stdout")
+        _print(out.message)
+        return EXIT_OK
+    target: Path = args.output
+    if target.is_dir():
+        raise _usage(f"{target} is a directory")
+    tmp = target.with_name(f".{target.name}.tmp")
+    out = await console.export(actor, args.packet, args.format, f"file:{target.name}")
+    try:
+        tmp.write_text(out.message if out.message.endswith("\n") else out.message + "\n", encoding="utf-8")
+        tmp.replace(target)
+    except OSError as exc:
+        from .errors import BfgError
+
+        raise BfgError(f"cannot write {target}: {exc.strerror}") from None
+    _print(f"exported {out.data['packet']} ({args.format}) to {target}")
+    return EXIT_OK
+
+
+def _usage(message: str) -> BaseException:
+    from .errors import BfgError
+
+    err = BfgError(message)
+    err.exit_code = EXIT_USAGE
+    return err
+
+
+async def _audit(console: Any, args: argparse.Namespace) -> int:
+    import json
+
+    if args.audit_cmd == "verify":
+        result = await console.store.audit_verify()
+        if result.ok and args.expect_head:
+            count, _, head = args.expect_head.partition(":")
+            if str(result.count) != count.strip() or not result.head.startswith(head.strip()):
+                sys.stderr.write(f"bfg-tui: audit trail does not match the expected head {args.expect_head} "
+                                 f"(now {result.count}:{result.head})\n")
+                return EXIT_FAIL
+        if result.ok:
+            _print(f"audit trail ok: {result.count} events, head {result.head}")
+            return EXIT_OK
+        sys.stderr.write(f"bfg-tui: audit trail broken at event {result.first_bad_seq}: {result.reason}\n")
+        return EXIT_FAIL
+    events = await console.store.audit_page(limit=max(1, args.limit), text=args.filter)
+    if args.json:
+        _print(json.dumps([{"seq": e.seq, "at": e.at, "kind": e.kind, "actor": e.actor, "data": e.data,
+                            "auth": e.auth, "hash": e.hash} for e in events], ensure_ascii=False))
+    else:
+        for e in events:
+            subject = e.data.get("check") or e.data.get("packet") or e.data.get("probe") or e.data.get("subject") or ""
+            _print(f"{e.seq:>6}  {e.at}  {e.actor:<22} {e.kind:<20} {subject}")
+    return EXIT_OK
+
+
+async def _checks(console: Any, args: argparse.Namespace) -> int:
+    import json
+
+    _state, ev = await console.evaluate()
+    rows = []
+    for check in console.catalog.checks.values():
+        status = ev.checks[check.id]
+        rows.append({"id": check.id, "kind": check.kind, "group": check.group, "owner": check.owner,
+                     "ready": status.ready, "stale": status.stale, "reason": status.reason})
+    if args.json:
+        _print(json.dumps(rows))
+    else:
+        for r in rows:
+            mark = "STALE" if r["stale"] else ("ok" if r["ready"] else "--")
+            _print(f"{mark:<6} {r['id']:<38} {r['kind']:<8} {r['owner'] or '':<22} {r['reason']}")
+    return EXIT_OK
+
+
+def _safe(message: str) -> str:
+    """Never let a secret through an error message."""
+    from .secrets import scan
+
+    return "an error occurred whose message looked like it held a secret; it was withheld" if scan(message) else message
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "paths":
+        from .paths import config_dir, default_db
+
+        _print(f"store:  {args.db or default_db()}\nconfig: {config_dir()}")
+        return EXIT_OK
+    if args.command is None:
+        return _open_console(args)
+    from .errors import BfgError
+
+    try:
+        return asyncio.run(_run(args))
+    except BfgError as exc:
+        sys.stderr.write(f"bfg-tui: {_safe(exc.reason)}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("bfg-tui: interrupted\n")
+        return 130
+    except Exception as exc:  # last line of defence: a one-line reason, never a traceback
+        sys.stderr.write(f"bfg-tui: unexpected error: {type(exc).__name__}: {_safe(str(exc))}\n")
+        return EXIT_FAIL
+
+
+def _open_console(args: argparse.Namespace) -> int:
+    try:
+        from .app import run_app
+    except ImportError:
+        sys.stderr.write("bfg-tui: the console is not built yet; use the headless verbs (see --help)\n")
+        return EXIT_FAIL
+    return run_app(db=args.db, actor=_env_actor(args), lang=args.lang)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

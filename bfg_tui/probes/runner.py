@@ -1,0 +1,206 @@
+"""Runs the connection wizard and the dry-run against a target and stores the evidence.
+
+Every step runs for real; a failed step stops the probe, and the checks after it are
+recorded as not run. The whole run (steps, transcript, redacted endpoint) is stored
+in one audited write. Nothing here ever sees a password: targets read credentials
+from the environment or pgpass themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from .. import rbac
+from ..clock import utc_now
+from ..models import Actor
+from ..secrets import redact_endpoint, target_kind
+from .base import ConnectionFacts, SnapshotSource, StepResult
+
+CONNECTION_CHECKS = (
+    "connection.endpoint_reachability",
+    "connection.tls_fingerprint",
+    "connection.rbac_session",
+    "connection.write_probe",
+)
+DRY_RUN_CHECKS = (
+    "dryrun.snapshot_export",
+    "dryrun.schema_map",
+    "dryrun.rbac_claims_probe",
+    "dryrun.adapter_replay",
+    "dryrun.rollback_checkpoint",
+)
+
+
+def open_target(target: str, catalog: Any) -> Any:
+    kind = target_kind(target)
+    if kind == "postgresql":
+        from .postgres_target import PostgresTarget
+
+        return PostgresTarget(target, catalog)
+    from .sqlite_target import SQLiteFileTarget
+
+    return SQLiteFileTarget(target, catalog.environment, catalog)
+
+
+def replay_id_for(digest: str, endpoint: str) -> str:
+    # Deterministic: re-running the same snapshot into the same target reuses the id,
+    # so the target can refuse duplicate rows.
+    return "rpl-" + hashlib.sha256(f"{digest}|{endpoint}".encode()).hexdigest()[:12]
+
+
+class _Transcript:
+    def __init__(self, sink: Callable[[str], None]) -> None:
+        self.lines: list[str] = []
+        self._t0 = time.perf_counter()
+        self._sink = sink
+
+    def __call__(self, line: str) -> None:
+        stamped = f"[{time.perf_counter() - self._t0:7.3f}s] {line}"
+        self.lines.append(stamped)
+        self._sink(stamped)
+
+
+async def run_probe(console: Any, actor: Actor, probe: str, target: str, sink: Callable[[str], None]) -> Any:
+    from bfg_tui.store.base import ProbeRunRecord, StepRecord
+
+    from ..service import actor_context
+
+    probe = probe.replace("-", "_")
+    if probe not in ("connection", "dry_run"):
+        raise await console.refuse("probe.run", f"probe:{probe}", f"unknown probe '{probe}' (connection, dry-run)", actor.id)
+    try:
+        endpoint = redact_endpoint(target)
+        kind = target_kind(target)
+    except ValueError as exc:
+        raise await console.refuse("probe.run", f"probe:{probe}", f"bad target: {exc}", actor.id) from None
+
+    state = await console.state()
+    source: SnapshotSource | None = None
+    if probe == "dry_run":
+        reason = _dry_run_blocker(state, endpoint)
+        if reason:
+            raise await console.refuse("probe.run", "probe:dry_run", reason, actor.id)
+        snap = state.snapshot
+        assert snap is not None
+        source = SnapshotSource(
+            snapshot_id=snap.id, digest=snap.digest, rows=snap.rows, kind_counts=snap.kind_counts,
+            tenant_id=console.catalog.tenant_id, session=console.catalog.session,
+            batches=lambda: console.store.snapshot_batches(snap.id),
+        )
+
+    log = _Transcript(sink)
+    started = utc_now()
+    run_id = "run-" + uuid.uuid4().hex[:12]
+    facts = ConnectionFacts()
+    tgt = open_target(target, console.catalog)
+    log(f"{'ProductionAdapterConnection.v1' if probe == 'connection' else 'ProductionAdapterDryRun.v1'} "
+        f"run {run_id} against {endpoint} by {actor.id}")
+    try:
+        if probe == "connection":
+            steps = await _connection_steps(console, tgt, log, facts)
+            checks = CONNECTION_CHECKS
+        else:
+            assert source is not None
+            steps = await _dry_run_steps(console, tgt, log, source, endpoint)
+            checks = DRY_RUN_CHECKS
+    finally:
+        await tgt.close()
+    steps = _fill_not_run(steps, checks)
+    for step in steps:
+        log(f"{step.check_id}: {'PASS' if step.passed else 'FAIL'} — {step.detail}")
+    record = ProbeRunRecord(
+        run_id=run_id, probe=probe, target_kind=kind, endpoint=endpoint, started_at=started,
+        finished_at=utc_now(), steps=tuple(StepRecord(s.check_id, s.passed, s.detail) for s in steps),
+        transcript=tuple(log.lines), snapshot_digest=source.digest if source else None,
+        tls=facts.tls, credentials_external=facts.credentials_external,
+        facts={"fingerprint": facts.fingerprint, "server": facts.server,
+               "replay_id": replay_id_for(source.digest, endpoint) if source else None},
+    )
+    await console.store.record_probe(record, actor_context(actor.id))
+    return record
+
+
+def _dry_run_blocker(state: Any, endpoint: str) -> str | None:
+    if state.snapshot is None:
+        return "dry-run needs a frozen snapshot: run `bfg-tui snapshot freeze` first"
+    passed = [state.probes.get(c) for c in CONNECTION_CHECKS]
+    if not all(p is not None and p.passed for p in passed):
+        return "dry-run needs connection 4/4 for this target: run `bfg-tui probe connection TARGET` first"
+    if any(p.endpoint != endpoint for p in passed if p is not None):
+        return f"dry-run needs connection 4/4 for this target; the connection evidence is for {passed[0].endpoint}"
+    return None
+
+
+def _fill_not_run(steps: list[StepResult], checks: tuple[str, ...]) -> list[StepResult]:
+    done = {s.check_id for s in steps}
+    first_fail = next((s for s in steps if not s.passed), None)
+    why = f"not run: {first_fail.check_id} failed" if first_fail else "not run"
+    return steps + [StepResult(c, False, why) for c in checks if c not in done]
+
+
+async def _connection_steps(console: Any, tgt: Any, log: Any, facts: ConnectionFacts) -> list[StepResult]:
+    catalog = console.catalog
+    claims = rbac.claims(catalog, catalog.actors[0])
+    steps = [await tgt.reach(log)]
+    if not steps[-1].passed:
+        return steps
+    steps.append(await tgt.tls(log, facts))
+    if not steps[-1].passed:
+        return steps
+    steps.append(await tgt.rbac_session(log, catalog.tenant_id, claims))
+    if not steps[-1].passed:
+        return steps
+    steps.append(await tgt.write_probe(log))
+    return steps
+
+
+async def _recompute(source: SnapshotSource) -> tuple[int, str]:
+    from ..canonical import SnapshotHasher
+
+    hasher = SnapshotHasher(session=source.session, tenant=source.tenant_id)
+    batches: AsyncIterator[list[tuple[str, str, str]]] = source.batches()
+    async for batch in batches:
+        hasher.add_many(body for _k, _i, body in batch)
+    return hasher.rows, hasher.hexdigest()
+
+
+async def _dry_run_steps(console: Any, tgt: Any, log: Any, source: SnapshotSource, endpoint: str) -> list[StepResult]:
+    catalog = console.catalog
+    rows, digest = await _recompute(source)
+    ok = digest == source.digest and rows == source.rows
+    log(f"exported snapshot {source.snapshot_id}: {rows} records, recomputed {'bfg-' + digest[:8]}")
+    steps = [StepResult("dryrun.snapshot_export", ok, f"{rows} records, checksum bfg-{digest[:8]} recomputed equal"
+                        if ok else f"checksum mismatch: stored bfg-{source.digest[:8]}, recomputed bfg-{digest[:8]}")]
+    if not ok:
+        return steps
+    steps.append(await tgt.schema_map(log, catalog.kind_tables, sorted(source.kind_counts)))
+    if not steps[-1].passed:
+        return steps
+    claims = [rbac.claims(catalog, a) for a in catalog.actors]
+    steps.append(await tgt.replay_claims(log, catalog.tenant_id, claims))
+    if not steps[-1].passed:
+        return steps
+    replay_id = replay_id_for(source.digest, endpoint)
+    outcome = await tgt.replay(log, source, replay_id)
+    same = outcome.readback_digest == source.digest and outcome.rows_written == source.rows
+    detail = (f"{outcome.rows_written} records replayed and read back, checksum bfg-{outcome.readback_digest[:8]} equal"
+              if same else f"read-back checksum bfg-{outcome.readback_digest[:8]} differs from bfg-{source.digest[:8]}")
+    if outcome.detail:
+        detail += f"; {outcome.detail}"
+    steps.append(StepResult("dryrun.adapter_replay", same, detail))
+    if not same:
+        return steps
+    # The file-local fallback must still read back to the same checksum after the replay.
+    _rows, fallback = await _recompute(source)
+    target_part = await tgt.rollback_checkpoint(log, source, replay_id)
+    fallback_ok = fallback == source.digest
+    log(f"file-local fallback readable, checksum bfg-{fallback[:8]} {'equal' if fallback_ok else 'DIFFERS'}")
+    steps.append(StepResult(
+        "dryrun.rollback_checkpoint", fallback_ok and target_part.passed,
+        f"file-local fallback verified (bfg-{fallback[:8]}); {target_part.detail}",
+    ))
+    return steps

@@ -1,0 +1,122 @@
+"""The ScenarioStore.v1 contract: the narrow interface every backend implements.
+
+The store persists what happened (scenario, snapshots, acceptances, probe evidence,
+exports, refusals) and appends a hash-chained audit event in the same transaction as
+each change. It knows nothing of screens; rules live in the engine and the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bfg_tui.models import SnapshotInfo, State
+
+CONTRACT = "ScenarioStore.v1"
+
+# Audit kinds that change checks, evidence or the snapshot (rollback.audit_packet
+# freshness is measured against the latest of these). Exports and refusals are not.
+CHANGE_KINDS = frozenset(
+    {"scenario.save", "snapshot.freeze", "check.accept", "check.revoke", "probe.run"}
+)
+
+
+@dataclass(frozen=True)
+class ActorContext:
+    """Who acts, as asserted in mock-auth-header mode, and from where."""
+
+    actor_id: str
+    os_user: str = ""
+    ssh: str = ""
+    auth_mode: str = "mock-auth-header"
+    self_asserted: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.auth_mode,
+            "os_user": self.os_user,
+            "self_asserted": self.self_asserted,
+            "ssh": self.ssh,
+        }
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    seq: int
+    at: str
+    kind: str
+    actor: str
+    data: dict[str, Any]
+    auth: dict[str, Any]
+    hash: str
+    prev: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    count: int
+    head: str
+    reason: str = ""
+    first_bad_seq: int | None = None
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    check_id: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class ProbeRunRecord:
+    run_id: str
+    probe: str  # "connection" | "dry_run"
+    target_kind: str
+    endpoint: str  # redacted
+    started_at: str
+    finished_at: str
+    steps: tuple[StepRecord, ...]
+    transcript: tuple[str, ...]
+    snapshot_digest: str | None = None
+    tls: bool = False
+    credentials_external: bool = False
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.steps) and all(s.passed for s in self.steps)
+
+
+@dataclass(frozen=True)
+class ScenarioPayload:
+    """A whole scenario to save: canonical record bodies in canonical order."""
+
+    # (kind, id, canonical body) rows, or an async iterable of lists of such rows.
+    rows: Iterable[tuple[str, str, str]] | AsyncIterable[list[tuple[str, str, str]]]
+    source: str  # "demo", "demo:scale=N", "file:<name>"
+
+
+class ScenarioStore(Protocol):
+    contract: str
+
+    async def load_state(self) -> State: ...
+    async def save_scenario(self, payload: ScenarioPayload, ctx: ActorContext, idem: str | None = None) -> int: ...
+    async def freeze_snapshot(self, ctx: ActorContext, session: str, tenant: str) -> SnapshotInfo: ...
+    async def accept(
+        self, check_id: str, ctx: ActorContext, *, note: str, value: str | None,
+        snapshot_digest: str | None, countersign: bool, idem: str | None = None,
+    ) -> int: ...
+    async def revoke(self, check_id: str, ctx: ActorContext, *, note: str, idem: str | None = None) -> int: ...
+    async def record_probe(self, run: ProbeRunRecord, ctx: ActorContext) -> int: ...
+    async def record_export(self, packet: str, fmt: str, destination: str, digest: str, ctx: ActorContext) -> int: ...
+    async def record_refusal(self, action: str, subject: str, reason: str, ctx: ActorContext) -> int: ...
+    async def record_event(self, kind: str, data: dict[str, Any], ctx: ActorContext) -> int: ...
+    async def audit_page(self, *, offset: int = 0, limit: int = 100, text: str = "") -> list[AuditEvent]: ...
+    async def audit_verify(self) -> VerifyResult: ...
+    async def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncIterator[list[tuple[str, str, str]]]: ...
+    async def probe_run(self, run_id: str) -> ProbeRunRecord | None: ...
+    async def check_history(self, check_id: str, limit: int = 50) -> list[AuditEvent]: ...
+    async def data_version(self) -> int: ...
+    async def close(self) -> None: ...

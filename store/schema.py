@@ -1,0 +1,101 @@
+"""SQLite schema, versioned with PRAGMA user_version; forward migrations only."""
+
+from __future__ import annotations
+
+APPLICATION_ID = 0x42464754  # "BFGT": tells our files from other SQLite databases
+SCHEMA_VERSION = 1
+
+# MIGRATIONS[n] moves a database from version n to n + 1.
+MIGRATIONS: list[str] = [
+    """
+    create table meta (key text primary key, value text not null);
+    create table scenarios (
+        version integer primary key,
+        saved_at text,
+        actor text,
+        source text not null,
+        records integer not null,
+        kind_counts text not null
+    );
+    create table scenario_records (
+        version integer not null,
+        ord integer not null,
+        kind text not null,
+        rid text not null,
+        body text not null,
+        primary key (version, ord)
+    ) without rowid;
+    create table snapshots (
+        id integer primary key,
+        scenario_version integer not null,
+        rows integer not null,
+        digest text not null,
+        kind_counts text not null,
+        frozen_at text not null,
+        actor text not null,
+        event_seq integer not null
+    );
+    create table acceptances (
+        check_id text primary key,
+        actor text not null,
+        note text not null,
+        value text,
+        snapshot_digest text,
+        countersign integer not null,
+        at text not null,
+        event_seq integer not null
+    );
+    create table probe_runs (
+        run_id text primary key,
+        probe text not null,
+        target_kind text not null,
+        endpoint text not null,
+        passed integer not null,
+        started_at text not null,
+        finished_at text not null,
+        snapshot_digest text,
+        facts text not null,
+        steps text not null,
+        transcript text not null,
+        event_seq integer not null
+    );
+    create table probe_results (
+        check_id text primary key,
+        passed integer not null,
+        target_kind text not null,
+        endpoint text not null,
+        detail text not null,
+        run_id text not null,
+        snapshot_digest text,
+        tls integer not null,
+        credentials_external integer not null,
+        at text not null,
+        event_seq integer not null
+    );
+    create table exports (
+        id integer primary key,
+        packet text not null,
+        format text not null,
+        destination text not null,
+        digest text not null,
+        at text not null,
+        actor text not null,
+        event_seq integer not null
+    );
+    create table audit_events (
+        seq integer primary key,
+        hash text not null,
+        body text not null,
+        kind text not null,
+        actor text not null,
+        subject text not null default ''
+    );
+    create index audit_subject on audit_events(subject);
+    create table audit_head (
+        id integer primary key check (id = 1),
+        count integer not null,
+        head text not null
+    );
+    create table idempotency (key text primary key, event_seq integer not null);
+    """,
+]

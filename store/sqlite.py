@@ -1,0 +1,579 @@
+"""ScenarioStore.v1 on SQLite through aiosqlite.
+
+WAL, busy_timeout, every write in BEGIN IMMEDIATE (a deferred transaction that reads
+then writes can fail or lose the update under concurrency), the audit event appended
+and the head updated inside the same transaction as the change it records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bfg_tui.canonical import SnapshotHasher
+from bfg_tui.errors import Refused, StoreError
+from bfg_tui.models import (
+    Acceptance,
+    ProbeResult,
+    ScenarioInfo,
+    SnapshotInfo,
+    State,
+)
+
+from .audit_chain import GENESIS, event_body, event_hash, verify_chain
+from .base import (
+    CHANGE_KINDS,
+    CONTRACT,
+    ActorContext,
+    AuditEvent,
+    ProbeRunRecord,
+    ScenarioPayload,
+    StepRecord,
+    VerifyResult,
+)
+from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+
+BUSY_TIMEOUT_MS = 5000
+INSERT_BATCH = 20000
+
+Clock = Callable[[], str]
+Apply = Callable[[aiosqlite.Connection, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class StoreInit:
+    """What a brand-new store is seeded with."""
+
+    target_adapter: str
+    fallback_adapter: str
+    seed: ScenarioPayload
+    system: ActorContext
+
+
+async def _aiter_rows(rows: Any) -> AsyncIterator[tuple[str, str, str]]:
+    """Rows from a plain iterable, or from an async iterable of row batches."""
+    if hasattr(rows, "__aiter__"):
+        async for batch in rows:
+            for row in batch:
+                yield row
+    else:
+        for row in rows:
+            yield row
+
+
+def _translate(exc: BaseException, path: Path) -> StoreError:
+    text = str(exc)
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return StoreError(f"{path}: database is locked by another process (waited {BUSY_TIMEOUT_MS // 1000} s); try again")
+    if "readonly" in low or "read-only" in low:
+        return StoreError(f"{path}: database is read-only; nothing was changed")
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return StoreError(f"{path}: not a readable bfg-tui store ({text})")
+    if "unable to open" in low:
+        return StoreError(f"{path}: cannot open the database file")
+    return StoreError(f"{path}: database error: {text}")
+
+
+def _read_only_file(path: Path) -> bool:
+    # Honour the file's mode bits even for root, who may write anything: an owner who
+    # made the store read-only means it.
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return False
+    return (mode & 0o222) == 0 or not os.access(path, os.W_OK)
+
+
+class SQLiteStore:
+    contract = CONTRACT
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Clock, read_only: bool) -> None:
+        self._conn = conn
+        self.path = path
+        self._clock = clock
+        self.read_only = read_only
+        self._lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ open
+
+    @classmethod
+    async def open(cls, path: Path, init: StoreInit | None, clock: Clock) -> SQLiteStore:
+        path = Path(path)
+        exists = path.exists() and path.stat().st_size > 0
+        if not exists and init is None:
+            raise StoreError(f"{path}: no store here")
+        if path.exists() and path.is_dir():
+            raise StoreError(f"{path}: is a directory, not a store file")
+        read_only = exists and _read_only_file(path)
+        if not exists:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{path}: cannot create the store directory ({exc.strerror})") from None
+        try:
+            conn = await aiosqlite.connect(str(path), isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise _translate(exc, path) from None
+        store = cls(conn, path, clock, read_only)
+        try:
+            await store._prepare(init)
+        except BaseException as exc:
+            await conn.close()
+            if isinstance(exc, StoreError):
+                raise
+            if isinstance(exc, sqlite3.Error):
+                raise _translate(exc, path) from None
+            raise
+        return store
+
+    async def _prepare(self, init: StoreInit | None) -> None:
+        conn = self._conn
+        await conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+        if self.read_only:
+            await conn.execute("pragma query_only = 1")
+        app_id = (await (await conn.execute("pragma application_id")).fetchone())[0]
+        version = (await (await conn.execute("pragma user_version")).fetchone())[0]
+        tables = (await (await conn.execute("select count(*) from sqlite_master")).fetchone())[0]
+        if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables):
+            raise StoreError(f"{self.path}: this SQLite file is not a bfg-tui store")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: store schema version {version} is newer than this bfg-tui understands "
+                f"({SCHEMA_VERSION}); upgrade bfg-tui"
+            )
+        if self.read_only:
+            if version < SCHEMA_VERSION:
+                raise StoreError(f"{self.path}: database is read-only and needs a schema upgrade")
+            return
+        await conn.execute("pragma journal_mode = wal")
+        await conn.execute("pragma synchronous = full")
+        if version < SCHEMA_VERSION:
+            await self._migrate(init)
+
+    async def _migrate(self, init: StoreInit | None) -> None:
+        conn = self._conn
+        await conn.execute("begin immediate")
+        try:
+            # Re-read inside the lock: another process may have created it meanwhile.
+            version = (await (await conn.execute("pragma user_version")).fetchone())[0]
+            fresh = version == 0
+            for step in range(version, SCHEMA_VERSION):
+                await self._run_script(MIGRATIONS[step])
+            await conn.execute(f"pragma application_id = {APPLICATION_ID}")
+            await conn.execute(f"pragma user_version = {SCHEMA_VERSION}")
+            if fresh:
+                if init is None:
+                    raise StoreError(f"{self.path}: empty store and nothing to seed it with")
+                await self._seed(init)
+            await conn.execute("commit")
+        except BaseException:
+            await conn.execute("rollback")
+            raise
+
+    async def _run_script(self, script: str) -> None:
+        # executescript would COMMIT our transaction; run statement by statement instead.
+        for statement in script.split(";"):
+            if statement.strip():
+                await self._conn.execute(statement)
+
+    async def _seed(self, init: StoreInit) -> None:
+        conn = self._conn
+        meta = {
+            "contract": CONTRACT,
+            "target_adapter": init.target_adapter,
+            "fallback_adapter": init.fallback_adapter,
+            "last_change_seq": "0",
+            "last_release_export_seq": "0",
+            "connection_endpoint": "",
+            "created_at": self._clock(),
+        }
+        await conn.executemany("insert into meta(key, value) values (?, ?)", meta.items())
+        await conn.execute("insert into audit_head(id, count, head) values (1, 0, ?)", (GENESIS,))
+        count, kinds = await self._insert_records(0, init.seed.rows)
+        await conn.execute(
+            "insert into scenarios(version, saved_at, actor, source, records, kind_counts) values (0, null, null, ?, ?, ?)",
+            (init.seed.source, count, json.dumps(kinds, sort_keys=True)),
+        )
+        await self._append("store.create", init.system, {"contract": CONTRACT, "seed_records": count}, "", change=False)
+
+    # ------------------------------------------------------------- internals
+
+    async def _insert_records(self, version: int, rows: Any) -> tuple[int, dict[str, int]]:
+        kinds: dict[str, int] = {}
+        count = 0
+        batch: list[tuple[int, int, str, str, str]] = []
+        async for kind, rid, body in _aiter_rows(rows):
+            batch.append((version, count, kind, rid, body))
+            kinds[kind] = kinds.get(kind, 0) + 1
+            count += 1
+            if len(batch) >= INSERT_BATCH:
+                await self._conn.executemany("insert into scenario_records values (?, ?, ?, ?, ?)", batch)
+                batch = []
+        if batch:
+            await self._conn.executemany("insert into scenario_records values (?, ?, ?, ?, ?)", batch)
+        return count, kinds
+
+    async def _meta(self, key: str) -> str:
+        row = await (await self._conn.execute("select value from meta where key = ?", (key,))).fetchone()
+        return row[0] if row else ""
+
+    async def _set_meta(self, key: str, value: str) -> None:
+        await self._conn.execute(
+            "insert into meta(key, value) values (?, ?) on conflict(key) do update set value = excluded.value",
+            (key, value),
+        )
+
+    async def _append(self, kind: str, ctx: ActorContext, data: dict[str, Any], subject: str, *, change: bool) -> int:
+        count, prev = await (await self._conn.execute("select count, head from audit_head where id = 1")).fetchone()
+        seq = count + 1
+        body = event_body(seq=seq, prev=prev, at=self._clock(), kind=kind, ctx=ctx, data=data)
+        digest = event_hash(body)
+        await self._conn.execute(
+            "insert into audit_events(seq, hash, body, kind, actor, subject) values (?, ?, ?, ?, ?, ?)",
+            (seq, digest, body, kind, ctx.actor_id, subject),
+        )
+        await self._conn.execute("update audit_head set count = ?, head = ? where id = 1", (seq, digest))
+        if change:
+            await self._set_meta("last_change_seq", str(seq))
+        return seq
+
+    async def _write(
+        self, kind: str, ctx: ActorContext, data: dict[str, Any], *, subject: str = "",
+        apply: Apply | None = None, idem: str | None = None,
+    ) -> int:
+        """One atomic change: BEGIN IMMEDIATE, idempotency check, apply, audit, commit."""
+        if self.read_only:
+            raise StoreError(f"{self.path}: database is read-only; nothing was changed")
+        async with self._lock:
+            conn = self._conn
+            try:
+                await conn.execute("begin immediate")
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from None
+            try:
+                if idem:
+                    row = await (await conn.execute("select event_seq from idempotency where key = ?", (idem,))).fetchone()
+                    if row:
+                        await conn.execute("rollback")
+                        return int(row[0])
+                count = (await (await conn.execute("select count from audit_head where id = 1")).fetchone())[0]
+                seq = count + 1
+                if apply is not None:
+                    await apply(conn, seq)
+                seq = await self._append(kind, ctx, data, subject, change=kind in CHANGE_KINDS)
+                if idem:
+                    await conn.execute("insert into idempotency(key, event_seq) values (?, ?)", (idem, seq))
+                await conn.execute("commit")
+                return seq
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    await conn.execute("rollback")
+                if isinstance(exc, sqlite3.Error):
+                    raise _translate(exc, self.path) from None
+                raise
+
+    # ------------------------------------------------------------------ reads
+
+    async def load_state(self) -> State:
+        try:
+            return await self._load_state()
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+
+    async def _load_state(self) -> State:
+        conn = self._conn
+        # One read transaction, so the state is a consistent picture.
+        await conn.execute("begin")
+        try:
+            meta = dict(await (await conn.execute("select key, value from meta")).fetchall())
+            v, saved_at, actor, records, kinds = await (await conn.execute(
+                "select version, saved_at, actor, records, kind_counts from scenarios order by version desc limit 1"
+            )).fetchone()
+            scenario = ScenarioInfo(v, saved_at, records, json.loads(kinds))
+            snap_row = await (await conn.execute(
+                "select id, rows, digest, frozen_at, kind_counts from snapshots order by id desc limit 1"
+            )).fetchone()
+            snapshot = (
+                SnapshotInfo(snap_row[0], snap_row[1], snap_row[2], snap_row[3], json.loads(snap_row[4]))
+                if snap_row else None
+            )
+            acceptances = {
+                r[0]: Acceptance(r[0], r[1], r[6], r[7], r[2], r[3], r[4], bool(r[5]))
+                for r in await (await conn.execute(
+                    "select check_id, actor, note, value, snapshot_digest, countersign, at, event_seq from acceptances"
+                )).fetchall()
+            }
+            probes = {
+                r[0]: ProbeResult(r[0], bool(r[1]), r[2], r[3], r[4], r[5], r[9], r[10], r[6], bool(r[7]), bool(r[8]))
+                for r in await (await conn.execute(
+                    "select check_id, passed, target_kind, endpoint, detail, run_id, snapshot_digest, tls, "
+                    "credentials_external, at, event_seq from probe_results"
+                )).fetchall()
+            }
+            count, head = await (await conn.execute("select count, head from audit_head where id = 1")).fetchone()
+        finally:
+            await conn.execute("commit")
+        return State(
+            store_contract=meta.get("contract", ""),
+            target_adapter=meta.get("target_adapter") or None,
+            fallback_adapter=meta.get("fallback_adapter") or None,
+            scenario=scenario,
+            snapshot=snapshot,
+            acceptances=acceptances,
+            probes=probes,
+            connection_endpoint=meta.get("connection_endpoint") or None,
+            last_change_seq=int(meta.get("last_change_seq", "0")),
+            last_release_export_seq=int(meta.get("last_release_export_seq", "0")),
+            audit_count=count,
+            audit_head=head,
+            last_save_actor=actor,
+        )
+
+    async def data_version(self) -> int:
+        row = await (await self._conn.execute("pragma data_version")).fetchone()
+        return int(row[0])
+
+    async def audit_head(self) -> tuple[int, str]:
+        row = await (await self._conn.execute("select count, head from audit_head where id = 1")).fetchone()
+        return int(row[0]), str(row[1])
+
+    @staticmethod
+    def _event(row: tuple[int, str, str]) -> AuditEvent:
+        seq, digest, body = row
+        doc = json.loads(body)
+        return AuditEvent(seq, doc["at"], doc["kind"], doc["actor"], doc["data"], doc["auth"], digest, doc["prev"])
+
+    async def audit_page(self, *, offset: int = 0, limit: int = 100, text: str = "") -> list[AuditEvent]:
+        """Newest first; `text` filters on kind, actor or subject (substring)."""
+        if text:
+            like = f"%{text}%"
+            rows = await (await self._conn.execute(
+                "select seq, hash, body from audit_events where kind like ? or actor like ? or subject like ? "
+                "order by seq desc limit ? offset ?", (like, like, like, limit, offset),
+            )).fetchall()
+        else:
+            rows = await (await self._conn.execute(
+                "select seq, hash, body from audit_events order by seq desc limit ? offset ?", (limit, offset)
+            )).fetchall()
+        return [self._event(r) for r in rows]
+
+    async def audit_count(self, text: str = "") -> int:
+        if not text:
+            return (await self.audit_head())[0]
+        like = f"%{text}%"
+        row = await (await self._conn.execute(
+            "select count(*) from audit_events where kind like ? or actor like ? or subject like ?", (like, like, like)
+        )).fetchone()
+        return int(row[0])
+
+    async def check_history(self, check_id: str, limit: int = 50) -> list[AuditEvent]:
+        rows = await (await self._conn.execute(
+            "select seq, hash, body from audit_events where subject = ? order by seq desc limit ?", (check_id, limit)
+        )).fetchall()
+        return [self._event(r) for r in rows]
+
+    async def audit_verify(self) -> VerifyResult:
+        conn = self._conn
+        try:
+            await conn.execute("begin")
+            try:
+                count, head = await (await conn.execute("select count, head from audit_head where id = 1")).fetchone()
+                cursor = await conn.execute("select seq, hash, body from audit_events order by seq")
+                rows: list[tuple[int, str, str]] = []
+                while True:
+                    batch = await cursor.fetchmany(50000)
+                    if not batch:
+                        break
+                    rows.extend(batch)
+            finally:
+                await conn.execute("commit")
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+        return verify_chain(rows, count, head)
+
+    async def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncIterator[list[tuple[str, str, str]]]:
+        row = await (await self._conn.execute(
+            "select scenario_version from snapshots where id = ?", (snapshot_id,)
+        )).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: snapshot {snapshot_id} does not exist")
+        cursor = await self._conn.execute(
+            "select kind, rid, body from scenario_records where version = ? order by ord", (row[0],)
+        )
+        while True:
+            batch = await cursor.fetchmany(size)
+            if not batch:
+                break
+            yield batch
+
+    async def scenario_rows(self, version: int | None = None) -> AsyncIterator[list[tuple[str, str, str]]]:
+        """(kind, id, body) batches of a scenario version (the latest by default)."""
+        if version is None:
+            version = (await (await self._conn.execute("select max(version) from scenarios")).fetchone())[0]
+        cursor = await self._conn.execute(
+            "select kind, rid, body from scenario_records where version = ? order by ord", (version,)
+        )
+        while True:
+            batch = await cursor.fetchmany(20000)
+            if not batch:
+                break
+            yield [tuple(b) for b in batch]
+
+    async def probe_run(self, run_id: str) -> ProbeRunRecord | None:
+        row = await (await self._conn.execute(
+            "select run_id, probe, target_kind, endpoint, started_at, finished_at, steps, transcript, "
+            "snapshot_digest, facts from probe_runs where run_id = ?", (run_id,)
+        )).fetchone()
+        if row is None:
+            return None
+        facts = json.loads(row[9])
+        return ProbeRunRecord(
+            row[0], row[1], row[2], row[3], row[4], row[5],
+            tuple(StepRecord(**s) for s in json.loads(row[6])), tuple(json.loads(row[7])),
+            row[8], bool(facts.get("tls")), bool(facts.get("credentials_external")), facts,
+        )
+
+    async def latest_probe_runs(self, limit: int = 20) -> list[tuple[str, str, str, bool, str]]:
+        rows = await (await self._conn.execute(
+            "select run_id, probe, endpoint, passed, finished_at from probe_runs order by event_seq desc limit ?", (limit,)
+        )).fetchall()
+        return [(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+
+    # ----------------------------------------------------------------- writes
+
+    async def save_scenario(self, payload: ScenarioPayload, ctx: ActorContext, idem: str | None = None) -> int:
+        result: dict[str, Any] = {}
+
+        async def apply(conn: aiosqlite.Connection, seq: int) -> None:
+            version = (await (await conn.execute("select max(version) from scenarios")).fetchone())[0] + 1
+            count, kinds = await self._insert_records(version, payload.rows)
+            at = self._clock()
+            await conn.execute(
+                "insert into scenarios(version, saved_at, actor, source, records, kind_counts) values (?, ?, ?, ?, ?, ?)",
+                (version, at, ctx.actor_id, payload.source, count, json.dumps(kinds, sort_keys=True)),
+            )
+            # Keep only the new version and the one the latest snapshot reads from.
+            await conn.execute(
+                "delete from scenario_records where version <> ? and version not in "
+                "(select scenario_version from snapshots order by id desc limit 1)", (version,),
+            )
+            result.update(version=version, records=count, source=payload.source)
+
+        return await self._write("scenario.save", ctx, result, apply=apply, idem=idem)
+
+    async def freeze_snapshot(self, ctx: ActorContext, session: str, tenant: str) -> SnapshotInfo:
+        info: dict[str, Any] = {}
+        data: dict[str, Any] = {}
+
+        async def apply(conn: aiosqlite.Connection, seq: int) -> None:
+            version, saved_at, records, kinds = await (await conn.execute(
+                "select version, saved_at, records, kind_counts from scenarios order by version desc limit 1"
+            )).fetchone()
+            if saved_at is None:
+                raise Refused("no scenario saved yet: run `bfg-tui scenario save` first", action="snapshot.freeze")
+            if records == 0:
+                raise Refused("the scenario holds no records: an empty snapshot cannot be frozen", action="snapshot.freeze")
+            hasher = SnapshotHasher(session=session, tenant=tenant)
+            cursor = await conn.execute("select body from scenario_records where version = ? order by ord", (version,))
+            while True:
+                batch = await cursor.fetchmany(50000)
+                if not batch:
+                    break
+                hasher.add_many(b[0] for b in batch)
+            digest = hasher.hexdigest()
+            at = self._clock()
+            cur = await conn.execute(
+                "insert into snapshots(scenario_version, rows, digest, kind_counts, frozen_at, actor, event_seq) "
+                "values (?, ?, ?, ?, ?, ?, ?)", (version, hasher.rows, digest, kinds, at, ctx.actor_id, seq),
+            )
+            info.update(id=cur.lastrowid, rows=hasher.rows, digest=digest, at=at, kinds=json.loads(kinds))
+            data.update(snapshot_id=cur.lastrowid, rows=hasher.rows, checksum="bfg-" + digest[:8], digest=digest,
+                        scenario_version=version)
+
+        await self._write("snapshot.freeze", ctx, data, apply=apply)
+        return SnapshotInfo(info["id"], info["rows"], info["digest"], info["at"], info["kinds"])
+
+    async def accept(
+        self, check_id: str, ctx: ActorContext, *, note: str, value: str | None,
+        snapshot_digest: str | None, countersign: bool, idem: str | None = None,
+    ) -> int:
+        data = {"check": check_id, "note": note, "value": value, "snapshot_digest": snapshot_digest,
+                "countersign": countersign}
+
+        async def apply(conn: aiosqlite.Connection, seq: int) -> None:
+            await conn.execute(
+                "insert or replace into acceptances(check_id, actor, note, value, snapshot_digest, countersign, at, event_seq) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?)",
+                (check_id, ctx.actor_id, note, value, snapshot_digest, int(countersign), self._clock(), seq),
+            )
+
+        return await self._write("check.accept", ctx, data, subject=check_id, apply=apply, idem=idem)
+
+    async def revoke(self, check_id: str, ctx: ActorContext, *, note: str, idem: str | None = None) -> int:
+        async def apply(conn: aiosqlite.Connection, seq: int) -> None:
+            cur = await conn.execute("delete from acceptances where check_id = ?", (check_id,))
+            if cur.rowcount == 0:
+                raise Refused(f"{check_id} is not accepted; nothing to revoke", action="check.revoke", subject=check_id)
+
+        return await self._write("check.revoke", ctx, {"check": check_id, "note": note}, subject=check_id,
+                                 apply=apply, idem=idem)
+
+    async def record_probe(self, run: ProbeRunRecord, ctx: ActorContext) -> int:
+        facts = dict(run.facts)
+        facts.update(tls=run.tls, credentials_external=run.credentials_external)
+        data = {
+            "run_id": run.run_id, "probe": run.probe, "target_kind": run.target_kind, "endpoint": run.endpoint,
+            "passed": run.passed, "snapshot_digest": run.snapshot_digest,
+            "steps": [{"check": s.check_id, "passed": s.passed, "detail": s.detail} for s in run.steps],
+        }
+
+        async def apply(conn: aiosqlite.Connection, seq: int) -> None:
+            await conn.execute(
+                "insert into probe_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run.run_id, run.probe, run.target_kind, run.endpoint, int(run.passed), run.started_at,
+                 run.finished_at, run.snapshot_digest, json.dumps(facts, sort_keys=True),
+                 json.dumps([s.__dict__ for s in run.steps]), json.dumps(list(run.transcript)), seq),
+            )
+            await conn.executemany(
+                "insert or replace into probe_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(s.check_id, int(s.passed), run.target_kind, run.endpoint, s.detail, run.run_id,
+                  run.snapshot_digest, int(run.tls), int(run.credentials_external), run.finished_at, seq)
+                 for s in run.steps],
+            )
+            if run.probe == "connection":
+                await self._set_meta("connection_endpoint", run.endpoint)
+
+        return await self._write("probe.run", ctx, data, subject=f"probe:{run.probe}", apply=apply)
+
+    async def record_export(self, packet: str, fmt: str, destination: str, digest: str, ctx: ActorContext) -> int:
+        async def apply(conn: aiosqlite.Connection, seq: int) -> None:
+            await conn.execute(
+                "insert into exports(packet, format, destination, digest, at, actor, event_seq) values (?, ?, ?, ?, ?, ?, ?)",
+                (packet, fmt, destination, digest, self._clock(), ctx.actor_id, seq),
+            )
+            if packet == "release":
+                await self._set_meta("last_release_export_seq", str(seq))
+
+        data = {"packet": packet, "format": fmt, "destination": destination, "sha256": digest}
+        return await self._write("packet.export", ctx, data, subject=f"packet:{packet}", apply=apply)
+
+    async def record_refusal(self, action: str, subject: str, reason: str, ctx: ActorContext) -> int:
+        data = {"action": action, "subject": subject, "reason": reason}
+        return await self._write("action.refused", ctx, data, subject=subject)
+
+    async def record_event(self, kind: str, data: dict[str, Any], ctx: ActorContext) -> int:
+        return await self._write(kind, ctx, data, subject=str(data.get("subject", "")))
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._conn.close()
