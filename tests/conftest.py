@@ -1,0 +1,96 @@
+"""Shared fixtures: a temp store per test, the user's real config kept out."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BFG_TUI_DB", str(tmp_path / "default.db"))
+    monkeypatch.setenv("BFG_TUI_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.delenv("BFG_ACTOR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def json(self) -> object:
+        return json.loads(self.out)
+
+    def __repr__(self) -> str:
+        return f"CliResult(code={self.code}, out={self.out[-500:]!r}, err={self.err!r})"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "console.db"
+
+
+@pytest.fixture
+def cli(db: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run the CLI in-process against the test store: cli("status", "--json", actor=...)."""
+    from bfg_tui.cli import main
+
+    def run(*args: str, actor: str | None = None, store: Path | None = None) -> CliResult:
+        argv = ["--db", str(store or db)]
+        if actor:
+            argv += ["--as", actor]
+        capsys.readouterr()
+        try:
+            code = main([*argv, *args])
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def cli_proc(db: Path) -> Callable[..., CliResult]:
+    """Run the CLI as a real subprocess."""
+
+    def run(*args: str, actor: str | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> CliResult:
+        argv = [sys.executable, "-m", "bfg_tui", "--db", str(db)]
+        if actor:
+            argv += ["--as", actor]
+        proc = subprocess.run([*argv, *args], capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **(env or {})})
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+def audit_rows(db: Path) -> list[tuple[int, str, str]]:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("select seq, kind, body from audit_events order by seq").fetchall()
+    finally:
+        conn.close()
+
+
+def table_dump(db: Path) -> dict[str, list[tuple]]:
+    """Every row of every table except the audit trail, for 'nothing else changed' checks."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        names = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table' order by name")]
+        return {n: conn.execute(f"select * from {n}").fetchall() for n in names
+                if n not in ("audit_events", "audit_head")}
+    finally:
+        conn.close()

@@ -1,0 +1,48 @@
+"""SPEC §4 "Fresh state": a brand-new store shows exactly the seed's figures."""
+
+from __future__ import annotations
+
+FRESH_GROUPS = {
+    "gates": (2, 9), "preflight": (1, 5), "transition": (0, 6), "connection": (0, 4), "dry_run": (0, 5),
+    "runbook": (1, 6), "data_cutover": (0, 5), "batch_groups": (1, 4), "release": (3, 5), "rollback": (0, 4),
+    "decision_board": (1, 7), "infrastructure": (0, 4), "provider_selection": (0, 4), "wiring": (2, 7),
+}
+FRESH_DECISIONS = {
+    "runbook": "BLOCKED_PENDING_PREFLIGHT",
+    "release": "BLOCKED_PENDING_DRY_RUN",
+    "rollback": "BLOCKED_PENDING_DRY_RUN",
+    "cutover": "BLOCKED_PENDING_DATA_CUTOVER",
+    "wiring": "BLOCKED_PENDING_INFRASTRUCTURE_OR_CREDENTIALS",
+    "go_no_go": "BLOCKED_PENDING_DRY_RUN",
+}
+
+
+def test_fresh_status_json_matches_spec_field_by_field(cli) -> None:
+    result = cli("status", "--json")
+    assert result.code == 0, result
+    doc = result.json()
+    assert set(doc["groups"]) == set(FRESH_GROUPS)
+    for gid, (ready, total) in FRESH_GROUPS.items():
+        assert doc["groups"][gid] == {"ready": ready, "total": total}, gid
+    assert doc["decisions"] == FRESH_DECISIONS
+    assert doc["recommended_action"]["gate"] == "connection"
+    assert doc["recommended_action"]["title"] == "Record adapter connection evidence"
+    assert doc["recommended_action"]["detail"] == (
+        "Connection checks show 0/4; record the redacted endpoint packet before dry-run."
+    )
+    assert doc["snapshot"]["rows"] == 0
+    assert doc["snapshot"]["checksum"] is None
+    assert doc["stale"] == []
+    assert doc["scenario"]["last_save"] is None
+
+
+def test_fresh_status_is_the_same_on_the_second_read(cli) -> None:
+    # The first call creates and seeds the store; the second reads it on the fast path.
+    first = cli("status", "--json").json()
+    second = cli("status", "--json").json()
+    assert first == second
+
+
+def test_status_exit_code_is_3_while_blocked(cli) -> None:
+    assert cli("status", "--exit-code").code == 3
+    assert cli("status").code == 0
