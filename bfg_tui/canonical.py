@@ -80,13 +80,18 @@ class SnapshotHasher:
         self._hash.update(record_json.encode("utf-8"))
         self.rows += 1
 
-    def add_many(self, records: Iterable[str]) -> None:
-        # Joining a batch is much faster than one update per record.
+    def add_many(self, records: Iterable[str | bytes]) -> None:
+        """Add a batch of canonical records, as UTF-8 bytes (fast) or str."""
+        # Joining a batch is much faster than one update per record; bytes skip encoding.
         batch = list(records)
         if not batch:
             return
-        prefix = "," if self.rows else ""
-        self._hash.update((prefix + ",".join(batch)).encode("utf-8"))
+        if self.rows:
+            self._hash.update(b",")
+        if isinstance(batch[0], bytes):
+            self._hash.update(b",".join(batch))  # type: ignore[arg-type]
+        else:
+            self._hash.update(",".join(batch).encode("utf-8"))  # type: ignore[arg-type]
         self.rows += len(batch)
 
     def hexdigest(self) -> str:

@@ -270,7 +270,7 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
     )
     order = _evaluation_order(catalog)
     _check_decision_coverage(catalog)
-    return Catalog(**{**catalog.__dict__, "order": order})
+    return catalog._replace(order=order)
 
 
 def node_dependencies(catalog: Catalog) -> dict[str, tuple[str, ...]]:

@@ -7,7 +7,6 @@ go/no-go is blocked.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from pathlib import Path
@@ -127,18 +126,43 @@ async def _dispatch(console: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _status_fast(args: argparse.Namespace) -> int | None:
+    """`status` on an existing SQLite store without asyncio (start-up budget)."""
+    from .paths import default_db, is_postgres
+
+    location = args.db or default_db()
+    if is_postgres(location):
+        return None
+    from bfg_tui.store.sqlite_plans import read_state_sync
+
+    from .catalog import default_catalog
+    from .engine import evaluate
+    from .service import runbook_lint_ok
+
+    state = read_state_sync(Path(location))
+    if state is None:
+        return None  # a new store: the full path creates and seeds it
+    catalog = default_catalog()
+    state = state._replace(runbook_lint_ok=runbook_lint_ok())
+    return _status_print(catalog, state, evaluate(catalog, state, args.lang or "en"), args)
+
+
 async def _status(console: Any, args: argparse.Namespace) -> int:
+    state, ev = await console.evaluate(args.lang or "en")
+    return _status_print(console.catalog, state, ev, args)
+
+
+def _status_print(catalog: Any, state: Any, ev: Any, args: argparse.Namespace) -> int:
     import json
 
     from .engine import status_document
 
-    state, ev = await console.evaluate(args.lang or "en")
-    doc = status_document(console.catalog, state, ev)
+    doc = status_document(catalog, state, ev)
     if args.json:
         _print(json.dumps(doc, ensure_ascii=False))
     else:
         _print(_status_text(doc))
-    blocked = doc["decisions"]["go_no_go"] != console.catalog.go_no_go.ready  # type: ignore[index]
+    blocked = doc["decisions"]["go_no_go"] != catalog.go_no_go.ready  # type: ignore[index]
     return EXIT_BLOCKED if args.exit_code and blocked else EXIT_OK
 
 
@@ -263,6 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     from .errors import BfgError
 
     try:
+        if args.command == "status":
+            fast = _status_fast(args)
+            if fast is not None:
+                return fast
+        import asyncio
+
         return asyncio.run(_run(args))
     except BfgError as exc:
         sys.stderr.write(f"bfg-tui: {_safe(exc.reason)}\n")

@@ -6,7 +6,7 @@ catalog's precomputed topological order, so each node is computed once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .models import BLOCKED_PREFIX, DECISION_READY, Catalog, Check, State
 
@@ -39,23 +39,20 @@ STATUS_GROUPS = (
 )
 
 
-@dataclass(frozen=True)
-class CheckStatus:
+class CheckStatus(NamedTuple):
     id: str
     ready: bool
     stale: bool
     reason: str  # why it is (not) ready, one line
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     gate: str | None
     title: str
     detail: str
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(NamedTuple):
     nodes: dict[str, bool]
     checks: dict[str, CheckStatus]
     groups: dict[str, tuple[int, int]]

@@ -1,24 +1,25 @@
 """Domain models: the catalog (what exists) and the state (what happened).
 
-Plain frozen dataclasses: they import in microseconds, which keeps `bfg-tui status`
-inside its start-up budget. Untrusted input (scenario files) is validated with pydantic
+NamedTuples, not dataclasses: creating a dataclass costs over a millisecond at import
+on a small machine, a NamedTuple a fifth of that, and `bfg-tui status` has a budget. Untrusted input (scenario files) is validated with pydantic
 in `scenario_io`; the catalog is validated by `catalog.load_catalog`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Literal, NamedTuple
 
 CheckKind = Literal["owner", "probe", "derived"]
 TargetKind = Literal["sqlite", "postgresql"]
 
 DECISION_READY = "READY"
+_EMPTY: Mapping = MappingProxyType({})
 BLOCKED_PREFIX = "BLOCKED_PENDING_"
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(NamedTuple):
     en: str
     pl: str
 
@@ -26,30 +27,26 @@ class Text:
         return self.pl if lang == "pl" else self.en
 
 
-@dataclass(frozen=True)
-class Role:
+class Role(NamedTuple):
     id: str
     label: Text
     scope: str
     permissions: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Actor:
+class Actor(NamedTuple):
     id: str
     name: str
     role: str
     desk: str
 
 
-@dataclass(frozen=True)
-class ValueSpec:
+class ValueSpec(NamedTuple):
     label: Text
     example: str
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     id: str
     kind: CheckKind
     group: str
@@ -63,8 +60,7 @@ class Check:
     rule: Rule | None = None
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """A derived value: all `refs` ready (`all`), or a named fact computed from state."""
 
     all: tuple[str, ...] = ()
@@ -74,23 +70,20 @@ class Rule:
         return self.all
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     id: str
     title: Text
     checks: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Gate:
+class Gate(NamedTuple):
     id: str
     group: str
     action: Text
     hint: Text
 
 
-@dataclass(frozen=True)
-class BoardRow:
+class BoardRow(NamedTuple):
     id: str
     owner: str
     title: Text
@@ -101,36 +94,31 @@ class BoardRow:
     evidence: Text | None = None
 
 
-@dataclass(frozen=True)
-class Batch:
+class Batch(NamedTuple):
     id: str
     kinds: tuple[str, ...]
     title: Text
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(NamedTuple):
     key: str
     all: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     id: str
     gate: str
     packet: str
     requires: tuple[Requirement, ...]
 
 
-@dataclass(frozen=True)
-class GoNoGo:
+class GoNoGo(NamedTuple):
     id: str
     first_blocked_of: tuple[str, ...]
     ready: str
 
 
-@dataclass(frozen=True)
-class Provider:
+class Provider(NamedTuple):
     id: str
     name: Text
     current: str
@@ -139,16 +127,14 @@ class Provider:
     detail: Text
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(NamedTuple):
     id: str
     adapter: str
     title: Text
     detail: Text
 
 
-@dataclass(frozen=True)
-class Catalog:
+class Catalog(NamedTuple):
     tenant_id: str
     tenant_name: str
     session: str
@@ -175,7 +161,7 @@ class Catalog:
     go_no_go: GoNoGo
     # Evaluation order of every node ("check id", "board:x", "batch:x", "group:x",
     # "decision:x"), computed once at load from the dependency graph.
-    order: tuple[str, ...] = field(default=())
+    order: tuple[str, ...] = ()
 
     def actor(self, actor_id: str) -> Actor | None:
         for actor in self.actors:
@@ -187,8 +173,7 @@ class Catalog:
 # ---------------------------------------------------------------- state
 
 
-@dataclass(frozen=True)
-class Acceptance:
+class Acceptance(NamedTuple):
     check_id: str
     actor_id: str
     at: str
@@ -199,8 +184,7 @@ class Acceptance:
     countersign: bool = False
 
 
-@dataclass(frozen=True)
-class ProbeResult:
+class ProbeResult(NamedTuple):
     """The latest outcome of one probe check."""
 
     check_id: str
@@ -216,16 +200,14 @@ class ProbeResult:
     credentials_external: bool = False
 
 
-@dataclass(frozen=True)
-class ScenarioInfo:
+class ScenarioInfo(NamedTuple):
     version: int
     saved_at: str | None
     records: int
     kind_counts: dict[str, int]
 
 
-@dataclass(frozen=True)
-class SnapshotInfo:
+class SnapshotInfo(NamedTuple):
     id: int
     rows: int
     digest: str
@@ -237,8 +219,7 @@ class SnapshotInfo:
         return "bfg-" + self.digest[:8]
 
 
-@dataclass(frozen=True)
-class State:
+class State(NamedTuple):
     """Everything the engine reads. Built by the store; never mutated by the engine."""
 
     store_contract: str
@@ -246,8 +227,8 @@ class State:
     fallback_adapter: str | None
     scenario: ScenarioInfo
     snapshot: SnapshotInfo | None = None
-    acceptances: dict[str, Acceptance] = field(default_factory=dict)
-    probes: dict[str, ProbeResult] = field(default_factory=dict)
+    acceptances: Mapping[str, Acceptance] = _EMPTY
+    probes: Mapping[str, ProbeResult] = _EMPTY
     connection_endpoint: str | None = None  # endpoint of the latest connection run
     last_change_seq: int = 0
     last_release_export_seq: int = 0

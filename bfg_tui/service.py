@@ -11,10 +11,9 @@ import getpass
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import rbac
 from .canonical import record_json
@@ -76,13 +75,12 @@ def _store_init(catalog: Catalog) -> Any:
     return StoreInit(
         target_adapter=catalog.target_adapter,
         fallback_adapter=catalog.fallback_adapter,
-        seed=_seed_payload(catalog),
+        seed=lambda: _seed_payload(catalog),
         system=actor_context(SYSTEM_ACTOR),
     )
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What an action did, for the CLI and the screens to show."""
 
     message: str
@@ -108,7 +106,7 @@ class Console:
 
     async def state(self) -> State:
         state = await self.store.load_state()
-        return replace(state, runbook_lint_ok=runbook_lint_ok())
+        return state._replace(runbook_lint_ok=runbook_lint_ok())
 
     async def evaluate(self, lang: str = "en") -> tuple[State, Evaluation]:
         state = await self.state()

@@ -8,8 +8,7 @@ each change. It knows nothing of screens; rules live in the engine and the servi
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from bfg_tui.models import SnapshotInfo, State
 
@@ -22,8 +21,7 @@ CHANGE_KINDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class ActorContext:
+class ActorContext(NamedTuple):
     """Who acts, as asserted in mock-auth-header mode, and from where."""
 
     actor_id: str
@@ -41,8 +39,7 @@ class ActorContext:
         }
 
 
-@dataclass(frozen=True)
-class AuditEvent:
+class AuditEvent(NamedTuple):
     seq: int
     at: str
     kind: str
@@ -53,8 +50,7 @@ class AuditEvent:
     prev: str
 
 
-@dataclass(frozen=True)
-class VerifyResult:
+class VerifyResult(NamedTuple):
     ok: bool
     count: int
     head: str
@@ -62,15 +58,13 @@ class VerifyResult:
     first_bad_seq: int | None = None
 
 
-@dataclass(frozen=True)
-class StepRecord:
+class StepRecord(NamedTuple):
     check_id: str
     passed: bool
     detail: str
 
 
-@dataclass(frozen=True)
-class ProbeRunRecord:
+class ProbeRunRecord(NamedTuple):
     run_id: str
     probe: str  # "connection" | "dry_run"
     target_kind: str
@@ -82,15 +76,14 @@ class ProbeRunRecord:
     snapshot_digest: str | None = None
     tls: bool = False
     credentials_external: bool = False
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
         return bool(self.steps) and all(s.passed for s in self.steps)
 
 
-@dataclass(frozen=True)
-class ScenarioPayload:
+class ScenarioPayload(NamedTuple):
     """A whole scenario to save: canonical record bodies in canonical order."""
 
     # (kind, id, canonical body) rows, or an async iterable of lists of such rows.

@@ -22,7 +22,7 @@ MIGRATIONS: list[str] = [
         ord integer not null,
         kind text not null,
         rid text not null,
-        body text not null,
+        body blob not null, -- canonical JSON, UTF-8: hashed as stored, never re-encoded
         primary key (version, ord)
     ) without rowid;
     create table snapshots (
@@ -85,7 +85,7 @@ MIGRATIONS: list[str] = [
     create table audit_events (
         seq integer primary key,
         hash text not null,
-        body text not null,
+        body blob not null, -- canonical JSON, UTF-8: what the hash covers
         kind text not null,
         actor text not null,
         subject text not null default ''

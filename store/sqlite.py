@@ -13,18 +13,14 @@ import json
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiosqlite
 
 from bfg_tui.canonical import SnapshotHasher
 from bfg_tui.errors import Refused, StoreError
 from bfg_tui.models import (
-    Acceptance,
-    ProbeResult,
-    ScenarioInfo,
     SnapshotInfo,
     State,
 )
@@ -41,21 +37,21 @@ from .base import (
     VerifyResult,
 )
 from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from .sqlite_errors import BUSY_TIMEOUT_MS, translate_error
+from .sqlite_plans import header_plan, run_async, state_plan
 
-BUSY_TIMEOUT_MS = 5000
 INSERT_BATCH = 20000
 
 Clock = Callable[[], str]
 Apply = Callable[[aiosqlite.Connection, int], Awaitable[None]]
 
 
-@dataclass(frozen=True)
-class StoreInit:
-    """What a brand-new store is seeded with."""
+class StoreInit(NamedTuple):
+    """What a brand-new store is seeded with (the seed is built only when needed)."""
 
     target_adapter: str
     fallback_adapter: str
-    seed: ScenarioPayload
+    seed: Callable[[], ScenarioPayload]
     system: ActorContext
 
 
@@ -68,20 +64,6 @@ async def _aiter_rows(rows: Any) -> AsyncIterator[tuple[str, str, str]]:
     else:
         for row in rows:
             yield row
-
-
-def _translate(exc: BaseException, path: Path) -> StoreError:
-    text = str(exc)
-    low = text.lower()
-    if "locked" in low or "busy" in low:
-        return StoreError(f"{path}: database is locked by another process (waited {BUSY_TIMEOUT_MS // 1000} s); try again")
-    if "readonly" in low or "read-only" in low:
-        return StoreError(f"{path}: database is read-only; nothing was changed")
-    if "not a database" in low or "malformed" in low or "corrupt" in low:
-        return StoreError(f"{path}: not a readable bfg-tui store ({text})")
-    if "unable to open" in low:
-        return StoreError(f"{path}: cannot open the database file")
-    return StoreError(f"{path}: database error: {text}")
 
 
 def _read_only_file(path: Path) -> bool:
@@ -123,7 +105,7 @@ class SQLiteStore:
         try:
             conn = await aiosqlite.connect(str(path), isolation_level=None)
         except (sqlite3.Error, OSError) as exc:
-            raise _translate(exc, path) from None
+            raise translate_error(exc, path) from None
         store = cls(conn, path, clock, read_only)
         try:
             await store._prepare(init)
@@ -132,7 +114,7 @@ class SQLiteStore:
             if isinstance(exc, StoreError):
                 raise
             if isinstance(exc, sqlite3.Error):
-                raise _translate(exc, path) from None
+                raise translate_error(exc, path) from None
             raise
         return store
 
@@ -141,16 +123,7 @@ class SQLiteStore:
         await conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
         if self.read_only:
             await conn.execute("pragma query_only = 1")
-        app_id = (await (await conn.execute("pragma application_id")).fetchone())[0]
-        version = (await (await conn.execute("pragma user_version")).fetchone())[0]
-        tables = (await (await conn.execute("select count(*) from sqlite_master")).fetchone())[0]
-        if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables):
-            raise StoreError(f"{self.path}: this SQLite file is not a bfg-tui store")
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: store schema version {version} is newer than this bfg-tui understands "
-                f"({SCHEMA_VERSION}); upgrade bfg-tui"
-            )
+        version = await run_async(header_plan(self.path), conn)
         if self.read_only:
             if version < SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: database is read-only and needs a schema upgrade")
@@ -199,10 +172,11 @@ class SQLiteStore:
         }
         await conn.executemany("insert into meta(key, value) values (?, ?)", meta.items())
         await conn.execute("insert into audit_head(id, count, head) values (1, 0, ?)", (GENESIS,))
-        count, kinds = await self._insert_records(0, init.seed.rows)
+        seed = init.seed()
+        count, kinds = await self._insert_records(0, seed.rows)
         await conn.execute(
             "insert into scenarios(version, saved_at, actor, source, records, kind_counts) values (0, null, null, ?, ?, ?)",
-            (init.seed.source, count, json.dumps(kinds, sort_keys=True)),
+            (seed.source, count, json.dumps(kinds, sort_keys=True)),
         )
         await self._append("store.create", init.system, {"contract": CONTRACT, "seed_records": count}, "", change=False)
 
@@ -213,7 +187,7 @@ class SQLiteStore:
         count = 0
         batch: list[tuple[int, int, str, str, str]] = []
         async for kind, rid, body in _aiter_rows(rows):
-            batch.append((version, count, kind, rid, body))
+            batch.append((version, count, kind, rid, body.encode("utf-8") if isinstance(body, str) else body))
             kinds[kind] = kinds.get(kind, 0) + 1
             count += 1
             if len(batch) >= INSERT_BATCH:
@@ -240,7 +214,7 @@ class SQLiteStore:
         digest = event_hash(body)
         await self._conn.execute(
             "insert into audit_events(seq, hash, body, kind, actor, subject) values (?, ?, ?, ?, ?, ?)",
-            (seq, digest, body, kind, ctx.actor_id, subject),
+            (seq, digest, body.encode("utf-8"), kind, ctx.actor_id, subject),
         )
         await self._conn.execute("update audit_head set count = ?, head = ? where id = 1", (seq, digest))
         if change:
@@ -259,7 +233,7 @@ class SQLiteStore:
             try:
                 await conn.execute("begin immediate")
             except sqlite3.Error as exc:
-                raise _translate(exc, self.path) from None
+                raise translate_error(exc, self.path) from None
             try:
                 if idem:
                     row = await (await conn.execute("select event_seq from idempotency where key = ?", (idem,))).fetchone()
@@ -279,7 +253,7 @@ class SQLiteStore:
                 with contextlib.suppress(sqlite3.Error):
                     await conn.execute("rollback")
                 if isinstance(exc, sqlite3.Error):
-                    raise _translate(exc, self.path) from None
+                    raise translate_error(exc, self.path) from None
                 raise
 
     # ------------------------------------------------------------------ reads
@@ -288,56 +262,15 @@ class SQLiteStore:
         try:
             return await self._load_state()
         except sqlite3.Error as exc:
-            raise _translate(exc, self.path) from None
+            raise translate_error(exc, self.path) from None
 
     async def _load_state(self) -> State:
-        conn = self._conn
         # One read transaction, so the state is a consistent picture.
-        await conn.execute("begin")
+        await self._conn.execute("begin")
         try:
-            meta = dict(await (await conn.execute("select key, value from meta")).fetchall())
-            v, saved_at, actor, records, kinds = await (await conn.execute(
-                "select version, saved_at, actor, records, kind_counts from scenarios order by version desc limit 1"
-            )).fetchone()
-            scenario = ScenarioInfo(v, saved_at, records, json.loads(kinds))
-            snap_row = await (await conn.execute(
-                "select id, rows, digest, frozen_at, kind_counts from snapshots order by id desc limit 1"
-            )).fetchone()
-            snapshot = (
-                SnapshotInfo(snap_row[0], snap_row[1], snap_row[2], snap_row[3], json.loads(snap_row[4]))
-                if snap_row else None
-            )
-            acceptances = {
-                r[0]: Acceptance(r[0], r[1], r[6], r[7], r[2], r[3], r[4], bool(r[5]))
-                for r in await (await conn.execute(
-                    "select check_id, actor, note, value, snapshot_digest, countersign, at, event_seq from acceptances"
-                )).fetchall()
-            }
-            probes = {
-                r[0]: ProbeResult(r[0], bool(r[1]), r[2], r[3], r[4], r[5], r[9], r[10], r[6], bool(r[7]), bool(r[8]))
-                for r in await (await conn.execute(
-                    "select check_id, passed, target_kind, endpoint, detail, run_id, snapshot_digest, tls, "
-                    "credentials_external, at, event_seq from probe_results"
-                )).fetchall()
-            }
-            count, head = await (await conn.execute("select count, head from audit_head where id = 1")).fetchone()
+            return await run_async(state_plan(), self._conn)
         finally:
-            await conn.execute("commit")
-        return State(
-            store_contract=meta.get("contract", ""),
-            target_adapter=meta.get("target_adapter") or None,
-            fallback_adapter=meta.get("fallback_adapter") or None,
-            scenario=scenario,
-            snapshot=snapshot,
-            acceptances=acceptances,
-            probes=probes,
-            connection_endpoint=meta.get("connection_endpoint") or None,
-            last_change_seq=int(meta.get("last_change_seq", "0")),
-            last_release_export_seq=int(meta.get("last_release_export_seq", "0")),
-            audit_count=count,
-            audit_head=head,
-            last_save_actor=actor,
-        )
+            await self._conn.execute("commit")
 
     async def data_version(self) -> int:
         row = await (await self._conn.execute("pragma data_version")).fetchone()
@@ -388,18 +321,30 @@ class SQLiteStore:
             await conn.execute("begin")
             try:
                 count, head = await (await conn.execute("select count, head from audit_head where id = 1")).fetchone()
-                cursor = await conn.execute("select seq, hash, body from audit_events order by seq")
-                rows: list[tuple[int, str, str]] = []
+                cursor = await conn.execute("select body from audit_events order by seq")
+                bodies: list[bytes] = []
                 while True:
                     batch = await cursor.fetchmany(50000)
                     if not batch:
                         break
-                    rows.extend(batch)
+                    # A body rewritten as TEXT (by a hand edit) must still be compared as bytes.
+                    bodies.extend(b[0] if type(b[0]) is bytes else str(b[0]).encode() for b in batch)
+                stored = {}
+                result = verify_chain(bodies, count, head, stored.get)
+                if not result.ok and result.first_bad_seq:
+                    # Slow path, failures only: fetch the neighbours to name the fault precisely.
+                    rows = await (await conn.execute(
+                        "select seq, hash, body from audit_events where seq between ? and ?",
+                        (result.first_bad_seq - 1, result.first_bad_seq),
+                    )).fetchall()
+                    stored.update({seq: (digest, body if type(body) is bytes else str(body).encode())
+                                   for seq, digest, body in rows})
+                    result = verify_chain(bodies, count, head, stored.get)
             finally:
                 await conn.execute("commit")
         except sqlite3.Error as exc:
-            raise _translate(exc, self.path) from None
-        return verify_chain(rows, count, head)
+            raise translate_error(exc, self.path) from None
+        return result
 
     async def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncIterator[list[tuple[str, str, str]]]:
         row = await (await self._conn.execute(
@@ -529,7 +474,7 @@ class SQLiteStore:
                                  apply=apply, idem=idem)
 
     async def record_probe(self, run: ProbeRunRecord, ctx: ActorContext) -> int:
-        facts = dict(run.facts)
+        facts = dict(run.facts or {})
         facts.update(tls=run.tls, credentials_external=run.credentials_external)
         data = {
             "run_id": run.run_id, "probe": run.probe, "target_kind": run.target_kind, "endpoint": run.endpoint,
@@ -542,7 +487,7 @@ class SQLiteStore:
                 "insert into probe_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (run.run_id, run.probe, run.target_kind, run.endpoint, int(run.passed), run.started_at,
                  run.finished_at, run.snapshot_digest, json.dumps(facts, sort_keys=True),
-                 json.dumps([s.__dict__ for s in run.steps]), json.dumps(list(run.transcript)), seq),
+                 json.dumps([s._asdict() for s in run.steps]), json.dumps(list(run.transcript)), seq),
             )
             await conn.executemany(
                 "insert or replace into probe_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

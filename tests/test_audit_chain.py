@@ -42,9 +42,9 @@ def test_edited_event_with_recomputed_hash_breaks_the_link(cli, trail: Path) -> 
     conn = sqlite3.connect(trail)
     import hashlib
 
-    body = conn.execute("select body from audit_events where seq = 4").fetchone()[0].replace("olena", "anna")
+    body = conn.execute("select body from audit_events where seq = 4").fetchone()[0].replace(b"olena", b"anna")
     conn.execute("update audit_events set body = ?, hash = ? where seq = 4",
-                 (body, hashlib.sha256(body.encode()).hexdigest()))
+                 (body, hashlib.sha256(body).hexdigest()))
     conn.commit()
     conn.close()
     result = cli("audit", "verify")

@@ -23,7 +23,7 @@ def assert_only_refusal(db: Path, before_tables: dict, before_audit: list, resul
     after = audit_rows(db)
     assert after[: len(before_audit)] == before_audit
     assert len(after) == len(before_audit) + 1
-    seq, kind, body = after[-1]
+    _seq, kind, body = after[-1]
     assert kind == "action.refused"
     assert json.loads(body)["data"]["reason"] in result.err
 

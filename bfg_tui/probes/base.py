@@ -33,8 +33,8 @@ class SnapshotSource:
     kind_counts: dict[str, int]
     tenant_id: str
     session: str
-    # Yields batches of (kind, id, canonical record JSON), in canonical order.
-    batches: Callable[[], AsyncIterator[list[tuple[str, str, str]]]]
+    # Yields batches of (kind, id, canonical record JSON as UTF-8 bytes), in canonical order.
+    batches: Callable[[], AsyncIterator[list[tuple[str, str, bytes]]]]
 
 
 @dataclass(frozen=True)

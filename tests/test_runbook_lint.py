@@ -1,0 +1,251 @@
+"""The static RLS lint: the shipped runbook passes; every weakening is named."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from bfg_tui.runbook import LintResult, app_role_statements, lint_rls, render_runbook, runbook_sql
+
+# The seed's runbook outline, verbatim (shared/seed/integration-console.txt lines 283-330).
+SEED_SQL = """\
+-- ProductionAdapterMigrationRunbook.v1
+-- source=BFGScenarioSnapshot.v1
+-- target=db-auth-session-adapter
+-- session=grant-demo-local
+-- checksum=bfg-feb1d61b
+-- rows=0
+-- runbook_decision=BLOCKED_PENDING_PREFLIGHT
+create schema if not exists bfg_flowcontrol;
+create table if not exists bfg_flowcontrol.tenants (
+tenant_id text primary key,
+name text not null,
+created_at timestamptz not null default now()
+);
+create table if not exists bfg_flowcontrol.users (
+user_id text primary key,
+tenant_id text not null references bfg_flowcontrol.tenants(tenant_id),
+role_key text not null,
+display_name text not null,
+permissions text[] not null default '{}'
+);
+create table if not exists bfg_flowcontrol.scenario_snapshots (
+snapshot_id text primary key,
+tenant_id text not null references bfg_flowcontrol.tenants(tenant_id),
+checksum text not null,
+schema_version text not null,
+payload jsonb not null,
+created_at timestamptz not null default now()
+);
+create table if not exists bfg_flowcontrol.audit_events (
+event_id text primary key,
+tenant_id text not null references bfg_flowcontrol.tenants(tenant_id),
+actor_id text not null references bfg_flowcontrol.users(user_id),
+source text not null,
+payload jsonb not null,
+created_at timestamptz not null default now()
+);
+alter table bfg_flowcontrol.users enable row level security;
+alter table bfg_flowcontrol.scenario_snapshots enable row level security;
+alter table bfg_flowcontrol.audit_events enable row level security;
+drop policy if exists bfg_tenant_users on bfg_flowcontrol.users;
+drop policy if exists bfg_tenant_snapshots on bfg_flowcontrol.scenario_snapshots;
+drop policy if exists bfg_tenant_audit on bfg_flowcontrol.audit_events;
+create policy bfg_tenant_users on bfg_flowcontrol.users
+using (tenant_id = current_setting('bfg.tenant_id', true));
+create policy bfg_tenant_snapshots on bfg_flowcontrol.scenario_snapshots
+using (tenant_id = current_setting('bfg.tenant_id', true));
+create policy bfg_tenant_audit on bfg_flowcontrol.audit_events
+using (tenant_id = current_setting('bfg.tenant_id', true));
+"""
+
+TENANT_TABLES = (
+    "bfg_flowcontrol.tenants",
+    "bfg_flowcontrol.users",
+    "bfg_flowcontrol.permissions",
+    "bfg_flowcontrol.scenario_snapshots",
+    "bfg_flowcontrol.scenario_records",
+    "bfg_flowcontrol.scenario_replays",
+    "bfg_flowcontrol.audit_events",
+)
+
+
+def _policy_block(sql: str, table: str) -> str:
+    m = re.search(r"create policy bfg_tenant_isolation on " + re.escape(table) + r"\n.*?;\n", sql, re.DOTALL)
+    assert m, table
+    return m.group(0)
+
+
+def test_shipped_runbook_passes():
+    result = lint_rls(runbook_sql())
+    assert isinstance(result, LintResult)
+    assert result.ok, result.problems
+    assert result.problems == ()
+    assert set(result.tables) == set(TENANT_TABLES)
+    assert result.summary() == "rls_lint=passed tenant_tables=7"
+
+
+def test_lint_is_fast():
+    sql = runbook_sql()
+    lint_rls.cache_clear()
+    start = time.perf_counter()
+    lint_rls(sql)
+    cold = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(100):
+        lint_rls(sql)
+    warm = (time.perf_counter() - start) / 100
+    assert warm < 0.001
+    assert cold < 0.05  # generous for slow CI machines; ~0.7 ms on a laptop
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+def test_missing_force_is_named(table):
+    sql = runbook_sql().replace(f"alter table {table} force row level security;\n", "")
+    result = lint_rls(sql)
+    assert not result.ok
+    assert result.problems == (f"{table}: row level security not forced (owner bypasses policies)",)
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+def test_missing_enable_is_named(table):
+    sql = runbook_sql().replace(f"alter table {table} enable row level security;\n", "")
+    result = lint_rls(sql)
+    assert not result.ok
+    assert result.problems == (f"{table}: row level security not enabled",)
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+def test_missing_with_check_is_named(table):
+    sql = runbook_sql()
+    block = _policy_block(sql, table)
+    weakened = re.sub(r"\n\s*with check \(.*?\)\);", ");", block, flags=re.DOTALL)
+    assert weakened != block
+    result = lint_rls(sql.replace(block, weakened))
+    assert not result.ok
+    assert len(result.problems) == 1
+    assert result.problems[0].startswith(f"{table}: ")
+    assert "with check" in result.problems[0]
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+def test_missing_policy_is_named(table):
+    sql = runbook_sql()
+    result = lint_rls(sql.replace(_policy_block(sql, table), ""))
+    assert not result.ok
+    assert result.problems == (f"{table}: no policy",)
+
+
+def test_policy_dropped_after_creation_is_caught():
+    table = "bfg_flowcontrol.scenario_records"
+    sql = runbook_sql() + f"\ndrop policy if exists bfg_tenant_isolation on {table};\n"
+    assert lint_rls(sql).problems == (f"{table}: no policy",)
+
+
+def test_rls_disabled_later_is_caught():
+    table = "bfg_flowcontrol.audit_events"
+    sql = runbook_sql() + f"\nalter table {table} no force row level security;\n"
+    assert lint_rls(sql).problems == (f"{table}: row level security not forced (owner bypasses policies)",)
+
+
+def test_policy_not_scoped_by_tenant_is_caught():
+    table = "bfg_flowcontrol.permissions"
+    sql = runbook_sql()
+    block = _policy_block(sql, table)
+    loose = f"create policy bfg_tenant_isolation on {table}\n  using (true)\n  with check (true);\n"
+    result = lint_rls(sql.replace(block, loose))
+    assert result.problems == (
+        f"{table}: policy bfg_tenant_isolation does not compare tenant_id to the tenant setting",
+    )
+
+
+def test_empty_tenant_setting_must_match_nothing():
+    table = "bfg_flowcontrol.users"
+    sql = runbook_sql()
+    block = _policy_block(sql, table)
+    weak = block.replace("nullif(current_setting('bfg.tenant_id', true), '')", "current_setting('bfg.tenant_id', true)")
+    assert weak != block
+    result = lint_rls(sql.replace(block, weak))
+    assert len(result.problems) == 1
+    assert result.problems[0].startswith(f"{table}: policy bfg_tenant_isolation lets an empty tenant")
+
+
+def test_new_tenant_table_without_rls_is_caught():
+    sql = runbook_sql() + (
+        "\ncreate table if not exists bfg_flowcontrol.invoices (\n"
+        "  tenant_id text not null,\n  invoice_id text not null,\n"
+        "  primary key (tenant_id, invoice_id)\n);\n"
+    )
+    result = lint_rls(sql)
+    assert "bfg_flowcontrol.invoices" in result.tables
+    assert result.problems == (
+        "bfg_flowcontrol.invoices: row level security not enabled",
+        "bfg_flowcontrol.invoices: row level security not forced (owner bypasses policies)",
+        "bfg_flowcontrol.invoices: no policy",
+    )
+
+
+def test_non_tenant_tables_and_comments_are_ignored():
+    sql = (
+        "-- create table fake (tenant_id text);\n"
+        "create table lookup (code text primary key, label text check (label <> 'tenant_id x'));\n"
+        "create table t (tenant_id text not null, v int);\n"
+        "alter table t enable row level security, force row level security;\n"
+        "create policy p on t for all using (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''))"
+        " with check (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''));\n"
+    )
+    result = lint_rls(sql)
+    assert result.ok, result.problems
+    assert result.tables == ("t",)
+
+
+def test_seed_sql_fails_with_every_gap_named():
+    result = lint_rls(SEED_SQL)
+    assert not result.ok
+    assert result.tables == (
+        "bfg_flowcontrol.tenants",
+        "bfg_flowcontrol.users",
+        "bfg_flowcontrol.scenario_snapshots",
+        "bfg_flowcontrol.audit_events",
+    )
+    problems = set(result.problems)
+    assert "bfg_flowcontrol.tenants: row level security not enabled" in problems
+    assert "bfg_flowcontrol.tenants: no policy" in problems
+    for table in result.tables:
+        assert f"{table}: row level security not forced (owner bypasses policies)" in problems
+    for table in result.tables[1:]:
+        assert f"{table}: no policy with both using and with check (missing with check)" in problems
+    assert result.summary().startswith("rls_lint=failed")
+
+
+def test_empty_sql_is_not_a_pass():
+    result = lint_rls("")
+    assert not result.ok
+    assert result.problems and "no tenant tables" in result.problems[0]
+
+
+def test_shipped_runbook_shape():
+    sql = runbook_sql()
+    lowered = sql.lower()
+    assert "concurrently" not in lowered
+    assert "create database" not in lowered
+    assert "begin;" not in lowered and "commit;" not in lowered  # runs inside the caller's transaction
+    code = "\n".join(line.split("--", 1)[0] for line in lowered.splitlines())
+    assert "jsonb::text" not in code and "payload::text" not in code  # checksums come from body
+    statements = app_role_statements()
+    assert "grant select, insert on bfg_flowcontrol.audit_events to bfg_app;" in statements
+    assert not any("update" in s and "audit_events" in s for s in statements)
+
+
+def test_render_runbook_keeps_header_then_body():
+    text = render_runbook({"source": "BFGScenarioSnapshot.v1", "checksum": "bfg-00000000"})
+    lines = text.splitlines()
+    assert lines[:3] == [
+        "-- ProductionAdapterMigrationRunbook.v1",
+        "-- source=BFGScenarioSnapshot.v1",
+        "-- checksum=bfg-00000000",
+    ]
+    assert text.endswith(runbook_sql())
+    assert lint_rls(text).ok
