@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from functools import cache
 from graphlib import CycleError, TopologicalSorter
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -341,5 +340,6 @@ def load_catalog_file(path: Path) -> Catalog:
 @cache
 def default_catalog() -> Catalog:
     """The shipped catalog, parsed once per process."""
-    text = resources.files("bfg_tui.assets").joinpath("catalog.json").read_text(encoding="utf-8")
-    return parse_catalog(json.loads(text))
+    from .assets_io import asset_text
+
+    return parse_catalog(json.loads(asset_text("catalog.json")))

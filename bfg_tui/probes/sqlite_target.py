@@ -21,8 +21,10 @@ OTHER_TENANT = "probe-other-tenant"
 
 
 def sqlite_path(target: str) -> Path:
-    raw = target[len("sqlite://"):] if target.startswith("sqlite://") else target
-    return Path(raw).expanduser().resolve()
+    # One parser for targets everywhere: the same one that redacts them for display.
+    from ..secrets import sqlite_path as parse
+
+    return Path(parse(target))
 
 
 class SQLiteFileTarget:
