@@ -412,6 +412,11 @@ def test_long_or_multiline_values_stay_on_one_short_line(catalog: Catalog, tmp_p
     assert len(message) < 120
 
 
+def test_deeply_nested_data(catalog: Catalog, tmp_path: Path) -> None:
+    text = json.dumps(_doc(_order())).replace('"pallets": 12', '"deep": ' + "[" * 50000 + "]" * 50000)
+    assert _error(catalog, tmp_path, text) == "the document is nested too deeply"
+
+
 def test_parse_scenario_names_its_source(catalog: Catalog) -> None:
     with pytest.raises(InputError, match=r"^stdin: records: the scenario holds no records$"):
         parse_scenario(json.dumps(_doc()), catalog, source="stdin")

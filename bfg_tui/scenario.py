@@ -1,0 +1,650 @@
+"""The deterministic demo scenario (SPEC §5): pharma distribution Poland → Ukraine.
+
+Pure and stdlib-only: no I/O, no wall clock, no `random`. Every value is index
+arithmetic over small tables, so the same arguments always give the same records and
+`--scale 100000` (≈1M records) stays fast. Values are integers, booleans, null or
+strings — never floats — because canonical JSON refuses floats; money, temperatures
+and OCR confidences are decimal strings.
+
+Records come out in canonical order without sorting: kind by kind in
+`catalog.record_kinds` order, and within a kind by id, whose zero-padded numbers make
+string order equal numeric order.
+
+Two outputs share one generator per kind:
+- `demo_records` yields `(kind, id, data)` with `data` a dict;
+- `demo_rows` yields `(kind, id, body)` with `body` already canonical JSON, written
+  from a per-kind template. The stdlib JSON encoder costs ~9 µs per record on the
+  2-core reference machine, so 1M records could not be saved in seconds through it.
+  The templates only ever interpolate values from this module's own tables, digits
+  and `canonical_json`-encoded catalog strings, so nothing needs escaping; the tests
+  check `body == record_json(kind, id, data)` over every modular pattern.
+Each kind generator builds the dict and the template side by side from the same
+local values, so the two cannot drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from functools import cache
+from typing import Any
+
+from .canonical import canonical_json, record_json
+from .models import Catalog
+
+Record = tuple[str, str, dict[str, Any]]
+Row = tuple[str, str, str]  # (kind, id, canonical body), as the store saves it
+
+DEMO_ORDERS = 12
+SEED_ACTORS = 5  # actors in the shipped catalog; the count functions assume it by default
+BASE_DATE = date(2026, 3, 2)  # fixed, so nothing depends on when the demo is generated
+ID_DIGITS = 6
+
+CLIENT_ID = "cp_client_lviv_farma"
+CLIENT_NAME = "Lviv Farma Distribution"
+DRIVER_ID = "driver_tarasenko"
+DISPATCHER_ID = "user_dispatcher_marek"
+SELLER_NIP = "5260250995"  # issuer tax id that opens every KSeF number
+
+# Records per order, by kind (tenants, users and scenario_audit are fixed).
+PER_ORDER: dict[str, int] = {
+    "orders": 1,
+    "dispatch_events": 2,
+    "driver_events": 3,
+    "client_events": 1,
+    "documents": 1,
+    "ksef_packages": 1,
+    "payments": 1,
+}
+RECORDS_PER_ORDER = sum(PER_ORDER.values())
+KINDS = (
+    "tenants",
+    "users",
+    "orders",
+    "dispatch_events",
+    "driver_events",
+    "client_events",
+    "documents",
+    "ksef_packages",
+    "payments",
+    "scenario_audit",
+)
+
+_ORIGINS = ("Warszawa", "Łódź", "Poznań", "Kraków")
+_DESTINATIONS = ("Lviv", "Kyiv", "Lutsk")
+# Lviv traffic spreads over three crossings; Kyiv and Lutsk traffic goes via Dorohusk.
+_LVIV_CROSSINGS = ("Korczowa–Krakovets", "Medyka–Shehyni", "Hrebenne–Rava-Ruska")
+_DOROHUSK = "Dorohusk–Jagodyn"
+_VEHICLES = ("WX 4821K", "EL 7315C", "PO 2K846", "KR 9GT52", "WX 1305M", "EL 58A47")
+# (confidence, needs manual review): OCR below 0.90 goes to a human.
+_CONFIDENCES = (
+    ("0.97", False),
+    ("0.99", False),
+    ("0.93", False),
+    ("0.96", False),
+    ("0.88", True),
+    ("0.98", False),
+    ("0.95", False),
+)
+_CLIENT_EVENTS = ("eta_viewed", "delivery_confirmed", "pod_downloaded")
+# Net freight in grosze by lane: [origin][destination].
+_LANE_NET = (
+    (780000, 1240000, 690000),  # Warszawa → Lviv, Kyiv, Lutsk
+    (840000, 1310000, 760000),  # Łódź
+    (960000, 1420000, 880000),  # Poznań
+    (720000, 1190000, 810000),  # Kraków
+)
+_PALLET_GR = 16500  # per-pallet handling, grosze
+_REEFER_GR = 95000  # cold-chain surcharge, grosze
+_VAT_PERCENT = 23
+
+_MINUTES_PER_DAY = 1440
+_FIRST_PICKUP = 6 * 60  # 06:00 UTC on the base date
+_PICKUP_SPACING = 20  # minutes between consecutive order pickups
+_SLACK_DAYS = 30  # the latest event (a payment) is < 30 days after the last pickup
+# "HH:MM:00Z" for every minute of a day: a timestamp is then one concatenation.
+_CLOCK = tuple(f"{m // 60:02d}:{m % 60:02d}:00Z" for m in range(_MINUTES_PER_DAY))
+# Tenths of a degree as "d.d", 0.0 .. 29.9 °C.
+_TENTHS = tuple(f"{t // 10}.{t % 10}" for t in range(300))
+_JSON_BOOL = ("false", "true")
+
+
+def _crc8_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC8_TABLE = _crc8_table()  # CRC-8, polynomial 0x07: the KSeF number checksum
+_TECHNICAL_BYTES = 6  # the 12 hex digits of a KSeF number's technical part
+
+_AUDIT_NOTES: tuple[tuple[str, str, str, str, str], ...] = (
+    # (topic, actor, status, at, note)
+    (
+        "risk",
+        "user_md_anna",
+        "open",
+        "2026-03-01T09:00:00Z",
+        "Cold-chain excursions at the border must stay visible after cutover; "
+        "temperature readings migrate with every driver event.",
+    ),
+    (
+        "cutover",
+        "user_dispatcher_marek",
+        "planned",
+        "2026-03-01T10:30:00Z",
+        "Replay tenant+RBAC, operations, finance and audit batches from the frozen "
+        "snapshot; the file-local store stays as fallback.",
+    ),
+    (
+        "connection",
+        "user_dispatcher_marek",
+        "pending",
+        "2026-03-01T11:15:00Z",
+        "Connection evidence keeps a redacted endpoint only; credentials come from "
+        "the environment, never from the store.",
+    ),
+    (
+        "dry_run",
+        "user_accountant_olena",
+        "pending",
+        "2026-03-01T13:40:00Z",
+        "KSeF packages and payments must replay with equal checksums before the "
+        "finance ledger is signed off.",
+    ),
+    (
+        "sign_off",
+        "user_md_anna",
+        "pending",
+        "2026-03-01T16:00:00Z",
+        "Go/no-go needs release, cutover and wiring READY; production traffic stays "
+        "disabled until then.",
+    ),
+)
+
+
+# ---------------------------------------------------------------- public API
+
+
+def kind_counts_for(orders: int, *, actors: int = SEED_ACTORS) -> dict[str, int]:
+    """Exactly how many records of each kind the demo holds, in kind order."""
+    _check_orders(orders)
+    counts = {"tenants": 1, "users": actors, "scenario_audit": len(_AUDIT_NOTES)}
+    counts.update({kind: n * orders for kind, n in PER_ORDER.items()})
+    return {kind: counts[kind] for kind in KINDS}
+
+
+def record_count(orders: int, *, actors: int = SEED_ACTORS) -> int:
+    """Exactly how many records `demo_records(catalog, orders)` yields."""
+    _check_orders(orders)
+    return 1 + actors + RECORDS_PER_ORDER * orders + len(_AUDIT_NOTES)
+
+
+def seed_records(catalog: Catalog) -> list[Record]:
+    """The tenant and its actors: what a fresh store holds, in canonical order."""
+    records: list[Record] = [
+        ("tenants", catalog.tenant_id, {"name": catalog.tenant_name, "mode": catalog.tenant_mode})
+    ]
+    for actor in sorted(catalog.actors, key=lambda a: a.id):
+        role = catalog.roles[actor.role]
+        data = {
+            "name": actor.name,
+            "role": actor.role,
+            "desk": actor.desk,
+            "scope": role.scope,
+            "tenant_id": catalog.tenant_id,
+            "permissions": list(role.permissions),
+        }
+        records.append(("users", actor.id, data))
+    return records
+
+
+def demo_records(catalog: Catalog, orders: int = DEMO_ORDERS) -> Iterator[Record]:
+    """Seed records plus `orders` orders with their events, documents and finance rows."""
+    return _generate(catalog, orders, rows=False)
+
+
+def demo_rows(catalog: Catalog, orders: int = DEMO_ORDERS) -> Iterator[Row]:
+    """The same records as `demo_records`, with each body already canonical JSON.
+
+    `body == canonical.record_json(kind, id, data)` for the matching record; this is
+    the fast path for saving a scenario at scale.
+    """
+    return _generate(catalog, orders, rows=True)
+
+
+# ---------------------------------------------------------------- internals
+
+_Out = Iterator[tuple[str, str, Any]]
+
+
+def _generate(catalog: Catalog, orders: int, *, rows: bool) -> _Out:
+    _check_orders(orders)
+    if set(catalog.record_kinds) != set(KINDS):
+        # record_count() and the batch groups promise exactly these kinds.
+        raise ValueError("the catalog's record kinds differ from the demo generator's")
+    ctx = _Context(catalog, orders)
+    makers: dict[str, Callable[[_Context, bool], _Out]] = {
+        "tenants": _seed_kind("tenants", catalog),
+        "users": _seed_kind("users", catalog),
+        "orders": _orders,
+        "dispatch_events": _dispatch_events,
+        "driver_events": _driver_events,
+        "client_events": _client_events,
+        "documents": _documents,
+        "ksef_packages": _ksef_packages,
+        "payments": _payments,
+        "scenario_audit": _scenario_audit,
+    }
+    return _chain(makers[kind](ctx, rows) for kind in catalog.record_kinds)
+
+
+def _chain(parts: Iterator[_Out]) -> _Out:
+    for part in parts:
+        yield from part
+
+
+def _check_orders(orders: int) -> None:
+    if isinstance(orders, bool) or not isinstance(orders, int) or orders < 0:
+        raise ValueError(f"orders must be a non-negative integer, not {orders!r}")
+
+
+def _wrap(kind: str, rid: str, data_json: str) -> str:
+    # record_json's key order: data, id, kind.
+    return '{"data":' + data_json + ',"id":"' + rid + '","kind":"' + kind + '"}'
+
+
+def _encoded(records: list[Record], rows: bool) -> _Out:
+    """The few records that are not per-order: encoded the slow, safe way."""
+    for kind, rid, data in records:
+        yield (kind, rid, record_json(kind, rid, data, checked=False) if rows else data)
+
+
+def _seed_kind(kind: str, catalog: Catalog) -> Callable[[_Context, bool], _Out]:
+    def make(_ctx: _Context, rows: bool) -> _Out:
+        return _encoded([r for r in seed_records(catalog) if r[0] == kind], rows)
+
+    return make
+
+
+class _Context:
+    """What every kind generator shares: the tenant, the id format and day tables."""
+
+    def __init__(self, catalog: Catalog, orders: int) -> None:
+        self.tenant = catalog.tenant_id
+        self.tenant_json = canonical_json(catalog.tenant_id)  # quoted and escaped once
+        self.orders = orders
+        width = max(ID_DIGITS, len(str(orders)))  # keeps string order == numeric order
+        self.fmt: Callable[[int], str] = f"{{:0{width}d}}".format
+        # Every date an event of the last order can touch, formatted once.
+        last = _pickup(max(orders, 1)) // _MINUTES_PER_DAY + _SLACK_DAYS
+        days = [BASE_DATE + timedelta(days=d) for d in range(last + 1)]
+        self.day_t = [d.isoformat() + "T" for d in days]  # "2026-03-02T"
+        self.day = [d.isoformat() for d in days]  # "2026-03-02"
+        self.ymd = [d.strftime("%Y%m%d") for d in days]  # "20260302"
+
+    def ts(self, minute: int) -> str:
+        """ISO-8601 UTC timestamp `minute` minutes after the base date's midnight."""
+        day, m = divmod(minute, _MINUTES_PER_DAY)
+        return self.day_t[day] + _CLOCK[m]
+
+
+def _pickup(i: int) -> int:
+    """Planned pickup of order i, in minutes after the base date's midnight (UTC)."""
+    return _FIRST_PICKUP + (i - 1) * _PICKUP_SPACING
+
+
+def _delivery(i: int) -> int:
+    # 18–20.5 hours door to door to Lviv or Lutsk, border queue included; Kyiv is 6 h
+    # further.
+    extra = 360 if i % 3 == 1 else 0
+    return _pickup(i) + 1080 + (i % 6) * 30 + extra
+
+
+def _invoiced(i: int) -> int:
+    return _delivery(i) + 120
+
+
+def _pallets(i: int) -> int:
+    return 6 + (i * 7) % 27  # 6..32: never more than a 33-pallet reefer trailer
+
+
+def _cold(i: int) -> bool:
+    # Most loads are 2–8 °C biologics; every fifth is 15–25 °C ambient pharma.
+    return i % 5 != 0
+
+
+def _money(grosze: int) -> str:
+    return f"{grosze // 100}.{grosze % 100:02d}"
+
+
+def _net_grosze(i: int) -> int:
+    net = _LANE_NET[i % 4][i % 3] + _pallets(i) * _PALLET_GR
+    return net + _REEFER_GR if _cold(i) else net
+
+
+def _vat_grosze(net: int) -> int:
+    return (net * _VAT_PERCENT + 50) // 100  # half-up to the grosz
+
+
+def _gross(i: int) -> str:
+    """Order i's invoice total as a decimal string, exact in grosze."""
+    net = _net_grosze(i)
+    return _money(net + _vat_grosze(net))
+
+
+def _crossing(i: int) -> str:
+    return _LVIV_CROSSINGS[(i // 3) % 3] if i % 3 == 0 else _DOROHUSK
+
+
+def _orders(c: _Context, rows: bool) -> _Out:
+    fmt, ts, tenant, tenant_json = c.fmt, c.ts, c.tenant, c.tenant_json
+    for i in range(1, c.orders + 1):
+        rid = "ord-" + fmt(i)
+        pallets = _pallets(i)
+        weight = pallets * (180 + (i * 13) % 9 * 40)
+        cold = _cold(i)
+        t_min, t_max = ("2.0", "8.0") if cold else ("15.0", "25.0")
+        origin, dest = _ORIGINS[i % 4], _DESTINATIONS[i % 3]
+        adr = i % 7 == 0  # e.g. ethanol-based disinfectants, UN 1170
+        pickup, delivery = ts(_pickup(i)), ts(_delivery(i))
+        if rows:
+            yield "orders", rid, _wrap("orders", rid, (
+                f'{{"adr":{_JSON_BOOL[adr]},"client_id":"{CLIENT_ID}",'
+                f'"delivery_at":"{delivery}","destination":"{dest}","gdp":true,'
+                f'"origin":"{origin}","pallets":{pallets},"pickup_at":"{pickup}",'
+                f'"temperature_max":"{t_max}","temperature_min":"{t_min}",'
+                f'"tenant_id":{tenant_json},"weight_kg":{weight}}}'
+            ))
+        else:
+            yield "orders", rid, {
+                "tenant_id": tenant,
+                "client_id": CLIENT_ID,
+                "origin": origin,
+                "destination": dest,
+                "pallets": pallets,
+                "weight_kg": weight,
+                "temperature_min": t_min,
+                "temperature_max": t_max,
+                "adr": adr,
+                "gdp": True,  # every load is medicinal product under GDP
+                "pickup_at": pickup,
+                "delivery_at": delivery,
+            }
+
+
+def _dispatch_events(c: _Context, rows: bool) -> _Out:
+    fmt, ts = c.fmt, c.ts
+    for i in range(1, c.orders + 1):
+        n = fmt(i)
+        order_id = "ord-" + n
+        vehicle = _VEHICLES[i % 6]
+        pickup = _pickup(i)
+        # Assigned 3–3.75 h before pickup, route confirmed one hour before.
+        steps = (
+            ("1", "assigned", pickup - 180 - (i % 4) * 15),
+            ("2", "route_confirmed", pickup - 60),
+        )
+        for suffix, kind, minute in steps:
+            rid = "dsp-" + n + "-" + suffix
+            at = ts(minute)
+            if rows:
+                yield "dispatch_events", rid, _wrap("dispatch_events", rid, (
+                    f'{{"actor_id":"{DISPATCHER_ID}","at":"{at}","driver_id":"{DRIVER_ID}",'
+                    f'"order_id":"{order_id}","type":"{kind}","vehicle":"{vehicle}"}}'
+                ))
+            else:
+                yield "dispatch_events", rid, {
+                    "order_id": order_id,
+                    "type": kind,
+                    "actor_id": DISPATCHER_ID,
+                    "driver_id": DRIVER_ID,
+                    "vehicle": vehicle,
+                    "at": at,
+                }
+
+
+def _driver_events(c: _Context, rows: bool) -> _Out:
+    fmt, ts = c.fmt, c.ts
+    for i in range(1, c.orders + 1):
+        n = fmt(i)
+        order_id = "ord-" + n
+        pickup = _pickup(i)
+        # Readings in tenths of a degree inside the order's range: 3.0–6.9 or 17.0–20.9.
+        low = 30 if _cold(i) else 170
+        # (suffix, type, location, reading, minute): scan at loading, the border ~5 h
+        # out, the hand-over at the destination around the planned delivery time.
+        steps = (
+            ("1", "pickup_scan", _ORIGINS[i % 4], low + (i * 7) % 40, pickup + (i % 5) * 3),
+            ("2", "border_crossing", _crossing(i), low + (i * 11 + 3) % 40,
+             pickup + 300 + (i % 7) * 20),
+            ("3", "delivered", _DESTINATIONS[i % 3], low + (i * 13 + 5) % 40,
+             _delivery(i) + (i % 5) * 10 - 20),
+        )
+        for suffix, kind, location, tenths, minute in steps:
+            rid = "drv-" + n + "-" + suffix
+            temp, at = _TENTHS[tenths], ts(minute)
+            if rows:
+                yield "driver_events", rid, _wrap("driver_events", rid, (
+                    f'{{"at":"{at}","driver_id":"{DRIVER_ID}","location":"{location}",'
+                    f'"order_id":"{order_id}","temperature_c":"{temp}","type":"{kind}"}}'
+                ))
+            else:
+                yield "driver_events", rid, {
+                    "order_id": order_id,
+                    "driver_id": DRIVER_ID,
+                    "type": kind,
+                    "location": location,
+                    "temperature_c": temp,
+                    "at": at,
+                }
+
+
+def _client_events(c: _Context, rows: bool) -> _Out:
+    fmt, ts = c.fmt, c.ts
+    for i in range(1, c.orders + 1):
+        n = fmt(i)
+        rid, order_id = "cle-" + n, "ord-" + n
+        kind = _CLIENT_EVENTS[i % 3]
+        at = ts(_delivery(i) + 60 + (i % 4) * 15)
+        if rows:
+            yield "client_events", rid, _wrap("client_events", rid, (
+                f'{{"at":"{at}","channel":"client_portal","client_id":"{CLIENT_ID}",'
+                f'"order_id":"{order_id}","type":"{kind}"}}'
+            ))
+        else:
+            yield "client_events", rid, {
+                "order_id": order_id,
+                "client_id": CLIENT_ID,
+                "type": kind,
+                "channel": "client_portal",
+                "at": at,
+            }
+
+
+def _documents(c: _Context, rows: bool) -> _Out:
+    fmt, ts, ymd = c.fmt, c.ts, c.ymd
+    for i in range(1, c.orders + 1):
+        n = fmt(i)
+        rid, order_id = "doc-" + n, "ord-" + n
+        confidence, review = _CONFIDENCES[i % 7]
+        at = ts(_delivery(i) + 30)
+        # OCR "fields" as read off the scan: three CMR consignment notes per invoice.
+        fields: Any
+        if i % 4:
+            doc_type = "CMR"
+            cmr_number = "CMR/" + ymd[_pickup(i) // _MINUTES_PER_DAY][:4] + "/" + n
+            pallets = _pallets(i)
+            if rows:
+                fields = (
+                    f'{{"cmr_number":"{cmr_number}","consignee":"{CLIENT_NAME}",'
+                    f'"pallets":{pallets},"seal":"PL{n}"}}'
+                )
+            else:
+                fields = {
+                    "cmr_number": cmr_number,
+                    "consignee": CLIENT_NAME,
+                    "pallets": pallets,
+                    "seal": "PL" + n,
+                }
+        else:
+            doc_type = "invoice"
+            invoice = "FV/" + ymd[_invoiced(i) // _MINUTES_PER_DAY][:4] + "/" + n  # = KSeF's
+            gross = _gross(i)
+            if rows:
+                fields = (
+                    f'{{"buyer":"{CLIENT_NAME}","currency":"PLN","gross":"{gross}",'
+                    f'"invoice_number":"{invoice}"}}'
+                )
+            else:
+                fields = {
+                    "invoice_number": invoice,
+                    "buyer": CLIENT_NAME,
+                    "gross": gross,
+                    "currency": "PLN",
+                }
+        if rows:
+            yield "documents", rid, _wrap("documents", rid, (
+                f'{{"confidence":"{confidence}","doc_type":"{doc_type}","fields":{fields},'
+                f'"needs_review":{_JSON_BOOL[review]},"order_id":"{order_id}",'
+                f'"provider":"local-ocr","scanned_at":"{at}"}}'
+            ))
+        else:
+            yield "documents", rid, {
+                "order_id": order_id,
+                "doc_type": doc_type,
+                "provider": "local-ocr",
+                "confidence": confidence,
+                "needs_review": review,
+                "fields": fields,
+                "scanned_at": at,
+            }
+
+
+def _crc8(data: bytes, crc: int = 0) -> int:
+    for byte in data:
+        crc = _CRC8_TABLE[crc ^ byte]
+    return crc
+
+
+def ksef_checksum(number_without_checksum: str) -> str:
+    """The two hex digits that close a KSeF number: CRC-8 (poly 0x07, init 0x00).
+
+    Computed over the first 32 characters, "NIP-YYYYMMDD-TTTTTTTTTTTT".
+    """
+    return f"{_crc8(number_without_checksum.encode('ascii')):02X}"
+
+
+@cache
+def _technical_crc_tables() -> tuple[tuple[int, ...], ...]:
+    """CRC-8 contribution of each byte of the technical part, by position.
+
+    This CRC (init 0, no final XOR) is linear: crc(a ^ b) == crc(a) ^ crc(b) for
+    equal-length messages. So crc(prefix + technical) is crc(prefix + zeros) XOR one
+    table entry per technical byte — six lookups instead of a 32-byte loop per record.
+    """
+    tables = []
+    for pos in range(_TECHNICAL_BYTES):
+        tail = bytes(2 * (_TECHNICAL_BYTES - 1 - pos))  # the zero hex digits after it
+        tables.append(tuple(_crc8(f"{v:02X}".encode("ascii") + tail) for v in range(256)))
+    return tuple(tables)
+
+
+def _ksef_packages(c: _Context, rows: bool) -> _Out:
+    fmt, ts, ymd = c.fmt, c.ts, c.ymd
+    t0, t1, t2, t3, t4, t5 = _technical_crc_tables()
+    zeros = bytes(2 * _TECHNICAL_BYTES)
+    prefix_crc: dict[int, int] = {}  # per day: crc("NIP-YYYYMMDD-" + 12 zeros)
+    for i in range(1, c.orders + 1):
+        n = fmt(i)
+        rid, order_id = "ksef-" + n, "ord-" + n
+        issued = _invoiced(i)
+        day = issued // _MINUTES_PER_DAY
+        at = ts(issued)
+        net_gr = _net_grosze(i)
+        vat_gr = _vat_grosze(net_gr)
+        net, vat, gross = _money(net_gr), _money(vat_gr), _money(net_gr + vat_gr)
+        invoice = "FV/" + ymd[day][:4] + "/" + n
+        # NIP-YYYYMMDD-TTTTTTTTTTTT-CC like a real KSeF number: the date is the day
+        # KSeF accepted the invoice, CC the CRC-8 of everything before it.
+        prefix = SELLER_NIP + "-" + ymd[day] + "-"
+        crc = prefix_crc.get(day)
+        if crc is None:
+            crc = prefix_crc[day] = _crc8(prefix.encode("ascii") + zeros)
+        t = (i * 0x9E3779B1 + 0x0A1B2C3D4E5F) & 0xFFFFFFFFFFFF
+        crc ^= (
+            t0[t >> 40] ^ t1[(t >> 32) & 255] ^ t2[(t >> 24) & 255]
+            ^ t3[(t >> 16) & 255] ^ t4[(t >> 8) & 255] ^ t5[t & 255]
+        )
+        number = f"{prefix}{t:012X}-{crc:02X}"
+        if rows:
+            yield "ksef_packages", rid, _wrap("ksef_packages", rid, (
+                f'{{"currency":"PLN","gross":"{gross}","invoice_number":"{invoice}",'
+                f'"issued_at":"{at}","ksef_number":"{number}","net":"{net}",'
+                f'"order_id":"{order_id}","status":"accepted","vat":"{vat}"}}'
+            ))
+        else:
+            yield "ksef_packages", rid, {
+                "order_id": order_id,
+                "ksef_number": number,
+                "invoice_number": invoice,
+                "net": net,
+                "vat": vat,
+                "gross": gross,
+                "currency": "PLN",
+                "status": "accepted",
+                "issued_at": at,
+            }
+
+
+def _payments(c: _Context, rows: bool) -> _Out:
+    fmt, ts, day = c.fmt, c.ts, c.day
+    for i in range(1, c.orders + 1):
+        n = fmt(i)
+        rid, invoice_id = "pay-" + n, "ksef-" + n
+        issued = _invoiced(i)
+        amount = _gross(i)
+        due = day[issued // _MINUTES_PER_DAY + 14]  # 14-day payment terms
+        paid = i % 3 != 0  # every third invoice is still open
+        paid_at = ts(issued + (7 + i % 5) * _MINUTES_PER_DAY) if paid else None
+        if rows:
+            paid_json = '"' + paid_at + '"' if paid_at else "null"
+            yield "payments", rid, _wrap("payments", rid, (
+                f'{{"amount":"{amount}","currency":"PLN","due_date":"{due}",'
+                f'"invoice_id":"{invoice_id}","method":"bank_transfer",'
+                f'"paid_at":{paid_json},"status":"{"paid" if paid else "pending"}"}}'
+            ))
+        else:
+            yield "payments", rid, {
+                "invoice_id": invoice_id,
+                "amount": amount,
+                "currency": "PLN",
+                "method": "bank_transfer",
+                "status": "paid" if paid else "pending",
+                "due_date": due,
+                "paid_at": paid_at,
+            }
+
+
+def _scenario_audit(c: _Context, rows: bool) -> _Out:
+    records: list[Record] = [
+        (
+            "scenario_audit",
+            "aud-" + c.fmt(k),
+            {
+                "tenant_id": c.tenant,
+                "topic": topic,
+                "actor_id": actor,
+                "status": status,
+                "note": note,
+                "orders": c.orders,
+                "at": at,
+            },
+        )
+        for k, (topic, actor, status, at, note) in enumerate(_AUDIT_NOTES, start=1)
+    ]
+    return _encoded(records, rows)
