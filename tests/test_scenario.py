@@ -413,7 +413,8 @@ def test_long_or_multiline_values_stay_on_one_short_line(catalog: Catalog, tmp_p
 
 
 def test_deeply_nested_data(catalog: Catalog, tmp_path: Path) -> None:
-    text = json.dumps(_doc(_order())).replace('"pallets": 12', '"deep": ' + "[" * 50000 + "]" * 50000)
+    deep = "[" * 50000 + "]" * 50000
+    text = json.dumps(_doc(_order())).replace('"pallets": 12', '"deep": ' + deep)
     assert _error(catalog, tmp_path, text) == "the document is nested too deeply"
 
 
