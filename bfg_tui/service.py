@@ -143,7 +143,7 @@ class Console:
     ) -> Outcome:
         from bfg_tui.store.base import ScenarioPayload
 
-        from .scenario import DEMO_ORDERS, demo_records
+        from .scenario import DEMO_ORDERS, demo_rows
 
         actor = await self.require(actor_id, "scenario.save", "scenario")
         if source_file is not None:
@@ -158,8 +158,7 @@ class Console:
         else:
             if scale is not None and scale < 1:
                 raise await self.refuse("scenario.save", "scenario", "--scale must be at least 1", actor.id)
-            orders = scale or DEMO_ORDERS
-            rows = ((k, i, record_json(k, i, d, checked=False)) for k, i, d in demo_records(self.catalog, orders))
+            rows = demo_rows(self.catalog, scale or DEMO_ORDERS)
             source = "demo" if scale is None else f"demo:scale={scale}"
         seq = await self.store.save_scenario(ScenarioPayload(rows=rows, source=source), actor_context(actor.id), idem)
         state = await self.state()
