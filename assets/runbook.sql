@@ -1,2 +1,243 @@
--- placeholder; replaced by the hardened runbook
-create schema if not exists bfg_flowcontrol;
+-- Hardened runbook body: schema, tables, row-level security, roles and grants.
+-- Transaction-safe and idempotent: run it inside ONE transaction (the dry-run does;
+-- with psql use --single-transaction); running it again changes nothing.
+-- Tenant scoping: every tenant table has RLS enabled AND forced, and one policy with
+-- both `using` and `with check` on tenant_id = nullif(current_setting('bfg.tenant_id', true), ''),
+-- so an unset or empty tenant matches nothing. Sessions set the tenant transaction-locally:
+--   select set_config('bfg.tenant_id', 'bfg', true);
+-- Keys and foreign keys all include tenant_id: a duplicate id in another tenant is not a
+-- conflict (no id probe) and a row can only reference rows of its own tenant.
+-- Roles: bfg_migrator (NOLOGIN, BYPASSRLS, owns the schema and every object; COPY runs
+-- under it) and bfg_app (NOLOGIN, not an owner, no BYPASSRLS, only the grants below).
+-- Logins are granted these roles outside the runbook (GRANT bfg_app TO bfg_app_login).
+-- Creating the roles needs a superuser; when they exist (the normal case) the block
+-- below only verifies them, so the migration login can run the whole script.
+
+do $roles$
+begin
+  if not exists (select 1 from pg_roles where rolname = 'bfg_migrator') then
+    create role bfg_migrator nologin bypassrls;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'bfg_app') then
+    create role bfg_app nologin nosuperuser nobypassrls nocreatedb nocreaterole;
+  end if;
+  if exists (select 1 from pg_roles where rolname = 'bfg_app'
+             and (rolsuper or rolbypassrls or rolcreaterole)) then
+    raise exception 'bfg_app must not be superuser, bypass RLS or create roles';
+  end if;
+end
+$roles$;
+
+-- Everything below is created by, and owned by, the migration role.
+set local role bfg_migrator;
+do $txn$
+begin
+  if current_user <> 'bfg_migrator' then
+    raise exception 'run the runbook inside one transaction: SET LOCAL ROLE had no effect (current_user=%)',
+      current_user;
+  end if;
+end
+$txn$;
+
+create schema if not exists bfg_flowcontrol authorization bfg_migrator;
+revoke all on schema bfg_flowcontrol from public;
+grant usage on schema bfg_flowcontrol to bfg_app;
+
+-- batch group tenant+RBAC -------------------------------------------------------
+create table if not exists bfg_flowcontrol.tenants (
+  tenant_id text not null check (tenant_id <> ''),
+  name text not null,
+  tenant_mode text not null default 'tenant-rbac',
+  created_at timestamptz not null default now(),
+  constraint tenants_pkey primary key (tenant_id)
+);
+
+create table if not exists bfg_flowcontrol.users (
+  tenant_id text not null,
+  user_id text not null,
+  role_key text not null,
+  display_name text not null,
+  desk text,
+  created_at timestamptz not null default now(),
+  constraint users_pkey primary key (tenant_id, user_id),
+  constraint users_tenant_fkey foreign key (tenant_id)
+    references bfg_flowcontrol.tenants (tenant_id)
+);
+
+create table if not exists bfg_flowcontrol.permissions (
+  tenant_id text not null,
+  role_key text not null,
+  permission text not null,
+  constraint permissions_pkey primary key (tenant_id, role_key, permission),
+  constraint permissions_tenant_fkey foreign key (tenant_id)
+    references bfg_flowcontrol.tenants (tenant_id)
+);
+
+-- frozen snapshots and their records (operations, finance, audit batch groups) ---
+create table if not exists bfg_flowcontrol.scenario_snapshots (
+  tenant_id text not null,
+  snapshot_id text not null,
+  schema_version text not null default 'BFGScenarioSnapshot.v1',
+  checksum text not null check (checksum ~ '^bfg-[0-9a-f]{8}$'),
+  digest text not null check (digest ~ '^[0-9a-f]{64}$'),
+  record_count integer not null check (record_count >= 0),
+  session text,
+  created_at timestamptz not null default now(),
+  constraint scenario_snapshots_pkey primary key (tenant_id, snapshot_id),
+  constraint scenario_snapshots_tenant_fkey foreign key (tenant_id)
+    references bfg_flowcontrol.tenants (tenant_id)
+);
+
+-- One row per snapshot record. `body` is the canonical JSON text exactly as frozen:
+-- checksums are recomputed from body, never from jsonb::text. Canonical order is kind by
+-- kind (catalog order), then record_id; the primary key, in the "C" collation (code
+-- point order), returns each kind's records in that order, and `seq` is the record's
+-- position in the snapshot. `payload` is an optional parsed copy for queries only.
+-- No per-row foreign key to scenario_snapshots: it would halve COPY throughput; the
+-- replay verifies count and checksum against scenario_snapshots instead, and deleting
+-- a snapshot deletes its records explicitly.
+create table if not exists bfg_flowcontrol.scenario_records (
+  tenant_id text not null,
+  snapshot_id text not null,
+  seq integer not null check (seq >= 0),
+  batch_group text not null
+    check (batch_group in ('tenant_rbac', 'operations', 'finance', 'audit')),
+  kind text collate "C" not null,
+  record_id text collate "C" not null,
+  body text not null,
+  payload jsonb,
+  constraint scenario_records_pkey primary key (tenant_id, snapshot_id, kind, record_id)
+);
+
+-- One row per replay id: re-running a replay with the same id adds nothing
+-- (insert ... on conflict do nothing here and on scenario_records).
+create table if not exists bfg_flowcontrol.scenario_replays (
+  tenant_id text not null,
+  replay_id text not null,
+  snapshot_id text not null,
+  rows_written integer not null check (rows_written >= 0),
+  readback_digest text check (readback_digest ~ '^[0-9a-f]{64}$'),
+  created_at timestamptz not null default now(),
+  constraint scenario_replays_pkey primary key (tenant_id, replay_id),
+  constraint scenario_replays_snapshot_fkey foreign key (tenant_id, snapshot_id)
+    references bfg_flowcontrol.scenario_snapshots (tenant_id, snapshot_id)
+);
+
+-- append-only audit trail -------------------------------------------------------
+create table if not exists bfg_flowcontrol.audit_events (
+  tenant_id text not null,
+  event_id text not null default gen_random_uuid()::text,
+  actor_id text not null,
+  source text not null,
+  action text not null,
+  payload jsonb not null default '{}'::jsonb,
+  created_at timestamptz not null default now(),
+  constraint audit_events_pkey primary key (tenant_id, event_id),
+  constraint audit_events_actor_fkey foreign key (tenant_id, actor_id)
+    references bfg_flowcontrol.users (tenant_id, user_id),
+  constraint audit_events_tenant_fkey foreign key (tenant_id)
+    references bfg_flowcontrol.tenants (tenant_id)
+);
+
+-- Indexes: every primary key leads with tenant_id; these cover the other lookups.
+create index if not exists users_tenant_role_idx
+  on bfg_flowcontrol.users (tenant_id, role_key);
+create index if not exists scenario_replays_snapshot_idx
+  on bfg_flowcontrol.scenario_replays (tenant_id, snapshot_id);
+create index if not exists audit_events_tenant_created_idx
+  on bfg_flowcontrol.audit_events (tenant_id, created_at);
+create index if not exists audit_events_actor_idx
+  on bfg_flowcontrol.audit_events (tenant_id, actor_id);
+
+-- Audit rows can never change, even through an owner's mistake.
+create or replace function bfg_flowcontrol.audit_events_append_only()
+  returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $fn$
+begin
+  raise exception 'bfg_flowcontrol.audit_events is append-only: % refused', tg_op
+    using errcode = 'insufficient_privilege';
+end
+$fn$;
+revoke all on function bfg_flowcontrol.audit_events_append_only() from public;
+
+create or replace trigger audit_events_append_only
+  before update or delete on bfg_flowcontrol.audit_events
+  for each row execute function bfg_flowcontrol.audit_events_append_only();
+create or replace trigger audit_events_no_truncate
+  before truncate on bfg_flowcontrol.audit_events
+  for each statement execute function bfg_flowcontrol.audit_events_append_only();
+
+-- Row-level security: enabled, forced (owner included), using + with check. -----
+alter table bfg_flowcontrol.tenants enable row level security;
+alter table bfg_flowcontrol.tenants force row level security;
+drop policy if exists bfg_tenant_isolation on bfg_flowcontrol.tenants;
+create policy bfg_tenant_isolation on bfg_flowcontrol.tenants
+  as permissive for all to public
+  using (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''))
+  with check (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''));
+
+alter table bfg_flowcontrol.users enable row level security;
+alter table bfg_flowcontrol.users force row level security;
+drop policy if exists bfg_tenant_users on bfg_flowcontrol.users;
+drop policy if exists bfg_tenant_isolation on bfg_flowcontrol.users;
+create policy bfg_tenant_isolation on bfg_flowcontrol.users
+  as permissive for all to public
+  using (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''))
+  with check (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''));
+
+alter table bfg_flowcontrol.permissions enable row level security;
+alter table bfg_flowcontrol.permissions force row level security;
+drop policy if exists bfg_tenant_isolation on bfg_flowcontrol.permissions;
+create policy bfg_tenant_isolation on bfg_flowcontrol.permissions
+  as permissive for all to public
+  using (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''))
+  with check (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''));
+
+alter table bfg_flowcontrol.scenario_snapshots enable row level security;
+alter table bfg_flowcontrol.scenario_snapshots force row level security;
+drop policy if exists bfg_tenant_snapshots on bfg_flowcontrol.scenario_snapshots;
+drop policy if exists bfg_tenant_isolation on bfg_flowcontrol.scenario_snapshots;
+create policy bfg_tenant_isolation on bfg_flowcontrol.scenario_snapshots
+  as permissive for all to public
+  using (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''))
+  with check (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''));
+
+alter table bfg_flowcontrol.scenario_records enable row level security;
+alter table bfg_flowcontrol.scenario_records force row level security;
+drop policy if exists bfg_tenant_isolation on bfg_flowcontrol.scenario_records;
+create policy bfg_tenant_isolation on bfg_flowcontrol.scenario_records
+  as permissive for all to public
+  using (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''))
+  with check (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''));
+
+alter table bfg_flowcontrol.scenario_replays enable row level security;
+alter table bfg_flowcontrol.scenario_replays force row level security;
+drop policy if exists bfg_tenant_isolation on bfg_flowcontrol.scenario_replays;
+create policy bfg_tenant_isolation on bfg_flowcontrol.scenario_replays
+  as permissive for all to public
+  using (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''))
+  with check (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''));
+
+alter table bfg_flowcontrol.audit_events enable row level security;
+alter table bfg_flowcontrol.audit_events force row level security;
+drop policy if exists bfg_tenant_audit on bfg_flowcontrol.audit_events;
+drop policy if exists bfg_tenant_isolation on bfg_flowcontrol.audit_events;
+create policy bfg_tenant_isolation on bfg_flowcontrol.audit_events
+  as permissive for all to public
+  using (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''))
+  with check (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''));
+
+-- Grants: reset, then exactly what the app needs. --------------------------------
+revoke all on all tables in schema bfg_flowcontrol from public;
+revoke all on all tables in schema bfg_flowcontrol from bfg_app;
+grant select on bfg_flowcontrol.tenants to bfg_app;
+grant select, insert, update, delete on
+  bfg_flowcontrol.users,
+  bfg_flowcontrol.permissions,
+  bfg_flowcontrol.scenario_snapshots,
+  bfg_flowcontrol.scenario_records,
+  bfg_flowcontrol.scenario_replays
+  to bfg_app;
+grant select, insert on bfg_flowcontrol.audit_events to bfg_app;
