@@ -94,3 +94,6 @@ def table_dump(db: Path) -> dict[str, list[tuple]]:
                 if n not in ("audit_events", "audit_head")}
     finally:
         conn.close()
+
+
+from tests.pg_server import pg_server  # noqa: E402, F401  (session fixture: a running PostgreSQL, or skip/fail)
