@@ -1,0 +1,458 @@
+"""The Textual console: a thin App that wires screens to the service.
+
+The first frame is painted before the store is opened: opening and evaluating run in
+a worker after the first refresh. Screens show what the engine computed; every action
+goes through `bfg_tui.service.Console`, and a refusal is shown with its reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App
+from textual.binding import BindingType
+from textual.screen import Screen
+
+import bfg_tui.screens as _screens_pkg
+from bfg_tui.i18n import default_lang, t
+from bfg_tui.screens.base import MODE_ORDER, ConsoleScreen, View, bind, localize_bindings
+from bfg_tui.screens.commands import ConsoleCommands
+from bfg_tui.screens.widgets import CheckTable
+
+if TYPE_CHECKING:
+    from bfg_tui.models import Actor
+    from bfg_tui.service import Console, Outcome
+
+POLL_SECONDS = 0.5
+DARK, LIGHT = "textual-dark", "textual-light"
+_SCREENS = {
+    "home": ("home", "HomeScreen"),
+    "providers": ("providers", "ProvidersScreen"),
+    "rbac": ("rbac", "RbacScreen"),
+    "board": ("board", "BoardScreen"),
+    "cutover": ("cutover", "CutoverScreen"),
+    "audit": ("audit", "AuditScreen"),
+}
+
+
+def _factory(module: str, cls: str) -> Callable[[], Screen[Any]]:
+    """Import a screen's module only when its mode is first shown (start-up budget)."""
+
+    def make() -> Screen[Any]:
+        mod = importlib.import_module(f"bfg_tui.screens.{module}")
+        screen: Screen[Any] = getattr(mod, cls)()
+        return screen
+
+    return make
+
+
+class BfgApp(App[int]):
+    """bfg-tui: gates, owner checks, probes, packets and one go/no-go decision."""
+
+    TITLE = "bfg-tui"
+    CSS_PATH = str(Path(_screens_pkg.__file__).parent / "app.tcss")
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
+        name: _factory(*spec) for name, spec in _SCREENS.items()
+    }
+    DEFAULT_MODE = "home"
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(bind(str(i), f"go('{mode}')", f"screen.{mode}", show=False) for i, mode in enumerate(MODE_ORDER, 1)),
+        bind("f1,question_mark", "help", "help"),
+        bind("ctrl+a,u", "switch_actor", "actor.switch"),
+        bind("ctrl+t", "toggle_theme", "theme.toggle", show=False),
+        bind("ctrl+q,q", "quit", "quit", priority=False),
+    ]
+
+    def __init__(
+        self, db: str | None = None, actor: str | None = None, lang: str | None = None, *,
+        pick_actor: bool = True, poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        super().__init__()
+        self.db = db
+        self.actor_id = actor or None
+        self.lang = lang if lang in ("en", "pl") else default_lang()
+        self.pick_actor = pick_actor
+        self.poll_seconds = poll_seconds
+        self.service: Console | None = None
+        self.view: View | None = None
+        self.last_message: Text | str = ""
+        self.first_frame_ms: float | None = None
+        self.live_refreshes = 0
+        self._version = 0
+        self._data_version: int | None = None
+        self._polling = False
+        self.theme = DARK
+        localize_bindings(self, self.lang)
+
+    # ------------------------------------------------------------- start-up
+
+    def on_mount(self) -> None:
+        from bfg_tui.keymap import keymap_path, load_keymap
+
+        keymap, problem = load_keymap()
+        if problem:
+            self.notify(t("app.keymap_error", self.lang, path=keymap_path(), reason=problem), severity="warning")
+        elif keymap:
+            self.set_keymap(keymap)
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        if os.environ.get("BFG_TUI_BENCH_EXIT_ON_FIRST_FRAME"):
+            t0 = float(os.environ.get("BFG_TUI_BENCH_T0") or 0) or None
+            self.first_frame_ms = (time.time() - t0) * 1000 if t0 else None
+            self.exit(0)
+            return
+        self.load()
+
+    @work(exclusive=True, group="load")
+    async def load(self) -> None:
+        from bfg_tui.errors import BfgError
+        from bfg_tui.service import Console
+
+        try:
+            self.service = await Console.open(self.db)
+        except BfgError as exc:
+            self.say(Text(t("app.load_failed", self.lang, reason=exc.reason), style="bold red"))
+            return
+        await self.reload()
+        self.set_interval(self.poll_seconds, self.poll, name="live")
+        if self.actor_id is not None and self.service.catalog.actor(self.actor_id) is None:
+            from bfg_tui.rbac import resolve_actor
+
+            self.say(Text(str(resolve_actor(self.service.catalog, self.actor_id)), style="bold red"))
+            self.actor_id = None
+        if self.actor_id is None and self.pick_actor:
+            self.switch_actor_flow(initial=True)
+
+    async def on_unmount(self) -> None:
+        if self.service is not None:
+            await self.service.close()
+
+    # ------------------------------------------------------------- data
+
+    async def reload(self) -> None:
+        """Re-read the store, re-evaluate, repaint the visible screen (focus and scroll kept)."""
+        console = self.service
+        if console is None:
+            return
+        state, ev = await console.evaluate(self.lang)
+        data_version = getattr(console.store, "data_version", None)
+        if data_version is not None:
+            self._data_version = await data_version()
+        self._version += 1
+        self.view = View(console.catalog, state, ev, self._version)
+        self.repaint()
+
+    def repaint(self) -> None:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ConsoleScreen):
+                screen.repaint()
+                break
+
+    async def poll(self) -> None:
+        """Live: another process committed to the store → refresh within one poll."""
+        from bfg_tui.errors import BfgError
+
+        console = self.service
+        data_version = getattr(console.store, "data_version", None) if console else None
+        if self._polling or data_version is None:
+            return
+        self._polling = True
+        try:
+            current = await data_version()
+            if current != self._data_version:
+                await self.reload()
+                self.live_refreshes += 1
+        except BfgError:
+            pass
+        finally:
+            self._polling = False
+
+    # ------------------------------------------------------------- identity
+
+    @property
+    def actor(self) -> Actor | None:
+        if self.service is None or self.actor_id is None:
+            return None
+        return self.service.catalog.actor(self.actor_id)
+
+    def badge(self, short: bool = False) -> Text:
+        """The always-visible "acting as" badge."""
+        actor = self.actor
+        if actor is None:
+            return Text(t("app.nobody", self.lang), style="bold yellow")
+        role = self.service.catalog.roles[actor.role].label.get(self.lang) if self.service else actor.role
+        key = "app.acting_as_short" if short else "app.acting_as"
+        return Text(t(key, self.lang, name=actor.name, actor=actor.id, role=role), style="bold")
+
+    # ------------------------------------------------------------- messages
+
+    def say(self, message: Text | str) -> None:
+        self.last_message = message
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ConsoleScreen):
+                screen.say(message)
+                break
+
+    def done(self, message: str) -> None:
+        self.say(Text("✓ " + message, style="green"))
+        self.notify(message, title=t("app.done", self.lang), timeout=4)
+
+    def refused(self, reason: str, *, refusal: bool = True) -> None:
+        title = t("app.refused" if refusal else "app.error", self.lang)
+        self.say(Text(f"✗ {title}: {reason}", style="bold red"))
+        self.notify(reason, title=title, severity="error", timeout=8)
+
+    async def act(self, call: Awaitable[Outcome], success: Callable[[Outcome], str] | None = None) -> Outcome | None:
+        """Run one service action: show its outcome or refusal, then re-evaluate and repaint."""
+        from bfg_tui.errors import BfgError, Refused
+
+        try:
+            out = await call
+        except Refused as exc:
+            self.refused(exc.reason)
+            out = None
+        except BfgError as exc:
+            self.refused(exc.reason, refusal=False)
+            out = None
+        else:
+            message = success(out) if success else out.message
+            if message:
+                self.done(message)
+        await self.reload()
+        return out
+
+    # ------------------------------------------------------------- actions
+
+    def action_go(self, mode: str) -> None:
+        if mode in self.MODES and self.current_mode != mode:
+            self.switch_mode(mode)
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT if self.theme == DARK else DARK
+        self.notify(t("app.theme", self.lang, theme=self.theme), timeout=2)
+
+    def action_switch_actor(self) -> None:
+        self.switch_actor_flow()
+
+    def action_help(self) -> None:
+        from bfg_tui.screens.modals import HelpScreen
+
+        focused = self.focused
+        key = "help.app"
+        node: Any = focused
+        while node is not None:
+            key = getattr(node, "help_key", None) or key
+            if getattr(node, "help_key", None):
+                break
+            node = node.parent
+        bindings = [(b.binding.key_display or self.get_key_display(b.binding), b.binding.description or b.binding.action,
+                     b.binding.id or "") for b in self.screen.active_bindings.values()]
+        self.push_screen(HelpScreen(key, bindings))
+
+    def action_save_scenario(self) -> None:
+        self.save_flow()
+
+    def action_freeze(self) -> None:
+        self.freeze_flow()
+
+    def action_export(self, packet: str = "") -> None:
+        self.export_flow(packet or None)
+
+    @on(CheckTable.Requested)
+    def _on_check_requested(self, message: CheckTable.Requested) -> None:
+        if self.service is None:
+            return
+        if message.verb == "accept":
+            self.accept_flow(message.check_id)
+        elif message.verb == "revoke":
+            self.revoke_flow(message.check_id)
+        elif message.verb == "detail":
+            from bfg_tui.screens.modals import CheckDetail
+
+            self.push_screen(CheckDetail(message.check_id))
+        elif message.verb == "probe":
+            check = self.service.catalog.checks[message.check_id]
+            if check.kind == "probe" and check.probe:
+                self.probe_flow(check.probe)
+            else:
+                self.refused(t("not_probe", self.lang, check=check.id), refusal=False)
+
+    # ------------------------------------------------------------- flows (workers: they wait for modals)
+
+    @work(group="flow")
+    async def switch_actor_flow(self, initial: bool = False) -> None:
+        from bfg_tui.screens.modals import ActorPicker
+
+        if self.service is None:
+            return
+        chosen = await self.push_screen_wait(ActorPicker(self.actor_id))
+        if not chosen or chosen == self.actor_id:
+            if initial and not chosen:
+                self.say(Text(t("app.no_actor", self.lang), style="yellow"))
+            return
+        if initial:
+            self.actor_id = chosen
+            self.repaint_badge()
+            return
+        previous = self.actor_id or ""
+        out = await self.act(self.service.switch_actor(previous, chosen))
+        if out is not None:
+            self.actor_id = chosen
+        self.repaint_badge()
+
+    def repaint_badge(self) -> None:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ConsoleScreen):
+                screen.repaint(force=True)
+                break
+
+    @work(group="flow")
+    async def accept_flow(self, check_id: str) -> None:
+        from bfg_tui import rbac
+        from bfg_tui.screens.modals import AcceptModal, ConfirmModal
+
+        console = self.service
+        assert console is not None
+        check = console.catalog.checks[check_id]
+        actor = self.actor
+        grant = rbac.may_sign(console.catalog, actor, check_id, "accept") if actor else None
+        if actor is None or check.kind != "owner" or isinstance(grant, str):
+            # The service refuses (and records the refusal); the reason is shown in place.
+            await self.act(console.accept(self.actor_id, check_id))
+            return
+        countersign = bool(grant and grant.countersign)
+        form = await self.push_screen_wait(AcceptModal(check_id, countersign))
+        if form is None:
+            return
+        note, value = form
+        title = check.title.get(self.lang)
+        if not await self.push_screen_wait(ConfirmModal(
+            t("modal.accept_title", self.lang, check=title),
+            t("modal.confirm_accept", self.lang, check=check_id, actor=actor.id),
+        )):
+            return
+        await self.act(console.accept(self.actor_id, check_id, note=note, value=value or None))
+
+    @work(group="flow")
+    async def revoke_flow(self, check_id: str) -> None:
+        from bfg_tui import rbac
+        from bfg_tui.screens.modals import ConfirmModal
+
+        console = self.service
+        assert console is not None
+        actor = self.actor
+        grant = rbac.may_sign(console.catalog, actor, check_id, "revoke") if actor else None
+        if actor is None or isinstance(grant, str) or check_id not in self.view_acceptances():
+            await self.act(console.revoke(self.actor_id, check_id))
+            return
+        title = console.catalog.checks[check_id].title.get(self.lang)
+        if await self.push_screen_wait(ConfirmModal(
+            t("modal.revoke_title", self.lang, check=title),
+            t("modal.confirm_revoke", self.lang, check=check_id, actor=actor.id),
+        )):
+            await self.act(console.revoke(self.actor_id, check_id))
+
+    def view_acceptances(self) -> Any:
+        return self.view.state.acceptances if self.view else {}
+
+    @work(group="flow")
+    async def save_flow(self) -> None:
+        from bfg_tui.screens.modals import ConfirmModal
+
+        if self.service is None:
+            return
+        if self.actor is not None and not await self.push_screen_wait(ConfirmModal(
+            t("modal.save_title", self.lang), t("modal.confirm_save", self.lang, actor=self.actor_id),
+        )):
+            return
+        await self.act(self.service.save_scenario(self.actor_id))
+
+    @work(group="flow")
+    async def freeze_flow(self) -> None:
+        from bfg_tui.screens.modals import ConfirmModal
+
+        if self.service is None:
+            return
+        if self.actor is not None and not await self.push_screen_wait(ConfirmModal(
+            t("modal.freeze_title", self.lang), t("modal.confirm_freeze", self.lang, actor=self.actor_id),
+        )):
+            return
+        await self.act(self.service.freeze(self.actor_id))
+
+    def default_probe_target(self) -> str:
+        endpoint = self.view.state.connection_endpoint if self.view else None
+        if endpoint and endpoint.startswith("sqlite:///"):
+            return endpoint[len("sqlite://"):]
+        base = Path(self.db or os.environ.get("BFG_TUI_DB") or ".")
+        folder = base.parent if "://" not in str(base) else Path.cwd()
+        return str(folder / "rehearsal-target.db")
+
+    @work(group="flow")
+    async def probe_flow(self, probe: str) -> None:
+        from bfg_tui.screens.modals import ProbeModal
+
+        if self.service is None:
+            return
+        await self.push_screen_wait(ProbeModal(probe, self.default_probe_target()))
+        await self.reload()
+
+    def default_export_path(self, packet: str, fmt: str) -> str:
+        ext = {"text": "txt", "json": "json", "md": "md"}[fmt]
+        if packet in ("release", "rollback") and fmt == "text":
+            ext = "env"
+        if packet == "runbook" and fmt == "text":
+            ext = "sql"
+        return str(Path.cwd() / f"bfg-{packet.replace('_', '-')}.{ext}")
+
+    @work(group="flow")
+    async def export_flow(self, packet: str | None) -> None:
+        from bfg_tui.screens.modals import ExportModal
+
+        console = self.service
+        if console is None:
+            return
+        if packet is None:
+            screen = next((s for s in reversed(self.screen_stack) if isinstance(s, ConsoleScreen)), None)
+            packet = screen.current_packet() if screen else None
+        choice = await self.push_screen_wait(ExportModal(packet or "release"))
+        if choice is None:
+            return
+        pid, fmt, path = choice
+        destination = f"file:{Path(path).name}" if path else "clipboard:osc52"
+        out = await self.act(console.export(self.actor_id, pid, fmt, destination), success=lambda _o: "")
+        if out is None:
+            return
+        text = out.message if out.message.endswith("\n") else out.message + "\n"
+        if path:
+            target = Path(path).expanduser()
+            tmp = target.with_name(f".{target.name}.tmp")
+            try:
+                tmp.write_text(text, encoding="utf-8")
+                tmp.replace(target)
+            except OSError as exc:
+                self.refused(t("export.write_failed", self.lang, path=target, reason=exc.strerror), refusal=False)
+                return
+            self.done(t("export.done_file", self.lang, packet=pid, fmt=fmt, path=target))
+        else:
+            self.copy_to_clipboard(text)
+            self.done(t("export.done_clip", self.lang, packet=pid, fmt=fmt))
+
+
+def run_app(db: str | None = None, actor: str | None = None, lang: str | None = None) -> int:
+    """Open the console on the store (`bfg-tui` with no subcommand)."""
+    app = BfgApp(db=db, actor=actor, lang=lang)
+    code = app.run()
+    if app.first_frame_ms is not None:
+        import sys
+
+        sys.stderr.write(f"BFG_TUI_FIRST_FRAME_MS={app.first_frame_ms:.1f}\n")
+    return int(code or 0)

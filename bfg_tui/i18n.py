@@ -1,0 +1,429 @@
+"""Every string the console shows, in English and Polish.
+
+The Polish follows the seed page's wording (and its plain-ASCII spelling: "checkow",
+"Jeszcze bez zapisu"). Catalog texts (check titles, gate actions...) are not here:
+they come from the catalog through `Text.get(lang)`. Stdlib only: no Textual.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+LANGS = ("en", "pl")
+
+# key -> (English, Polish)
+STRINGS: dict[str, tuple[str, str]] = {
+    # ------------------------------------------------------------ app shell
+    "app.title": ("BFG integration console", "Konsola integracji BFG"),
+    "app.loading": ("Opening the store…", "Otwieranie store…"),
+    "app.load_failed": ("The store could not be opened: {reason}", "Nie mozna otworzyc store: {reason}"),
+    "app.acting_as": ("acting as {name} ({actor} · {role})", "dzialasz jako {name} ({actor} · {role})"),
+    "app.acting_as_short": ("as {name} · {role}", "jako {name} · {role}"),
+    "app.nobody": ("acting as nobody: read-only (press ctrl+a or u)",
+                   "brak aktora: tylko odczyt (nacisnij ctrl+a lub u)"),
+    "app.go_no_go": ("go/no-go {value}", "go/no-go {value}"),
+    "app.live_changed": ("Another session changed the store; refreshed.",
+                         "Inna sesja zmienila store; odswiezono."),
+    "app.theme": ("Theme: {theme}", "Motyw: {theme}"),
+    "app.keymap_error": ("Keymap {path} ignored: {reason}", "Keymap {path} pominiety: {reason}"),
+    "app.refused": ("Refused", "Odmowa"),
+    "app.error": ("Error", "Blad"),
+    "app.done": ("Done", "Gotowe"),
+    "app.no_actor": ("no actor chosen: actions will be refused", "nie wybrano aktora: akcje beda odrzucane"),
+    # ------------------------------------------------------------ modes
+    "mode.home": ("Readiness copilot", "Copilot gotowosci"),
+    "mode.providers": ("Provider contracts", "Kontrakty providerow"),
+    "mode.rbac": ("RBAC map", "Mapa RBAC"),
+    "mode.board": ("Decision board", "Tablica decyzji"),
+    "mode.cutover": ("Cutover console", "Konsola cutover"),
+    "mode.audit": ("Audit trail", "Audit trail"),
+    "nav.home": ("Copilot", "Copilot"),
+    "nav.providers": ("Providers", "Providerzy"),
+    "nav.rbac": ("RBAC", "RBAC"),
+    "nav.board": ("Board", "Tablica"),
+    "nav.cutover": ("Cutover", "Cutover"),
+    "nav.audit": ("Audit", "Audit"),
+    # ------------------------------------------------------------ bindings (description, tooltip)
+    "bind.screen.home": ("Copilot", "Copilot"),
+    "tip.screen.home": ("Readiness copilot: gates, blockers, go/no-go", "Copilot gotowosci: bramki, blokery, go/no-go"),
+    "bind.screen.providers": ("Providers", "Providerzy"),
+    "tip.screen.providers": ("Provider contracts, live session, rollout plan",
+                             "Kontrakty providerow, sesja live, plan rollout"),
+    "bind.screen.rbac": ("RBAC", "RBAC"),
+    "tip.screen.rbac": ("Actors, roles, permissions and claims", "Aktorzy, role, uprawnienia i claims"),
+    "bind.screen.board": ("Board", "Tablica"),
+    "tip.screen.board": ("Decision board and transition checks", "Tablica decyzji i kroki przejscia"),
+    "bind.screen.cutover": ("Cutover", "Cutover"),
+    "tip.screen.cutover": ("Connection, dry-run, preflight, runbook, cutover, release, rollback",
+                           "Connection, dry-run, preflight, runbook, cutover, release, rollback"),
+    "bind.screen.audit": ("Audit", "Audit"),
+    "tip.screen.audit": ("The hash-chained audit trail", "Audit trail z lancuchem hashy"),
+    "bind.help": ("Help", "Pomoc"),
+    "tip.help": ("Help for the focused part and the keys in force", "Pomoc dla aktywnej czesci i aktywne klawisze"),
+    "bind.actor.switch": ("Actor", "Aktor"),
+    "tip.actor.switch": ("Switch who acts (audited)", "Zmien aktora (zapisywane w audycie)"),
+    "bind.theme.toggle": ("Theme", "Motyw"),
+    "tip.theme.toggle": ("Toggle the dark and light theme", "Przelacz ciemny i jasny motyw"),
+    "bind.quit": ("Quit", "Wyjdz"),
+    "tip.quit": ("Quit the console", "Zamknij konsole"),
+    "bind.check.accept": ("Accept", "Akceptuj"),
+    "tip.check.accept": ("Accept the focused check (asks for a note, or a value)",
+                         "Akceptuj wybrana kontrole (pyta o notatke lub wartosc)"),
+    "bind.check.revoke": ("Revoke", "Cofnij"),
+    "tip.check.revoke": ("Revoke the acceptance of the focused check", "Cofnij akceptacje wybranej kontroli"),
+    "bind.check.detail": ("Detail", "Szczegoly"),
+    "tip.check.detail": ("Owner, kind, state, history and evidence", "Owner, rodzaj, stan, historia i dowody"),
+    "bind.check.probe": ("Run probe", "Uruchom probe"),
+    "tip.check.probe": ("Run the connection or dry-run probe against a target",
+                        "Uruchom probe connection lub dry-run na celu"),
+    "bind.list.down": ("Down", "W dol"),
+    "tip.list.down": ("Next row", "Nastepny wiersz"),
+    "bind.list.up": ("Up", "W gore"),
+    "tip.list.up": ("Previous row", "Poprzedni wiersz"),
+    "bind.packet.export": ("Export", "Eksport"),
+    "tip.packet.export": ("Export a packet to a file or the clipboard (OSC 52)",
+                          "Eksportuj pakiet do pliku lub schowka (OSC 52)"),
+    "bind.scenario.save": ("Save scenario", "Zapisz scenariusz"),
+    "tip.scenario.save": ("Write the demo scenario into the store", "Zapisz scenariusz demo w store"),
+    "bind.snapshot.freeze": ("Freeze", "Zamroz"),
+    "tip.snapshot.freeze": ("Freeze the scenario into BFGScenarioSnapshot.v1",
+                            "Zamroz scenariusz do BFGScenarioSnapshot.v1"),
+    "bind.tab.next": ("Next tab", "Nastepna zakladka"),
+    "tip.tab.next": ("Next cutover console tab", "Nastepna zakladka konsoli cutover"),
+    "bind.tab.prev": ("Prev tab", "Poprzednia zakladka"),
+    "tip.tab.prev": ("Previous cutover console tab", "Poprzednia zakladka konsoli cutover"),
+    "bind.page.next": ("Older", "Starsze"),
+    "tip.page.next": ("Next page of older events", "Nastepna strona starszych zdarzen"),
+    "bind.page.prev": ("Newer", "Nowsze"),
+    "tip.page.prev": ("Previous page of newer events", "Poprzednia strona nowszych zdarzen"),
+    "bind.audit.filter": ("Filter", "Filtr"),
+    "tip.audit.filter": ("Filter events by kind, actor or subject", "Filtruj zdarzenia po rodzaju, aktorze lub temacie"),
+    "bind.audit.verify": ("Verify", "Weryfikuj"),
+    "tip.audit.verify": ("Recompute the hash chain", "Przelicz lancuch hashy"),
+    "bind.modal.cancel": ("Cancel", "Anuluj"),
+    "tip.modal.cancel": ("Close without doing anything", "Zamknij bez zmian"),
+    "bind.modal.confirm": ("Confirm", "Potwierdz"),
+    "tip.modal.confirm": ("Confirm and carry out", "Potwierdz i wykonaj"),
+    "bind.modal.close": ("Close", "Zamknij"),
+    "tip.modal.close": ("Close this window", "Zamknij to okno"),
+    "bind.probe.cancel": ("Cancel probe", "Przerwij probe"),
+    "tip.probe.cancel": ("Cancel the running probe; nothing is stored", "Przerwij probe; nic nie zostanie zapisane"),
+    # ------------------------------------------------------------ check tables
+    "col.state": ("", ""),
+    "col.check": ("Check", "Kontrola"),
+    "col.owner": ("Owner", "Owner"),
+    "col.status": ("Status", "Status"),
+    "col.value": ("Value", "Wartosc"),
+    "col.gate": ("Gate", "Bramka"),
+    "col.count": ("n/m", "n/m"),
+    "col.decision": ("State", "Stan"),
+    "mark.ready": ("ok", "ok"),
+    "mark.stale": ("STALE", "STALE"),
+    "mark.blocked": ("--", "--"),
+    "state.ready": ("ready", "gotowe"),
+    "state.blocked": ("blocked", "zablokowane"),
+    "kind.owner": ("owner check", "kontrola ownera"),
+    "kind.probe": ("probe check", "kontrola probe"),
+    "kind.derived": ("derived", "wyliczana"),
+    "owner.none": ("— (computed)", "— (wyliczane)"),
+    "owner.probe": ("— (probe)", "— (probe)"),
+    "not_probe": ("{check} is not a probe check: press a to accept an owner check",
+                  "{check} nie jest kontrola probe: nacisnij a, aby zaakceptowac kontrole ownera"),
+    # ------------------------------------------------------------ home
+    "home.heading": ("Integration Readiness Copilot", "Integration Readiness Copilot"),
+    "home.gates_ready": ("{count} integration gates are ready for {target}.",
+                         "{count} integration gates sa gotowe dla {target}."),
+    "home.gates": ("Integration gates", "Bramki integracji"),
+    "home.recommended": ("Recommended integration action", "Rekomendowana akcja integracji"),
+    "home.go_no_go": ("Go/no-go decision", "Decyzja go/no-go"),
+    "home.go_ready": ("All decisions are READY: the cutover may be reviewed.",
+                      "Wszystkie decyzje sa READY: cutover moze byc przejrzany."),
+    "home.go_blocked": ("Local demo can proceed while production remains blocked.",
+                        "Lokalne demo moze isc dalej, produkcja pozostaje zablokowana."),
+    "home.why": ("why: the first of {order} that is not READY", "dlaczego: pierwsza z {order}, ktora nie jest READY"),
+    "home.blockers": ("Integration blocker checklist", "Lista blokerow integracji"),
+    "home.blockers_none": ("No blockers: every check is ready.", "Brak blokerow: wszystkie kontrole sa gotowe."),
+    "home.provider_selection": ("Provider selection acceptance", "Akceptacja wyboru providera"),
+    "home.provider_selection_hint": (
+        "{owner} must accept {target} before live DB/auth wiring; {decision} remains the only allowed production decision.",
+        "{owner} musi zaakceptowac {target} przed live DB/auth wiring; {decision} pozostaje jedyna dozwolona decyzja produkcyjna."),
+    "home.infrastructure": ("Infrastructure selection decision", "Infrastructure selection decision"),
+    "home.infrastructure_hint": (
+        "{owner} must choose hosting, region, runtime ownership and secrets/backup boundaries for {target}; {decision} stays locked until then.",
+        "{owner} musi wybrac hosting, region, runtime ownership oraz secrets/backup boundaries dla {target}; {decision} pozostaje locked do tej decyzji."),
+    "home.wiring": ("Guarded DB/auth wiring", "Guarded DB/auth wiring"),
+    "home.wiring_hint": (
+        "Local contract wiring for {target} may start after infrastructure acceptance ({infra}); production traffic stays disabled until live credentials exist.",
+        "Local contract wiring dla {target} moze ruszyc po infrastructure acceptance ({infra}); production traffic pozostaje disabled do czasu live credentials."),
+    "home.wiring_decision": ("Decision={decision}; traffic={traffic}.", "Decision={decision}; traffic={traffic}."),
+    "home.proof": ("Reviewer proof path", "Reviewer proof path"),
+    "home.proof_intro": (
+        "Use these routes to show the blocker, evidence and audit trail without pretending live infrastructure exists.",
+        "Uzyj tych sciezek, aby pokazac blocker, dowody i audit trail bez udawania, ze live infrastruktura istnieje."),
+    "home.proof_steps": (
+        "1 this screen: gates, blockers, go/no-go · 4 decision board: owner evidence · "
+        "5 cutover console: probes, transcripts, packets (x exports) · 6 audit trail: every change, chain status · "
+        "headless: bfg-tui status --exit-code, bfg-tui audit verify",
+        "1 ten ekran: bramki, blokery, go/no-go · 4 tablica decyzji: evidence ownerow · "
+        "5 konsola cutover: proby, transkrypty, pakiety (x eksportuje) · 6 audit trail: kazda zmiana, status lancucha · "
+        "bez UI: bfg-tui status --exit-code, bfg-tui audit verify"),
+    "home.snapshot": ("Snapshot: {rows} records, checksum {checksum}", "Snapshot: {rows} rekordow, checksum {checksum}"),
+    "home.snapshot_none": ("Snapshot: not frozen yet (s saves the scenario, f freezes it)",
+                           "Snapshot: jeszcze nie zamrozony (s zapisuje scenariusz, f zamraza)"),
+    "home.stale": ("Stale evidence: {checks}", "Nieaktualne dowody: {checks}"),
+    # ------------------------------------------------------------ providers
+    "prov.heading": ("Mock-first providers with production targets", "Mock-first providery z celami produkcji"),
+    "prov.intro": ("Every external dependency has a local MVP mode and a named production replacement.",
+                   "Kazda zewnetrzna zaleznosc ma lokalny tryb MVP i nazwany zamiennik produkcyjny."),
+    "prov.col.provider": ("Provider", "Provider"),
+    "prov.col.current": ("Current mode", "Aktualny tryb"),
+    "prov.col.target": ("Target mode", "Tryb docelowy"),
+    "prov.col.contract": ("Contract", "Kontrakt"),
+    "prov.session": ("Live session", "Sesja live"),
+    "prov.session_sub": ("Current adapter state", "Aktualny stan adaptera"),
+    "prov.storage": ("Adapter storage", "Adapter storage"),
+    "prov.auth": ("Auth mode", "Tryb auth"),
+    "prov.tenant": ("Tenant mode", "Tryb tenant"),
+    "prov.last_save": ("Last save", "Ostatni zapis"),
+    "prov.none_yet": ("none yet", "Jeszcze bez zapisu"),
+    "prov.saved": ("{at} by {actor}, {records} records", "{at} przez {actor}, {records} rekordow"),
+    "prov.session_id": ("Session", "Sesja"),
+    "prov.contract": ("Store contract", "Kontrakt store"),
+    "prov.target": ("Selected target", "Wybrany cel"),
+    "prov.rollout": ("Adapter rollout plan", "Plan rollout adaptera"),
+    "prov.col.env": ("Environment", "Srodowisko"),
+    "prov.col.adapter": ("Adapter", "Adapter"),
+    "prov.col.detail": ("Meaning", "Znaczenie"),
+    "prov.checks": ("Contract checks", "Kontrole kontraktow"),
+    # ------------------------------------------------------------ rbac
+    "rbac.heading": ("Actors by role", "Aktorzy wg rol"),
+    "rbac.intro": ("The same actor ids and permissions go through the Scenario API headers and can later become auth claims.",
+                   "Te same actor ids i uprawnienia ida przez naglowki Scenario API i moga pozniej stac sie auth claims."),
+    "rbac.col.name": ("Name", "Nazwa"),
+    "rbac.col.id": ("Actor id", "Actor id"),
+    "rbac.col.desk": ("Desk", "Desk"),
+    "rbac.col.role": ("Role", "Rola"),
+    "rbac.col.owns": ("Owns", "Posiada"),
+    "rbac.permissions": ("Permissions of {name}", "Uprawnienia: {name}"),
+    "rbac.claims": ("Future auth claims (OIDC/RBAC)", "Przyszle auth claims (OIDC/RBAC)"),
+    "rbac.owned": ("Checks owned by {name}", "Kontrole ownera {name}"),
+    "rbac.owned_none": ("owns no checks", "nie jest ownerem zadnej kontroli"),
+    # ------------------------------------------------------------ board
+    "board.heading": ("Production adapter decision board", "Production adapter decision board"),
+    "board.intro": (
+        "Shows the DB/auth adapter choice, environment readiness, secrets, schema, migration, rollback and owner acceptance before production cutover.",
+        "Pokazuje wybor adaptera DB/auth, gotowosc srodowiska, sekrety, schemat, migracje, rollback i akceptacje ownerow przed production cutover."),
+    "board.summary": ("Decision board {count}", "Tablica decyzji {count}"),
+    "board.col.row": ("Row", "Wiersz"),
+    "board.col.subject": ("Subject", "Temat"),
+    "board.col.owner": ("Owner", "Owner"),
+    "board.col.evidence": ("Evidence", "Evidence"),
+    "board.evidence": ("{ready}/{total} checks accepted", "{ready}/{total} checkow accepted"),
+    "board.transition": ("DB/auth migration checklist", "Checklista migracji DB/auth"),
+    "board.transition_intro": (
+        "Accept the owner-led rehearsal cutover so the DB/auth checklist becomes audit evidence ({count}).",
+        "Akceptuj rehearsal cutover prowadzony przez ownerow, aby DB/auth checklist stal sie audit evidence ({count})."),
+    # ------------------------------------------------------------ cutover
+    "cut.connection": ("Connection wizard", "Kreator polaczenia"),
+    "cut.dry_run": ("Dry-run transcript", "Transcript dry-run"),
+    "cut.preflight": ("Migration preflight", "Preflight migracji"),
+    "cut.runbook": ("Runbook SQL", "Runbook SQL"),
+    "cut.data_cutover": ("Data cutover", "Cutover danych"),
+    "cut.release": ("Release handoff", "Release handoff"),
+    "cut.rollback": ("Rollback drill", "Drill rollbacku"),
+    "cut.connection_intro": (
+        "Records the redacted endpoint, TLS/RBAC and write-probe evidence for the selected DB/auth adapter without storing secrets. p runs the probe.",
+        "Zapisuje redacted endpoint, TLS/RBAC i write-probe evidence dla wybranego DB/auth adaptera bez przechowywania sekretow. p uruchamia probe."),
+    "cut.dry_run_intro": (
+        "Replays the frozen snapshot into the selected DB/auth adapter contract and compares checksums. p runs the dry-run.",
+        "Replayuje zamrozony snapshot do wybranego kontraktu DB/auth adaptera i porownuje checksumy. p uruchamia dry-run."),
+    "cut.preflight_intro": (
+        "Reviewer-safe DB/auth rehearsal report from the current BFGScenarioSnapshot.v1 payload, adapter target and rollback evidence.",
+        "Reviewer-safe raport DB/auth rehearsal z aktualnego payloadu BFGScenarioSnapshot.v1, adapter target i rollback evidence."),
+    "cut.runbook_intro": (
+        "Portable SQL/RLS outline and operator checklist for replaying the current snapshot into the selected adapter without live secrets.",
+        "Przenosny SQL/RLS outline i checklista operatora do replay aktualnego snapshotu do wybranego adaptera bez live sekretow."),
+    "cut.data_cutover_intro": (
+        "Turns the migration runbook into tenant, operations, finance and audit batch evidence before live DB/auth.",
+        "Zamienia runbook migracji w dowody batchy tenant, operacje, finanse i audit przed podlaczeniem live DB/auth."),
+    "cut.release_intro": (
+        "Reviewer-ready env shows the local adapter mode, target, rollback owner and the go/no-go decision.",
+        "Reviewer-ready env pokazuje lokalny tryb adaptera, cel, rollback owner i decyzje go/no-go."),
+    "cut.rollback_intro": (
+        "Ops checks the fallback owner, storage adapter and audit packet before a real infrastructure cutover.",
+        "Ops sprawdza wlasciciela fallbacku, adapter storage i pakiet audytu przed prawdziwym cutover infrastruktury."),
+    "cut.gate": ("{title} {count}", "{title} {count}"),
+    "cut.decision": ("Decision {decision}", "Decyzja {decision}"),
+    "cut.packet": ("Packet {schema} (x exports)", "Pakiet {schema} (x eksportuje)"),
+    "cut.batches": ("Batch groups holding rows: {count}", "Grupy batchy z wierszami: {count}"),
+    "cut.batch_rows": ("{title}: {rows} rows", "{title}: {rows} wierszy"),
+    "cut.transcript": ("Latest transcript", "Ostatni transcript"),
+    "cut.transcript_none": ("No run yet: press p to run it.", "Jeszcze bez uruchomienia: nacisnij p."),
+    "cut.sql": ("ProductionAdapterMigrationRunbook.v1 SQL outline", "ProductionAdapterMigrationRunbook.v1 SQL Outline"),
+    # ------------------------------------------------------------ audit
+    "audit.heading": ("Audit trail", "Audit trail"),
+    "audit.filter": ("filter: kind, actor or subject (/ to focus)", "filtr: rodzaj, aktor lub temat (/ aby przejsc)"),
+    "audit.page": ("events {first}–{last} of {total}, newest first", "zdarzenia {first}–{last} z {total}, najnowsze najpierw"),
+    "audit.empty": ("no events match", "brak pasujacych zdarzen"),
+    "audit.chain_ok": ("chain ok: {count} events, head {head}", "lancuch ok: {count} zdarzen, head {head}"),
+    "audit.chain_bad": ("chain BROKEN at event {seq}: {reason}", "lancuch ZERWANY przy zdarzeniu {seq}: {reason}"),
+    "audit.chain_checking": ("verifying the chain…", "weryfikacja lancucha…"),
+    "audit.col.seq": ("#", "#"),
+    "audit.col.at": ("At", "Czas"),
+    "audit.col.actor": ("Actor", "Aktor"),
+    "audit.col.kind": ("Kind", "Rodzaj"),
+    "audit.col.subject": ("Subject", "Temat"),
+    # ------------------------------------------------------------ modals
+    "modal.accept_title": ("Accept {check}", "Akceptuj {check}"),
+    "modal.countersign": ("You countersign as {actor}; the owner is {owner}.",
+                          "Kontrasygnujesz jako {actor}; owner to {owner}."),
+    "modal.note": ("Note (kept in the audit trail)", "Notatka (zapisana w audycie)"),
+    "modal.value": ("Chosen {label} (required), e.g. {example}", "Wybrany {label} (wymagane), np. {example}"),
+    "modal.confirm_accept": ("Accept {check} as {actor}?", "Zaakceptowac {check} jako {actor}?"),
+    "modal.revoke_title": ("Revoke {check}", "Cofnij {check}"),
+    "modal.confirm_revoke": ("Revoke the acceptance of {check} as {actor}? It stays in the history.",
+                             "Cofnac akceptacje {check} jako {actor}? Zostaje w historii."),
+    "modal.save_title": ("Save scenario", "Zapisz scenariusz"),
+    "modal.confirm_save": ("Write the demo scenario as {actor}? A new scenario version replaces the current one.",
+                           "Zapisac scenariusz demo jako {actor}? Nowa wersja zastapi aktualna."),
+    "modal.freeze_title": ("Freeze snapshot", "Zamroz snapshot"),
+    "modal.confirm_freeze": ("Freeze the current scenario into BFGScenarioSnapshot.v1 as {actor}? Evidence bound to another snapshot becomes stale.",
+                             "Zamrozic aktualny scenariusz do BFGScenarioSnapshot.v1 jako {actor}? Dowody z innego snapshotu stana sie nieaktualne."),
+    "modal.yes": ("Confirm (enter)", "Potwierdz (enter)"),
+    "modal.no": ("Cancel (esc)", "Anuluj (esc)"),
+    "modal.ok": ("OK", "OK"),
+    "modal.value_missing": ("A value is required for this check.", "Ta kontrola wymaga wartosci."),
+    "picker.title": ("Who is acting?", "Kto dziala?"),
+    "picker.hint": ("Pick an actor (enter). Acting as someone is self-asserted (mock-auth-header); switching is audited.",
+                    "Wybierz aktora (enter). Tozsamosc jest deklarowana (mock-auth-header); zmiana jest audytowana."),
+    "detail.title": ("Check {check}", "Kontrola {check}"),
+    "detail.kind": ("Kind", "Rodzaj"),
+    "detail.group": ("Group", "Grupa"),
+    "detail.owner": ("Owner", "Owner"),
+    "detail.state": ("State", "Stan"),
+    "detail.stale": ("Stale", "Nieaktualne"),
+    "detail.reason": ("Reason", "Powod"),
+    "detail.value": ("Value", "Wartosc"),
+    "detail.note": ("Note", "Notatka"),
+    "detail.passes_when": ("Passes when", "Przechodzi gdy"),
+    "detail.binds": ("Bound to the snapshot", "Powiazane ze snapshotem"),
+    "detail.history": ("History (newest first)", "Historia (najnowsze najpierw)"),
+    "detail.history_none": ("no events yet", "brak zdarzen"),
+    "detail.evidence": ("Evidence: run {run} against {endpoint}", "Dowod: run {run} na {endpoint}"),
+    "detail.transcript": ("Transcript", "Transcript"),
+    "detail.yes": ("yes", "tak"),
+    "detail.no": ("no", "nie"),
+    "probe.title": ("Run the {probe} probe", "Uruchom probe {probe}"),
+    "probe.target": ("Target: a SQLite file path (local rehearsal) or a postgresql:// DSN without password",
+                     "Cel: sciezka pliku SQLite (lokalny rehearsal) lub DSN postgresql:// bez hasla"),
+    "probe.running": ("Running against {target}… (c or esc cancels)", "Uruchomione na {target}… (c lub esc przerywa)"),
+    "probe.passed": ("Probe passed: {n}/{n} checks. Enter closes.", "Proba przeszla: {n}/{n} kontroli. Enter zamyka."),
+    "probe.failed": ("Probe failed at {check}: {detail}. Enter closes.", "Proba nie przeszla przy {check}: {detail}. Enter zamyka."),
+    "probe.cancelled": ("Probe cancelled: nothing was stored.", "Proba przerwana: nic nie zapisano."),
+    "probe.refused": ("Refused: {reason}", "Odmowa: {reason}"),
+    "probe.lines": ("{n} transcript lines", "{n} linii transkryptu"),
+    "export.title": ("Export a packet", "Eksport pakietu"),
+    "export.packet": ("Packet", "Pakiet"),
+    "export.format": ("Format", "Format"),
+    "export.dest": ("Destination", "Cel"),
+    "export.file": ("File", "Plik"),
+    "export.clipboard": ("Clipboard (OSC 52, works over SSH)", "Schowek (OSC 52, dziala przez SSH)"),
+    "export.path": ("File path", "Sciezka pliku"),
+    "export.done_file": ("Exported {packet} ({fmt}) to {path}", "Wyeksportowano {packet} ({fmt}) do {path}"),
+    "export.done_clip": ("Copied {packet} ({fmt}) to the clipboard (OSC 52)",
+                         "Skopiowano {packet} ({fmt}) do schowka (OSC 52)"),
+    "export.no_path": ("Give a file path, or choose the clipboard.", "Podaj sciezke pliku albo wybierz schowek."),
+    "export.write_failed": ("Cannot write {path}: {reason}", "Nie mozna zapisac {path}: {reason}"),
+    "help.title": ("Help: {part}", "Pomoc: {part}"),
+    "help.keys": ("Keys in force", "Aktywne klawisze"),
+    "help.keymap": ("Remap keys in {path} (binding id = \"keys\").", "Zmien klawisze w {path} (id bindingu = \"klawisze\")."),
+    "help.app": (
+        "Number keys 1–6 switch screens; ctrl+p opens the command palette. Every figure is computed by the engine from "
+        "stored checks and evidence; nothing here is typed by hand. Owner checks are accepted with a, revoked with r; "
+        "probe checks are set only by running the probe (p). Refusals show their reason and are recorded in the audit trail.",
+        "Klawisze 1–6 przelaczaja ekrany; ctrl+p otwiera palete komend. Kazda liczba jest liczona przez silnik z zapisanych "
+        "kontroli i dowodow; nic nie jest wpisywane recznie. Kontrole ownerow akceptujesz klawiszem a, cofasz r; "
+        "kontrole probe ustawia tylko uruchomiona proba (p). Odmowy pokazuja powod i trafiaja do audit trail."),
+    "help.checks": (
+        "A check list. j/k or the arrows move; a accepts an owner check (a note, and a value where the check needs one); "
+        "r revokes; enter shows owner, kind, history and evidence; p runs the probe of a probe check. "
+        "ok = ready, -- = not ready, STALE = evidence made against another snapshot or target.",
+        "Lista kontroli. j/k lub strzalki przesuwaja; a akceptuje kontrole ownera (notatka i wartosc, jesli potrzebna); "
+        "r cofa; enter pokazuje ownera, rodzaj, historie i dowody; p uruchamia probe kontroli probe. "
+        "ok = gotowe, -- = niegotowe, STALE = dowod z innego snapshotu lub celu."),
+    "help.home": ("The readiness copilot: the nine gates in pipeline order, the recommended next action, the blockers, "
+                  "the go/no-go decision and the provider, infrastructure and wiring checks. s saves the scenario, "
+                  "f freezes it, x exports a packet.",
+                  "Copilot gotowosci: dziewiec bramek w kolejnosci pipeline, rekomendowana akcja, blokery, decyzja go/no-go "
+                  "oraz kontrole providera, infrastruktury i wiring. s zapisuje scenariusz, f zamraza, x eksportuje pakiet."),
+    "help.providers": ("The six provider contracts (current → target mode), the live session and the rollout plan.",
+                       "Szesc kontraktow providerow (aktualny → docelowy tryb), sesja live i plan rollout."),
+    "help.rbac": ("Actors and roles. Move through the actors with j/k to see permissions, the JSON claim set and the checks each owns.",
+                  "Aktorzy i role. Przesuwaj j/k, aby zobaczyc uprawnienia, claims JSON i kontrole kazdego aktora."),
+    "help.board": ("The seven decision board rows with owner and evidence, and the six transition checks to accept.",
+                   "Siedem wierszy tablicy decyzji z ownerem i evidence oraz szesc krokow przejscia do akceptacji."),
+    "help.cutover": ("Seven tabs ([ and ] switch): each with its checks, its packet (x exports) and its decision. "
+                     "p runs the connection or dry-run probe; s saves the scenario, f freezes it.",
+                     "Siedem zakladek ([ i ] przelaczaja): kazda z kontrolami, pakietem (x eksportuje) i decyzja. "
+                     "p uruchamia probe connection lub dry-run; s zapisuje scenariusz, f zamraza."),
+    "help.audit": ("Every change and refusal, newest first, paged ([ newer, ] older). / filters; v re-verifies the hash chain.",
+                   "Kazda zmiana i odmowa, najnowsze najpierw, stronami ([ nowsze, ] starsze). / filtruje; v weryfikuje lancuch."),
+    "help.modal": ("Enter confirms, escape cancels. Tab moves between fields.",
+                   "Enter potwierdza, escape anuluje. Tab przechodzi miedzy polami."),
+    # ------------------------------------------------------------ command palette
+    "cmd.go": ("Go to {screen}", "Przejdz do: {screen}"),
+    "cmd.switch_actor": ("Switch actor", "Zmien aktora"),
+    "cmd.theme": ("Toggle dark/light theme", "Przelacz ciemny/jasny motyw"),
+    "cmd.save": ("Save the demo scenario", "Zapisz scenariusz demo"),
+    "cmd.freeze": ("Freeze the snapshot", "Zamroz snapshot"),
+    "cmd.export": ("Export a packet", "Eksportuj pakiet"),
+    "cmd.help": ("Help", "Pomoc"),
+    "cmd.quit": ("Quit", "Wyjdz"),
+}
+
+
+def t(key: str, lang: str = "en", **kwargs: object) -> str:
+    """The string `key` in `lang`, formatted with `kwargs`. An unknown key shows itself."""
+    pair = STRINGS.get(key)
+    if pair is None:
+        return key
+    text = pair[1] if lang == "pl" else pair[0]
+    return text.format(**kwargs) if kwargs else text
+
+
+def default_lang(environ: Mapping[str, str] | None = None) -> str:
+    """`pl` when the locale says Polish (LC_ALL, then LC_MESSAGES, then LANG), else `en`."""
+    env = os.environ if environ is None else environ
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(var, "")
+        if value:
+            return "pl" if value.lower().startswith("pl") else "en"
+    return "en"
+
+
+# Engine reasons are one-line English sentences; their fixed prefixes are translated,
+# the data after them (actor ids, endpoints, probe details) is shown as stored.
+_REASON_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("stale: accepted against another snapshot", "nieaktualne: zaakceptowane dla innego snapshotu"),
+    ("stale: ran against another snapshot", "nieaktualne: uruchomione na innym snapshocie"),
+    ("stale: ran against another target", "nieaktualne: uruchomione na innym celu"),
+    ("waiting for the connection probe", "Czeka na connection check"),
+    ("waiting for the dry_run probe", "Czeka na dry-run"),
+    ("waiting for ", "czeka na "),
+    ("countersigned by ", "kontrasygnowane przez "),
+    ("accepted by ", "zaakceptowane przez "),
+    ("passed on ", "przeszlo na "),
+    ("failed: ", "nie przeszlo: "),
+    ("derived", "wyliczane"),
+)
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """An engine reason in `lang` (English as is)."""
+    if lang != "pl":
+        return reason
+    for en, pl in _REASON_PREFIXES:
+        if reason.startswith(en):
+            return pl + reason[len(en):]
+    return reason

@@ -1,0 +1,169 @@
+"""5 · Cutover console: seven tabs, each with its checks, its packet and its decision."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.lazy import Lazy
+from textual.widgets import Static, TabbedContent, TabPane, Tabs
+
+from .base import ConsoleScreen, Localized, View, bind
+from .widgets import CheckTable, decision_text, mark
+
+
+class Tab(NamedTuple):
+    id: str
+    group: str
+    packet: str
+    decision: str | None = None
+    probe: str | None = None
+
+
+TABS = (
+    Tab("connection", "connection", "connection", probe="connection"),
+    Tab("dry_run", "dry_run", "dry_run", probe="dry_run"),
+    Tab("preflight", "preflight", "preflight"),
+    Tab("runbook", "runbook", "runbook", "runbook"),
+    Tab("data_cutover", "data_cutover", "cutover", "cutover"),
+    Tab("release", "release", "release", "release"),
+    Tab("rollback", "rollback", "rollback", "rollback"),
+)
+
+
+class GatePane(Localized, VerticalScroll):
+    """One tab: intro, gate figure and decision, checks, extras, packet preview."""
+
+    help_key = "help.cutover"
+
+    def __init__(self, tab: Tab) -> None:
+        super().__init__(id=f"pane-{tab.id}")
+        self.tab = tab
+        self.dirty = True
+        self._run_id: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.tr(f"cut.{self.tab.id}_intro"), classes="hint")
+        yield Static(classes="gate-line")
+        yield CheckTable(group=self.tab.group, id=f"checks-{self.tab.id}")
+        if self.tab.id == "data_cutover":
+            yield Static(classes="batches")
+        if self.tab.probe:
+            yield Static(self.tr("cut.transcript"), classes="section")
+            yield Static(self.tr("cut.transcript_none"), classes="transcript")
+        yield Static(classes="section packet-title")
+        yield Static(classes="packet")
+
+    def on_mount(self) -> None:
+        if self.bfg.view is not None:
+            self.show(self.bfg.view)
+
+    def show(self, view: View) -> None:
+        from bfg_tui.packets import PACKETS, build_packet, render
+
+        lang = self.bfg.lang
+        cat, ev, state = view.catalog, view.ev, view.state
+        line = Text()
+        line.append(self.tr("cut.gate", title=cat.groups[self.tab.group].title.get(lang), count=ev.count(self.tab.group)),
+                    style="bold")
+        if self.tab.decision:
+            line.append("   " + self.tr("cut.decision", decision=""))
+            line.append_text(decision_text(ev.decisions[self.tab.decision]))
+        self.query_one(".gate-line", Static).update(line)
+        self.query_one(CheckTable).show(view)
+        if self.tab.id == "data_cutover":
+            counts = state.scenario.kind_counts
+            text = Text(self.tr("cut.batches", count=ev.count("batch_groups")) + "\n", style="bold")
+            for b in cat.batches:
+                rows = sum(counts.get(k, 0) for k in b.kinds)
+                text.append_text(mark(ev.ready(f"batch:{b.id}"), False, lang))
+                text.append(" " + self.tr("cut.batch_rows", title=b.title.get(lang), rows=rows) + "\n")
+            self.query_one(".batches", Static).update(text)
+        if self.tab.probe:
+            first = cat.groups[self.tab.group].checks[0]
+            result = state.probes.get(first)
+            run_id = result.run_id if result else None
+            if run_id != self._run_id:
+                self._run_id = run_id
+                if run_id:
+                    self.load_transcript(run_id)
+        self.query_one(".packet-title", Static).update(self.tr("cut.packet", schema=PACKETS[self.tab.packet]))
+        packet_text = render(build_packet(self.tab.packet, cat, state, ev), "text")
+        body = self.query_one(".packet", Static)
+        if self.tab.packet == "runbook":
+            body.update(Syntax(packet_text, "sql", theme="ansi_dark", background_color="default", word_wrap=True))
+        else:
+            body.update(Text(packet_text.rstrip("\n")))
+        self.dirty = False
+
+    @work(exclusive=True, group="transcript")
+    async def load_transcript(self, run_id: str) -> None:
+        console = self.bfg.service
+        if console is None:
+            return
+        run = await console.store.probe_run(run_id)
+        if run is not None:
+            text = Text(f"{run.run_id} · {run.endpoint} · {run.finished_at}\n", style="bold")
+            text.append("\n".join(run.transcript))
+            self.query_one(".transcript", Static).update(text)
+
+
+class CutoverScreen(ConsoleScreen):
+    mode = "cutover"
+    help_key = "help.cutover"
+
+    BINDINGS = [
+        bind("s", "app.save_scenario", "scenario.save"),
+        bind("f", "app.freeze", "snapshot.freeze"),
+        bind("x", "app.export", "packet.export"),
+        bind("p", "probe", "check.probe"),
+        bind("right_square_bracket", "tab(1)", "tab.next"),
+        bind("left_square_bracket", "tab(-1)", "tab.prev"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with TabbedContent(id="tabs"):
+            for i, tab in enumerate(TABS):
+                with TabPane(self.tr(f"cut.{tab.id}"), id=tab.id):
+                    yield GatePane(tab) if i == 0 else Lazy(GatePane(tab))
+
+    @property
+    def active_tab(self) -> Tab:
+        active = self.query_one(TabbedContent).active
+        return next((t for t in TABS if t.id == active), TABS[0])
+
+    def current_packet(self) -> str | None:
+        return self.active_tab.packet
+
+    def show(self, view: View) -> None:
+        active = self.active_tab.id
+        for pane in self.query(GatePane):
+            if pane.tab.id == active:
+                pane.show(view)
+            else:
+                pane.dirty = True
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = self.query(f"#pane-{event.pane.id}")
+        if pane:
+            gate = pane.first(GatePane)
+            if gate.dirty and self.bfg.view is not None:
+                gate.show(self.bfg.view)
+            if not isinstance(self.focused, Tabs):
+                gate.query_one(CheckTable).focus()
+
+    def action_tab(self, step: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        ids = [t.id for t in TABS]
+        tabs.active = ids[(ids.index(tabs.active) + step) % len(ids)]
+
+    def action_probe(self) -> None:
+        tab = self.active_tab
+        if tab.probe:
+            self.bfg.probe_flow(tab.probe)
+        else:
+            self.bfg.refused(self.tr("not_probe", check=tab.id), refusal=False)

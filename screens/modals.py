@@ -1,0 +1,413 @@
+"""Modal screens: confirm, accept (note / value), actor picker, check detail, probe, export, help."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from rich.console import Group
+from rich.table import Table as RichTable
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Log, OptionList, ProgressBar, Select, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from bfg_tui.i18n import reason_text
+
+from .base import Localized, bind
+
+R = TypeVar("R")
+
+
+class BfgModal(Localized, ModalScreen[R]):
+    help_key = "help.modal"
+    BINDINGS = [bind("escape", "cancel", "modal.cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmModal(BfgModal[bool]):
+    """A yes/no question for a signing or destructive action."""
+
+    BINDINGS = [
+        bind("enter,y", "confirm", "modal.confirm"),
+        bind("escape,n", "cancel", "modal.cancel"),
+    ]
+
+    def __init__(self, title: str, question: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Static(self.question)
+            yield Static(f"{self.tr('modal.yes')}   {self.tr('modal.no')}", classes="hint")
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class AcceptModal(BfgModal[tuple[str, str]]):
+    """Asks for the note and, for a valued check, the chosen value."""
+
+    def __init__(self, check_id: str, countersign: bool) -> None:
+        super().__init__()
+        self.check_id = check_id
+        self.countersign = countersign
+
+    def compose(self) -> ComposeResult:
+        view = self.bfg.view
+        assert view is not None
+        check = view.catalog.checks[self.check_id]
+        with Vertical(classes="dialog"):
+            yield Label(self.tr("modal.accept_title", check=check.title.get(self.bfg.lang)), classes="dialog-title")
+            yield Static(f"{check.id} · {check.detail.get(self.bfg.lang)}")
+            if self.countersign:
+                yield Static(self.tr("modal.countersign", actor=self.bfg.actor_id, owner=check.owner), classes="warn")
+            if check.value is not None:
+                yield Label(self.tr("modal.value", label=check.value.label.get(self.bfg.lang), example=check.value.example))
+                acc = view.state.acceptances.get(check.id)
+                yield Input(value=acc.value or "" if acc else "", placeholder=check.value.example, id="value")
+            yield Label(self.tr("modal.note"))
+            yield Input(id="note")
+            yield Static(f"{self.tr('modal.yes')}   {self.tr('modal.no')}", classes="hint")
+            yield Static(id="problem", classes="warn")
+
+    def on_mount(self) -> None:
+        first = self.query("#value") or self.query("#note")
+        first.first().focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        values = self.query("#value")
+        value = values.first(Input).value.strip() if values else ""
+        if values and not value:
+            self.query_one("#problem", Static).update(self.tr("modal.value_missing"))
+            values.first().focus()
+            return
+        if event.input.id == "value":
+            self.query_one("#note", Input).focus()
+            return
+        self.dismiss((self.query_one("#note", Input).value.strip(), value))
+
+
+class ActorList(OptionList):
+    BINDINGS = [
+        bind("j", "cursor_down", "list.down", show=False),
+        bind("k", "cursor_up", "list.up", show=False),
+    ]
+
+
+class ActorPicker(BfgModal[str]):
+    """Who is acting: one of the five catalog actors."""
+
+    def __init__(self, current: str | None) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        view = self.bfg.view
+        assert view is not None
+        lang = self.bfg.lang
+        options = [
+            Option(f"{a.name} · {a.id} · {view.catalog.roles[a.role].label.get(lang)} · {a.desk}", id=a.id)
+            for a in view.catalog.actors
+        ]
+        with Vertical(classes="dialog"):
+            yield Label(self.tr("picker.title"), classes="dialog-title")
+            yield Static(self.tr("picker.hint"), classes="hint")
+            yield ActorList(*options, id="actors")
+
+    def on_mount(self) -> None:
+        actors = self.query_one(ActorList)
+        ids = [a.id for a in self.bfg.view.catalog.actors] if self.bfg.view else []
+        if self.current in ids:
+            actors.highlighted = ids.index(self.current)
+        actors.focus()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class CheckDetail(BfgModal[None]):
+    """Owner, kind, state, staleness, reason, history, evidence and transcript of one check."""
+
+    BINDINGS = [bind("escape,enter", "cancel", "modal.close")]
+
+    def __init__(self, check_id: str) -> None:
+        super().__init__()
+        self.check_id = check_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(self.tr("detail.title", check=self.check_id), classes="dialog-title")
+            with VerticalScroll(id="detail-body"):
+                yield Static(self._facts(), id="facts")
+                yield Static(self.tr("detail.history"), classes="section")
+                yield Static("…", id="history")
+                yield Static(id="evidence")
+
+    def _facts(self) -> RichTable:
+        view = self.bfg.view
+        assert view is not None
+        lang = self.bfg.lang
+        check = view.catalog.checks[self.check_id]
+        status = view.ev.checks[self.check_id]
+        table = RichTable.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column()
+        yes, no = self.tr("detail.yes"), self.tr("detail.no")
+        owner = "—"
+        if check.owner:
+            actor = view.catalog.actor(check.owner)
+            owner = f"{actor.name} ({check.owner} · {view.catalog.roles[actor.role].label.get(lang)})" if actor else check.owner
+        state = self.tr("state.ready" if status.ready else "state.blocked")
+        table.add_row(self.tr("col.check"), check.title.get(lang))
+        table.add_row("", check.detail.get(lang))
+        table.add_row(self.tr("detail.kind"), self.tr(f"kind.{check.kind}"))
+        table.add_row(self.tr("detail.group"), view.catalog.groups[check.group].title.get(lang))
+        table.add_row(self.tr("detail.owner"), owner)
+        table.add_row(self.tr("detail.state"), Text(state, style="bold green" if status.ready else "bold red"))
+        table.add_row(self.tr("detail.stale"), Text(yes, style="bold yellow") if status.stale else no)
+        table.add_row(self.tr("detail.reason"), reason_text(status.reason, lang))
+        table.add_row(self.tr("detail.binds"), yes if check.binds_snapshot else no)
+        if check.passes_when:
+            table.add_row(self.tr("detail.passes_when"), check.passes_when)
+        acc = view.state.acceptances.get(self.check_id)
+        if acc is not None:
+            if acc.value:
+                table.add_row(self.tr("detail.value"), acc.value)
+            if acc.note:
+                table.add_row(self.tr("detail.note"), acc.note)
+        return table
+
+    def on_mount(self) -> None:
+        self.load_history()
+
+    @work(exclusive=True, group="detail")
+    async def load_history(self) -> None:
+        console, view = self.bfg.service, self.bfg.view
+        if console is None or view is None:
+            return
+        check = view.catalog.checks[self.check_id]
+        subject = f"probe:{check.probe}" if check.kind == "probe" else self.check_id
+        events = await console.store.check_history(subject, 20)
+        if events:
+            lines = Text()
+            for e in events:
+                extra = e.data.get("value") or e.data.get("note") or e.data.get("reason") or ""
+                lines.append(f"#{e.seq} {e.at} {e.actor:<22} {e.kind}", style="bold" if e.kind == "check.accept" else "")
+                lines.append(f"  {extra}\n" if extra else "\n")
+            self.query_one("#history", Static).update(lines)
+        else:
+            self.query_one("#history", Static).update(self.tr("detail.history_none"))
+        result = view.state.probes.get(self.check_id)
+        if result is not None:
+            run = await console.store.probe_run(result.run_id)
+            body = Text(self.tr("detail.evidence", run=result.run_id, endpoint=result.endpoint) + "\n", style="bold")
+            body.append(result.detail + "\n")
+            if run is not None:
+                body.append(self.tr("detail.transcript") + "\n", style="bold")
+                body.append("\n".join(run.transcript))
+            self.query_one("#evidence", Static).update(body)
+
+
+class ProbeModal(BfgModal[bool]):
+    """Asks for the target, runs the probe in a worker, streams the transcript; c cancels."""
+
+    BINDINGS = [
+        bind("escape", "cancel", "modal.close"),
+        bind("c", "stop", "probe.cancel"),
+    ]
+
+    def __init__(self, probe: str, default_target: str) -> None:
+        super().__init__()
+        self.probe = probe
+        self.default_target = default_target
+        self.worker: Worker[None] | None = None
+        self.lines = 0
+        self.outcome: str | None = None  # passed | failed | refused | cancelled
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(self.tr("probe.title", probe=self.probe.replace("_", "-")), classes="dialog-title")
+            yield Label(self.tr("probe.target"))
+            yield Input(value=self.default_target, id="target")
+            yield ProgressBar(total=None, show_eta=False, id="progress")
+            yield Static(id="status")
+            yield Log(id="transcript", max_lines=2000)
+
+    def on_mount(self) -> None:
+        self.query_one("#target", Input).focus()
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None and self.worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
+    @on(Input.Submitted, "#target")
+    def _start(self, event: Input.Submitted) -> None:
+        if self.running:
+            return
+        if self.outcome is not None:
+            self.dismiss(self.outcome == "passed")
+            return
+        target = event.value.strip()
+        if not target:
+            return
+        event.input.disabled = True
+        self.query_one(Log).focus()
+        self.query_one("#status", Static).update(self.tr("probe.running", target=target))
+        self.worker = self.run_probe(target)
+
+    def _line(self, line: str) -> None:
+        self.lines += 1
+        self.query_one(Log).write_line(line)
+        self.query_one("#progress", ProgressBar).tooltip = self.tr("probe.lines", n=self.lines)
+
+    @work(exclusive=True, group="probe")
+    async def run_probe(self, target: str) -> None:
+        from bfg_tui.errors import BfgError, Refused
+
+        app = self.bfg
+        assert app.service is not None
+        try:
+            run = await app.service.probe(app.actor_id, self.probe, target, log=self._line)
+        except Refused as exc:
+            self._finish("refused", self.tr("probe.refused", reason=exc.reason))
+            app.refused(exc.reason)
+            return
+        except BfgError as exc:
+            self._finish("refused", self.tr("probe.refused", reason=exc.reason))
+            app.refused(exc.reason, refusal=False)
+            return
+        if run.passed:
+            self._finish("passed", self.tr("probe.passed", n=len(run.steps)))
+            app.done(self.tr("probe.passed", n=len(run.steps)))
+        else:
+            failed = next(s for s in run.steps if not s.passed)
+            self._finish("failed", self.tr("probe.failed", check=failed.check_id, detail=failed.detail))
+            app.refused(self.tr("probe.failed", check=failed.check_id, detail=failed.detail), refusal=False)
+
+    def _finish(self, outcome: str, message: str) -> None:
+        self.outcome = outcome
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=1, progress=1)
+        style = "bold green" if outcome == "passed" else "bold red"
+        self.query_one("#status", Static).update(Text(message, style=style))
+        target = self.query_one("#target", Input)
+        target.disabled = False
+        target.focus()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self.worker and event.state == WorkerState.CANCELLED:
+            self._finish("cancelled", self.tr("probe.cancelled"))
+            self.bfg.say(Text(self.tr("probe.cancelled"), style="yellow"))
+
+    def action_stop(self) -> None:
+        if self.running and self.worker is not None:
+            self.worker.cancel()
+
+    def action_cancel(self) -> None:
+        if self.running:
+            self.action_stop()
+            return
+        self.dismiss(self.outcome == "passed")
+
+
+class ExportModal(BfgModal[tuple[str, str, str]]):
+    """Packet, format, destination (a file path, or the clipboard through OSC 52)."""
+
+    def __init__(self, packet: str) -> None:
+        super().__init__()
+        self.packet = packet
+
+    def compose(self) -> ComposeResult:
+        from bfg_tui.packets import FORMATS, PACKETS
+
+        with Vertical(classes="dialog wide"):
+            yield Label(self.tr("export.title"), classes="dialog-title")
+            yield Label(self.tr("export.packet"))
+            yield Select([(f"{pid} · {schema}", pid) for pid, schema in PACKETS.items()], value=self.packet,
+                         allow_blank=False, id="packet")
+            yield Label(self.tr("export.format"))
+            yield Select([(f, f) for f in FORMATS], value="text", allow_blank=False, id="format")
+            yield Label(self.tr("export.dest"))
+            yield Select([(self.tr("export.file"), "file"), (self.tr("export.clipboard"), "clipboard")],
+                         value="file", allow_blank=False, id="dest")
+            yield Label(self.tr("export.path"))
+            yield Input(value=self.bfg.default_export_path(self.packet, "text"), id="path")
+            yield Static(f"{self.tr('modal.yes')}   {self.tr('modal.no')}", classes="hint")
+            yield Static(id="problem", classes="warn")
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).focus()
+
+    @on(Select.Changed)
+    def _changed(self, event: Select.Changed) -> None:
+        packet = str(self.query_one("#packet", Select).value)
+        fmt = str(self.query_one("#format", Select).value)
+        path = self.query_one("#path", Input)
+        if event.select.id in ("packet", "format"):
+            path.value = self.bfg.default_export_path(packet, fmt)
+        path.disabled = self.query_one("#dest", Select).value == "clipboard"
+
+    @on(Input.Submitted, "#path")
+    def _submit(self, event: Input.Submitted) -> None:
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        packet = str(self.query_one("#packet", Select).value)
+        fmt = str(self.query_one("#format", Select).value)
+        clipboard = self.query_one("#dest", Select).value == "clipboard"
+        path = "" if clipboard else self.query_one("#path", Input).value.strip()
+        if not clipboard and not path:
+            self.query_one("#problem", Static).update(self.tr("export.no_path"))
+            return
+        self.dismiss((packet, fmt, path))
+
+
+class HelpScreen(BfgModal[None]):
+    """Help for the focused part, and the keys in force."""
+
+    BINDINGS = [bind("escape,enter,f1,question_mark", "cancel", "modal.close")]
+
+    def __init__(self, key: str, bindings: Sequence[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.key = key
+        self.bindings = bindings
+
+    def compose(self) -> ComposeResult:
+        from bfg_tui.keymap import keymap_path
+
+        keys = RichTable(show_header=True, box=None, padding=(0, 2))
+        keys.add_column(self.tr("help.keys"), style="bold")
+        keys.add_column("")
+        keys.add_column("id", style="dim")
+        seen: set[tuple[str, str]] = set()
+        for key, description, binding_id in self.bindings:
+            if (description, binding_id) in seen or not description:
+                continue
+            seen.add((description, binding_id))
+            keys.add_row(key, description, binding_id)
+        part = self.key.removeprefix("help.")
+        with Vertical(classes="dialog wide"):
+            yield Label(self.tr("help.title", part=part), classes="dialog-title")
+            with VerticalScroll():
+                yield Static(Group(Text(self.tr(self.key) + "\n"), keys,
+                                   Text("\n" + self.tr("help.keymap", path=keymap_path()), style="dim")))
+
+
+def pretty_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
