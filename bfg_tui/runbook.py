@@ -10,9 +10,8 @@ that scopes by tenant_id. Pure and stdlib only: it runs at every status refresh.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
+from typing import NamedTuple
 
 SCHEMA = "bfg_flowcontrol"
 MIGRATOR_ROLE = "bfg_migrator"
@@ -22,11 +21,10 @@ TENANT_SETTING = "bfg.tenant_id"
 SET_TENANT_SQL = "select set_config('bfg.tenant_id', %s, true)"
 
 
-@dataclass(frozen=True)
-class LintResult:
+class LintResult(NamedTuple):
     ok: bool
     tables: tuple[str, ...] = ()
-    problems: tuple[str, ...] = field(default_factory=tuple)
+    problems: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """One line for packets and the runbook view."""
@@ -42,7 +40,9 @@ def runbook_sql() -> str:
 
 @lru_cache(maxsize=1)
 def _load_asset() -> str:
-    return resources.files("bfg_tui.assets").joinpath("runbook.sql").read_text(encoding="utf-8")
+    from .assets_io import asset_text
+
+    return asset_text("runbook.sql")
 
 
 # --- lexical clean-up -----------------------------------------------------------------
@@ -132,19 +132,20 @@ def _policy_clauses(rest: str) -> tuple[str | None, str | None]:
     return using, check
 
 
-@dataclass
-class _Policy:
+class _Policy(NamedTuple):
     name: str
     using: str | None
     with_check: str | None
 
 
-@dataclass
 class _Table:
-    name: str
-    enabled: bool = False
-    forced: bool = False
-    policies: dict[str, _Policy] = field(default_factory=dict)
+    __slots__ = ("enabled", "forced", "name", "policies")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.enabled = False
+        self.forced = False
+        self.policies: dict[str, _Policy] = {}
 
 
 def _scoped(expr: str) -> bool:
