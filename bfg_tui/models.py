@@ -198,6 +198,7 @@ class ProbeResult(NamedTuple):
     snapshot_digest: str | None = None
     tls: bool = False
     credentials_external: bool = False
+    fingerprint: str | None = None  # "sha256:<hex>" or "not-applicable:file", from the run
 
 
 class ScenarioInfo(NamedTuple):

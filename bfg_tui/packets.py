@@ -242,14 +242,16 @@ def _connection(catalog: Catalog, state: State, ev: Evaluation) -> list[tuple[st
     checks = catalog.groups["connection"].checks
     endpoint, kind = _endpoint(state, checks)
     tls_result = state.probes.get("connection.tls_fingerprint")
-    # ProbeResult has no fingerprint field; the TLS step records it in its detail.
-    found = _FINGERPRINT_RE.search(tls_result.detail) if tls_result else None
+    fingerprint = tls_result.fingerprint if tls_result else None
+    if tls_result and not fingerprint:  # older evidence: the TLS step named it in its detail
+        found = _FINGERPRINT_RE.search(tls_result.detail)
+        fingerprint = found.group(1) if found else None
     reach = state.probes.get("connection.endpoint_reachability")
     fields = [
         ("adapter_target", _target(state)),
         ("target_kind", kind),
         ("endpoint", endpoint),
-        ("fingerprint", found.group(1) if found else NOT_RECORDED),
+        ("fingerprint", fingerprint or NOT_RECORDED),
         ("tls", ("yes" if tls_result.tls else "no") if tls_result else NOT_RECORDED),
         ("run_id", reach.run_id if reach else NOT_RECORDED),
     ]

@@ -70,7 +70,8 @@ MIGRATIONS: list[str] = [
         tls integer not null,
         credentials_external integer not null,
         at text not null,
-        event_seq integer not null
+        event_seq integer not null,
+        fingerprint text
     );
     create table exports (
         id integer primary key,

@@ -490,9 +490,10 @@ class SQLiteStore:
                  json.dumps([s._asdict() for s in run.steps]), json.dumps(list(run.transcript)), seq),
             )
             await conn.executemany(
-                "insert or replace into probe_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "insert or replace into probe_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(s.check_id, int(s.passed), run.target_kind, run.endpoint, s.detail, run.run_id,
-                  run.snapshot_digest, int(run.tls), int(run.credentials_external), run.finished_at, seq)
+                  run.snapshot_digest, int(run.tls), int(run.credentials_external), run.finished_at, seq,
+                  facts.get("fingerprint"))
                  for s in run.steps],
             )
             if run.probe == "connection":

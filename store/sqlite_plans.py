@@ -55,10 +55,10 @@ def state_plan() -> Plan:
         ))
     }
     probes = {
-        r[0]: ProbeResult(r[0], bool(r[1]), r[2], r[3], r[4], r[5], r[9], r[10], r[6], bool(r[7]), bool(r[8]))
+        r[0]: ProbeResult(r[0], bool(r[1]), r[2], r[3], r[4], r[5], r[9], r[10], r[6], bool(r[7]), bool(r[8]), r[11])
         for r in (yield (
             "select check_id, passed, target_kind, endpoint, detail, run_id, snapshot_digest, tls, "
-            "credentials_external, at, event_seq from probe_results", ()
+            "credentials_external, at, event_seq, fingerprint from probe_results", ()
         ))
     }
     count, head = (yield ("select count, head from audit_head where id = 1", ()))[0]
