@@ -94,3 +94,9 @@ def test_audit_list_json_newest_first(cli, trail: Path) -> None:
     assert events[1]["kind"] == "action.refused"
     filtered = cli("audit", "list", "--json", "--filter", "check.accept").json()
     assert [e["seq"] for e in filtered] == [5, 4]
+
+
+def test_edited_last_event(cli, trail: Path) -> None:
+    _sql(trail, "update audit_events set body = replace(body, 'transition.db_schema', 'transition.x') where seq = 7")
+    result = cli("audit", "verify")
+    assert result.code == 1 and "broken at event 7: event 7 was edited" in result.err
