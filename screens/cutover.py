@@ -45,6 +45,7 @@ class GatePane(Localized, VerticalScroll):
         self.tab = tab
         self.dirty = True
         self._run_id: str | None = None
+        self._packet_text = ""
 
     def compose(self) -> ComposeResult:
         yield Static(self.tr(f"cut.{self.tab.id}_intro"), classes="hint")
@@ -92,12 +93,15 @@ class GatePane(Localized, VerticalScroll):
                 if run_id:
                     self.load_transcript(run_id)
         self.query_one(".packet-title", Static).update(self.tr("cut.packet", schema=PACKETS[self.tab.packet]))
-        packet_text = render(build_packet(self.tab.packet, cat, state, ev), "text")
-        body = self.query_one(".packet", Static)
-        if self.tab.packet == "runbook":
-            body.update(Syntax(packet_text, "sql", theme="ansi_dark", background_color="default", word_wrap=True))
-        else:
-            body.update(Text(packet_text.rstrip("\n")))
+        packet_text = render(build_packet(self.tab.packet, cat, state, ev), "text").rstrip("\n")
+        if packet_text != self._packet_text:
+            self._packet_text = packet_text
+            body = self.query_one(".packet", Static)
+            if self.tab.packet == "runbook":
+                # Highlighted once into Text: re-rendering a Syntax on every frame is slow.
+                body.update(Syntax("", "sql", theme="ansi_dark", background_color="default").highlight(packet_text))
+            else:
+                body.update(Text(packet_text))
         self.dirty = False
 
     @work(exclusive=True, group="transcript")

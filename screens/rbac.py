@@ -55,8 +55,9 @@ class RbacScreen(ConsoleScreen):
         # One claim per line, lists inline: still JSON, and it fits 80×24.
         claims = "{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}"
                                       for k, v in doc.items()) + "\n}"
-        self.query_one("#claims", Static).update(Syntax(claims, "json", theme="ansi_dark", background_color="default",
-                                                        word_wrap=True))
+        self.claims_json = claims
+        self.query_one("#claims", Static).update(
+            Syntax("", "json", theme="ansi_dark", background_color="default").highlight(claims))
         self.query_one("#claims", Static).border_title = self.tr("rbac.claims")
         owned = self._owned(view, actor.id)
         lang = self.bfg.lang

@@ -97,3 +97,74 @@ def table_dump(db: Path) -> dict[str, list[tuple]]:
 
 
 from tests.pg_server import pg_server  # noqa: E402, F401  (session fixture: a running PostgreSQL, or skip/fail)
+
+# ---------------------------------------------------------------- console (Textual) helpers
+
+
+@pytest.fixture
+def make_app(db: Path) -> Callable[..., object]:
+    """Build the console App on the test store: make_app(actor=..., lang=...)."""
+
+    def make(actor: str | None = "user_md_anna", lang: str = "en", **kwargs: object) -> object:
+        from bfg_tui.app import BfgApp
+
+        return BfgApp(db=str(db), actor=actor, lang=lang, **kwargs)
+
+    return make
+
+
+async def settle(pilot: object, timeout: float = 20.0) -> None:
+    """Wait until the console is loaded and no worker is busy (a flow waiting on a modal is idle)."""
+    import asyncio
+    import time
+
+    from textual.screen import ModalScreen
+    from textual.worker import WorkerState
+
+    app = pilot.app  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause()  # type: ignore[attr-defined]
+        busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        if isinstance(app.screen, ModalScreen):
+            busy = [w for w in busy if w.group != "flow"]
+        if app.view is not None and not busy:
+            await pilot.pause()  # type: ignore[attr-defined]
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"console did not settle: {[w.name for w in app.workers]}")
+
+
+def screen_text(app: object) -> str:
+    """The visible screen as plain text."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size  # type: ignore[attr-defined]
+    console = Console(width=width, height=height, file=io.StringIO(), record=True, legacy_windows=False,
+                      color_system=None, force_terminal=True)
+    console.print(app.screen._compositor.render_update(full=True))  # type: ignore[attr-defined]
+    return console.export_text()
+
+
+def widget_text(widget: object) -> str:
+    """The plain text a Static shows."""
+    content = widget.content  # type: ignore[attr-defined]
+    return content.plain if hasattr(content, "plain") else str(content)
+
+
+async def service_do(db: Path, *calls: tuple[str, tuple[object, ...], dict[str, object]]) -> None:
+    """Run service actions in-process (from an async test): ("accept", (actor, check), {"note": ..})."""
+    from bfg_tui.errors import Refused
+    from bfg_tui.service import Console
+
+    console = await Console.open(str(db))
+    try:
+        for name, args, kwargs in calls:
+            try:
+                await getattr(console, name)(*args, **kwargs)
+            except Refused:
+                pass
+    finally:
+        await console.close()
