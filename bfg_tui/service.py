@@ -63,7 +63,8 @@ async def open_store(location: str | None, catalog: Catalog, *, create: bool = T
             from bfg_tui.store.postgres import PostgresStore
         except ImportError as exc:
             raise StoreError(f"PostgreSQL store unavailable: {exc}") from None
-        return await PostgresStore.open(location, _store_init(catalog) if create else None, utc_now)
+        return await PostgresStore.open(location, _store_init(catalog) if create else None, utc_now,
+                                        tenant=catalog.tenant_id)
     from bfg_tui.store.sqlite import SQLiteStore
 
     return await SQLiteStore.open(Path(location), _store_init(catalog) if create else None, utc_now)

@@ -1,0 +1,854 @@
+"""ScenarioStore.v1 on PostgreSQL through psycopg 3 (async): the shared store.
+
+Owners on several hosts open the same `--db postgresql://…` and share one state. The
+observable behaviour is the SQLite store's (store/sqlite.py), including the audit chain,
+byte for byte; what differs is how PostgreSQL gets there:
+
+* **Location.** `postgresql://user@host:port/dbname?sslmode=…[&schema=NAME]`; `schema`
+  (default `bfg_console`) is ours and is removed before libpq sees the URL. Passwords
+  come only from the environment (PGPASSWORD) or a pgpass file (PGPASSFILE,
+  ~/.pgpass): a location that carries one (`user:pw@`, `?password=`, in `options=`…)
+  is refused before anything connects, and no message ever quotes the location — only
+  its allowlisted display form (secrets.redact_endpoint). Nothing about the location is
+  stored.
+* **Tenant.** Every table has `tenant_id` with RLS enabled and forced; every
+  transaction starts with `set_config('bfg.tenant_id', <tenant>, true)`. The tenant is
+  the catalog's (`open(..., tenant=...)`). A login that bypasses RLS (superuser or
+  BYPASSRLS) is refused: the store must run subject to the policies.
+* **Schema.** Created when missing and migrated forward under an advisory lock, in one
+  transaction, owned by `bfg_migrator` when the login may act as it (the migration
+  login) and granted to `bfg_app`; a login without CREATE (the app login) gets a
+  one-line reason to open the store once with the migration login. A newer version is
+  refused like SQLite does.
+* **Writes.** One transaction each: lock the tenant's audit head row (`for update`,
+  which serialises writers across processes so the chain stays linear), check the
+  idempotency key, apply, append the event (store.audit_chain), move the head, and
+  `pg_notify('bfg_console', <opaque tenant token>)`. A `Refused` raised inside rolls the
+  whole transaction back.
+* **Live refresh.** `data_version()` counts notifications received by a dedicated
+  LISTEN connection (started on first use), so another process's commit shows within
+  milliseconds; a lost listener reconnects and counts the gap as a change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from bfg_tui.canonical import SnapshotHasher
+from bfg_tui.errors import Refused, StoreError
+from bfg_tui.models import Acceptance, ProbeResult, ScenarioInfo, SnapshotInfo, State
+from bfg_tui.runbook import APP_ROLE, MIGRATOR_ROLE, SET_TENANT_SQL
+
+from .audit_chain import GENESIS, event_body, event_hash, verify_chain
+from .base import (
+    CHANGE_KINDS,
+    CONTRACT,
+    ActorContext,
+    AuditEvent,
+    ProbeRunRecord,
+    ScenarioPayload,
+    StepRecord,
+    VerifyResult,
+)
+from .postgres_schema import (
+    DEFAULT_SCHEMA,
+    LOCK_CLASS,
+    NOTIFY_CHANNEL,
+    SCHEMA_VERSION,
+    grants_sql,
+    migration_sql,
+    valid_schema,
+)
+
+if TYPE_CHECKING:
+    from .sqlite import StoreInit
+
+INSERT_BATCH = 20000
+READ_BATCH = 20000
+LOCK_TIMEOUT_S = 5
+CONNECT_TIMEOUT_S = 10
+
+Clock = Callable[[], str]
+Apply = Callable[[psycopg.AsyncConnection, int], Awaitable[None]]
+
+
+# ---------------------------------------------------------------- location
+
+
+class PgLocation(NamedTuple):
+    conninfo: str  # what libpq gets: no password, no `schema`
+    schema: str
+    display: str  # allowlisted endpoint + schema: the only form ever shown
+
+
+def parse_location(location: str) -> PgLocation:
+    """Split a store location into libpq conninfo and our schema; refuse passwords."""
+    from bfg_tui.secrets import redact_endpoint
+
+    text = (location or "").strip()
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise StoreError("a PostgreSQL store location must start with postgresql://")
+    try:
+        shown = redact_endpoint(text)
+    except ValueError as exc:  # fixed reasons that never quote the input
+        raise StoreError(f"invalid PostgreSQL store location: {exc}") from None
+    if ":***@" in shown:
+        raise StoreError(
+            f"{shown}: the store location carries a password; passwords come only from the "
+            "environment (PGPASSWORD) or a pgpass file (PGPASSFILE, ~/.pgpass), never from the location"
+        )
+    base, _, query = text.partition("?")
+    if "#" in query or "#" in base:
+        raise StoreError(f"{shown}: a fragment (#…) is not allowed in the store location")
+    schema = DEFAULT_SCHEMA
+    kept: list[str] = []
+    for pair in query.split("&") if query else ():
+        key, _, value = pair.partition("=")
+        if key == "schema":
+            schema = value
+        elif pair:
+            kept.append(pair)
+    if not valid_schema(schema):
+        raise StoreError(f"{shown}: schema must match [a-z_][a-z0-9_]* (at most 63 characters)")
+    conninfo = base + ("?" + "&".join(kept) if kept else "")
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    except psycopg.Error:
+        raise StoreError(f"{shown}: not a valid PostgreSQL connection URI") from None
+    if any(params.get(k) for k in ("password", "sslpassword")):
+        raise StoreError(f"{shown}: the store location carries a password; use PGPASSWORD or a pgpass file")
+    return PgLocation(conninfo, schema, f"{shown} (schema {schema})")
+
+
+def tenant_token(schema: str, tenant: str) -> str:
+    """The NOTIFY payload: names the store without telling other listeners the tenant."""
+    return hashlib.sha256(f"bfg-console/{schema}/{tenant}".encode()).hexdigest()[:24]
+
+
+# ---------------------------------------------------------------- errors
+
+
+def _one_line(text: str) -> str:
+    from bfg_tui.secrets import scan
+
+    line = " ".join(str(text).split())
+    if scan(line):
+        return "(message withheld: it looked like it held a secret)"
+    return line[:300]
+
+
+def translate_error(exc: BaseException, where: str) -> StoreError:
+    """A psycopg error as one line naming the store by its display form only."""
+    sqlstate = getattr(exc, "sqlstate", None) or ""
+    diag = getattr(exc, "diag", None)
+    primary = _one_line((diag.message_primary if diag is not None else None) or str(exc))
+    if sqlstate in ("55P03", "40P01") or isinstance(exc, pg_errors.LockNotAvailable):
+        return StoreError(f"{where}: database is locked by another process (waited {LOCK_TIMEOUT_S} s); try again")
+    if sqlstate == "25006":
+        return StoreError(f"{where}: database is read-only; nothing was changed")
+    if sqlstate == "42501":
+        return StoreError(f"{where}: permission denied ({primary}); nothing was changed")
+    if sqlstate in ("42P01", "42703", "42883", "3F000"):
+        return StoreError(f"{where}: not a readable bfg-tui store ({primary})")
+    if isinstance(exc, psycopg.OperationalError):
+        return StoreError(f"{where}: cannot reach the database: {primary}")
+    return StoreError(f"{where}: database error: {primary}")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+async def _aiter_rows(rows: Any) -> AsyncIterator[tuple[str, str, str | bytes]]:
+    if hasattr(rows, "__aiter__"):
+        async for batch in rows:
+            for row in batch:
+                yield row
+    else:
+        for row in rows:
+            yield row
+
+
+async def _connect(loc: PgLocation) -> psycopg.AsyncConnection:
+    try:
+        return await psycopg.AsyncConnection.connect(
+            loc.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="bfg-tui store",
+        )
+    except psycopg.Error as exc:
+        raise translate_error(exc, loc.display) from None
+
+
+def _default_tenant() -> str:
+    from bfg_tui.catalog import default_catalog
+
+    return default_catalog().tenant_id
+
+
+class PostgresStore:
+    contract = CONTRACT
+
+    def __init__(self, conn: psycopg.AsyncConnection, loc: PgLocation, tenant: str, clock: Clock) -> None:
+        self._conn = conn
+        self._loc = loc
+        self.path = loc.display  # what messages (and the service) call the store
+        self.schema = loc.schema
+        self.tenant = tenant
+        self._clock = clock
+        self.read_only = False
+        self._lock = asyncio.Lock()
+        self._s = loc.schema
+        self._token = tenant_token(loc.schema, tenant)
+        self._version = 0
+        self._listen_task: asyncio.Task[None] | None = None
+        self._listen_ready: asyncio.Event | None = None
+        self._listener: psycopg.AsyncConnection | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ open
+
+    @classmethod
+    async def open(
+        cls, location: str, init: StoreInit | None, clock: Clock, *, tenant: str | None = None,
+    ) -> PostgresStore:
+        loc = parse_location(location)
+        tenant = tenant if tenant is not None else _default_tenant()
+        if not tenant or len(tenant) > 64 or not tenant.isprintable():
+            raise StoreError(f"{loc.display}: invalid tenant id")
+        conn = await _connect(loc)
+        store = cls(conn, loc, tenant, clock)
+        try:
+            await store._prepare(init)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                await conn.close()
+            if isinstance(exc, psycopg.Error):
+                raise translate_error(exc, loc.display) from None
+            raise
+        return store
+
+    async def _prepare(self, init: StoreInit | None) -> None:
+        conn = self._conn
+        user, bypass, read_only = await (await conn.execute(
+            "select current_user::text, r.rolsuper or r.rolbypassrls, "
+            "pg_is_in_recovery() or current_setting('default_transaction_read_only') = 'on' "
+            "from pg_roles r where r.rolname = current_user"
+        )).fetchone()
+        if bypass:
+            raise StoreError(
+                f"{self.path}: {user} bypasses row-level security (superuser or BYPASSRLS); the shared store "
+                "runs only as a login subject to RLS (e.g. the app login)"
+            )
+        self.read_only = bool(read_only)
+        self._user = user
+        await conn.execute(f"set lock_timeout = '{LOCK_TIMEOUT_S}s'")
+        version = await self._schema_version(conn)
+        self._check_newer(version)
+        if version < SCHEMA_VERSION:
+            if self.read_only:
+                raise StoreError(f"{self.path}: database is read-only and needs a schema upgrade")
+            await self._migrate()
+        await self._ensure_seeded(init)
+
+    async def _schema_version(self, conn: psycopg.AsyncConnection) -> int:
+        exists = (await (await conn.execute(
+            "select to_regclass(%s) is not null", (f"{self._s}.schema_version",)
+        )).fetchone())[0]
+        if not exists:
+            return 0
+        row = await (await conn.execute(f"select version from {self._s}.schema_version")).fetchone()
+        return int(row[0]) if row else 0
+
+    def _check_newer(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: store schema version {version} is newer than this bfg-tui understands "
+                f"({SCHEMA_VERSION}); upgrade bfg-tui"
+            )
+
+    async def _migrate(self) -> None:
+        conn, s = self._conn, self._s
+        try:
+            async with conn.transaction():
+                await conn.execute("select pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_CLASS, f"schema:{s}"))
+                # Re-read under the lock: another process may have migrated meanwhile.
+                version = await self._schema_version(conn)
+                self._check_newer(version)
+                if version == SCHEMA_VERSION:
+                    return
+                migrator, app = await (await conn.execute(
+                    "select case when exists (select 1 from pg_roles where rolname = %(m)s) "
+                    "then pg_has_role(current_user, %(m)s, 'MEMBER') else false end, "
+                    "exists (select 1 from pg_roles where rolname = %(a)s)",
+                    {"m": MIGRATOR_ROLE, "a": APP_ROLE},
+                )).fetchone()
+                if migrator:
+                    # Objects owned by the migration role, as the runbook's are.
+                    await conn.execute(f"set local role {MIGRATOR_ROLE}")
+                if version == 0:
+                    await conn.execute(f"create schema if not exists {s}")
+                for step in range(version, SCHEMA_VERSION):
+                    await conn.execute(migration_sql(step, s))
+                if app:
+                    await conn.execute(grants_sql(s, APP_ROLE))
+                await conn.execute(
+                    f"insert into {s}.schema_version(version) values (%s) on conflict (singleton) "
+                    "do update set version = excluded.version, migrated_at = now()", (SCHEMA_VERSION,),
+                )
+        except pg_errors.InsufficientPrivilege:
+            raise StoreError(
+                f"{self.path}: the shared store schema is missing or older than this bfg-tui, and "
+                f"{self._user} may not create it; open the store once with the migration login "
+                "(it owns the schema), then use the app login"
+            ) from None
+        except pg_errors.DuplicateTable:
+            raise StoreError(f"{self.path}: schema {s} holds tables that are not a bfg-tui store") from None
+
+    async def _ensure_seeded(self, init: StoreInit | None) -> None:
+        s = self._s
+        async with self._tx() as conn:
+            if await (await conn.execute(f"select 1 from {s}.audit_head")).fetchone():
+                return
+            if init is None:
+                raise StoreError(f"{self.path}: no store here for tenant {self.tenant}")
+            if self.read_only:
+                raise StoreError(f"{self.path}: database is read-only and holds no store for tenant {self.tenant}")
+            # Concurrent first opens: one seeds, the others wait here and find it seeded.
+            await conn.execute("select pg_advisory_xact_lock(%s, hashtext(%s))",
+                               (LOCK_CLASS, f"seed:{s}/{self.tenant}"))
+            if await (await conn.execute(f"select 1 from {s}.audit_head")).fetchone():
+                return
+            await self._seed(conn, init)
+
+    async def _seed(self, conn: psycopg.AsyncConnection, init: StoreInit) -> None:
+        s = self._s
+        meta = {
+            "contract": CONTRACT,
+            "target_adapter": init.target_adapter,
+            "fallback_adapter": init.fallback_adapter,
+            "last_change_seq": "0",
+            "last_release_export_seq": "0",
+            "connection_endpoint": "",
+            "created_at": self._clock(),
+        }
+        async with conn.cursor() as cur:
+            await cur.executemany(f"insert into {s}.meta(key, value) values (%s, %s)", list(meta.items()))
+        await conn.execute(f"insert into {s}.audit_head(count, head) values (0, %s)", (GENESIS,))
+        seed = init.seed()
+        count, kinds = await self._insert_records(conn, 0, seed.rows)
+        await conn.execute(
+            f"insert into {s}.scenarios(version, saved_at, actor, source, records, kind_counts) "
+            "values (0, null, null, %s, %s, %s)",
+            (seed.source, count, json.dumps(kinds, sort_keys=True)),
+        )
+        await self._append(conn, 0, GENESIS, "store.create", init.system,
+                           {"contract": CONTRACT, "seed_records": count}, "", change=False)
+        await self._notify(conn)
+
+    # ------------------------------------------------------------- internals
+
+    @contextlib.asynccontextmanager
+    async def _tx(self, *, snapshot: bool = False) -> AsyncIterator[psycopg.AsyncConnection]:
+        """One transaction on the store connection, tenant set transaction-locally."""
+        async with self._lock:
+            if self._closed:
+                raise StoreError(f"{self.path}: the store is closed")
+            if self._conn.closed:
+                self._conn = await _connect(self._loc)
+                await self._conn.execute(f"set lock_timeout = '{LOCK_TIMEOUT_S}s'")
+            conn = self._conn
+            try:
+                async with conn.transaction():
+                    if snapshot:
+                        # One consistent picture across several queries.
+                        await conn.execute("set transaction isolation level repeatable read, read only")
+                    await conn.execute(SET_TENANT_SQL, (self.tenant,))
+                    yield conn
+            except psycopg.Error as exc:
+                raise translate_error(exc, self.path) from None
+
+    async def _insert_records(self, conn: psycopg.AsyncConnection, version: int, rows: Any) -> tuple[int, dict[str, int]]:
+        # COPY FROM is refused for roles under RLS; unnest() inserts a batch in one statement.
+        sql = (f"insert into {self._s}.scenario_records(version, ord, kind, rid, body) "
+               "select %s, * from unnest(%b::int4[], %b::text[], %b::text[], %b::bytea[])")
+        kinds: dict[str, int] = {}
+        count = 0
+        ords: list[int] = []
+        ks: list[str] = []
+        rids: list[str] = []
+        bodies: list[bytes] = []
+        async for kind, rid, body in _aiter_rows(rows):
+            ords.append(count)
+            ks.append(kind)
+            rids.append(rid)
+            bodies.append(body.encode("utf-8") if isinstance(body, str) else bytes(body))
+            kinds[kind] = kinds.get(kind, 0) + 1
+            count += 1
+            if len(ords) >= INSERT_BATCH:
+                await conn.execute(sql, (version, ords, ks, rids, bodies))
+                ords, ks, rids, bodies = [], [], [], []
+        if ords:
+            await conn.execute(sql, (version, ords, ks, rids, bodies))
+        return count, kinds
+
+    async def _set_meta(self, conn: psycopg.AsyncConnection, key: str, value: str) -> None:
+        await conn.execute(
+            f"insert into {self._s}.meta(key, value) values (%s, %s) "
+            "on conflict (tenant_id, key) do update set value = excluded.value", (key, value),
+        )
+
+    async def _append(
+        self, conn: psycopg.AsyncConnection, count: int, prev: str, kind: str, ctx: ActorContext,
+        data: dict[str, Any], subject: str, *, change: bool,
+    ) -> int:
+        seq = count + 1
+        body = event_body(seq=seq, prev=prev, at=self._clock(), kind=kind, ctx=ctx, data=data)
+        digest = event_hash(body)
+        await conn.execute(
+            f"insert into {self._s}.audit_events(seq, hash, body, kind, actor, subject) values (%s, %s, %b, %s, %s, %s)",
+            (seq, digest, body.encode("utf-8"), kind, ctx.actor_id, subject),
+        )
+        await conn.execute(f"update {self._s}.audit_head set count = %s, head = %s", (seq, digest))
+        if change:
+            await self._set_meta(conn, "last_change_seq", str(seq))
+        return seq
+
+    async def _notify(self, conn: psycopg.AsyncConnection) -> None:
+        await conn.execute("select pg_notify(%s, %s)", (NOTIFY_CHANNEL, self._token))
+
+    async def _write(
+        self, kind: str, ctx: ActorContext, data: dict[str, Any], *, subject: str = "",
+        apply: Apply | None = None, idem: str | None = None,
+    ) -> int:
+        """One atomic change: lock the head, idempotency check, apply, audit, notify, commit."""
+        if self.read_only:
+            raise StoreError(f"{self.path}: database is read-only; nothing was changed")
+        s = self._s
+        async with self._tx() as conn:
+            # The head row lock serialises every writer of this tenant, in every process.
+            row = await (await conn.execute(f"select count, head from {s}.audit_head for update")).fetchone()
+            if row is None:
+                raise StoreError(f"{self.path}: no store here for tenant {self.tenant}")
+            count, prev = int(row[0]), str(row[1])
+            if idem:
+                done = await (await conn.execute(f"select event_seq from {s}.idempotency where key = %s",
+                                                 (idem,))).fetchone()
+                if done:
+                    return int(done[0])
+            if apply is not None:
+                await apply(conn, count + 1)
+            seq = await self._append(conn, count, prev, kind, ctx, data, subject, change=kind in CHANGE_KINDS)
+            if idem:
+                await conn.execute(f"insert into {s}.idempotency(key, event_seq) values (%s, %s)", (idem, seq))
+            await self._notify(conn)
+        return seq
+
+    # ------------------------------------------------------------------ reads
+
+    async def load_state(self) -> State:
+        s = self._s
+        async with self._tx(snapshot=True) as conn:
+            meta = dict(await (await conn.execute(f"select key, value from {s}.meta")).fetchall())
+            v, saved_at, actor, records, kinds = await (await conn.execute(
+                f"select version, saved_at, actor, records, kind_counts from {s}.scenarios "
+                "order by version desc limit 1"
+            )).fetchone()
+            snap = await (await conn.execute(
+                f"select id, rows, digest, frozen_at, kind_counts from {s}.snapshots order by id desc limit 1"
+            )).fetchone()
+            acc_rows = await (await conn.execute(
+                f"select check_id, actor, note, value, snapshot_digest, countersign, at, event_seq from {s}.acceptances"
+            )).fetchall()
+            probe_rows = await (await conn.execute(
+                f"select check_id, passed, target_kind, endpoint, detail, run_id, snapshot_digest, tls, "
+                f"credentials_external, at, event_seq from {s}.probe_results"
+            )).fetchall()
+            count, head = await (await conn.execute(f"select count, head from {s}.audit_head")).fetchone()
+        snapshot = None
+        if snap:
+            snapshot = SnapshotInfo(snap[0], snap[1], snap[2], snap[3], json.loads(snap[4]))
+        return State(
+            store_contract=meta.get("contract", ""),
+            target_adapter=meta.get("target_adapter") or None,
+            fallback_adapter=meta.get("fallback_adapter") or None,
+            scenario=ScenarioInfo(v, saved_at, records, json.loads(kinds)),
+            snapshot=snapshot,
+            acceptances={r[0]: Acceptance(r[0], r[1], r[6], r[7], r[2], r[3], r[4], bool(r[5])) for r in acc_rows},
+            probes={r[0]: ProbeResult(r[0], bool(r[1]), r[2], r[3], r[4], r[5], r[9], r[10], r[6], bool(r[7]),
+                                      bool(r[8])) for r in probe_rows},
+            connection_endpoint=meta.get("connection_endpoint") or None,
+            last_change_seq=int(meta.get("last_change_seq", "0")),
+            last_release_export_seq=int(meta.get("last_release_export_seq", "0")),
+            audit_count=count,
+            audit_head=head,
+            last_save_actor=actor,
+        )
+
+    async def data_version(self) -> int:
+        """Changes whenever any process commits a change to this store (LISTEN/NOTIFY)."""
+        if self._closed:
+            return self._version
+        if self._listen_task is None or self._listen_task.done():
+            self._listen_ready = asyncio.Event()
+            self._listen_task = asyncio.create_task(self._listen(), name="bfg-tui store listener")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._listen_ready.wait(), CONNECT_TIMEOUT_S)
+        return self._version
+
+    async def _listen(self) -> None:
+        backoff = 0.2
+        while not self._closed:
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    self._loc.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                    application_name="bfg-tui listener",
+                )
+            except psycopg.Error:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            self._listener = conn
+            try:
+                await conn.execute(f"listen {NOTIFY_CHANNEL}")
+                if self._listen_ready is not None and self._listen_ready.is_set():
+                    self._version += 1  # reconnected: something may have changed unseen
+                if self._listen_ready is not None:
+                    self._listen_ready.set()
+                backoff = 0.2
+                async for note in conn.notifies():
+                    if note.payload == self._token:
+                        self._version += 1
+            except psycopg.Error:
+                pass
+            finally:
+                self._listener = None
+                with contextlib.suppress(Exception):
+                    await conn.close()
+            if not self._closed:
+                await asyncio.sleep(backoff)
+
+    async def audit_head(self) -> tuple[int, str]:
+        async with self._tx() as conn:
+            row = await (await conn.execute(f"select count, head from {self._s}.audit_head")).fetchone()
+        return int(row[0]), str(row[1])
+
+    @staticmethod
+    def _event(row: tuple[int, str, bytes]) -> AuditEvent:
+        seq, digest, body = row
+        doc = json.loads(body)
+        return AuditEvent(seq, doc["at"], doc["kind"], doc["actor"], doc["data"], doc["auth"], digest, doc["prev"])
+
+    async def audit_page(self, *, offset: int = 0, limit: int = 100, text: str = "") -> list[AuditEvent]:
+        """Newest first; `text` filters on kind, actor or subject (substring, case-insensitive)."""
+        s = self._s
+        async with self._tx() as conn:
+            if text:
+                like = f"%{text}%"
+                rows = await (await conn.execute(
+                    f"select seq, hash, body from {s}.audit_events where kind ilike %s or actor ilike %s "
+                    "or subject ilike %s order by seq desc limit %s offset %s", (like, like, like, limit, offset),
+                )).fetchall()
+            else:
+                rows = await (await conn.execute(
+                    f"select seq, hash, body from {s}.audit_events order by seq desc limit %s offset %s",
+                    (limit, offset),
+                )).fetchall()
+        return [self._event(r) for r in rows]
+
+    async def audit_count(self, text: str = "") -> int:
+        if not text:
+            return (await self.audit_head())[0]
+        like = f"%{text}%"
+        async with self._tx() as conn:
+            row = await (await conn.execute(
+                f"select count(*) from {self._s}.audit_events where kind ilike %s or actor ilike %s "
+                "or subject ilike %s", (like, like, like),
+            )).fetchone()
+        return int(row[0])
+
+    async def check_history(self, check_id: str, limit: int = 50) -> list[AuditEvent]:
+        async with self._tx() as conn:
+            rows = await (await conn.execute(
+                f"select seq, hash, body from {self._s}.audit_events where subject = %s order by seq desc limit %s",
+                (check_id, limit),
+            )).fetchall()
+        return [self._event(r) for r in rows]
+
+    async def audit_verify(self) -> VerifyResult:
+        s = self._s
+        async with self._tx(snapshot=True) as conn:
+            count, head = await (await conn.execute(f"select count, head from {s}.audit_head")).fetchone()
+            bodies: list[bytes] = []
+            async with conn.cursor(name="bfg_audit_verify", binary=True) as cur:
+                await cur.execute(f"select body from {s}.audit_events order by seq")
+                while True:
+                    batch = await cur.fetchmany(50000)
+                    if not batch:
+                        break
+                    bodies.extend(bytes(b[0]) for b in batch)
+            stored: dict[int, tuple[str, bytes]] = {}
+            result = verify_chain(bodies, count, head, stored.get)
+            if not result.ok and result.first_bad_seq:
+                # Slow path, failures only: fetch the neighbours to name the fault precisely.
+                rows = await (await conn.execute(
+                    f"select seq, hash, body from {s}.audit_events where seq between %s and %s",
+                    (result.first_bad_seq - 1, result.first_bad_seq),
+                )).fetchall()
+                stored.update({seq: (digest, bytes(body)) for seq, digest, body in rows})
+                result = verify_chain(bodies, count, head, stored.get)
+        return result
+
+    async def _pages(self, version: int, size: int) -> AsyncIterator[list[tuple[str, str, bytes]]]:
+        # Keyset pages, each its own short transaction: a long read never holds the
+        # connection, so the caller may use the store between batches.
+        after = -1
+        while True:
+            async with self._tx() as conn:
+                cur = conn.cursor(binary=True)
+                await cur.execute(
+                    f"select ord, kind, rid, body from {self._s}.scenario_records where version = %s and ord > %s "
+                    "order by ord limit %s", (version, after, size),
+                )
+                rows = await cur.fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield [(r[1], r[2], bytes(r[3])) for r in rows]
+            if len(rows) < size:
+                return
+
+    async def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncIterator[list[tuple[str, str, bytes]]]:
+        async with self._tx() as conn:
+            row = await (await conn.execute(
+                f"select scenario_version from {self._s}.snapshots where id = %s", (snapshot_id,)
+            )).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: snapshot {snapshot_id} does not exist")
+        async for batch in self._pages(row[0], size):
+            yield batch
+
+    async def scenario_rows(self, version: int | None = None) -> AsyncIterator[list[tuple[str, str, bytes]]]:
+        """(kind, id, body) batches of a scenario version (the latest by default)."""
+        if version is None:
+            async with self._tx() as conn:
+                version = (await (await conn.execute(f"select max(version) from {self._s}.scenarios")).fetchone())[0]
+        async for batch in self._pages(version, READ_BATCH):
+            yield batch
+
+    async def probe_run(self, run_id: str) -> ProbeRunRecord | None:
+        async with self._tx() as conn:
+            row = await (await conn.execute(
+                f"select run_id, probe, target_kind, endpoint, started_at, finished_at, steps, transcript, "
+                f"snapshot_digest, facts from {self._s}.probe_runs where run_id = %s", (run_id,)
+            )).fetchone()
+        if row is None:
+            return None
+        facts = json.loads(row[9])
+        return ProbeRunRecord(
+            row[0], row[1], row[2], row[3], row[4], row[5],
+            tuple(StepRecord(**s) for s in json.loads(row[6])), tuple(json.loads(row[7])),
+            row[8], bool(facts.get("tls")), bool(facts.get("credentials_external")), facts,
+        )
+
+    async def latest_probe_runs(self, limit: int = 20) -> list[tuple[str, str, str, bool, str]]:
+        async with self._tx() as conn:
+            rows = await (await conn.execute(
+                f"select run_id, probe, endpoint, passed, finished_at from {self._s}.probe_runs "
+                "order by event_seq desc limit %s", (limit,)
+            )).fetchall()
+        return [(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+
+    # ----------------------------------------------------------------- writes
+
+    async def save_scenario(self, payload: ScenarioPayload, ctx: ActorContext, idem: str | None = None) -> int:
+        result: dict[str, Any] = {}
+        s = self._s
+
+        async def apply(conn: psycopg.AsyncConnection, seq: int) -> None:
+            version = (await (await conn.execute(f"select max(version) from {s}.scenarios")).fetchone())[0] + 1
+            count, kinds = await self._insert_records(conn, version, payload.rows)
+            at = self._clock()
+            await conn.execute(
+                f"insert into {s}.scenarios(version, saved_at, actor, source, records, kind_counts) "
+                "values (%s, %s, %s, %s, %s, %s)",
+                (version, at, ctx.actor_id, payload.source, count, json.dumps(kinds, sort_keys=True)),
+            )
+            # Keep only the new version and the one the latest snapshot reads from.
+            await conn.execute(
+                f"delete from {s}.scenario_records where version <> %s and version not in "
+                f"(select scenario_version from {s}.snapshots order by id desc limit 1)", (version,),
+            )
+            result.update(version=version, records=count, source=payload.source)
+
+        return await self._write("scenario.save", ctx, result, apply=apply, idem=idem)
+
+    async def freeze_snapshot(self, ctx: ActorContext, session: str, tenant: str) -> SnapshotInfo:
+        info: dict[str, Any] = {}
+        data: dict[str, Any] = {}
+        s = self._s
+
+        async def apply(conn: psycopg.AsyncConnection, seq: int) -> None:
+            version, saved_at, records, kinds = await (await conn.execute(
+                f"select version, saved_at, records, kind_counts from {s}.scenarios order by version desc limit 1"
+            )).fetchone()
+            if saved_at is None:
+                raise Refused("no scenario saved yet: run `bfg-tui scenario save` first", action="snapshot.freeze")
+            if records == 0:
+                raise Refused("the scenario holds no records: an empty snapshot cannot be frozen", action="snapshot.freeze")
+            hasher = SnapshotHasher(session=session, tenant=tenant)
+            # The stored canonical bytes, in canonical order: never a re-encoding.
+            async with conn.cursor(name="bfg_freeze", binary=True) as cur:
+                await cur.execute(f"select body from {s}.scenario_records where version = %s order by ord", (version,))
+                while True:
+                    batch = await cur.fetchmany(50000)
+                    if not batch:
+                        break
+                    hasher.add_many(bytes(b[0]) for b in batch)
+            digest = hasher.hexdigest()
+            at = self._clock()
+            sid = (await (await conn.execute(f"select coalesce(max(id), 0) + 1 from {s}.snapshots")).fetchone())[0]
+            await conn.execute(
+                f"insert into {s}.snapshots(id, scenario_version, rows, digest, kind_counts, frozen_at, actor, event_seq) "
+                "values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (sid, version, hasher.rows, digest, kinds, at, ctx.actor_id, seq),
+            )
+            info.update(id=sid, rows=hasher.rows, digest=digest, at=at, kinds=json.loads(kinds))
+            data.update(snapshot_id=sid, rows=hasher.rows, checksum="bfg-" + digest[:8], digest=digest,
+                        scenario_version=version)
+
+        await self._write("snapshot.freeze", ctx, data, apply=apply)
+        return SnapshotInfo(info["id"], info["rows"], info["digest"], info["at"], info["kinds"])
+
+    async def accept(
+        self, check_id: str, ctx: ActorContext, *, note: str, value: str | None,
+        snapshot_digest: str | None, countersign: bool, idem: str | None = None,
+    ) -> int:
+        data = {"check": check_id, "note": note, "value": value, "snapshot_digest": snapshot_digest,
+                "countersign": countersign}
+
+        async def apply(conn: psycopg.AsyncConnection, seq: int) -> None:
+            await conn.execute(
+                f"insert into {self._s}.acceptances(check_id, actor, note, value, snapshot_digest, countersign, at, "
+                "event_seq) values (%s, %s, %s, %s, %s, %s, %s, %s) on conflict (tenant_id, check_id) do update set "
+                "actor = excluded.actor, note = excluded.note, value = excluded.value, "
+                "snapshot_digest = excluded.snapshot_digest, countersign = excluded.countersign, at = excluded.at, "
+                "event_seq = excluded.event_seq",
+                (check_id, ctx.actor_id, note, value, snapshot_digest, bool(countersign), self._clock(), seq),
+            )
+
+        return await self._write("check.accept", ctx, data, subject=check_id, apply=apply, idem=idem)
+
+    async def revoke(self, check_id: str, ctx: ActorContext, *, note: str, idem: str | None = None) -> int:
+        async def apply(conn: psycopg.AsyncConnection, seq: int) -> None:
+            cur = await conn.execute(f"delete from {self._s}.acceptances where check_id = %s", (check_id,))
+            if cur.rowcount == 0:
+                raise Refused(f"{check_id} is not accepted; nothing to revoke", action="check.revoke", subject=check_id)
+
+        return await self._write("check.revoke", ctx, {"check": check_id, "note": note}, subject=check_id,
+                                 apply=apply, idem=idem)
+
+    async def record_probe(self, run: ProbeRunRecord, ctx: ActorContext) -> int:
+        facts = dict(run.facts or {})
+        facts.update(tls=run.tls, credentials_external=run.credentials_external)
+        data = {
+            "run_id": run.run_id, "probe": run.probe, "target_kind": run.target_kind, "endpoint": run.endpoint,
+            "passed": run.passed, "snapshot_digest": run.snapshot_digest,
+            "steps": [{"check": s.check_id, "passed": s.passed, "detail": s.detail} for s in run.steps],
+        }
+        s = self._s
+
+        async def apply(conn: psycopg.AsyncConnection, seq: int) -> None:
+            await conn.execute(
+                f"insert into {s}.probe_runs(run_id, probe, target_kind, endpoint, passed, started_at, finished_at, "
+                "snapshot_digest, facts, steps, transcript, event_seq) "
+                "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (run.run_id, run.probe, run.target_kind, run.endpoint, run.passed, run.started_at,
+                 run.finished_at, run.snapshot_digest, json.dumps(facts, sort_keys=True),
+                 json.dumps([st._asdict() for st in run.steps]), json.dumps(list(run.transcript)), seq),
+            )
+            async with conn.cursor() as cur:
+                await cur.executemany(
+                    f"insert into {s}.probe_results(check_id, passed, target_kind, endpoint, detail, run_id, "
+                    "snapshot_digest, tls, credentials_external, at, event_seq) "
+                    "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) on conflict (tenant_id, check_id) do update "
+                    "set passed = excluded.passed, target_kind = excluded.target_kind, endpoint = excluded.endpoint, "
+                    "detail = excluded.detail, run_id = excluded.run_id, snapshot_digest = excluded.snapshot_digest, "
+                    "tls = excluded.tls, credentials_external = excluded.credentials_external, at = excluded.at, "
+                    "event_seq = excluded.event_seq",
+                    [(st.check_id, st.passed, run.target_kind, run.endpoint, st.detail, run.run_id,
+                      run.snapshot_digest, run.tls, run.credentials_external, run.finished_at, seq)
+                     for st in run.steps],
+                )
+            if run.probe == "connection":
+                await self._set_meta(conn, "connection_endpoint", run.endpoint)
+
+        return await self._write("probe.run", ctx, data, subject=f"probe:{run.probe}", apply=apply)
+
+    async def record_export(self, packet: str, fmt: str, destination: str, digest: str, ctx: ActorContext) -> int:
+        s = self._s
+
+        async def apply(conn: psycopg.AsyncConnection, seq: int) -> None:
+            eid = (await (await conn.execute(f"select coalesce(max(id), 0) + 1 from {s}.exports")).fetchone())[0]
+            await conn.execute(
+                f"insert into {s}.exports(id, packet, format, destination, digest, at, actor, event_seq) "
+                "values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (eid, packet, fmt, destination, digest, self._clock(), ctx.actor_id, seq),
+            )
+            if packet == "release":
+                await self._set_meta(conn, "last_release_export_seq", str(seq))
+
+        data = {"packet": packet, "format": fmt, "destination": destination, "sha256": digest}
+        return await self._write("packet.export", ctx, data, subject=f"packet:{packet}", apply=apply)
+
+    async def record_refusal(self, action: str, subject: str, reason: str, ctx: ActorContext) -> int:
+        data = {"action": action, "subject": subject, "reason": reason}
+        return await self._write("action.refused", ctx, data, subject=subject)
+
+    async def record_event(self, kind: str, data: dict[str, Any], ctx: ActorContext) -> int:
+        return await self._write(kind, ctx, data, subject=str(data.get("subject", "")))
+
+    async def close(self) -> None:
+        self._closed = True
+        task, self._listen_task = self._listen_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+        with contextlib.suppress(Exception):
+            await self._conn.close()
+
+
+async def install_schema(location: str) -> int:
+    """Create or migrate the shared store schema only (no tenant is seeded); returns its version.
+
+    Run it (or open the store once) with the migration login; the app login then
+    opens the store and the first open seeds its tenant.
+    """
+    loc = parse_location(location)
+    conn = await _connect(loc)
+    store = PostgresStore(conn, loc, "-", lambda: "")
+    try:
+        user, read_only = await (await conn.execute(
+            "select current_user::text, pg_is_in_recovery() "
+            "from pg_roles r where r.rolname = current_user"
+        )).fetchone()
+        store._user = user
+        if read_only:
+            raise StoreError(f"{loc.display}: database is read-only")
+        if await store._schema_version(conn) < SCHEMA_VERSION:
+            await store._migrate()
+        return await store._schema_version(conn)
+    except psycopg.Error as exc:
+        raise translate_error(exc, loc.display) from None
+    finally:
+        with contextlib.suppress(Exception):
+            await conn.close()
