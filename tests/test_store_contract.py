@@ -1,0 +1,408 @@
+"""The ScenarioStore.v1 suite, run on both backends through `bfg_tui.service.Console`.
+
+`store` is parametrised: `sqlite` always (a temp file), `postgresql` (marked `postgres`)
+on the test server, each test in a fresh schema: installed by the migration login,
+used by the app login (no owner, no superuser, no BYPASSRLS), dropped afterwards. The
+superuser appears only where a test plays an attacker editing the audit trail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+from bfg_tui.store.base import CHANGE_KINDS, ProbeRunRecord, StepRecord
+
+from bfg_tui.canonical import SnapshotHasher
+from bfg_tui.catalog import default_catalog
+from bfg_tui.engine import status_document
+from bfg_tui.errors import Refused
+from bfg_tui.scenario import DEMO_ORDERS, demo_rows
+from bfg_tui.service import Console, actor_context, open_store
+from tests.pg_server import PgServer
+from tests.test_fresh_state import FRESH_DECISIONS, FRESH_GROUPS
+
+ANNA, MAREK, OLENA = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena"
+DRIVER = "driver_tarasenko"
+CATALOG = default_catalog()
+
+
+# --- backends -----------------------------------------------------------------------------
+
+
+def with_schema(dsn: str, schema: str) -> str:
+    return f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
+
+
+class Backend(NamedTuple):
+    name: str
+    location: str
+    schema: str = ""
+    pg: PgServer | None = None
+
+    async def console(self) -> Console:
+        return Console(await open_store(self.location, CATALOG), CATALOG)
+
+    def tamper(self, seq: int, old: str, new: str) -> None:
+        """Edit an audit event behind the store's back (an attacker with file / superuser access)."""
+        if self.pg is None:
+            conn = sqlite3.connect(self.location)
+            conn.execute("update audit_events set body = replace(body, ?, ?) where seq = ?", (old, new, seq))
+            conn.commit()
+            conn.close()
+            return
+        with self.pg.connect("admin", autocommit=True) as conn:
+            conn.execute("set session_replication_role = replica")  # skips the append-only trigger
+            conn.execute(
+                f"update {self.schema}.audit_events set body = convert_to(replace(convert_from(body, 'UTF8'), "
+                "%s, %s), 'UTF8') where seq = %s", (old, new, seq),
+            )
+
+
+@contextlib.asynccontextmanager
+async def pg_backend(pg: PgServer, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Backend]:
+    """A fresh console schema: created by the migration login, dropped afterwards."""
+    from bfg_tui.store.postgres import install_schema
+
+    monkeypatch.setenv("PGPASSFILE", pg.passfile)
+    schema = f"bfg_console_t{uuid.uuid4().hex[:12]}"
+    await install_schema(with_schema(pg.migration_dsn, schema))
+    try:
+        yield Backend("postgresql", with_schema(pg.app_dsn, schema), schema, pg)
+    finally:
+        with pg.connect("migration", autocommit=True) as conn:
+            conn.execute(f"drop schema if exists {schema} cascade")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Backend]:
+    if request.param == "sqlite":
+        yield Backend("sqlite", str(tmp_path / "console.db"))
+        return
+    async with pg_backend(request.getfixturevalue("pg_server"), monkeypatch) as backend:
+        yield backend
+
+
+@pytest.fixture
+async def console(store: Backend) -> AsyncIterator[Console]:
+    console = await store.console()
+    try:
+        yield console
+    finally:
+        await console.close()
+
+
+def reference_digest(orders: int = DEMO_ORDERS) -> tuple[str, list[tuple[str, str, bytes]]]:
+    """The demo snapshot's digest computed without any store, and its rows as bytes."""
+    rows = [(k, i, b.encode("utf-8") if isinstance(b, str) else b) for k, i, b in demo_rows(CATALOG, orders)]
+    hasher = SnapshotHasher(session=CATALOG.session, tenant=CATALOG.tenant_id)
+    hasher.add_many(r[2] for r in rows)
+    return hasher.hexdigest(), rows
+
+
+async def collect(batches: Any) -> list[tuple[str, str, bytes]]:
+    return [(k, i, bytes(b)) async for batch in batches for k, i, b in batch]
+
+
+# --- the suite ------------------------------------------------------------------------------
+
+
+async def test_fresh_state_shows_the_seed_figures(console: Console) -> None:
+    state, ev = await console.evaluate()
+    doc = status_document(CATALOG, state, ev)
+    assert {g: (v["ready"], v["total"]) for g, v in doc["groups"].items()} == FRESH_GROUPS
+    assert doc["decisions"] == FRESH_DECISIONS
+    assert doc["recommended_action"]["gate"] == "connection"
+    assert doc["snapshot"] == {"rows": 0, "checksum": None, "digest": None}
+    assert doc["scenario"]["last_save"] is None and doc["stale"] == []
+    assert state.store_contract == "ScenarioStore.v1"
+    assert state.target_adapter == CATALOG.target_adapter and state.fallback_adapter == CATALOG.fallback_adapter
+    assert state.audit_count == 1 and state.last_change_seq == 0
+    events = await console.store.audit_page()
+    assert [e.kind for e in events] == ["store.create"]
+    assert (await console.store.audit_verify()).ok
+
+
+async def test_save_and_freeze_give_the_reference_checksum(console: Console) -> None:
+    digest, rows = reference_digest()
+    saved = await console.save_scenario(MAREK)
+    assert saved.seq == 2 and f"{len(rows)} records" in saved.message
+    frozen = await console.freeze(MAREK)
+    assert frozen.data == {"rows": len(rows), "checksum": "bfg-" + digest[:8], "digest": digest}
+    state = await console.state()
+    assert state.snapshot is not None and state.snapshot.id == 1 and state.snapshot.digest == digest
+    assert state.scenario.records == len(rows) and state.last_save_actor == MAREK
+    assert sum(state.snapshot.kind_counts.values()) == len(rows)
+    # The snapshot reads back in canonical order, byte for byte, in any batch size.
+    assert await collect(console.store.snapshot_batches(state.snapshot.id)) == rows
+    assert await collect(console.store.snapshot_batches(state.snapshot.id, size=7)) == rows
+    assert await collect(console.store.scenario_rows()) == rows
+
+
+async def test_freezing_twice_gives_the_same_checksum_and_a_new_snapshot(console: Console) -> None:
+    await console.save_scenario(MAREK)
+    first = await console.freeze(MAREK)
+    second = await console.freeze(MAREK)
+    assert first.data == second.data
+    assert (await console.state()).snapshot.id == 2
+
+
+async def test_freeze_before_save_is_refused_and_changes_nothing(console: Console) -> None:
+    before = await console.state()
+    with pytest.raises(Refused, match="no scenario saved yet"):
+        await console.freeze(MAREK)
+    after = await console.state()
+    assert after.snapshot is None
+    assert after.audit_count == before.audit_count + 1  # only the refusal, no freeze event
+    last = (await console.store.audit_page(limit=1))[0]
+    assert last.kind == "action.refused" and last.data["action"] == "snapshot.freeze"
+
+
+async def test_accept_revoke_and_idempotency(console: Console) -> None:
+    first = await console.accept(OLENA, "transition.db_schema", note="checked", idem="k-1")
+    state = await console.state()
+    acc = state.acceptances["transition.db_schema"]
+    assert (acc.actor_id, acc.note, acc.seq, acc.countersign) == (OLENA, "checked", first.seq, False)
+    assert state.last_change_seq == first.seq
+
+    again = await console.accept(OLENA, "transition.db_schema", note="checked", idem="k-1")
+    assert again.seq == first.seq and (await console.state()).audit_count == state.audit_count
+    # Without a key, an identical re-accept is a no-op too; a different note is recorded.
+    same = await console.accept(OLENA, "transition.db_schema", note="checked")
+    assert "already accepted" in same.message and (await console.state()).audit_count == state.audit_count
+    other = await console.accept(OLENA, "transition.db_schema", note="re-checked")
+    assert other.seq == first.seq + 1
+
+    countersigned = await console.accept(ANNA, "transition.secrets_and_auth")
+    assert (await console.state()).acceptances["transition.secrets_and_auth"].countersign is True
+    assert "countersigned" in countersigned.message
+
+    revoked = await console.revoke(OLENA, "transition.db_schema", note="undo", idem="r-1")
+    state = await console.state()
+    assert "transition.db_schema" not in state.acceptances and state.last_change_seq == revoked.seq
+    assert (await console.revoke(OLENA, "transition.db_schema", note="undo", idem="r-1")).seq == revoked.seq
+    history = await console.store.check_history("transition.db_schema")
+    assert [e.kind for e in history] == ["check.revoke", "check.accept", "check.accept"]
+    assert history[0].data == {"check": "transition.db_schema", "note": "undo"}
+
+
+async def test_scenario_save_retry_with_a_key_changes_nothing(console: Console) -> None:
+    first = await console.save_scenario(MAREK, idem="save-1")
+    count = (await console.state()).audit_count
+    again = await console.save_scenario(MAREK, idem="save-1")
+    assert again.seq == first.seq and (await console.state()).audit_count == count
+
+
+async def test_refusals_are_recorded(console: Console) -> None:
+    with pytest.raises(Refused):
+        await console.accept(DRIVER, "transition.db_schema")
+    with pytest.raises(Refused):
+        await console.save_scenario("cp_client_lviv_farma")
+    events = await console.store.audit_page(limit=2)
+    assert [(e.kind, e.actor, e.data["action"]) for e in events] == [
+        ("action.refused", "cp_client_lviv_farma", "scenario.save"),
+        ("action.refused", DRIVER, "check.accept"),
+    ]
+    assert events[1].data["subject"] == "transition.db_schema" and events[1].data["reason"]
+    state = await console.state()
+    assert state.acceptances == {} and state.scenario.saved_at is None
+    assert state.last_change_seq == 0  # a refusal is not a change
+
+
+async def test_refused_inside_a_write_rolls_it_back(console: Console) -> None:
+    before = await console.state()
+    with pytest.raises(Refused, match="is not accepted"):
+        await console.revoke(OLENA, "transition.db_schema")
+    after = await console.state()
+    kinds = [e.kind for e in await console.store.audit_page()]
+    assert kinds.count("check.revoke") == 0 and kinds[0] == "action.refused"
+    assert after.audit_count == before.audit_count + 1 and after.last_change_seq == before.last_change_seq
+
+
+async def test_snapshot_bound_acceptance_goes_stale_after_a_refreeze(console: Console) -> None:
+    check = "transition.rehearsal_scenario_store"
+    assert CATALOG.checks[check].binds_snapshot
+    await console.save_scenario(MAREK)
+    await console.freeze(MAREK)
+    await console.accept(MAREK, check)
+    _state, ev = await console.evaluate()
+    assert ev.checks[check].ready and not ev.checks[check].stale
+    await console.save_scenario(MAREK, scale=DEMO_ORDERS + 1)
+    await console.freeze(MAREK)
+    state, ev = await console.evaluate()
+    assert ev.checks[check].stale and not ev.checks[check].ready
+    assert check in ev.stale and check in state.acceptances  # kept in history, not counted
+    await console.accept(MAREK, check)
+    _state, ev = await console.evaluate()
+    assert ev.checks[check].ready and check not in ev.stale
+
+
+async def test_audit_verify_ok_then_detects_an_edited_event(store: Backend, console: Console) -> None:
+    await console.save_scenario(MAREK)
+    await console.freeze(MAREK)
+    await console.accept(OLENA, "transition.db_schema")
+    await console.accept(OLENA, "transition.secrets_and_auth")
+    with pytest.raises(Refused):
+        await console.accept(DRIVER, "transition.db_schema")
+    await console.revoke(OLENA, "transition.db_schema")
+    result = await console.store.audit_verify()
+    assert result.ok and result.count == 7
+    assert result.head == (await console.state()).audit_head
+    store.tamper(4, OLENA, ANNA)
+    result = await console.store.audit_verify()
+    assert not result.ok and result.first_bad_seq == 4
+    assert result.reason == "event 4 was edited: its hash does not match its content"
+
+
+async def test_audit_page_filter_count_and_history(console: Console) -> None:
+    await console.accept(OLENA, "transition.db_schema")
+    await console.accept(MAREK, "transition.role_headers_mapped")
+    await console.revoke(OLENA, "transition.db_schema")
+    assert await console.store.audit_count() == 4
+    assert await console.store.audit_count("CHECK.ACCEPT") == 2  # case-insensitive on both backends
+    page = await console.store.audit_page(text="olena")
+    assert [e.kind for e in page] == ["check.revoke", "check.accept"]
+    assert [e.seq for e in await console.store.audit_page(offset=1, limit=2)] == [3, 2]
+    head = await console.store.audit_head()
+    assert head == (4, (await console.state()).audit_head)
+    assert page[0].prev == (await console.store.audit_page(limit=1, offset=1))[0].hash
+
+
+async def test_probe_record_round_trip(console: Console) -> None:
+    endpoint = "postgresql://bfg_app@db.example:5432/bfg?sslmode=require"
+    run = ProbeRunRecord(
+        run_id="run-0123456789ab", probe="connection", target_kind="postgresql", endpoint=endpoint,
+        started_at="2026-01-01T00:00:00.000000Z", finished_at="2026-01-01T00:00:01.000000Z",
+        steps=tuple(StepRecord(c, True, f"{c} ok") for c in (
+            "connection.endpoint_reachability", "connection.tls_fingerprint", "connection.rbac_session",
+            "connection.write_probe")),
+        transcript=("[  0.000s] start", "[  0.900s] Zażółć: done"), tls=True, credentials_external=True,
+        facts={"fingerprint": "sha256:" + "ab" * 32, "server": "PostgreSQL 15.18", "replay_id": None},
+    )
+    seq = await console.store.record_probe(run, actor_context(MAREK))
+    stored = await console.store.probe_run(run.run_id)
+    assert stored == run._replace(facts={**run.facts, "tls": True, "credentials_external": True})
+    assert await console.store.probe_run("run-missing") is None
+    state, ev = await console.evaluate()
+    assert state.connection_endpoint == endpoint and state.last_change_seq == seq
+    result = state.probes["connection.tls_fingerprint"]
+    assert (result.passed, result.endpoint, result.run_id, result.seq, result.tls, result.credentials_external) == (
+        True, endpoint, run.run_id, seq, True, True)
+    assert ev.groups["connection"] == (4, 4)
+    assert (await console.store.latest_probe_runs())[0] == (run.run_id, "connection", endpoint, True, run.finished_at)
+    event = (await console.store.audit_page(limit=1))[0]
+    assert event.kind == "probe.run" and event.data["steps"][0]["check"] == "connection.endpoint_reachability"
+
+
+async def test_release_export_freshness(console: Console) -> None:
+    await console.accept(OLENA, "transition.db_schema")
+    out = await console.export(ANNA, "release")
+    state, ev = await console.evaluate()
+    assert state.last_release_export_seq == out.seq > state.last_change_seq
+    assert ev.checks["rollback.audit_packet"].ready
+    other = await console.export(ANNA, "connection")  # another packet: not the release export
+    state, ev = await console.evaluate()
+    assert state.last_release_export_seq == out.seq < other.seq and ev.checks["rollback.audit_packet"].ready
+    event = (await console.store.audit_page(limit=2))[1]
+    assert event.kind == "packet.export" and event.data["packet"] == "release" and event.data["sha256"]
+    assert "packet.export" not in CHANGE_KINDS
+    await console.accept(OLENA, "transition.secrets_and_auth")  # a change after the export: stale again
+    _state, ev = await console.evaluate()
+    assert not ev.checks["rollback.audit_packet"].ready
+
+
+async def test_data_version_moves_when_another_connection_commits(store: Backend, console: Console) -> None:
+    other = await store.console()
+    try:
+        before = await console.store.data_version()
+        await other.accept(OLENA, "transition.db_schema")
+        for _ in range(100):
+            if await console.store.data_version() != before:
+                break
+            await asyncio.sleep(0.01)
+        assert await console.store.data_version() != before
+        assert "transition.db_schema" in (await console.state()).acceptances
+    finally:
+        await other.close()
+
+
+async def test_two_concurrent_writers_keep_one_valid_chain(store: Backend, console: Console) -> None:
+    second = await store.console()
+    rounds = 25
+
+    async def writer(c: Console, actor: str, check: str) -> list[int]:
+        seqs = []
+        for i in range(rounds):
+            seqs.append((await c.accept(actor, check, note=f"round {i}", idem=f"{actor}:{i}:a")).seq)
+            seqs.append((await c.revoke(actor, check, note=f"round {i}", idem=f"{actor}:{i}:r")).seq)
+        return seqs
+
+    try:
+        a, b = await asyncio.gather(
+            writer(console, OLENA, "transition.db_schema"),
+            writer(second, MAREK, "transition.role_headers_mapped"),
+        )
+    finally:
+        await second.close()
+    assert len(a) == len(b) == 2 * rounds
+    assert sorted(a + b) == list(range(2, 2 + 4 * rounds))  # every seq once, no gaps
+    result = await console.store.audit_verify()
+    assert result.ok and result.count == 1 + 4 * rounds
+    events = {e.seq: e for e in await console.store.audit_page(limit=200)}
+    assert all(events[s].actor == OLENA for s in a) and all(events[s].actor == MAREK for s in b)
+
+
+# --- one scenario, two backends: the same bytes -----------------------------------------------
+
+
+async def _script(console: Console) -> None:
+    await console.save_scenario(MAREK)
+    await console.freeze(MAREK)
+    await console.accept(OLENA, "transition.db_schema", note="schema reviewed")
+    await console.accept(ANNA, "infra.region_residency", value="eu-central")
+    with pytest.raises(Refused):
+        await console.accept(DRIVER, "transition.secrets_and_auth")
+    await console.revoke(OLENA, "transition.db_schema")
+    await console.export(ANNA, "release", "json")
+
+
+@pytest.mark.postgres
+async def test_same_actions_give_byte_identical_chains_on_both_backends(
+    pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BFG_TUI_FIXED_CLOCK", "2026-03-01T09:00:00.000000Z")
+    sqlite_backend = Backend("sqlite", str(tmp_path / "console.db"))
+    async with pg_backend(pg_server, monkeypatch) as pg_backend_:
+        results = []
+        for backend in (sqlite_backend, pg_backend_):
+            console = await backend.console()
+            try:
+                await _script(console)
+                snap = (await console.state()).snapshot
+                results.append((
+                    await console.state(),
+                    await console.store.audit_page(limit=100),
+                    await console.store.audit_verify(),
+                    await collect(console.store.snapshot_batches(snap.id)),
+                ))
+            finally:
+                await console.close()
+        (s_state, s_events, s_verify, s_rows), (p_state, p_events, p_verify, p_rows) = results
+        assert p_state == s_state
+        assert p_events == s_events and len(p_events) == 8
+        assert p_verify == s_verify and p_verify.ok
+        assert p_rows == s_rows
+        conn = sqlite3.connect(sqlite_backend.location)
+        sqlite_bodies = [bytes(b) for (b,) in conn.execute("select body from audit_events order by seq")]
+        conn.close()
+        with pg_server.connect("app") as pconn:
+            pconn.execute("select set_config('bfg.tenant_id', %s, true)", (CATALOG.tenant_id,))
+            pg_bodies = [bytes(b) for (b,) in pconn.execute(
+                f"select body from {pg_backend_.schema}.audit_events order by seq")]
+        assert pg_bodies == sqlite_bodies
