@@ -366,11 +366,14 @@ class BfgApp(App[int]):
 
     @work(group="flow")
     async def save_flow(self) -> None:
+        from bfg_tui import rbac
         from bfg_tui.screens.modals import ConfirmModal
 
         if self.service is None:
             return
-        if self.actor is not None and not await self.push_screen_wait(ConfirmModal(
+        actor = self.actor
+        allowed = actor is not None and rbac.may(self.service.catalog, actor, "scenario.save") is None
+        if allowed and not await self.push_screen_wait(ConfirmModal(
             t("modal.save_title", self.lang), t("modal.confirm_save", self.lang, actor=self.actor_id),
         )):
             return
@@ -378,11 +381,14 @@ class BfgApp(App[int]):
 
     @work(group="flow")
     async def freeze_flow(self) -> None:
+        from bfg_tui import rbac
         from bfg_tui.screens.modals import ConfirmModal
 
         if self.service is None:
             return
-        if self.actor is not None and not await self.push_screen_wait(ConfirmModal(
+        actor = self.actor
+        allowed = actor is not None and rbac.may(self.service.catalog, actor, "snapshot.freeze") is None
+        if allowed and not await self.push_screen_wait(ConfirmModal(
             t("modal.freeze_title", self.lang), t("modal.confirm_freeze", self.lang, actor=self.actor_id),
         )):
             return

@@ -60,7 +60,10 @@ class GatePane(Localized, VerticalScroll):
         yield Static(classes="packet")
 
     def on_mount(self) -> None:
-        if self.bfg.view is not None:
+        # Only the visible tab paints now; the others when first shown (TabActivated).
+        screen = self.screen
+        active = screen.query_one(TabbedContent).active if isinstance(screen, CutoverScreen) else self.tab.id
+        if self.bfg.view is not None and active == self.tab.id:
             self.show(self.bfg.view)
 
     def show(self, view: View) -> None:

@@ -361,7 +361,6 @@ class ExportModal(BfgModal[tuple[str, str, str]]):
         path = self.query_one("#path", Input)
         if event.select.id in ("packet", "format"):
             path.value = self.bfg.default_export_path(packet, fmt)
-        path.disabled = self.query_one("#dest", Select).value == "clipboard"
 
     @on(Input.Submitted, "#path")
     def _submit(self, event: Input.Submitted) -> None:

@@ -156,15 +156,15 @@ def widget_text(widget: object) -> str:
 
 async def service_do(db: Path, *calls: tuple[str, tuple[object, ...], dict[str, object]]) -> None:
     """Run service actions in-process (from an async test): ("accept", (actor, check), {"note": ..})."""
+    import contextlib
+
     from bfg_tui.errors import Refused
     from bfg_tui.service import Console
 
     console = await Console.open(str(db))
     try:
         for name, args, kwargs in calls:
-            try:
+            with contextlib.suppress(Refused):
                 await getattr(console, name)(*args, **kwargs)
-            except Refused:
-                pass
     finally:
         await console.close()
