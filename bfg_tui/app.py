@@ -318,7 +318,7 @@ class BfgApp(App[int]):
     @work(group="flow")
     async def accept_flow(self, check_id: str) -> None:
         from bfg_tui import rbac
-        from bfg_tui.screens.modals import AcceptModal, ConfirmModal
+        from bfg_tui.screens.modals import AcceptModal
 
         console = self.service
         assert console is not None
@@ -330,16 +330,10 @@ class BfgApp(App[int]):
             await self.act(console.accept(self.actor_id, check_id))
             return
         countersign = bool(grant and grant.countersign)
-        form = await self.push_screen_wait(AcceptModal(check_id, countersign))
+        form = await self.push_screen_wait(AcceptModal(check_id, countersign))  # note/value, then confirm
         if form is None:
             return
         note, value = form
-        title = check.title.get(self.lang)
-        if not await self.push_screen_wait(ConfirmModal(
-            t("modal.accept_title", self.lang, check=title),
-            t("modal.confirm_accept", self.lang, check=check_id, actor=actor.id),
-        )):
-            return
         await self.act(console.accept(self.actor_id, check_id, note=note, value=value or None))
 
     @work(group="flow")

@@ -59,12 +59,18 @@ class ConfirmModal(BfgModal[bool]):
 
 
 class AcceptModal(BfgModal[tuple[str, str]]):
-    """Asks for the note and, for a valued check, the chosen value."""
+    """Asks for the note and, for a valued check, the chosen value; then asks to confirm."""
+
+    BINDINGS = [
+        bind("escape", "cancel", "modal.cancel"),
+        bind("enter,y", "confirm", "modal.confirm", show=False),
+    ]
 
     def __init__(self, check_id: str, countersign: bool) -> None:
         super().__init__()
         self.check_id = check_id
         self.countersign = countersign
+        self.result: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         view = self.bfg.view
@@ -75,12 +81,15 @@ class AcceptModal(BfgModal[tuple[str, str]]):
             yield Static(f"{check.id} · {check.detail.get(self.bfg.lang)}")
             if self.countersign:
                 yield Static(self.tr("modal.countersign", actor=self.bfg.actor_id, owner=check.owner), classes="warn")
-            if check.value is not None:
-                yield Label(self.tr("modal.value", label=check.value.label.get(self.bfg.lang), example=check.value.example))
-                acc = view.state.acceptances.get(check.id)
-                yield Input(value=acc.value or "" if acc else "", placeholder=check.value.example, id="value")
-            yield Label(self.tr("modal.note"))
-            yield Input(id="note")
+            with Vertical(id="form"):
+                if check.value is not None:
+                    yield Label(self.tr("modal.value", label=check.value.label.get(self.bfg.lang),
+                                        example=check.value.example))
+                    acc = view.state.acceptances.get(check.id)
+                    yield Input(value=acc.value or "" if acc else "", placeholder=check.value.example, id="value")
+                yield Label(self.tr("modal.note"))
+                yield Input(id="note")
+            yield Static(id="question", classes="warn")
             yield Static(f"{self.tr('modal.yes')}   {self.tr('modal.no')}", classes="hint")
             yield Static(id="problem", classes="warn")
 
@@ -90,6 +99,7 @@ class AcceptModal(BfgModal[tuple[str, str]]):
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
         values = self.query("#value")
         value = values.first(Input).value.strip() if values else ""
         if values and not value:
@@ -99,7 +109,18 @@ class AcceptModal(BfgModal[tuple[str, str]]):
         if event.input.id == "value":
             self.query_one("#note", Input).focus()
             return
-        self.dismiss((self.query_one("#note", Input).value.strip(), value))
+        # Second step: confirm, in the same window.
+        self.result = (self.query_one("#note", Input).value.strip(), value)
+        self.query_one("#form").display = False
+        self.query_one("#problem", Static).update("")
+        self.query_one("#question", Static).update(
+            self.tr("modal.confirm_accept", check=self.check_id, actor=self.bfg.actor_id)
+            + (f"\n{self.tr('detail.value')}: {value}" if value else ""))
+        self.set_focus(None)
+
+    def action_confirm(self) -> None:
+        if self.result is not None:
+            self.dismiss(self.result)
 
 
 class ActorList(OptionList):

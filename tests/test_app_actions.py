@@ -54,7 +54,7 @@ async def test_accept_with_note_keeps_focus_and_cursor(make_app, db: Path) -> No
         assert type(app.screen).__name__ == "AcceptModal"
         await pilot.press(*"rehearsed on staging", "enter")
         await settle(pilot)
-        assert type(app.screen).__name__ == "ConfirmModal"
+        assert "Accept transition.contracts_frozen as user_md_anna?" in screen_text(app)
         await pilot.press("enter")
         await settle(pilot)
         assert accepted(db)["transition.contracts_frozen"] == (ANNA, "rehearsed on staging", None)

@@ -31,7 +31,7 @@ async def test_another_process_change_shows_within_a_second(make_app, db: Path) 
             "accept", "transition.db_schema", cwd=ROOT, env=dict(os.environ),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
-        out, err = await proc.communicate()
+        _out, err = await proc.communicate()
         assert proc.returncode == 0, err
         committed = time.monotonic()
         row = table.get_row_index("transition.db_schema")
