@@ -23,7 +23,6 @@ from textual.screen import Screen
 import bfg_tui.screens as _screens_pkg
 from bfg_tui.i18n import default_lang, t
 from bfg_tui.screens.base import MODE_ORDER, ConsoleScreen, View, bind, localize_bindings
-from bfg_tui.screens.commands import ConsoleCommands
 from bfg_tui.screens.widgets import CheckTable
 
 if TYPE_CHECKING:
@@ -40,6 +39,13 @@ _SCREENS = {
     "cutover": ("cutover", "CutoverScreen"),
     "audit": ("audit", "AuditScreen"),
 }
+
+
+def _console_commands() -> Any:
+    """The command palette provider, imported when the palette first opens (start-up budget)."""
+    from bfg_tui.screens.commands import ConsoleCommands
+
+    return ConsoleCommands
 
 
 def _factory(module: str, cls: str) -> Callable[[], Screen[Any]]:
@@ -62,7 +68,7 @@ class BfgApp(App[int]):
         name: _factory(*spec) for name, spec in _SCREENS.items()
     }
     DEFAULT_MODE = "home"
-    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    COMMANDS = App.COMMANDS | {_console_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         *(bind(str(i), f"go('{mode}')", f"screen.{mode}", show=False) for i, mode in enumerate(MODE_ORDER, 1)),
         bind("f1,question_mark", "help", "help"),
@@ -85,6 +91,7 @@ class BfgApp(App[int]):
         self.view: View | None = None
         self.last_message: Text | str = ""
         self.first_frame_ms: float | None = None
+        self.bench_memory: dict[str, str] = {}
         self.live_refreshes = 0
         self._version = 0
         self._data_version: int | None = None
@@ -112,6 +119,13 @@ class BfgApp(App[int]):
             return
         self.load()
 
+    def _bench_loaded(self) -> None:
+        """Benchmark hook: the store is loaded and painted; note RSS and leave."""
+        status = Path("/proc/self/status")
+        fields = dict(line.split(":", 1) for line in status.read_text().splitlines()) if status.exists() else {}
+        self.bench_memory = {k: fields[k].strip() for k in ("VmRSS", "VmHWM") if k in fields}
+        self.exit(0)
+
     @work(exclusive=True, group="load")
     async def load(self) -> None:
         from bfg_tui.errors import BfgError
@@ -123,6 +137,9 @@ class BfgApp(App[int]):
             self.say(Text(t("app.load_failed", self.lang, reason=exc.reason), style="bold red"))
             return
         await self.reload()
+        if os.environ.get("BFG_TUI_BENCH_EXIT_AFTER_LOAD"):
+            self.call_after_refresh(self._bench_loaded)
+            return
         self.set_interval(self.poll_seconds, self.poll, name="live")
         if self.actor_id is not None and self.service.catalog.actor(self.actor_id) is None:
             from bfg_tui.rbac import resolve_actor
@@ -203,8 +220,8 @@ class BfgApp(App[int]):
                 break
 
     def done(self, message: str) -> None:
+        """Success shows in the message line (in place); refusals also raise a toast."""
         self.say(Text("✓ " + message, style="green"))
-        self.notify(message, title=t("app.done", self.lang), timeout=4)
 
     def refused(self, reason: str, *, refusal: bool = True) -> None:
         title = t("app.refused" if refusal else "app.error", self.lang)
@@ -451,8 +468,11 @@ def run_app(db: str | None = None, actor: str | None = None, lang: str | None = 
     """Open the console on the store (`bfg-tui` with no subcommand)."""
     app = BfgApp(db=db, actor=actor, lang=lang)
     code = app.run()
-    if app.first_frame_ms is not None:
+    if app.first_frame_ms is not None or app.bench_memory:
         import sys
 
-        sys.stderr.write(f"BFG_TUI_FIRST_FRAME_MS={app.first_frame_ms:.1f}\n")
+        if app.first_frame_ms is not None:
+            sys.stderr.write(f"BFG_TUI_FIRST_FRAME_MS={app.first_frame_ms:.1f}\n")
+        for key, value in app.bench_memory.items():
+            sys.stderr.write(f"BFG_TUI_{key.upper()}={value}\n")
     return int(code or 0)

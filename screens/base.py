@@ -128,10 +128,16 @@ class ConsoleScreen(Localized, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.shown_version = -1
+        self.built = False
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.mode)
-        yield from self.compose_body()
+        if self.bfg.view is None:
+            # The first frame: paint fast, before the store is open; the body comes with the data.
+            yield Static(self.tr("app.loading"), id="loading")
+        else:
+            self.built = True
+            yield from self.compose_body()
         yield Static(id="message")
         yield Footer()
 
@@ -146,12 +152,32 @@ class ConsoleScreen(Localized, Screen[None]):
 
     def repaint(self, force: bool = False) -> None:
         view = self.bfg.view
+        if view is not None and not self.built:
+            self.built = True
+            self.call_later(self._build)
+            return
         self.query_one(TopBar).paint(self.bfg, view)
         self.say(self.bfg.last_message)
         if view is None or (view.version == self.shown_version and not force):
             return
         self.shown_version = view.version
         self.show(view)
+
+    async def _build(self) -> None:
+        await self.recompose()
+        self.shown_version = -1
+        self.repaint()
+        self.refresh_bindings()
+        if self.AUTO_FOCUS:
+            self.call_after_refresh(self._auto_focus)
+
+    def _auto_focus(self) -> None:
+        found = self.query(self.AUTO_FOCUS or "*")
+        target = next((w for w in found if w.focusable), None)
+        if target is not None:
+            target.focus()
+        elif self.focused is None:
+            self.focus_next()
 
     def show(self, view: View) -> None:  # pragma: no cover - overridden
         pass

@@ -128,7 +128,8 @@ async def settle(pilot: object, timeout: float = 20.0) -> None:
         busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
         if isinstance(app.screen, ModalScreen):
             busy = [w for w in busy if w.group != "flow"]
-        if app.view is not None and not busy:
+        built = getattr(app.screen, "built", True)
+        if app.view is not None and not busy and built:
             await pilot.pause()  # type: ignore[attr-defined]
             return
         await asyncio.sleep(0.01)

@@ -1,0 +1,174 @@
+"""Console benchmark rows (issue 3): cold start to first frame, accept round trip, RSS at 1M records.
+
+Each function returns a dict of figures; budgets are reported, never asserted:
+first frame ≤ 550 ms; accept → persisted → recomputed → repainted p95 ≤ 20 ms at demo
+scale and ≤ 50 ms with 1M records; console RSS ≤ 150 MB with 1M records.
+
+    from benchmarks import tui_bench
+    tui_bench.cold_start()
+    tui_bench.accept_round_trip()
+    big = tui_bench.big_store(Path("/tmp/bfg-1m.db"))   # slow: builds ~1M records once
+    tui_bench.accept_round_trip(db=big); tui_bench.console_rss(db=big)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pty
+import re
+import select
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ANNA = "user_md_anna"
+MAREK = "user_dispatcher_marek"
+BUDGETS = {"first_frame_ms": 550.0, "accept_p95_ms_demo": 20.0, "accept_p95_ms_1m": 50.0, "rss_mb_1m": 150.0}
+
+
+def _cli(db: Path, *args: str, actor: str | None = None) -> None:
+    argv = [sys.executable, "-m", "bfg_tui", "--db", str(db)]
+    if actor:
+        argv += ["--as", actor]
+    subprocess.run([*argv, *args], check=True, capture_output=True, cwd=ROOT)
+
+
+def _run_in_pty(argv: list[str], env: dict[str, str], timeout: float = 60.0) -> tuple[str, float]:
+    """Run the console in a pseudo-terminal (Textual needs one); (all output, wall seconds)."""
+    master, slave = pty.openpty()
+    os.set_blocking(master, False)
+    t0 = time.time()
+    env = {**env, "BFG_TUI_BENCH_T0": repr(t0)}
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, close_fds=True)
+    os.close(slave)
+    chunks: list[bytes] = []
+    deadline = time.time() + timeout
+    try:
+        while time.time() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    data = b""
+                if data:
+                    chunks.append(data)
+                    continue
+            if proc.poll() is not None:
+                break
+        else:
+            proc.kill()
+        proc.wait(timeout=5)
+    finally:
+        os.close(master)
+    return b"".join(chunks).decode("utf-8", "replace"), time.time() - t0
+
+
+def cold_start(runs: int = 7) -> dict[str, Any]:
+    """Spawn `python -m bfg_tui --db TMP --as user_md_anna` in a pty; time from spawn to the first frame."""
+    firsts: list[float] = []
+    walls: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "demo.db"
+        _cli(db, "status")  # create the store once; the first frame never waits for it anyway
+        env = {**os.environ, "BFG_TUI_BENCH_EXIT_ON_FIRST_FRAME": "1", "TERM": "xterm-256color"}
+        argv = [sys.executable, "-m", "bfg_tui", "--db", str(db), "--as", ANNA]
+        for _ in range(runs):
+            out, wall = _run_in_pty(argv, env)
+            found = re.search(r"BFG_TUI_FIRST_FRAME_MS=([\d.]+)", out)
+            if found is None:
+                raise RuntimeError(f"no first-frame marker in the console output: {out[-400:]!r}")
+            firsts.append(float(found.group(1)))
+            walls.append(wall * 1000)
+    return {
+        "first_frame_ms_median": statistics.median(firsts), "first_frame_ms_min": min(firsts),
+        "first_frame_ms_max": max(firsts), "spawn_to_exit_ms_median": statistics.median(walls),
+        "runs": runs, "budget_ms": BUDGETS["first_frame_ms"],
+    }
+
+
+async def _round_trips(db: Path, rounds: int) -> list[float]:
+    from bfg_tui.app import BfgApp
+
+    app = BfgApp(db=str(db), actor=ANNA, lang="en", poll_seconds=3600)
+    times: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.view is None:
+            await pilot.pause(0.05)
+        await app.workers.wait_for_complete()
+        await pilot.press("4")  # the decision board: the transition checks and the board figures repaint
+        await pilot.pause(0.3)
+        service = app.service
+        assert service is not None
+        check = "transition.contracts_frozen"
+        for i in range(rounds):
+            painted = asyncio.Event()
+            t0 = time.perf_counter()
+            # persisted (audited write) → recomputed (load + engine) → widgets updated …
+            await app.act(service.accept(ANNA, check, note=f"bench {i}"))
+            # … → repainted: the screen's next compositor refresh has run.
+            app.screen.call_after_refresh(painted.set)
+            await painted.wait()
+            times.append((time.perf_counter() - t0) * 1000)
+            await service.revoke(ANNA, check)
+            await app.reload()
+            await pilot.pause()
+        app.exit()
+    return times
+
+
+def accept_round_trip(db: Path | None = None, rounds: int = 40) -> dict[str, Any]:
+    """In-process with Pilot: accept → persisted → recomputed → repainted, p95 over `rounds`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = db
+        if target is None:
+            target = Path(tmp) / "demo.db"
+            _cli(target, "scenario", "save", actor=MAREK)
+            _cli(target, "snapshot", "freeze", actor=MAREK)
+        times = asyncio.run(_round_trips(target, rounds))
+    times.sort()
+    return {
+        "store": "demo" if db is None else str(db), "records": _records(target) if db is not None else None,
+        "p50_ms": statistics.median(times), "p95_ms": times[int(0.95 * (len(times) - 1))], "max_ms": times[-1],
+        "rounds": rounds, "budget_p95_ms": BUDGETS["accept_p95_ms_demo" if db is None else "accept_p95_ms_1m"],
+    }
+
+
+def _records(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("select count(*) from scenario_records").fetchone()[0])
+
+
+def big_store(path: Path, scale: int = 100_000) -> Path:
+    """A store with ~1M scenario records (saved at `scale` orders, then frozen); reused if present."""
+    if path.exists() and _records(path) > 0:
+        return path
+    _cli(path, "scenario", "save", "--scale", str(scale), actor=MAREK)
+    _cli(path, "snapshot", "freeze", actor=MAREK)
+    return path
+
+
+def console_rss(db: Path) -> dict[str, Any]:
+    """The console's resident memory once the store is loaded and painted (VmRSS and peak VmHWM)."""
+    env = {**os.environ, "BFG_TUI_BENCH_EXIT_AFTER_LOAD": "1", "TERM": "xterm-256color"}
+    out, wall = _run_in_pty([sys.executable, "-m", "bfg_tui", "--db", str(db), "--as", ANNA], env, timeout=120)
+    found = dict(re.findall(r"BFG_TUI_(VMRSS|VMHWM)=(\d+) kB", out))
+    if not found:
+        raise RuntimeError(f"no memory marker in the console output: {out[-400:]!r}")
+    return {
+        "records": _records(db), "rss_mb": int(found["VMRSS"]) / 1024, "peak_rss_mb": int(found["VMHWM"]) / 1024,
+        "load_wall_ms": wall * 1000, "budget_mb": BUDGETS["rss_mb_1m"],
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover - manual run
+    import json
+
+    print(json.dumps({"cold_start": cold_start(), "accept_demo": accept_round_trip()}, indent=2))
