@@ -43,6 +43,9 @@ class ReplayOutcome:
     readback_digest: str  # canonical checksum recomputed from what the target returned
     duplicate_rows: int = 0
     detail: str = ""
+    # False when a verification besides the checksum failed (e.g. the PostgreSQL tenant
+    # A/B matrix), or the replay itself failed (then readback_digest is "").
+    passed: bool = True
 
 
 @dataclass

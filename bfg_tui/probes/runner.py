@@ -186,10 +186,17 @@ async def _dry_run_steps(console: Any, tgt: Any, log: Any, source: SnapshotSourc
         return steps
     replay_id = replay_id_for(source.digest, endpoint)
     outcome = await tgt.replay(log, source, replay_id)
-    same = outcome.readback_digest == source.digest and outcome.rows_written == source.rows
-    detail = (f"{outcome.rows_written} records replayed and read back, checksum bfg-{outcome.readback_digest[:8]} equal"
-              if same else f"read-back checksum bfg-{outcome.readback_digest[:8]} differs from bfg-{source.digest[:8]}")
-    if outcome.detail:
+    equal = outcome.readback_digest == source.digest and outcome.rows_written == source.rows
+    same = equal and outcome.passed and outcome.duplicate_rows == 0
+    if not outcome.readback_digest:
+        detail = outcome.detail or "replay failed"
+    elif not equal:
+        detail = f"read-back checksum bfg-{outcome.readback_digest[:8]} differs from bfg-{source.digest[:8]}"
+    elif outcome.duplicate_rows:
+        detail = f"{outcome.duplicate_rows} duplicate rows in the target for this snapshot"
+    else:
+        detail = f"{outcome.rows_written} records replayed and read back, checksum bfg-{outcome.readback_digest[:8]} equal"
+    if outcome.detail and outcome.readback_digest:
         detail += f"; {outcome.detail}"
     steps.append(StepResult("dryrun.adapter_replay", same, detail))
     if not same:

@@ -1,0 +1,936 @@
+"""A PostgreSQL server as the probe target (SPEC §6): the real staging cutover rehearsal.
+
+Two logins, both found outside the store:
+
+* TARGET (the probe argument) is the NON-OWNER app login, e.g.
+  `postgresql://bfg_app_login@db:5432/bfg?sslmode=require`. Every verification runs
+  as this login: it must be neither superuser nor BYPASSRLS, must not be able to
+  assume such a role, and must own none of the tenant tables.
+* The migration login comes from `BFG_TUI_MIGRATION_DSN` (fallback
+  `BFG_TUI_PG_MIGRATION_DSN`). It applies the runbook (one transaction, idempotent),
+  seeds the RLS probe tenant, writes the actor claims and COPYs the snapshot under
+  `SET ROLE bfg_migrator` (COPY FROM is refused for a role subject to RLS).
+
+Passwords come only from libpq: PGPASSWORD or the pgpass file (PGPASSFILE). A password
+typed inline in a DSN is used to connect but is never kept, logged or shown, and makes
+`credentials_external` false. Nothing here logs a DSN: transcript lines show the
+redacted endpoint only, and every error message is scrubbed of every secret the
+process knows of, then secret-scanned, before it becomes a one-line step detail.
+Every failure becomes a failed `StepResult`; no exception leaves a step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import ipaddress
+import itertools
+import json
+import os
+import re
+import ssl
+import struct
+import time
+import uuid
+from typing import Any
+
+from ..canonical import SnapshotHasher
+from ..runbook import MIGRATOR_ROLE, SCHEMA, SET_TENANT_SQL, lint_rls, runbook_sql
+from ..secrets import redact_endpoint, scan
+from .base import ConnectionFacts, Log, ReplayOutcome, SnapshotSource, StepResult
+
+MIGRATION_ENV = ("BFG_TUI_MIGRATION_DSN", "BFG_TUI_PG_MIGRATION_DSN")
+# The other tenant of every RLS proof: seeded by the migration login with one tenants
+# row and one users row, never anything else (no secrets, no scenario data).
+PROBE_TENANT = "bfg-rls-probe"
+PROBE_USER = "rls-probe-user"
+TENANT_TABLES = (
+    "tenants", "users", "permissions", "scenario_snapshots", "scenario_records", "scenario_replays", "audit_events",
+)
+TCP_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 10
+COPY_CHUNK = 20_000
+SSL_REQUEST = struct.pack("!ii", 8, 80877103)
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+_COPY_TRAILER = b"\xff\xff"
+_I32 = struct.Struct("!i")
+# libpq keys that are shown (allowlisted) or are harmless plumbing; every other value
+# of the conninfo is treated as a possible secret when scrubbing messages.
+_SHOWN_KEYS = frozenset({"host", "hostaddr", "port", "dbname", "user", "sslmode", "connect_timeout",
+                         "application_name", "sslrootcert", "target_session_attrs"})
+_WS = re.compile(r"\s+")
+_COPY_LINE = "COPY wrote {rows} rows in {secs:.2f} s ({rate:,.0f} rows/s)"
+
+
+class _Fail(Exception):
+    """A clean, one-line, secret-free reason for a failed step."""
+
+
+def _q(table: str) -> str:
+    return f"{SCHEMA}.{table}"
+
+
+class PostgresTarget:
+    kind = "postgresql"
+
+    def __init__(self, target: str, catalog: Any) -> None:
+        self.catalog = catalog
+        self._dsn = target.strip()
+        self.endpoint = _safe_redact(self._dsn)
+        self._mig_dsn = next((os.environ[k].strip() for k in MIGRATION_ENV if os.environ.get(k, "").strip()), "")
+        self.migration_endpoint = _safe_redact(self._mig_dsn) if self._mig_dsn else ""
+        self._secrets = _secret_strings(self._dsn) | _secret_strings(self._mig_dsn)
+        for key in ("PGPASSWORD", "PGSSLPASSWORD"):
+            if os.environ.get(key):
+                self._secrets.add(os.environ[key])
+        self._secrets.discard("")
+        self._params: dict[str, str] | None = None
+        self._app: Any = None
+        self._mig: Any = None
+        self._mig_checked = False
+        self._phase = "connecting"
+        self._readback_digest = ""
+        self._replay_rows = 0
+        self.timings: dict[str, float] = {}
+
+    # ------------------------------------------------------------ secrets and errors
+
+    def _clean(self, text: str) -> str:
+        """One line with every known secret removed; withheld when it still looks secret."""
+        line = _WS.sub(" ", text).strip()
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if secret in line:
+                if len(secret) < 4:  # too short to cut out safely: keep nothing
+                    return "the error message was withheld (it contained a secret)"
+                line = line.replace(secret, "***")
+        if scan(line):
+            return "the error message was withheld (it looked like it held a secret)"
+        return line[:300]
+
+    def _why(self, exc: BaseException) -> str:
+        if isinstance(exc, _Fail):
+            return self._clean(str(exc))
+        import psycopg
+
+        if isinstance(exc, psycopg.Error):
+            diag = getattr(exc, "diag", None)
+            primary = getattr(diag, "message_primary", None) if diag is not None else None
+            text = primary or str(exc) or type(exc).__name__
+            sqlstate = getattr(exc, "sqlstate", None)
+            return self._clean(f"{text}" + (f" (SQLSTATE {sqlstate})" if sqlstate else ""))
+        if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+            return "timed out"
+        if isinstance(exc, OSError):
+            return self._clean(os.strerror(exc.errno) if exc.errno else (str(exc) or type(exc).__name__))
+        return self._clean(f"{type(exc).__name__}: {exc}")
+
+    def _failed(self, check_id: str, log: Log, exc: BaseException) -> StepResult:
+        why = f"{self._phase}: {self._why(exc)}"
+        log(f"{check_id}: {why}")
+        return StepResult(check_id, False, why)
+
+    # ------------------------------------------------------------ connections
+
+    def _conninfo(self) -> dict[str, str]:
+        if self._params is None:
+            from psycopg.conninfo import conninfo_to_dict
+
+            try:
+                self._params = {k: str(v) for k, v in conninfo_to_dict(self._dsn).items()}
+            except Exception:  # the message quotes the input: never show it
+                raise _Fail("the target is not a valid libpq connection string") from None
+        return self._params
+
+    def _address(self) -> tuple[str, int]:
+        params = self._conninfo()
+        host = (params.get("host") or params.get("hostaddr") or os.environ.get("PGHOST") or "/var/run/postgresql")
+        port = (params.get("port") or os.environ.get("PGPORT") or "5432")
+        host, port = host.split(",")[0].strip(), port.split(",")[0].strip()
+        if params.get("hostaddr"):
+            host = params["hostaddr"].split(",")[0].strip()
+        try:
+            return host, int(port)
+        except ValueError:
+            raise _Fail("the port is not a number") from None
+
+    async def _connect(self, dsn: str) -> Any:
+        import psycopg
+
+        kwargs: dict[str, Any] = {"autocommit": True}
+        if "connect_timeout" not in dsn:
+            kwargs["connect_timeout"] = CONNECT_TIMEOUT_S
+        return await psycopg.AsyncConnection.connect(dsn, **kwargs)
+
+    async def _app_conn(self) -> Any:
+        if self._app is None or self._app.closed:
+            self._phase = "connecting as the target login"
+            self._conninfo()
+            self._app = await self._connect(self._dsn)
+        return self._app
+
+    async def _mig_conn(self, log: Log) -> Any:
+        if not self._mig_dsn:
+            raise _Fail("no migration login: set BFG_TUI_MIGRATION_DSN (schema owner, member of bfg_migrator; "
+                        "password via PGPASSWORD or pgpass)")
+        if self._mig is None or self._mig.closed:
+            self._phase = f"connecting the migration login {self.migration_endpoint}"
+            self._mig = await self._connect(self._mig_dsn)
+        if not self._mig_checked:
+            app = await self._app_conn()
+            self._phase = "checking the migration login"
+            ident = "select current_database(), inet_server_port(), pg_postmaster_start_time()::text"
+            mine = await (await app.execute(ident)).fetchone()
+            theirs = await (await self._mig.execute(ident)).fetchone()
+            if mine != theirs:
+                raise _Fail("the migration login (BFG_TUI_MIGRATION_DSN) points at another server or database")
+            if not self._mig.pgconn.ssl_in_use:
+                raise _Fail("the migration login connected without TLS; use sslmode=require or stronger")
+            member = await (await self._mig.execute(
+                "select pg_has_role(current_user, %s, 'member')", (MIGRATOR_ROLE,))).fetchone()
+            if not member[0]:
+                raise _Fail(f"the migration login is not a member of {MIGRATOR_ROLE}")
+            log(f"migration login {self.migration_endpoint} (member of {MIGRATOR_ROLE}, TLS) on the same database")
+            self._mig_checked = True
+        return self._mig
+
+    # ------------------------------------------------------------ connection wizard
+
+    async def reach(self, log: Log) -> StepResult:
+        check = "connection.endpoint_reachability"
+        try:
+            host, port = self._address()
+            self._phase = f"TCP connect to {_show_host(host)}:{port}"
+            t0 = time.perf_counter()
+            if host.startswith("/"):
+                path = f"{host}/.s.PGSQL.{port}"
+                _r, writer = await asyncio.wait_for(asyncio.open_unix_connection(path), TCP_TIMEOUT_S)
+            else:
+                _r, writer = await asyncio.wait_for(asyncio.open_connection(host, port), TCP_TIMEOUT_S)
+            tcp_ms = (time.perf_counter() - t0) * 1000
+            writer.close()
+            await _closed(writer)
+            log(f"TCP {_show_host(host)}:{port} accepts connections ({tcp_ms:.1f} ms)")
+            t0 = time.perf_counter()
+            conn = await self._app_conn()
+            self._phase = "select version()"
+            version, user, db = await (await conn.execute(
+                "select version(), current_user, current_database()")).fetchone()
+            short = " ".join(version.split()[:2])
+            login_ms = (time.perf_counter() - t0) * 1000
+            log(f"libpq session as {user} on database {db} answers select version(): {short} ({login_ms:.0f} ms)")
+            self._server = short
+            return StepResult(check, True, f"{short} at {_show_host(host)}:{port} answers as {user}")
+        except Exception as exc:
+            return self._failed(check, log, exc)
+
+    async def tls(self, log: Log, facts: ConnectionFacts) -> StepResult:
+        check = "connection.tls_fingerprint"
+        try:
+            conn = await self._app_conn()
+            facts.server = getattr(self, "_server", "")
+            facts.credentials_external = self._credentials(log, conn, facts)
+            self._phase = "reading pg_stat_ssl"
+            row = await (await conn.execute(
+                "select ssl, version, cipher, bits from pg_stat_ssl where pid = pg_backend_pid()")).fetchone()
+            in_use = bool(conn.pgconn.ssl_in_use) and bool(row and row[0])
+            facts.tls = in_use
+            if not in_use:
+                sslmode = self._conninfo().get("sslmode") or os.environ.get("PGSSLMODE") or "prefer"
+                log(f"the session is NOT encrypted (sslmode={sslmode}); a staging target must use TLS")
+                return StepResult(check, False, f"the connection does not use TLS (sslmode={sslmode})")
+            log(f"session encrypted: {row[1]} {row[2]} ({row[3]} bits), confirmed by pg_stat_ssl for this backend")
+            host, port = self._address()
+            self._phase = f"reading the server certificate from {_show_host(host)}:{port}"
+            der = await _server_certificate(host, port)
+            fingerprint = "sha256:" + hashlib.sha256(der).hexdigest()
+            facts.fingerprint = fingerprint
+            sslmode = self._conninfo().get("sslmode") or os.environ.get("PGSSLMODE") or "prefer"
+            if sslmode in ("verify-ca", "verify-full"):
+                log(f"certificate verified by libpq (sslmode={sslmode})")
+            else:
+                log(f"sslmode={sslmode}: libpq did not verify the certificate chain; pin the fingerprint below")
+            log(f"server certificate {fingerprint} ({len(der)} bytes DER, via SSLRequest + TLS handshake)")
+            return StepResult(check, True, f"{row[1]} in use; server certificate {fingerprint}")
+        except Exception as exc:
+            facts.tls = facts.tls and facts.fingerprint is not None
+            return self._failed(check, log, exc)
+
+    def _credentials(self, log: Log, conn: Any, facts: ConnectionFacts) -> bool:
+        params = self._conninfo()
+        used = bool(conn.pgconn.used_password)
+        if "password" in params or _url_password(self._dsn):
+            log("credentials: a password was given inline in the target; it was used to connect, "
+                "is not kept, and does not count as externally supplied (use PGPASSWORD or pgpass)")
+            facts.notes.append("inline password (not kept)")
+            return False
+        if not used:
+            log("credentials: the server asked for no password; no live credentials were proven")
+            facts.notes.append("no password used")
+            return False
+        source = "PGPASSWORD" if os.environ.get("PGPASSWORD") else "the pgpass file"
+        if not os.environ.get("PGPASSWORD") and (params.get("passfile") or os.environ.get("PGPASSFILE")):
+            source = "the pgpass file (PGPASSFILE)" if not params.get("passfile") else "the pgpass file (passfile)"
+        log(f"credentials: password supplied by libpq from {source}; never read, stored or shown by bfg-tui")
+        facts.notes.append(f"password from {source}")
+        return True
+
+    async def rbac_session(self, log: Log, tenant_id: str, claims: dict[str, object]) -> StepResult:
+        check = "connection.rbac_session"
+        try:
+            app = await self._app_conn()
+            await self._refuse_bypass(app, log)
+            await self._require_rls(app, log, apply_if_missing=True)
+            await self._seed_probe_tenant(log, tenant_id)
+            self._phase = "tenant-scoped session as the app login"
+            async with app.transaction(force_rollback=True):
+                await app.execute(SET_TENANT_SQL, (tenant_id,))
+                await app.execute("select set_config('bfg.claims', %s, true)", (json.dumps(claims, sort_keys=True),))
+                seen = [r[0] for r in await (await app.execute(
+                    f"select tenant_id from {_q('tenants')} order by 1")).fetchall()]
+                other = (await (await app.execute(
+                    f"select (select count(*) from {_q('users')} where tenant_id = %s)"
+                    f" + (select count(*) from {_q('tenants')} where tenant_id = %s)",
+                    (PROBE_TENANT, PROBE_TENANT))).fetchone())[0]
+                sub = (await (await app.execute("select current_setting('bfg.claims', true)::json->>'sub'"))
+                       .fetchone())[0]
+            async with app.transaction(force_rollback=True):
+                await app.execute(SET_TENANT_SQL, (PROBE_TENANT,))
+                probe_sees = (await (await app.execute(
+                    f"select count(*) from {_q('users')} where user_id = %s", (PROBE_USER,))).fetchone())[0]
+            async with app.transaction(force_rollback=True):
+                after = (await (await app.execute(
+                    f"select coalesce(current_setting('bfg.tenant_id', true), ''),"
+                    f" (select count(*) from {_q('tenants')})")).fetchone())
+            mig = await self._mig_conn(log)
+            async with mig.transaction(force_rollback=True):
+                await mig.execute(f"set local role {MIGRATOR_ROLE}")
+                total = (await (await mig.execute(f"select count(*) from {_q('tenants')}")).fetchone())[0]
+            log(f"as {sub} with tenant {tenant_id} set transaction-locally: saw tenants {seen} of {total}, "
+                f"{other} rows of probe tenant {PROBE_TENANT}")
+            log(f"as probe tenant {PROBE_TENANT}: saw {probe_sees} of its own rows (RLS filters, not blanket denial)")
+            log(f"after the transaction: tenant setting '{after[0]}', {after[1]} tenants visible (setting was local)")
+            ok = seen == [tenant_id] and other == 0 and total >= 2 and probe_sees == 1 and after == ("", 0)
+            if not ok:
+                return StepResult(check, False, f"tenant isolation not proven: saw {seen[:3]} of {total} tenants, "
+                                                f"{other} probe-tenant rows, {after[1]} with no tenant set")
+            return StepResult(check, True, f"claims of {sub}: tenant {tenant_id} set transaction-locally sees only "
+                                           f"its tenant (1 of {total}) under forced RLS as a non-owner, no-BYPASSRLS login")
+        except Exception as exc:
+            return self._failed(check, log, exc)
+
+    async def _refuse_bypass(self, app: Any, log: Log) -> None:
+        self._phase = "checking the login's role attributes"
+        user, sup, bypass = await (await app.execute(
+            "select current_user, rolsuper, rolbypassrls from pg_roles where rolname = current_user")).fetchone()
+        if sup:
+            raise _Fail(f"login {user} is a superuser: it bypasses RLS; probe with the non-owner app login")
+        if bypass:
+            raise _Fail(f"login {user} has BYPASSRLS; probe with the non-owner app login")
+        rows = await (await app.execute(
+            "select rolname from pg_roles r where pg_has_role(current_user, r.oid, 'member')"
+            " and (r.rolsuper or r.rolbypassrls) order by 1")).fetchall()
+        if rows:
+            raise _Fail(f"login {user} can SET ROLE {rows[0][0]}, which bypasses RLS; probe with the app login")
+        owned = await (await app.execute(
+            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = %s and c.relkind in ('r', 'p') and pg_has_role(current_user, c.relowner, 'member')"
+            " order by 1", (SCHEMA,))).fetchall()
+        if owned:
+            raise _Fail(f"login {user} owns {SCHEMA}.{owned[0][0]}: an owner can switch RLS off; use the app login")
+        log(f"login {user}: not superuser, no BYPASSRLS, cannot assume a bypassing role, owns no {SCHEMA} table")
+
+    async def _require_rls(self, app: Any, log: Log, *, apply_if_missing: bool) -> None:
+        self._phase = "checking row-level security"
+        rows = await self._rls_catalog(app)
+        if not rows and apply_if_missing:
+            log(f"schema {SCHEMA} not found: applying the runbook as the migration login")
+            await self._apply_runbook(log)
+            rows = await self._rls_catalog(app)
+        found = {r[0]: r for r in rows}
+        missing = [t for t in TENANT_TABLES if t not in found]
+        if missing:
+            raise _Fail(f"{SCHEMA}.{missing[0]} does not exist (or is not visible to the app login)")
+        for name in TENANT_TABLES:
+            _, enabled, forced, _policies, complete = found[name]
+            if not enabled:
+                raise _Fail(f"row level security is not enabled on {SCHEMA}.{name}")
+            if not forced:
+                raise _Fail(f"row level security is not forced on {SCHEMA}.{name}")
+            if not complete:
+                raise _Fail(f"{SCHEMA}.{name} has no policy with both using and with check")
+        log(f"RLS enabled and forced on {len(TENANT_TABLES)}/{len(TENANT_TABLES)} {SCHEMA} tables, "
+            "each with a using + with check policy")
+
+    async def _rls_catalog(self, conn: Any) -> list[tuple]:
+        return await (await conn.execute(
+            "select c.relname, c.relrowsecurity, c.relforcerowsecurity,"
+            " (select count(*) from pg_policies p where p.schemaname = n.nspname and p.tablename = c.relname),"
+            " exists (select 1 from pg_policies p where p.schemaname = n.nspname and p.tablename = c.relname"
+            "         and p.qual is not null and p.with_check is not null)"
+            " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = %s and c.relkind in ('r', 'p') and c.relname = any(%s)",
+            (SCHEMA, list(TENANT_TABLES)))).fetchall()
+
+    async def _seed_probe_tenant(self, log: Log, tenant_id: str) -> None:
+        mig = await self._mig_conn(log)
+        self._phase = "seeding the RLS probe tenant as the migration login"
+        async with mig.transaction():
+            await mig.execute(f"set local role {MIGRATOR_ROLE}")
+            await mig.execute(
+                f"insert into {_q('tenants')} (tenant_id, name) values (%s, %s), (%s, %s) on conflict do nothing",
+                (tenant_id, self.catalog.tenant_name, PROBE_TENANT, "RLS probe tenant (bfg-tui, no data)"))
+            await mig.execute(
+                f"insert into {_q('users')} (tenant_id, user_id, role_key, display_name)"
+                " values (%s, %s, 'rls_probe', 'RLS probe user') on conflict do nothing", (PROBE_TENANT, PROBE_USER))
+
+    async def write_probe(self, log: Log) -> StepResult:
+        check = "connection.write_probe"
+        try:
+            app = await self._app_conn()
+            tenant = self.catalog.tenant_id
+            rid = "write-probe-" + uuid.uuid4().hex[:12]
+            note = "no-secret write probe"
+            self._phase = "write probe as the app login"
+            async with app.transaction(force_rollback=True):
+                await app.execute(SET_TENANT_SQL, (tenant,))
+                await app.execute(
+                    f"insert into {_q('users')} (tenant_id, user_id, role_key, display_name) values (%s, %s, %s, %s)",
+                    (tenant, rid, "write_probe", note))
+                back = await (await app.execute(
+                    f"select display_name from {_q('users')} where tenant_id = %s and user_id = %s",
+                    (tenant, rid))).fetchone()
+            async with app.transaction(force_rollback=True):
+                await app.execute(SET_TENANT_SQL, (tenant,))
+                gone = (await (await app.execute(
+                    f"select count(*) from {_q('users')} where tenant_id = %s and user_id = %s",
+                    (tenant, rid))).fetchone())[0] == 0
+            read_ok = back is not None and back[0] == note
+            log(f"write probe: row {rid} inserted into {SCHEMA}.users as the app login, read back={read_ok}, "
+                f"rolled back and gone={gone}")
+            ok = read_ok and gone
+            return StepResult(check, ok, "no-secret row written, read back and rolled back (gone afterwards)"
+                              if ok else "the write probe did not round-trip")
+        except Exception as exc:
+            return self._failed(check, log, exc)
+
+    # ------------------------------------------------------------ dry-run
+
+    async def _apply_runbook(self, log: Log) -> float:
+        mig = await self._mig_conn(log)
+        self._phase = "applying the runbook as the migration login"
+        t0 = time.perf_counter()
+        async with mig.transaction():
+            await mig.execute(runbook_sql())
+        secs = time.perf_counter() - t0
+        log(f"runbook applied in one transaction as the migration login ({secs:.2f} s; idempotent)")
+        return secs
+
+    async def schema_map(self, log: Log, kind_tables: dict[str, str], kinds: list[str]) -> StepResult:
+        check = "dryrun.schema_map"
+        try:
+            lint = lint_rls(runbook_sql())
+            log(f"runbook static RLS lint: {lint.summary()}")
+            if not lint.ok:
+                return StepResult(check, False, f"the runbook fails the RLS lint: {lint.problems[0]}")
+            await self._apply_runbook(log)
+            app = await self._app_conn()
+            self._phase = "mapping record kinds to tables"
+            tables = sorted({kind_tables[k] for k in kinds if k in kind_tables})
+            unknown = [k for k in kinds if k not in kind_tables]
+            if unknown:
+                return StepResult(check, False, f"record kind {unknown[0]} maps to no target table")
+            rows = await (await app.execute(
+                "select t, to_regclass(%s || '.' || t) is not null"
+                " and has_table_privilege(%s || '.' || t, 'select') from unnest(%s::text[]) t",
+                (SCHEMA, SCHEMA, tables))).fetchall()
+            absent = [t for t, ok in rows if not ok]
+            if absent:
+                return StepResult(check, False, f"table {SCHEMA}.{absent[0]} is missing or not readable by the app")
+            await self._require_rls(app, log, apply_if_missing=False)
+            log(f"{len(kinds)} record kinds map to {', '.join(f'{SCHEMA}.{t}' for t in tables)}")
+            return StepResult(check, True, f"runbook applied (one transaction, idempotent); {len(kinds)} kinds map to "
+                                           f"{len(tables)} tables with forced RLS")
+        except Exception as exc:
+            return self._failed(check, log, exc)
+
+    async def replay_claims(self, log: Log, tenant_id: str, claims: list[dict[str, object]]) -> StepResult:
+        check = "dryrun.rbac_claims_probe"
+        try:
+            mig = await self._mig_conn(log)
+            self._phase = "writing the actor claims as the migration login"
+            roles: dict[str, list[str]] = {}
+            for c in claims:
+                roles.setdefault(str(c["roles"][0]), sorted({str(p) for p in c["permissions"]}))  # type: ignore[index]
+            async with mig.transaction():
+                await mig.execute(f"set local role {MIGRATOR_ROLE}")
+                await mig.execute(f"insert into {_q('tenants')} (tenant_id, name) values (%s, %s) on conflict do nothing",
+                                  (tenant_id, self.catalog.tenant_name))
+                async with mig.cursor() as cur:
+                    await cur.executemany(
+                        f"insert into {_q('users')} (tenant_id, user_id, role_key, display_name, desk)"
+                        " values (%s, %s, %s, %s, %s) on conflict (tenant_id, user_id) do update set"
+                        " role_key = excluded.role_key, display_name = excluded.display_name, desk = excluded.desk",
+                        [(tenant_id, c["sub"], c["roles"][0], c["name"], c["org"]) for c in claims])  # type: ignore[index]
+                    for role, perms in roles.items():
+                        await cur.execute(
+                            f"delete from {_q('permissions')} where tenant_id = %s and role_key = %s"
+                            " and not (permission = any(%s))", (tenant_id, role, perms))
+                    await cur.executemany(
+                        f"insert into {_q('permissions')} (tenant_id, role_key, permission) values (%s, %s, %s)"
+                        " on conflict do nothing",
+                        [(tenant_id, role, p) for role, perms in roles.items() for p in perms])
+            app = await self._app_conn()
+            self._phase = "reading the claims back as the app login"
+            subs = [str(c["sub"]) for c in claims]
+            async with app.transaction(force_rollback=True):
+                await app.execute(SET_TENANT_SQL, (tenant_id,))
+                users = await (await app.execute(
+                    f"select user_id, tenant_id, role_key, display_name, desk from {_q('users')}"
+                    " where user_id = any(%s)", (subs,))).fetchall()
+                perms = await (await app.execute(
+                    f"select role_key, permission from {_q('permissions')} where role_key = any(%s)",
+                    (list(roles),))).fetchall()
+            async with app.transaction(force_rollback=True):
+                await app.execute(SET_TENANT_SQL, (PROBE_TENANT,))
+                leaked = (await (await app.execute(
+                    f"select count(*) from {_q('users')} where user_id = any(%s)", (subs,))).fetchone())[0]
+            by_role: dict[str, set[str]] = {}
+            for role, perm in perms:
+                by_role.setdefault(role, set()).add(perm)
+            back = {u[0]: {"sub": u[0], "tenant_id": u[1], "roles": [u[2]], "name": u[3], "org": u[4],
+                           "permissions": sorted(by_role.get(u[2], ()))} for u in users}
+            want = {str(c["sub"]): {"sub": c["sub"], "tenant_id": c["tenant_id"], "roles": list(c["roles"]),  # type: ignore[call-overload]
+                                    "name": c["name"], "org": c["org"],
+                                    "permissions": sorted(str(p) for p in c["permissions"])} for c in claims}  # type: ignore[attr-defined]
+            equal = [s for s in subs if back.get(s) == want[s]]
+            log(f"claims: {len(claims)} actors written to {SCHEMA}.users/permissions as {MIGRATOR_ROLE}; read back "
+                f"as the app login equal for {len(equal)}/{len(claims)}; visible to the probe tenant: {leaked}")
+            if len(equal) != len(claims) or leaked:
+                bad = next((s for s in subs if s not in equal), "")
+                return StepResult(check, False, f"claims read back differ for {bad}" if bad else
+                                  f"{leaked} claim rows visible to another tenant")
+            return StepResult(check, True, f"{len(claims)} actors replay as claims with their permissions "
+                                           "(read back equal as the app login; invisible to other tenants)")
+        except Exception as exc:
+            return self._failed(check, log, exc)
+
+    async def replay(self, log: Log, source: SnapshotSource, replay_id: str) -> ReplayOutcome:
+        try:
+            return await self._replay(log, source, replay_id)
+        except Exception as exc:
+            why = f"{self._phase}: {self._why(exc)}"
+            log(f"dryrun.adapter_replay: {why}")
+            return ReplayOutcome(0, "", detail=f"replay failed: {why}", passed=False)
+
+    def _snapshot_key(self, source: SnapshotSource) -> str:
+        # Content-addressed: the same snapshot has one id in the target, whoever replays it.
+        return "snap-" + source.digest[:24]
+
+    async def _replay(self, log: Log, source: SnapshotSource, replay_id: str) -> ReplayOutcome:
+        tenant, snap = source.tenant_id, self._snapshot_key(source)
+        mig = await self._mig_conn(log)
+        groups = {kind: b.id for b in self.catalog.batches for kind in b.kinds}
+        self._phase = "replaying the snapshot as the migration login"
+        t_all = time.perf_counter()
+        written = 0
+        async with mig.transaction():
+            await mig.execute(f"set local role {MIGRATOR_ROLE}")
+            await mig.execute(f"insert into {_q('tenants')} (tenant_id, name) values (%s, %s) on conflict do nothing",
+                              (tenant, self.catalog.tenant_name))
+            # The snapshot row is the replay's key: a second transaction with the same snapshot
+            # waits on it, then finds it and adds nothing.
+            fresh = await (await mig.execute(
+                f"insert into {_q('scenario_snapshots')} (tenant_id, snapshot_id, checksum, digest, record_count, session)"
+                " values (%s, %s, %s, %s, %s, %s) on conflict do nothing returning 1",
+                (tenant, snap, "bfg-" + source.digest[:8], source.digest, source.rows, source.session))).fetchone()
+            if fresh is None:
+                digest, _count = await (await mig.execute(
+                    f"select digest, record_count from {_q('scenario_snapshots')}"
+                    " where tenant_id = %s and snapshot_id = %s", (tenant, snap))).fetchone()
+                if digest != source.digest:
+                    raise _Fail(f"snapshot id {snap} holds other content (digest bfg-{digest[:8]})")
+                present = await self._count_records(mig, tenant, snap)
+                if present >= source.rows:
+                    log(f"replay {replay_id}: snapshot {snap} already holds {present} records; COPY skipped, "
+                        "0 rows added")
+                else:  # an interrupted earlier replay left part of it: fill the gap only
+                    written = await self._copy_via_staging(mig, log, source, tenant, snap, groups)
+            else:
+                orphans = await self._count_records(mig, tenant, snap)
+                if orphans:
+                    await mig.execute(f"delete from {_q('scenario_records')} where tenant_id = %s and snapshot_id = %s",
+                                      (tenant, snap))
+                    log(f"removed {orphans} orphan records of {snap} left without a snapshot row")
+                written = await self._copy(mig, log, source, tenant, snap, groups, _q("scenario_records"))
+        self.timings["replay_write_s"] = time.perf_counter() - t_all
+        return await self._verify_replay(log, source, replay_id, tenant, snap, written)
+
+    async def _count_records(self, conn: Any, tenant: str, snap: str) -> int:
+        return (await (await conn.execute(
+            f"select count(*) from {_q('scenario_records')} where tenant_id = %s and snapshot_id = %s",
+            (tenant, snap))).fetchone())[0]
+
+    async def _copy(self, conn: Any, log: Log, source: SnapshotSource, tenant: str, snap: str,
+                    groups: dict[str, str], table: str) -> int:
+        """Binary COPY of every snapshot record, streamed batch by batch; returns rows written."""
+        self._phase = f"COPY into {table}"
+        prefix = struct.pack("!h", 7) + _field(tenant.encode()) + _field(snap.encode())
+        kinds: dict[str, bytes] = {}
+        projected: list[tuple[str, str, bytes]] = []
+        seq = 0
+        t0 = time.perf_counter()
+        async with conn.cursor().copy(
+            f"copy {table} (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
+            " from stdin (format binary)"
+        ) as copy:
+            await copy.write(_COPY_HEADER)
+            async for batch in source.batches():
+                parts = []
+                for kind, rid, body in batch:
+                    head = kinds.get(kind)
+                    if head is None:
+                        if kind not in groups:
+                            raise _Fail(f"record kind {kind} belongs to no batch group")
+                        head = kinds[kind] = _field(groups[kind].encode()) + _field(kind.encode())
+                    raw = body if isinstance(body, bytes) else body.encode("utf-8")
+                    rid_b = rid.encode("utf-8")
+                    parts.append(b"%s\x00\x00\x00\x04%s%s%s%s%s%s" % (
+                        prefix, _I32.pack(seq), head, _I32.pack(len(rid_b)), rid_b, _I32.pack(len(raw)), raw))
+                    if kind in ("tenants", "users"):
+                        projected.append((kind, rid, raw))
+                    seq += 1
+                await copy.write(b"".join(parts))
+            await copy.write(_COPY_TRAILER)
+        secs = time.perf_counter() - t0
+        if seq != source.rows:
+            raise _Fail(f"the snapshot streamed {seq} records, expected {source.rows}")
+        self.timings["copy_s"] = secs
+        self.timings["copy_rows"] = seq
+        log(_COPY_LINE.format(rows=seq, secs=secs, rate=seq / secs if secs else 0.0)
+            + f" as {MIGRATOR_ROLE} into {table} (binary, one transaction)")
+        await self._project(conn, log, tenant, projected)
+        return seq
+
+    async def _copy_via_staging(self, conn: Any, log: Log, source: SnapshotSource, tenant: str, snap: str,
+                                groups: dict[str, str]) -> int:
+        self._phase = "COPY into a staging table"
+        await conn.execute(f"create temp table bfg_replay_staging (like {_q('scenario_records')}) on commit drop")
+        await self._copy(conn, log, source, tenant, snap, groups, "bfg_replay_staging")
+        cur = await conn.execute(
+            f"insert into {_q('scenario_records')} (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
+            " select tenant_id, snapshot_id, seq, batch_group, kind, record_id, body from bfg_replay_staging"
+            " on conflict do nothing")
+        log(f"staging merge: {cur.rowcount} missing records added (insert ... on conflict do nothing)")
+        return cur.rowcount
+
+    async def _project(self, conn: Any, log: Log, tenant: str, projected: list[tuple[str, str, bytes]]) -> None:
+        """Tenants and users records also land in their own tables (catalog kind_tables)."""
+        users = []
+        for kind, rid, raw in projected:
+            data = json.loads(raw)["data"]
+            if kind == "tenants" and rid == tenant:
+                await conn.execute(f"update {_q('tenants')} set name = %s where tenant_id = %s",
+                                   (str(data.get("name") or tenant), tenant))
+            elif kind == "users":
+                users.append((tenant, rid, str(data.get("role") or ""), str(data.get("name") or rid), data.get("desk")))
+        if users:
+            async with conn.cursor() as cur:
+                await cur.executemany(
+                    f"insert into {_q('users')} (tenant_id, user_id, role_key, display_name, desk)"
+                    " values (%s, %s, %s, %s, %s) on conflict (tenant_id, user_id) do update set"
+                    " role_key = excluded.role_key, display_name = excluded.display_name, desk = excluded.desk", users)
+        log(f"projected {len(users)} users and the tenant row into {SCHEMA}.users / {SCHEMA}.tenants")
+
+    async def _verify_replay(self, log: Log, source: SnapshotSource, replay_id: str, tenant: str, snap: str,
+                             written: int) -> ReplayOutcome:
+        app = await self._app_conn()
+        self._phase = "reading the snapshot back as the app login"
+        t0 = time.perf_counter()
+        hasher = SnapshotHasher(session=source.session, tenant=source.tenant_id)
+        order = [k for k in self.catalog.record_kinds if k in source.kind_counts]
+        order += sorted(k for k in source.kind_counts if k not in order)
+        in_order = True
+        last = -1
+        async with app.transaction(force_rollback=True):
+            await app.execute(SET_TENANT_SQL, (tenant,))
+            total = await self._count_records(app, tenant, snap)
+            for kind in order:
+                async with app.cursor(name="bfg_readback", binary=True) as cur:
+                    cur.itersize = COPY_CHUNK
+                    await cur.execute(
+                        f"select seq, body from {_q('scenario_records')} where tenant_id = %s and snapshot_id = %s"
+                        " and kind = %s order by record_id", (tenant, snap, kind))
+                    while batch := await cur.fetchmany(COPY_CHUNK):
+                        seqs = [r[0] for r in batch]
+                        if seqs[0] <= last or any(b <= a for a, b in itertools.pairwise(seqs)):
+                            in_order = False
+                        last = seqs[-1]
+                        hasher.add_many(r[1] for r in batch)
+            if not in_order:  # canonical order is by seq; only then is the key order not enough
+                log("key order differs from canonical order: reading back again by seq")
+                hasher = SnapshotHasher(session=source.session, tenant=source.tenant_id)
+                async with app.cursor(name="bfg_readback_seq", binary=True) as cur:
+                    cur.itersize = COPY_CHUNK
+                    await cur.execute(f"select body from {_q('scenario_records')} where tenant_id = %s"
+                                      " and snapshot_id = %s order by seq", (tenant, snap))
+                    while batch := await cur.fetchmany(COPY_CHUNK):
+                        hasher.add_many(r[0] for r in batch)
+            users_back = (await (await app.execute(
+                f"select count(*) from {_q('users')} where user_id = any(%s)",
+                ([a.id for a in self.catalog.actors],))).fetchone())[0]
+        digest = hasher.hexdigest()
+        secs = time.perf_counter() - t0
+        self.timings["readback_s"] = secs
+        self._readback_digest, self._replay_rows = digest, hasher.rows
+        duplicates = max(0, total - source.rows)
+        log(f"read back {hasher.rows} records as the app login in canonical order ({secs:.2f} s): checksum "
+            f"bfg-{digest[:8]} {'equal to' if digest == source.digest else 'DIFFERS from'} bfg-{source.digest[:8]}; "
+            f"{total} rows stored for {snap} ({duplicates} duplicates)")
+        t0 = time.perf_counter()
+        matrix = await self._tenant_matrix(log, tenant, snap, hasher.rows)
+        self.timings["matrix_s"] = time.perf_counter() - t0
+        failed = [name for name, ok in matrix if not ok]
+        verdict = (f"tenant A/B matrix {len(matrix) - len(failed)}/{len(matrix)} "
+                   "(select/insert/update/delete both ways; unset and empty tenant read nothing)")
+        log(f"{verdict} in {self.timings['matrix_s'] * 1000:.0f} ms")
+        for name, ok in matrix:
+            log(f"  {'ok  ' if ok else 'FAIL'} {name}")
+        added = f"{written} rows added by COPY" if written else "0 rows added (replay id already present)"
+        detail = f"{added}; {verdict}" if not failed else f"RLS matrix FAILED: {failed[0]}"
+        if users_back < len(self.catalog.actors):
+            detail += f"; only {users_back} of {len(self.catalog.actors)} actors in {SCHEMA}.users"
+        return ReplayOutcome(rows_written=hasher.rows, readback_digest=digest, duplicate_rows=duplicates,
+                             detail=detail, passed=not failed and users_back >= len(self.catalog.actors))
+
+    async def _tenant_matrix(self, log: Log, tenant: str, snap: str, rows: int) -> list[tuple[str, bool]]:
+        """Tenant A (the snapshot's) and B (the probe tenant), as the app login, all rolled back."""
+        import psycopg
+
+        app = await self._app_conn()
+        self._phase = "tenant A/B matrix as the app login"
+        a, b = tenant, PROBE_TENANT
+        rec, users = _q("scenario_records"), _q("users")
+        out: list[tuple[str, bool]] = []
+
+        async def refused(sql: str, params: tuple) -> bool:
+            try:
+                async with app.transaction():  # a savepoint inside the rolled-back transaction
+                    await app.execute(sql, params)
+            except psycopg.errors.InsufficientPrivilege:
+                return True
+            except psycopg.Error:
+                return False
+            return False
+
+        async def scalar(sql: str, params: tuple = ()) -> int:
+            return (await (await app.execute(sql, params)).fetchone())[0]
+
+        new_rec = (f"insert into {rec} (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
+                   " values (%s, %s, 0, 'audit', 'scenario_audit', %s, '{}')")
+        async with app.transaction(force_rollback=True):
+            await app.execute(SET_TENANT_SQL, (b,))
+            out.append((f"B select: {b} sees 0 of A's {rows} replayed rows",
+                        await scalar(f"select count(*) from {rec} where snapshot_id = %s", (snap,)) == 0))
+            out.append((f"B insert: {b} cannot insert a row for {a}",
+                        await refused(new_rec, (a, snap, "matrix-b-into-a"))))
+            out.append((f"B update: {b} updates 0 rows of {a}", (await app.execute(
+                f"update {rec} set body = body where tenant_id = %s and snapshot_id = %s", (a, snap))).rowcount == 0))
+            out.append((f"B delete: {b} deletes 0 rows of {a}", (await app.execute(
+                f"delete from {rec} where tenant_id = %s and snapshot_id = %s", (a, snap))).rowcount == 0))
+            out.append((f"B positive control: {b} sees its own probe user",
+                        await scalar(f"select count(*) from {users} where user_id = %s", (PROBE_USER,)) == 1))
+        async with app.transaction(force_rollback=True):
+            await app.execute(SET_TENANT_SQL, (a,))
+            out.append((f"A select: {a} sees 0 rows of {b}", await scalar(
+                f"select (select count(*) from {users} where tenant_id = %s)"
+                f" + (select count(*) from {_q('tenants')} where tenant_id = %s)", (b, b)) == 0))
+            out.append((f"A insert: {a} cannot insert a row for {b}", await refused(
+                f"insert into {users} (tenant_id, user_id, role_key, display_name) values (%s, 'matrix-a', 'x', 'x')",
+                (b,))))
+            out.append((f"A update: {a} updates 0 rows of {b}", (await app.execute(
+                f"update {users} set display_name = display_name where tenant_id = %s", (b,))).rowcount == 0))
+            out.append((f"A delete: {a} deletes 0 rows of {b}", (await app.execute(
+                f"delete from {users} where tenant_id = %s", (b,))).rowcount == 0))
+            out.append((f"A move: {a} cannot move its row to {b}", await refused(
+                f"update {rec} set tenant_id = %s where tenant_id = %s and snapshot_id = %s and seq = 0", (b, a, snap))))
+            out.append((f"A id probe: {b}'s user id is free for {a} (tenant-scoped keys)", not await refused(
+                f"insert into {users} (tenant_id, user_id, role_key, display_name) values (%s, %s, 'x', 'x')",
+                (a, PROBE_USER)) and await scalar(
+                f"select count(*) from {users} where user_id = %s", (PROBE_USER,)) == 1))
+            out.append((f"A positive control: {a} sees all {rows} of its replayed rows",
+                        await scalar(f"select count(*) from {rec} where snapshot_id = %s", (snap,)) == rows))
+        async with app.transaction(force_rollback=True):
+            await app.execute(SET_TENANT_SQL, ("",))
+            out.append(("empty tenant: reads nothing", await scalar(
+                f"select (select count(*) from {rec} where snapshot_id = %s) + (select count(*) from {users})"
+                f" + (select count(*) from {_q('tenants')})", (snap,)) == 0))
+            out.append(("empty tenant: cannot insert", await refused(new_rec, (a, snap, "matrix-empty"))))
+        fresh = await self._connect(self._dsn)  # a new session: the setting was never set at all
+        try:
+            async with fresh.transaction(force_rollback=True):
+                unset = await (await fresh.execute(
+                    f"select current_setting('bfg.tenant_id', true) is null,"
+                    f" (select count(*) from {rec} where snapshot_id = %s) + (select count(*) from {users})"
+                    f" + (select count(*) from {_q('tenants')})", (snap,))).fetchone()
+            out.append(("unset tenant (new session): reads nothing", bool(unset[0]) and unset[1] == 0))
+        finally:
+            await fresh.close()
+        return out
+
+    async def rollback_checkpoint(self, log: Log, source: SnapshotSource, replay_id: str) -> StepResult:
+        check = "dryrun.rollback_checkpoint"
+        try:
+            tenant, snap = source.tenant_id, self._snapshot_key(source)
+            app = await self._app_conn()
+            self._phase = "recording the replay id as the app login"
+            async with app.transaction():
+                await app.execute(SET_TENANT_SQL, (tenant,))
+                added = (await app.execute(
+                    f"insert into {_q('scenario_replays')} (tenant_id, replay_id, snapshot_id, rows_written,"
+                    " readback_digest) values (%s, %s, %s, %s, %s) on conflict do nothing",
+                    (tenant, replay_id, snap, self._replay_rows, self._readback_digest or None))).rowcount
+                row = await (await app.execute(
+                    f"select snapshot_id, rows_written, readback_digest from {_q('scenario_replays')}"
+                    " where tenant_id = %s and replay_id = %s", (tenant, replay_id))).fetchone()
+            recorded = row is not None and row[0] == snap and row[2] == source.digest
+            log(f"replay id {replay_id} {'recorded' if added else 'already recorded (re-run)'} in "
+                f"{SCHEMA}.scenario_replays for {snap}; read back {'equal' if recorded else 'DIFFERENT'}")
+            if not recorded:
+                return StepResult(check, False, f"replay id {replay_id} not recorded with the snapshot checksum")
+            # The drill: undo exactly this replay's rows as the role a rollback runs as, in a
+            # transaction that is rolled back (the staging copy stays for review).
+            mig = await self._mig_conn(log)
+            self._phase = "rollback drill as the migration login"
+            t0 = time.perf_counter()
+            async with mig.transaction(force_rollback=True):
+                await mig.execute(f"set local role {MIGRATOR_ROLE}")
+                await mig.execute("set local lock_timeout = '10s'")
+                removed = (await mig.execute(
+                    f"delete from {_q('scenario_records')} where tenant_id = %s and snapshot_id = %s",
+                    (tenant, snap))).rowcount
+                left = await self._count_records(mig, tenant, snap)
+            secs = time.perf_counter() - t0
+            async with app.transaction(force_rollback=True):
+                await app.execute(SET_TENANT_SQL, (tenant,))
+                kept = await self._count_records(app, tenant, snap)
+            ok = removed == source.rows and left == 0 and kept == source.rows
+            log(f"rollback drill ({secs:.2f} s): undoing replay {replay_id} removes exactly its {removed} records "
+                f"({left} left); drill transaction rolled back, target keeps {kept}; the file-local store "
+                "stays the system of record")
+            log(f"target read-back checksum bfg-{self._readback_digest[:8]} = snapshot checksum "
+                f"bfg-{source.digest[:8]}: {self._readback_digest == source.digest}")
+            if not ok:
+                return StepResult(check, False, f"rollback drill: undo removed {removed} of {source.rows} records")
+            return StepResult(check, True, f"replay id {replay_id} recorded in the target; rollback drill undoes "
+                                           f"exactly {removed} records; target read-back bfg-{source.digest[:8]} equal")
+        except Exception as exc:
+            return self._failed(check, log, exc)
+
+    async def close(self) -> None:
+        for conn in (self._app, self._mig):
+            if conn is not None:
+                with contextlib.suppress(Exception):  # closing is best effort
+                    await conn.close()
+        self._app = self._mig = None
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _field(value: bytes) -> bytes:
+    return _I32.pack(len(value)) + value
+
+
+async def _closed(writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(Exception):  # the peer may reset; the connection is gone either way
+        await asyncio.wait_for(writer.wait_closed(), 2)
+
+
+async def _server_certificate(host: str, port: int) -> bytes:
+    """The server certificate (DER): PostgreSQL SSLRequest, then a TLS handshake on the same socket."""
+    if host.startswith("/"):
+        raise _Fail("a Unix socket has no TLS")
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), TCP_TIMEOUT_S)
+    try:
+        writer.write(SSL_REQUEST)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.readexactly(1), TCP_TIMEOUT_S)
+        if answer != b"S":
+            raise _Fail("the server declined the SSLRequest (TLS is off)")
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE  # only reading the certificate; libpq's sslmode verifies
+        await asyncio.wait_for(writer.start_tls(ctx, server_hostname=None if _is_ip(host) else host), TCP_TIMEOUT_S)
+        sslobj = writer.get_extra_info("ssl_object")
+        der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
+        if not der:
+            raise _Fail("the server sent no certificate")
+        return der
+    finally:
+        writer.close()
+        await _closed(writer)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _show_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("/") else host
+
+
+def _safe_redact(dsn: str) -> str:
+    try:
+        return redact_endpoint(dsn)
+    except ValueError:
+        return "postgresql://(unparseable target)"
+
+
+def _url_password(dsn: str) -> str:
+    """The password in a URL's user info (libpq lets ?password= override it, so it is not in the dict)."""
+    from urllib.parse import unquote
+
+    m = re.match(r"^postgres(?:ql)?://([^@/?#]*)@", dsn.strip(), re.IGNORECASE)
+    if not m or ":" not in m.group(1):
+        return ""
+    return unquote(m.group(1).split(":", 1)[1])
+
+
+def _secret_strings(dsn: str) -> set[str]:
+    """Every value of `dsn` that may be secret, raw and decoded, to scrub from messages."""
+    if not dsn:
+        return set()
+    from urllib.parse import unquote
+
+    found = {dsn, dsn.strip()}
+    url_pw = _url_password(dsn)
+    if url_pw:
+        found |= {url_pw, unquote(url_pw)}
+    m = re.match(r"^postgres(?:ql)?://([^@/?#]*)@", dsn.strip(), re.IGNORECASE)
+    if m and ":" in m.group(1):
+        found.add(m.group(1).split(":", 1)[1])
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        params = {k: str(v) for k, v in conninfo_to_dict(dsn).items()}
+    except Exception:
+        params = {}
+        # Unparseable: scrub every word of it that is not plainly a key or a host.
+        found |= {w for w in re.split(r"[\s=&?@:/']+", dsn) if len(w) >= 6}
+    for key, value in params.items():
+        if key in _SHOWN_KEYS or not value:
+            continue
+        found.add(value)
+        for token in re.split(r"\s+", value):
+            _, _, tail = token.partition("=")
+            if len(tail) >= 4:
+                found.add(tail)
+    return {s for s in found if s}
+
+
+__all__ = ["MIGRATION_ENV", "PROBE_TENANT", "PostgresTarget"]

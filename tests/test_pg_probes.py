@@ -1,0 +1,303 @@
+"""The connection wizard and the dry-run against a real PostgreSQL server, through the CLI.
+
+The target is always the app login (non-owner, no BYPASSRLS) with its password in the
+pgpass file; the migration login comes from BFG_TUI_MIGRATION_DSN. Rows are counted
+as the admin login only to check what the probes did, never to prove RLS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bfg_tui.canonical import canonical_json
+from tests.pg_server import PgServer, read_env_file
+from tests.test_walkthrough import ANNA, MAREK, TRANSITION, VALUES, counts, status
+
+pytestmark = pytest.mark.postgres
+psycopg = pytest.importorskip("psycopg")
+
+ROOT = Path(__file__).resolve().parent.parent
+S = "bfg_flowcontrol"
+PG_ENV_KEYS = ("PGPASSWORD", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSSLMODE", "PGSERVICE", "PGOPTIONS")
+
+
+@pytest.fixture
+def pg(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> PgServer:
+    """The server, with libpq finding passwords in its pgpass file and the migration login set."""
+    for key in PG_ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PGPASSFILE", pg_server.passfile)
+    monkeypatch.setenv("BFG_TUI_MIGRATION_DSN", pg_server.migration_dsn)
+    return pg_server
+
+
+def _snap_key(digest: str) -> str:
+    return "snap-" + digest[:24]
+
+
+def _replay_id(digest: str, endpoint: str) -> str:
+    from bfg_tui.probes.runner import replay_id_for
+
+    return replay_id_for(digest, endpoint)
+
+
+def _admin_counts(pg: PgServer, digest: str, replay_id: str) -> tuple[int, int, int]:
+    with pg.connect("admin", autocommit=True) as conn:
+        return conn.execute(
+            f"select (select count(*) from {S}.scenario_records where tenant_id = 'bfg' and snapshot_id = %s),"
+            f" (select count(*) from {S}.scenario_snapshots where tenant_id = 'bfg' and snapshot_id = %s),"
+            f" (select count(*) from {S}.scenario_replays where tenant_id = 'bfg' and replay_id = %s)",
+            (_snap_key(digest), _snap_key(digest), replay_id),
+        ).fetchone()
+
+
+def _forget_snapshot(pg: PgServer, digest: str) -> None:
+    """Remove a replayed snapshot from the target (admin), so the next replay really COPYs."""
+    snap = _snap_key(digest)
+    with pg.connect("admin") as conn:
+        conn.execute(f"select 1 from {S}.scenario_snapshots limit 0")  # schema exists (runbook applied)
+        conn.execute(f"delete from {S}.scenario_replays where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
+        conn.execute(f"delete from {S}.scenario_records where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
+        conn.execute(f"delete from {S}.scenario_snapshots where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
+
+
+def _server_fingerprint(pg: PgServer) -> str:
+    pem = Path(pg.sslrootcert).read_text()
+    return "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
+
+
+def _one_line_failure(result, check: str) -> str:
+    assert result.code == 1, result
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith(f"bfg-tui: probe failed: {check}: "), lines[0]
+    assert "Traceback" not in result.err + result.out
+    return lines[0]
+
+
+def _stored_failure(cli, check: str) -> str:
+    checks = {c["id"]: c for c in cli("checks", "--json").json()}
+    assert checks[check]["ready"] is False
+    assert checks[check]["reason"].startswith("failed: "), checks[check]
+    return checks[check]["reason"]
+
+
+# --------------------------------------------------------------------------- walkthrough
+
+
+def test_walkthrough_reaches_ready_for_reviewed_cutover(pg, cli, tmp_path: Path) -> None:
+    target = pg.app_dsn
+    assert cli("scenario", "save", actor=MAREK).code == 0
+    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    for check, owner in TRANSITION:
+        assert cli("accept", check, "--note", "rehearsed on PostgreSQL", actor=owner).code == 0
+
+    conn = cli("probe", "connection", target, actor=MAREK)
+    assert conn.code == 0, conn
+    assert "connection probe passed: 4/4 against postgresql://bfg_app_login@" in conn.out
+    doc = status(cli)
+    assert counts(doc, "connection") == {"connection": "4/4"}
+
+    dry = cli("probe", "dry-run", target, actor=MAREK)
+    assert dry.code == 0, dry
+    assert "tenant A/B matrix 15/15" in dry.out
+    doc = status(cli)
+    assert counts(doc, "dry_run", "preflight", "release") == {"dry_run": "5/5", "preflight": "5/5", "release": "5/5"}
+
+    # Re-running the dry-run with the same replay id adds no rows (counted as admin).
+    digest = doc["snapshot"]["digest"]
+    endpoint = conn.out.rsplit(" against ", 1)[1].strip()
+    replay_id = _replay_id(digest, endpoint)
+    first = _admin_counts(pg, digest, replay_id)
+    again = cli("probe", "dry-run", target, actor=MAREK)
+    assert again.code == 0, again
+    assert "COPY skipped, 0 rows added" in again.out
+    assert _admin_counts(pg, digest, replay_id) == first == (doc["snapshot"]["rows"], 1, 1)
+
+    assert cli("accept", "rollback.owner_confirmation", actor=ANNA).code == 0
+    for check, value in VALUES.items():
+        assert cli("accept", check, "--value", value, actor=ANNA).code == 0
+    release = tmp_path / "release.env"
+    assert cli("export", "release", "-o", str(release), actor=ANNA).code == 0
+    doc = status(cli)
+    assert counts(doc, "wiring", "gates") == {"wiring": "7/7", "gates": "9/9"}
+    assert doc["decisions"]["wiring"] == "READY"
+    assert doc["decisions"]["go_no_go"] == "READY_FOR_REVIEWED_CUTOVER"
+
+    wiring = cli("export", "wiring", actor=ANNA)
+    assert wiring.code == 0, wiring
+    assert "traffic=production_traffic_disabled" in wiring.out
+    packet = cli("export", "connection", "--format", "json", actor=ANNA)
+    assert packet.code == 0, packet
+    assert _server_fingerprint(pg) in packet.out
+    assert '"postgresql"' in packet.out
+    assert cli("audit", "verify").code == 0
+
+
+# --------------------------------------------------------------------------- COPY replay, 100k
+
+
+@pytest.fixture
+def scaled_store(cli) -> Iterator[dict]:
+    assert cli("scenario", "save", "--scale", "10000", actor=MAREK).code == 0
+    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    yield status(cli)["snapshot"]
+
+
+def test_copy_replay_of_100k_records_has_checksum_parity(pg, cli, scaled_store) -> None:
+    digest, rows = scaled_store["digest"], scaled_store["rows"]
+    assert rows >= 100_000
+    _forget_snapshot(pg, digest)
+    try:
+        assert cli("probe", "connection", pg.app_dsn, actor=MAREK).code == 0
+        dry = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
+        assert dry.code == 0, dry
+        assert f"COPY wrote {rows} rows" in dry.out
+        assert f"read back {rows} records as the app login" in dry.out
+        assert f"dryrun.adapter_replay: PASS — {rows} records replayed and read back, checksum bfg-{digest[:8]} equal" \
+            in dry.out
+        # Independent of the probe: the server hashes the exact bodies (never jsonb::text).
+        tail = canonical_json({"schema": "BFGScenarioSnapshot.v1", "session": "grant-demo-local", "tenant": "bfg"})[1:]
+        with pg.connect("admin", autocommit=True) as conn:
+            server_digest, count = conn.execute(
+                f"""select encode(sha256(convert_to(
+                           '{{"records":[' || string_agg(body, ',' order by seq) || '],' || %s, 'UTF8')), 'hex'),
+                           count(*)
+                      from {S}.scenario_records where tenant_id = 'bfg' and snapshot_id = %s""",
+                (tail, _snap_key(digest)),
+            ).fetchone()
+        assert (server_digest, count) == (digest, rows)
+        doc = status(cli)
+        assert counts(doc, "dry_run") == {"dry_run": "5/5"}
+    finally:
+        _forget_snapshot(pg, digest)
+
+
+# --------------------------------------------------------------------------- refusals and failures
+
+
+def test_dry_run_refuses_a_target_without_connection_evidence(pg, cli, tmp_path: Path) -> None:
+    assert cli("scenario", "save", actor=MAREK).code == 0
+    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    refused = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
+    assert refused.code == 1
+    assert "dry-run needs connection 4/4" in refused.err
+    # Evidence for another target (a local file) does not count for the PostgreSQL one.
+    assert cli("probe", "connection", str(tmp_path / "rehearsal.db"), actor=MAREK).code == 0
+    refused = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
+    assert refused.code == 1
+    assert "the connection evidence is for sqlite://" in refused.err
+    assert status(cli)["groups"]["dry_run"]["ready"] == 0
+    assert any(e["kind"] == "action.refused" for e in cli("audit", "list", "--json").json())
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_closed_port_fails_cleanly(pg, cli) -> None:
+    result = cli("probe", "connection", f"postgresql://bfg_app_login@127.0.0.1:{_free_port()}/bfg?sslmode=require",
+                 actor=MAREK)
+    line = _one_line_failure(result, "connection.endpoint_reachability")
+    assert "Connection refused" in line
+    assert _stored_failure(cli, "connection.endpoint_reachability")
+    assert status(cli)["groups"]["connection"]["ready"] == 0
+
+
+def test_wrong_password_fails_cleanly(pg, cli, monkeypatch) -> None:
+    monkeypatch.setenv("PGPASSWORD", "wrong-Pw-0000")  # libpq prefers it over pgpass
+    result = cli("probe", "connection", pg.app_dsn, actor=MAREK)
+    line = _one_line_failure(result, "connection.endpoint_reachability")
+    assert "password authentication failed" in line
+    assert "wrong-Pw-0000" not in result.out + result.err
+    assert "wrong-Pw-0000" not in _stored_failure(cli, "connection.endpoint_reachability")
+
+
+@pytest.mark.parametrize(("which", "why"), [("admin", "is a superuser"), ("migration", "can SET ROLE bfg_migrator")])
+def test_owner_or_superuser_login_fails_rbac_session(pg, cli, which: str, why: str) -> None:
+    result = cli("probe", "connection", pg.conninfo(which), actor=MAREK)
+    line = _one_line_failure(result, "connection.rbac_session")
+    assert why in line and "bypasses RLS" in line
+    reason = _stored_failure(cli, "connection.rbac_session")
+    assert why in reason
+    checks = {c["id"]: c for c in cli("checks", "--json").json()}
+    assert checks["connection.endpoint_reachability"]["ready"] and checks["connection.tls_fingerprint"]["ready"]
+    assert status(cli)["groups"]["wiring"]["ready"] < 7
+
+
+def test_missing_migration_login_is_a_clear_reason(pg, cli, monkeypatch) -> None:
+    monkeypatch.delenv("BFG_TUI_MIGRATION_DSN", raising=False)
+    monkeypatch.delenv("BFG_TUI_PG_MIGRATION_DSN", raising=False)
+    result = cli("probe", "connection", pg.app_dsn, actor=MAREK)
+    line = _one_line_failure(result, "connection.rbac_session")
+    assert "set BFG_TUI_MIGRATION_DSN" in line
+
+
+@pytest.fixture
+def norls_db(pg: PgServer) -> Iterator[str]:
+    """A database whose bfg_flowcontrol tables have no row-level security at all."""
+    name = f"bfg_norls_{uuid.uuid4().hex[:8]}"
+    with pg.connect("admin", autocommit=True) as conn:
+        conn.execute(f"create database {name}")
+    try:
+        dsn = pg.admin_dsn.replace("/bfg?", f"/{name}?")
+        with psycopg.connect(dsn, passfile=pg.passfile, autocommit=True) as conn:
+            conn.execute(f"create schema {S}; grant usage on schema {S} to bfg_app")
+            for table in ("tenants", "users", "permissions", "scenario_snapshots", "scenario_records",
+                          "scenario_replays", "audit_events"):
+                conn.execute(f"create table {S}.{table} (tenant_id text not null, id text)")
+                conn.execute(f"grant select, insert, update, delete on {S}.{table} to bfg_app")
+        yield name
+    finally:
+        with pg.connect("admin", autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+
+
+def test_target_without_rls_fails_rbac_session(pg, cli, norls_db: str, monkeypatch) -> None:
+    monkeypatch.setenv("BFG_TUI_MIGRATION_DSN", pg.migration_dsn.replace("/bfg?", f"/{norls_db}?"))
+    result = cli("probe", "connection", pg.app_dsn.replace("/bfg?", f"/{norls_db}?"), actor=MAREK)
+    line = _one_line_failure(result, "connection.rbac_session")
+    assert "row level security is not enabled" in line
+
+
+@pytest.fixture(scope="module")
+def plain_server() -> Iterator[dict[str, str]]:
+    """A second throwaway server that also accepts TCP without TLS (BFG_PG_ALLOW_PLAIN=1)."""
+    script = ROOT / "scripts" / "pg-test-server"
+    if os.geteuid() != 0 or not shutil.which("openssl"):
+        pytest.skip("starting a second PostgreSQL server needs root (scripts/pg-test-server)")
+    state = f"/tmp/bfg-pg-plain-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "BFG_PG_STATE": state, "BFG_PG_ALLOW_PLAIN": "1", "BFG_PG_PORT": str(_free_port())}
+    proc = subprocess.run([str(script), "start"], capture_output=True, text=True, env=env, timeout=120)
+    try:
+        if proc.returncode != 0:
+            pytest.skip(f"could not start a plain-TCP PostgreSQL: {proc.stderr.strip()[-200:]}")
+        yield read_env_file(f"{state}/env")
+    finally:
+        subprocess.run([str(script), "stop"], capture_output=True, env=env, timeout=60)
+        Path(f"{state}.lock").unlink(missing_ok=True)
+
+
+def test_server_without_tls_fails_the_tls_step(pg, cli, plain_server, monkeypatch) -> None:
+    monkeypatch.setenv("PGPASSFILE", plain_server["PGPASSFILE"])
+    target = plain_server["BFG_TUI_PG_APP_DSN"].replace("sslmode=require", "sslmode=disable")
+    result = cli("probe", "connection", target, actor=MAREK)
+    line = _one_line_failure(result, "connection.tls_fingerprint")
+    assert "does not use TLS (sslmode=disable)" in line
+    checks = {c["id"]: c for c in cli("checks", "--json").json()}
+    assert checks["connection.endpoint_reachability"]["ready"] is True
+    assert checks["connection.tls_fingerprint"]["reason"].startswith("failed: ")
+    doc = status(cli)
+    assert doc["groups"]["wiring"]["ready"] < 7
