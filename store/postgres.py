@@ -73,7 +73,7 @@ if TYPE_CHECKING:
 
 INSERT_BATCH = 20000
 READ_BATCH = 20000
-LOCK_TIMEOUT_S = 5
+LOCK_TIMEOUT_MS = 5000  # how long a writer waits for another's transaction
 CONNECT_TIMEOUT_S = 10
 
 Clock = Callable[[], str]
@@ -151,7 +151,9 @@ def translate_error(exc: BaseException, where: str) -> StoreError:
     diag = getattr(exc, "diag", None)
     primary = _one_line((diag.message_primary if diag is not None else None) or str(exc))
     if sqlstate in ("55P03", "40P01") or isinstance(exc, pg_errors.LockNotAvailable):
-        return StoreError(f"{where}: database is locked by another process (waited {LOCK_TIMEOUT_S} s); try again")
+        return StoreError(
+            f"{where}: database is locked by another process (waited {LOCK_TIMEOUT_MS / 1000:g} s); try again"
+        )
     if sqlstate == "25006":
         return StoreError(f"{where}: database is read-only; nothing was changed")
     if sqlstate == "42501":
@@ -247,7 +249,7 @@ class PostgresStore:
             )
         self.read_only = bool(read_only)
         self._user = user
-        await conn.execute(f"set lock_timeout = '{LOCK_TIMEOUT_S}s'")
+        await conn.execute(f"set lock_timeout = {int(LOCK_TIMEOUT_MS)}")
         version = await self._schema_version(conn)
         self._check_newer(version)
         if version < SCHEMA_VERSION:
@@ -274,9 +276,14 @@ class PostgresStore:
 
     async def _migrate(self) -> None:
         conn, s = self._conn, self._s
+        version = 0
+        # A session-level lock taken before the transaction starts: a transaction that
+        # began before another's DDL committed would keep seeing the schema as missing
+        # (catalog lookups are cached until the next transaction or relation lock).
+        lock = (LOCK_CLASS, f"schema:{s}")
+        await conn.execute("select pg_advisory_lock(%s, hashtext(%s))", lock)
         try:
             async with conn.transaction():
-                await conn.execute("select pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_CLASS, f"schema:{s}"))
                 # Re-read under the lock: another process may have migrated meanwhile.
                 version = await self._schema_version(conn)
                 self._check_newer(version)
@@ -302,13 +309,17 @@ class PostgresStore:
                     "do update set version = excluded.version, migrated_at = now()", (SCHEMA_VERSION,),
                 )
         except pg_errors.InsufficientPrivilege:
+            what = "does not exist" if version == 0 else f"is at version {version} and needs {SCHEMA_VERSION}"
             raise StoreError(
-                f"{self.path}: the shared store schema is missing or older than this bfg-tui, and "
-                f"{self._user} may not create it; open the store once with the migration login "
-                "(it owns the schema), then use the app login"
+                f"{self.path}: the shared store schema {what}, and {self._user} may not create or upgrade it; "
+                "open the store once with the migration login (it owns the schema), then use the app login"
             ) from None
         except pg_errors.DuplicateTable:
             raise StoreError(f"{self.path}: schema {s} holds tables that are not a bfg-tui store") from None
+        finally:
+            if not conn.closed:
+                with contextlib.suppress(psycopg.Error):
+                    await conn.execute("select pg_advisory_unlock(%s, hashtext(%s))", lock)
 
     async def _ensure_seeded(self, init: StoreInit | None) -> None:
         s = self._s
@@ -361,7 +372,7 @@ class PostgresStore:
                 raise StoreError(f"{self.path}: the store is closed")
             if self._conn.closed:
                 self._conn = await _connect(self._loc)
-                await self._conn.execute(f"set lock_timeout = '{LOCK_TIMEOUT_S}s'")
+                await self._conn.execute(f"set lock_timeout = {int(LOCK_TIMEOUT_MS)}")
             conn = self._conn
             try:
                 async with conn.transaction():

@@ -65,6 +65,12 @@ class Backend(NamedTuple):
             )
 
 
+def drop_schema(pg: PgServer, schema: str) -> None:
+    with pg.connect("migration", autocommit=True) as conn:
+        conn.execute("set lock_timeout = '10s'")  # never hang a run on a leaked transaction
+        conn.execute(f"drop schema if exists {schema} cascade")
+
+
 @contextlib.asynccontextmanager
 async def pg_backend(pg: PgServer, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Backend]:
     """A fresh console schema: created by the migration login, dropped afterwards."""
@@ -76,8 +82,7 @@ async def pg_backend(pg: PgServer, monkeypatch: pytest.MonkeyPatch) -> AsyncIter
     try:
         yield Backend("postgresql", with_schema(pg.app_dsn, schema), schema, pg)
     finally:
-        with pg.connect("migration", autocommit=True) as conn:
-            conn.execute(f"drop schema if exists {schema} cascade")
+        drop_schema(pg, schema)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
