@@ -52,12 +52,12 @@ async def test_accept_with_note_keeps_focus_and_cursor(make_app, db: Path) -> No
         await pilot.press("a")
         await settle(pilot)
         assert type(app.screen).__name__ == "AcceptModal"
-        await pilot.press(*"rehearsed on staging", "enter")
+        await pilot.press(*"rehearsed", "enter")
         await settle(pilot)
         assert "Accept transition.contracts_frozen as user_md_anna?" in screen_text(app)
         await pilot.press("enter")
         await settle(pilot)
-        assert accepted(db)["transition.contracts_frozen"] == (ANNA, "rehearsed on staging", None)
+        assert accepted(db)["transition.contracts_frozen"] == (ANNA, "rehearsed", None)
         assert app.focused is table and table.cursor_row == row
         assert str(table.get_row_at(row)[0]) == "ok" and "accepted by user_md_anna" in str(table.get_row_at(row)[3])
         board = app.screen.query_one("#board", DataTable)
@@ -75,13 +75,13 @@ async def test_accept_a_valued_check_asks_for_the_value(make_app, db: Path) -> N
         await pilot.press("enter")  # empty value: refused by the form, asked again
         await pilot.pause()
         assert "A value is required" in screen_text(app)
-        await pilot.press(*"eu-central, backups in EU", "enter", *"chosen with ops", "enter")
+        await pilot.press(*"EU", "enter", *"ops", "enter")
         await settle(pilot)
         await pilot.press("enter")  # confirm
         await settle(pilot)
-        assert accepted(db)["infra.region_residency"] == (ANNA, "chosen with ops", "eu-central, backups in EU")
+        assert accepted(db)["infra.region_residency"] == (ANNA, "ops", "EU")
         row = app.screen.query_one("#infrastructure", DataTable).get_row_at(1)
-        assert str(row[0]) == "ok" and str(row[3]).startswith("eu-central, backups in EU")
+        assert str(row[0]) == "ok" and str(row[3]).startswith("EU · accepted by user_md_anna")
         assert "1/4" in widget_text(app.screen.query_one("#infra-hint", Static))
 
 

@@ -278,7 +278,7 @@ async def test_command_palette_lists_the_screens(make_app) -> None:
         await settle(pilot)
         await pilot.press("ctrl+p")
         await pilot.pause()
-        await pilot.press(*"Audit trail")
+        await pilot.press(*"audit")
         await pilot.pause(0.3)
         await pilot.press("enter")
         await settle(pilot)

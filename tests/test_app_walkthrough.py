@@ -11,15 +11,15 @@ from tests.conftest import screen_text, settle, widget_text
 
 ANNA, MAREK, OLENA = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena"
 ACTOR_ORDER = [ANNA, MAREK, OLENA, "driver_tarasenko", "cp_client_lviv_farma"]
-VALUES = {
-    "provider.live_db_auth_provider": "PostgreSQL 15",
-    "provider.auth_rbac_owner": "OIDC olena",
+VALUES = {  # short, so the typing stays quick
+    "provider.live_db_auth_provider": "PG15",
+    "provider.auth_rbac_owner": "OIDC",
     "provider.tenant_secrets_boundary": "RLS",
-    "provider.live_wiring_go_no_go": "staging",
-    "infra.hosting_provider": "Hetzner",
-    "infra.region_residency": "eu-central",
+    "provider.live_wiring_go_no_go": "stg",
+    "infra.hosting_provider": "HCloud",
+    "infra.region_residency": "EU",
     "infra.runtime_owner": "marek",
-    "infra.secrets_backup": "RPO 15m",
+    "infra.secrets_backup": "RPO15",
 }
 
 
