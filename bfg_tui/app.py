@@ -240,6 +240,13 @@ class BfgApp(App[int]):
         except BfgError as exc:
             self.refused(exc.reason, refusal=False)
             out = None
+        except Exception as exc:  # never a crash: one line, and never a secret
+            from bfg_tui.secrets import scan
+
+            text = f"{type(exc).__name__}: {exc}"
+            self.refused("an error occurred whose message looked like it held a secret" if scan(text) else text,
+                         refusal=False)
+            out = None
         else:
             message = success(out) if success else out.message
             if message:

@@ -294,3 +294,12 @@ async def test_theme_toggle_and_small_terminal(make_app) -> None:
         assert app.theme == "textual-light"
         text = screen_text(app)
         assert "go/no-go BLOCKED_PENDING_DRY_RUN" in text and "as Anna Kowalska" in text
+
+
+async def test_no_color_is_honoured(make_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.no_color
+        assert "ok" in screen_text(app) or "--" in screen_text(app)  # states read without colour
