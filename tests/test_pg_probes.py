@@ -301,3 +301,57 @@ def test_server_without_tls_fails_the_tls_step(pg, cli, plain_server, monkeypatc
     assert checks["connection.tls_fingerprint"]["reason"].startswith("failed: ")
     doc = status(cli)
     assert doc["groups"]["wiring"]["ready"] < 7
+
+
+def test_password_from_pgpassword_counts_as_external_and_is_never_shown(pg, cli, db: Path, monkeypatch) -> None:
+    # What libpq would read from pgpass, handed over through the environment instead.
+    def password_of(user: str) -> str:
+        line = next(entry for entry in Path(pg.passfile).read_text().splitlines()
+                    if entry.startswith(f"{pg.host}:{pg.port}:") and f":{user}:" in entry)
+        return line.rsplit(":", 1)[1]
+
+    password, migration_pw = password_of("bfg_app_login"), password_of("bfg_migration_login")
+    monkeypatch.setenv("PGPASSWORD", password)
+    monkeypatch.setenv("PGPASSFILE", "/nonexistent/pgpass")
+    # PGPASSWORD applies to every libpq connection of the process (it beats pgpass), so
+    # the migration login, another role, carries its own password in its env variable.
+    monkeypatch.setenv("BFG_TUI_MIGRATION_DSN",
+                       pg.migration_dsn.replace("bfg_migration_login@", f"bfg_migration_login:{migration_pw}@"))
+    result = cli("probe", "connection", pg.app_dsn, actor=MAREK)
+    assert result.code == 0, result
+    assert "password supplied by libpq from PGPASSWORD" in result.out
+    checks = {c["id"]: c for c in cli("checks", "--json").json()}
+    assert checks["wiring.live_credentials"]["ready"] is True
+    shown = result.out + result.err + cli("audit", "list", "--json").out + cli("status", "--json").out
+    for secret in (password, migration_pw):
+        assert secret not in shown
+        assert all(secret.encode() not in p.read_bytes() for p in db.parent.glob(db.name + "*"))
+
+
+@pytest.fixture
+def empty_db(pg: PgServer) -> Iterator[str]:
+    """A brand-new database owned by bfg_migrator, without the schema."""
+    name = f"bfg_fresh_{uuid.uuid4().hex[:8]}"
+    with pg.connect("admin", autocommit=True) as conn:
+        conn.execute(f"create database {name} owner bfg_migrator")
+        conn.execute(f"revoke all on database {name} from public")
+        conn.execute(f"grant connect, temporary on database {name} to bfg_migrator, bfg_app")
+    try:
+        yield name
+    finally:
+        with pg.connect("admin", autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+
+
+def test_fresh_database_gets_the_runbook_and_passes(pg, cli, empty_db: str, monkeypatch) -> None:
+    monkeypatch.setenv("BFG_TUI_MIGRATION_DSN", pg.migration_dsn.replace("/bfg?", f"/{empty_db}?"))
+    target = pg.app_dsn.replace("/bfg?", f"/{empty_db}?")
+    assert cli("scenario", "save", actor=MAREK).code == 0
+    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    conn = cli("probe", "connection", target, actor=MAREK)
+    assert conn.code == 0, conn
+    assert "schema bfg_flowcontrol not found: applying the runbook" in conn.out
+    dry = cli("probe", "dry-run", target, actor=MAREK)
+    assert dry.code == 0, dry
+    assert "COPY wrote" in dry.out and "tenant A/B matrix 15/15" in dry.out
+    assert counts(status(cli), "connection", "dry_run") == {"connection": "4/4", "dry_run": "5/5"}
