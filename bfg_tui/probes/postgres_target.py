@@ -174,6 +174,12 @@ class PostgresTarget:
             raise _Fail("no migration login: set BFG_TUI_MIGRATION_DSN (schema owner, member of bfg_migrator; "
                         "password via PGPASSWORD or pgpass)")
         if self._mig is None or self._mig.closed:
+            from psycopg.conninfo import conninfo_to_dict
+
+            try:
+                conninfo_to_dict(self._mig_dsn)
+            except Exception:  # the message quotes the input: never show it
+                raise _Fail("BFG_TUI_MIGRATION_DSN is not a valid libpq connection string") from None
             self._phase = f"connecting the migration login {self.migration_endpoint}"
             self._mig = await self._connect(self._mig_dsn)
         if not self._mig_checked:
@@ -253,7 +259,8 @@ class PostgresTarget:
             log(f"server certificate {fingerprint} ({len(der)} bytes DER, via SSLRequest + TLS handshake)")
             return StepResult(check, True, f"{row[1]} in use; server certificate {fingerprint}")
         except Exception as exc:
-            facts.tls = facts.tls and facts.fingerprint is not None
+            if facts.fingerprint is None:  # TLS counts only with its certificate recorded
+                facts.tls = False
             return self._failed(check, log, exc)
 
     def _credentials(self, log: Log, conn: Any, facts: ConnectionFacts) -> bool:
@@ -268,9 +275,15 @@ class PostgresTarget:
             log("credentials: the server asked for no password; no live credentials were proven")
             facts.notes.append("no password used")
             return False
-        source = "PGPASSWORD" if os.environ.get("PGPASSWORD") else "the pgpass file"
-        if not os.environ.get("PGPASSWORD") and (params.get("passfile") or os.environ.get("PGPASSFILE")):
-            source = "the pgpass file (PGPASSFILE)" if not params.get("passfile") else "the pgpass file (passfile)"
+        # libpq's order: inline password (excluded above), then PGPASSWORD, then the pgpass file.
+        if os.environ.get("PGPASSWORD"):
+            source = "PGPASSWORD"
+        elif params.get("passfile"):
+            source = "the pgpass file (passfile=)"
+        elif os.environ.get("PGPASSFILE"):
+            source = "the pgpass file (PGPASSFILE)"
+        else:
+            source = "the pgpass file (~/.pgpass)"
         log(f"credentials: password supplied by libpq from {source}; never read, stored or shown by bfg-tui")
         facts.notes.append(f"password from {source}")
         return True
