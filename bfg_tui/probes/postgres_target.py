@@ -111,8 +111,10 @@ class PostgresTarget:
     def _why(self, exc: BaseException) -> str:
         if isinstance(exc, _Fail):
             return self._clean(str(exc))
-        import psycopg
-
+        try:
+            import psycopg
+        except ImportError:  # then nothing below came from psycopg
+            return self._clean(f"{type(exc).__name__}: {exc}")
         if isinstance(exc, psycopg.Error):
             diag = getattr(exc, "diag", None)
             primary = getattr(diag, "message_primary", None) if diag is not None else None
