@@ -210,6 +210,7 @@ class PostgresStore:
         self._version = 0
         self._listen_task: asyncio.Task[None] | None = None
         self._listen_ready: asyncio.Event | None = None
+        self._listen_waited = False
         self._listener: psycopg.AsyncConnection | None = None
         self._closed = False
 
@@ -252,6 +253,8 @@ class PostgresStore:
         await conn.execute(f"set lock_timeout = {int(LOCK_TIMEOUT_MS)}")
         version = await self._schema_version(conn)
         self._check_newer(version)
+        if version == 0 and init is None:
+            raise StoreError(f"{self.path}: no store here (schema {self._s} does not exist)")
         if version < SCHEMA_VERSION:
             if self.read_only:
                 raise StoreError(f"{self.path}: database is read-only and needs a schema upgrade")
@@ -507,9 +510,15 @@ class PostgresStore:
             return self._version
         if self._listen_task is None or self._listen_task.done():
             self._listen_ready = asyncio.Event()
+            self._listen_waited = False
             self._listen_task = asyncio.create_task(self._listen(), name="bfg-tui store listener")
-            with contextlib.suppress(asyncio.TimeoutError):
+        if not self._listen_waited and self._listen_ready is not None and not self._listen_ready.is_set():
+            # The first reading is the baseline: only valid once the LISTEN is in place.
+            # If the listener cannot connect, wait once; later calls return at once.
+            try:
                 await asyncio.wait_for(self._listen_ready.wait(), CONNECT_TIMEOUT_S)
+            except TimeoutError:
+                self._listen_waited = True
         return self._version
 
     async def _listen(self) -> None:

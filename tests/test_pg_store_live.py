@@ -337,6 +337,8 @@ async def test_logins_that_cannot_or_must_not_run_the_store(
     missing = f"bfg_console_missing_{uuid.uuid4().hex[:8]}"
     with pytest.raises(StoreError, match=r"schema does not exist, and bfg_app_login may not create"):
         await open_store(with_schema(pg_server.app_dsn, missing), CATALOG)
+    with pytest.raises(StoreError, match=rf"no store here \(schema {missing} does not exist\)"):
+        await open_store(with_schema(pg_server.migration_dsn, missing), CATALOG, create=False)
     with pytest.raises(StoreError, match="bfg_admin bypasses row-level security"):
         await open_store(with_schema(pg_server.admin_dsn, missing), CATALOG)
     with pytest.raises(StoreError, match="no store here for tenant bfg"):
@@ -410,3 +412,40 @@ async def test_read_only_and_locked_are_one_line_store_errors(
         assert (await console.accept(OLENA, "transition.db_schema")).seq == 2
     finally:
         await console.close()
+
+
+async def test_the_textual_console_on_postgres_shows_other_consoles_acceptances_within_1s(backend: Backend) -> None:
+    from textual.widgets import DataTable
+
+    from bfg_tui.app import BfgApp
+    from tests.conftest import settle
+
+    app = BfgApp(db=backend.location, actor=ANNA, lang="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")  # the decision board with the six transition checks
+        await settle(pilot)
+        table = app.screen.query_one("#transition", DataTable)
+
+        async def shows(check: str, actor: str, since: float) -> None:
+            row = table.get_row_index(check)
+            while f"accepted by {actor}" not in str(table.get_row_at(row)[3]):
+                assert time.monotonic() - since < 1.0, f"the console did not show {check} within 1 s"
+                await asyncio.sleep(0.02)
+
+        # Another process (the CLI on another host, as far as the store can tell)...
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bfg_tui", "--db", backend.location, "--as", OLENA, "accept", "transition.db_schema",
+            cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        _out, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()
+        await shows("transition.db_schema", OLENA, time.monotonic())
+        # ...and another console on its own connection.
+        other = await backend.console()
+        try:
+            await other.accept(MAREK, "transition.role_headers_mapped")
+            await shows("transition.role_headers_mapped", MAREK, time.monotonic())
+        finally:
+            await other.close()
+        assert app.live_refreshes >= 2
