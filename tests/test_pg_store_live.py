@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from bfg_tui.store.postgres import PostgresStore, install_schema
-from bfg_tui.store.postgres_schema import SCHEMA_VERSION, TENANT_TABLES, schema_sql
 
 from bfg_tui.catalog import default_catalog
 from bfg_tui.errors import Refused, StoreError
@@ -35,6 +33,9 @@ from tests.test_store_contract import Backend, drop_schema, pg_backend, with_sch
 pytestmark = pytest.mark.postgres
 
 psycopg = pytest.importorskip("psycopg")
+
+from bfg_tui.store.postgres import PostgresStore, install_schema  # noqa: E402  (needs psycopg)
+from bfg_tui.store.postgres_schema import SCHEMA_VERSION, TENANT_TABLES, schema_sql  # noqa: E402
 
 ANNA, MAREK, OLENA = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena"
 CATALOG = default_catalog()
