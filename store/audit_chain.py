@@ -8,7 +8,9 @@ previous event can be checked without parsing. hash = SHA-256(body).
 from __future__ import annotations
 
 import hashlib
+from binascii import hexlify
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any
 
 from bfg_tui.canonical import canonical_json
@@ -36,20 +38,20 @@ def verify_chain(bodies: Iterable[bytes], head_count: int, head_hash: str,
     """Check the bodies, in seq order, against the recorded head.
 
     The chain lives in the bodies alone: each ends with the hash of the one before and
-    its own seq, so checking is one hash and one suffix compare per event. Only when a
-    link breaks does `inspect(seq)` (stored hash, body) tell an edit from a gap.
+    its own seq, so an intact chain also proves every seq. Only when a link breaks does
+    `inspect(seq)` (stored hash, body) tell an edit from a gap.
     """
     bodies = bodies if isinstance(bodies, list) else list(bodies)
     sha = hashlib.sha256
-    # Whole-list passes keep the per-event Python overhead small (≥ 300k events/s).
-    hexes = [sha(body).hexdigest().encode() for body in bodies]
-    prevs = [GENESIS.encode(), *hexes[:-1]]
-    tails = [b'"prev":"%s","seq":%d}' % (p, i) for i, p in enumerate(prevs, 1)]
-    if not all(map(bytes.endswith, bodies, tails)):
-        seq = next(i for i, (b, t) in enumerate(zip(bodies, tails, strict=True), 1) if not b.endswith(t))
-        return _diagnose(seq, bodies[seq - 1], prevs[seq - 1].decode(), inspect)
+    # Whole-trail passes in C keep this ≥ 300k events/s: hash every body, hex the
+    # joined digests once, cut every body's `prev` out with fixed slices, compare once.
+    hex_all = hexlify(b"".join([sha(body).digest() for body in bodies]))
+    if not _links_hold(bodies, hex_all):
+        seq = _first_broken(bodies, hex_all)
+        prev = GENESIS if seq == 1 else hex_all[64 * (seq - 2):64 * (seq - 1)].decode()
+        return _diagnose(seq, bodies[seq - 1], prev, inspect)
     seq = len(bodies)
-    prev = hexes[-1] if hexes else GENESIS.encode()
+    prev = hex_all[-64:] if bodies else GENESIS.encode()
     head = prev.decode()
     if seq != head_count:
         return VerifyResult(
@@ -61,6 +63,27 @@ def verify_chain(bodies: Iterable[bytes], head_count: int, head_hash: str,
         # The last event itself was changed (nothing after it to break the link).
         return VerifyResult(False, seq, head, f"event {seq} was edited: the trail no longer ends at the recorded head", seq)
     return VerifyResult(True, seq, head)
+
+
+def _links_hold(bodies: list[bytes], hex_all: bytes) -> bool:
+    """Does every body end with `"prev":"<hash of the one before>","seq":<n>}`?"""
+    prevs: list[bytes] = []
+    start, digits, n = 0, 1, len(bodies)
+    while start < n:
+        # Seqs with the same number of digits put `prev` at the same offset from the end.
+        end = min(n, 10**digits - 1)
+        prevs.extend(map(itemgetter(slice(-(73 + digits), -(9 + digits))), bodies[start:end]))
+        start, digits = end, digits + 1
+    return b"".join(prevs) == GENESIS.encode() + hex_all[:-64]
+
+
+def _first_broken(bodies: list[bytes], hex_all: bytes) -> int:
+    """The seq of the first body whose tail does not name its predecessor and itself."""
+    for index, body in enumerate(bodies):
+        prev = GENESIS.encode() if index == 0 else hex_all[64 * (index - 1):64 * index]
+        if not body.endswith(b'"prev":"%s","seq":%d}' % (prev, index + 1)):
+            return index + 1
+    return len(bodies)
 
 
 def _diagnose(seq: int, body: bytes, prev: str, inspect: Callable[[int], tuple[str, bytes] | None] | None) -> VerifyResult:

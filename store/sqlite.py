@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -321,24 +322,24 @@ class SQLiteStore:
             await conn.execute("begin")
             try:
                 count, head = await (await conn.execute("select count, head from audit_head where id = 1")).fetchone()
-                cursor = await conn.execute("select body from audit_events order by seq")
+                # cast: a body rewritten as TEXT by a hand edit still compares as bytes.
+                cursor = await conn.execute("select cast(body as blob) from audit_events order by seq")
                 bodies: list[bytes] = []
+                first = itemgetter(0)
                 while True:
                     batch = await cursor.fetchmany(50000)
                     if not batch:
                         break
-                    # A body rewritten as TEXT (by a hand edit) must still be compared as bytes.
-                    bodies.extend(b[0] if type(b[0]) is bytes else str(b[0]).encode() for b in batch)
+                    bodies.extend(map(first, batch))
                 stored = {}
                 result = verify_chain(bodies, count, head, stored.get)
                 if not result.ok and result.first_bad_seq:
                     # Slow path, failures only: fetch the neighbours to name the fault precisely.
                     rows = await (await conn.execute(
-                        "select seq, hash, body from audit_events where seq between ? and ?",
+                        "select seq, hash, cast(body as blob) from audit_events where seq between ? and ?",
                         (result.first_bad_seq - 1, result.first_bad_seq),
                     )).fetchall()
-                    stored.update({seq: (digest, body if type(body) is bytes else str(body).encode())
-                                   for seq, digest, body in rows})
+                    stored.update({seq: (digest, body) for seq, digest, body in rows})
                     result = verify_chain(bodies, count, head, stored.get)
             finally:
                 await conn.execute("commit")
