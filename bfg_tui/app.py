@@ -224,34 +224,49 @@ class BfgApp(App[int]):
         self.say(Text("✓ " + message, style="green"))
 
     def refused(self, reason: str, *, refusal: bool = True) -> None:
-        title = t("app.refused" if refusal else "app.error", self.lang)
-        self.say(Text(f"✗ {title}: {reason}", style="bold red"))
+        reason, title = self._note_refusal(reason, refusal=refusal)
+        self.say(self.last_message)
         self.notify(reason, title=title, severity="error", timeout=8)
 
+    def _note_refusal(self, reason: str, *, refusal: bool = True) -> tuple[str, str]:
+        title = t("app.refused" if refusal else "app.error", self.lang)
+        self.last_message = Text(f"✗ {title}: {reason}", style="bold red")
+        return reason, title
+
     async def act(self, call: Awaitable[Outcome], success: Callable[[Outcome], str] | None = None) -> Outcome | None:
-        """Run one service action: show its outcome or refusal, then re-evaluate and repaint."""
+        """Run one service action: show its outcome or refusal, then re-evaluate and repaint.
+
+        The outcome line and the recomputed figures are painted in one frame: the message is
+        only noted here, and the repaint after the reload shows it with everything else.
+        """
         from bfg_tui.errors import BfgError, Refused
 
+        toast: tuple[str, str] | None = None
         try:
             out = await call
         except Refused as exc:
-            self.refused(exc.reason)
+            toast = self._note_refusal(exc.reason)
             out = None
         except BfgError as exc:
-            self.refused(exc.reason, refusal=False)
+            toast = self._note_refusal(exc.reason, refusal=False)
             out = None
         except Exception as exc:  # never a crash: one line, and never a secret
             from bfg_tui.secrets import scan
 
             text = f"{type(exc).__name__}: {exc}"
-            self.refused("an error occurred whose message looked like it held a secret" if scan(text) else text,
-                         refusal=False)
+            toast = self._note_refusal(
+                "an error occurred whose message looked like it held a secret" if scan(text) else text, refusal=False)
             out = None
         else:
             message = success(out) if success else out.message
             if message:
-                self.done(message)
-        await self.reload()
+                self.last_message = Text("✓ " + message, style="green")
+        try:
+            await self.reload()
+        finally:
+            self.say(self.last_message)  # shown already by the repaint; a no-op then
+            if toast is not None:
+                self.notify(toast[0], title=toast[1], severity="error", timeout=8)
         return out
 
     # ------------------------------------------------------------- actions

@@ -63,7 +63,7 @@ class AuditScreen(ConsoleScreen):
             page = self.tr("audit.page", first=self.page_offset + 1, last=self.page_offset + len(events), total=self.page_total)
         else:
             page = self.tr("audit.empty")
-        self.query_one("#page", Static).update(page)
+        self.put("#page", page)
 
     @work(exclusive=True, group="audit-verify")
     async def verify(self) -> None:
@@ -75,7 +75,7 @@ class AuditScreen(ConsoleScreen):
             text = Text(self.tr("audit.chain_ok", count=result.count, head=result.head[:16]), style="bold green")
         else:
             text = Text(self.tr("audit.chain_bad", seq=result.first_bad_seq, reason=result.reason), style="bold red")
-        self.query_one("#chain", Static).update(text)
+        self.put("#chain", text)
 
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:
@@ -97,5 +97,5 @@ class AuditScreen(ConsoleScreen):
         self.query_one("#filter").focus()
 
     def action_verify(self) -> None:
-        self.query_one("#chain", Static).update(self.tr("audit.chain_checking"))
+        self.put("#chain", self.tr("audit.chain_checking"))
         self.verify()

@@ -61,8 +61,49 @@ def _known() -> frozenset[str]:
 _KNOWN = _known()
 
 
+_UNSET = object()
+
+
+def content_key(content: Any) -> object:
+    """What a Static shows, comparable: Text equality ignores the base style, other renderables are opaque."""
+    if content is None or isinstance(content, str):
+        return content or ""
+    from rich.text import Text
+
+    if isinstance(content, Text):
+        return ("text", content.plain, str(content.style), tuple(content.spans))
+    return ("object", id(content))
+
+
+def put(widget: Static, content: Any, key: object = None) -> bool:
+    """Show `content` in `widget` only if it differs from what it shows; lay out only if its height changes.
+
+    `Static.update` always asks for a layout of the whole screen (a few ms on a small machine);
+    most updates keep the line count, so the height is measured first (Textual's own measure).
+    `key` stands for renderables that cannot be compared (a rich Table, Group or Syntax).
+    """
+    key = content_key(content) if key is None else key
+    if getattr(widget, "_bfg_shown", _UNSET) == key:
+        return False
+    widget._bfg_shown = key  # type: ignore[attr-defined]
+    size = widget.content_size
+    width_rule = widget.styles.width
+    if not widget.is_mounted or not size.width or not widget.display or (width_rule is not None and width_rule.is_auto):
+        widget.update(content)
+        return True
+    height_rule = widget.styles.height
+    if height_rule is not None and not height_rule.is_auto:  # a fixed height: content never moves anything
+        widget.update(content, layout=False)
+        return True
+    before = widget.get_content_height(size, size, size.width)
+    widget.update(content, layout=False)
+    if widget.get_content_height(size, size, size.width) != before:
+        widget.refresh(layout=True)
+    return True
+
+
 class Localized:
-    """Mixin: binding texts follow the app's language; `tr` translates."""
+    """Mixin: binding texts follow the app's language; `tr` translates; `put` updates a Static if it changed."""
 
     help_key: str = "help.app"
 
@@ -75,6 +116,9 @@ class Localized:
 
     def on_mount(self) -> None:
         localize_bindings(self, self.bfg.lang)
+
+    def put(self, selector: str, content: Any, key: object = None) -> bool:
+        return put(self.query_one(selector, Static), content, key)  # type: ignore[attr-defined]
 
 
 class TopBar(Static):
@@ -89,31 +133,33 @@ class TopBar(Static):
         self.mode = mode
 
     def paint(self, app: BfgApp, view: View | None) -> None:
+        from rich.console import Group
         from rich.table import Table
         from rich.text import Text
 
         lang = app.lang
-        nav = Text(no_wrap=True, overflow="ellipsis")
-        nav.append("BFG ", style="bold")
-        for i, mode in enumerate(MODE_ORDER, start=1):
-            label = f" {i} {t('nav.' + mode, lang)} "
-            nav.append(label, style="reverse bold" if mode == self.mode else "")
         if view is None:
             decision = Text(t("app.loading", lang), style="italic")
         else:
             value = view.ev.decisions[view.catalog.go_no_go.id]
             ready = value == view.catalog.go_no_go.ready
             decision = Text(t("app.go_no_go", lang, value=value), style="bold green" if ready else "bold red")
+        badge = app.badge(short=self.size.width < 110)
+        key = (self.mode, lang, content_key(badge), content_key(decision))
+        if getattr(self, "_bfg_shown", None) == key:
+            return  # the same bar: nothing to repaint
+        nav = Text(no_wrap=True, overflow="ellipsis")
+        nav.append("BFG ", style="bold")
+        for i, mode in enumerate(MODE_ORDER, start=1):
+            label = f" {i} {t('nav.' + mode, lang)} "
+            nav.append(label, style="reverse bold" if mode == self.mode else "")
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(no_wrap=True, justify="right")
-        badge = app.badge(short=self.size.width < 110)
         badge.no_wrap = True
         badge.overflow = "ellipsis"
         grid.add_row(badge, Text(" ").append_text(decision))
-        from rich.console import Group
-
-        self.update(Group(nav, grid))
+        put(self, Group(nav, grid), key)
 
     def on_resize(self) -> None:
         self.paint(self.app, self.app.view)  # type: ignore[attr-defined]
@@ -186,4 +232,4 @@ class ConsoleScreen(Localized, Screen[None]):
         return self.packet
 
     def say(self, message: Any) -> None:
-        self.query_one("#message", Static).update(message or "")
+        self.put("#message", message or "")

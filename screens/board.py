@@ -29,9 +29,8 @@ class BoardScreen(ConsoleScreen):
     def show(self, view: View) -> None:
         lang = self.bfg.lang
         cat, ev = view.catalog, view.ev
-        self.query_one("#board-intro", Static).update(
-            f"[b]{self.tr('board.heading')}[/b] · {self.tr('board.summary', count=ev.count('decision_board'))}\n"
-            f"{self.tr('board.intro')}")
+        self.put("#board-intro", f"[b]{self.tr('board.heading')}[/b] · "
+                 f"{self.tr('board.summary', count=ev.count('decision_board'))}\n{self.tr('board.intro')}")
         rows = []
         for row in cat.board:
             actor = cat.actor(row.owner)
@@ -46,8 +45,7 @@ class BoardScreen(ConsoleScreen):
                                   evidence, row.subject)))
         self.query_one("#board", Table).upsert(rows)
         self._detail(view)
-        self.query_one("#transition-intro", Static).update(
-            self.tr("board.transition_intro", count=ev.count("transition")))
+        self.put("#transition-intro", self.tr("board.transition_intro", count=ev.count("transition")))
         self.query_one("#transition", CheckTable).show(view)
 
     def _detail(self, view: View) -> None:
@@ -55,8 +53,8 @@ class BoardScreen(ConsoleScreen):
         board = view.catalog.board
         if board and table.row_count:
             row = board[min(table.cursor_row, len(board) - 1)]
-            self.query_one("#board-detail", Static).update(f"{row.title.get(self.bfg.lang)}: {row.detail.get(self.bfg.lang)}")
+            self.put("#board-detail", f"{row.title.get(self.bfg.lang)}: {row.detail.get(self.bfg.lang)}")
 
-    def on_data_table_row_highlighted(self) -> None:
+    def on_row_table_row_highlighted(self) -> None:
         if self.bfg.view is not None:
             self._detail(self.bfg.view)

@@ -77,7 +77,7 @@ class GatePane(Localized, VerticalScroll):
         if self.tab.decision:
             line.append("   " + self.tr("cut.decision", decision=""))
             line.append_text(decision_text(ev.decisions[self.tab.decision]))
-        self.query_one(".gate-line", Static).update(line)
+        self.put(".gate-line", line)
         self.query_one(CheckTable).show(view)
         if self.tab.id == "data_cutover":
             counts = state.scenario.kind_counts
@@ -86,7 +86,7 @@ class GatePane(Localized, VerticalScroll):
                 rows = sum(counts.get(k, 0) for k in b.kinds)
                 text.append_text(mark(ev.ready(f"batch:{b.id}"), False, lang))
                 text.append(" " + self.tr("cut.batch_rows", title=b.title.get(lang), rows=rows) + "\n")
-            self.query_one(".batches", Static).update(text)
+            self.put(".batches", text)
         if self.tab.probe:
             first = cat.groups[self.tab.group].checks[0]
             result = state.probes.get(first)
@@ -95,7 +95,7 @@ class GatePane(Localized, VerticalScroll):
                 self._run_id = run_id
                 if run_id:
                     self.load_transcript(run_id)
-        self.query_one(".packet-title", Static).update(self.tr("cut.packet", schema=PACKETS[self.tab.packet]))
+        self.put(".packet-title", self.tr("cut.packet", schema=PACKETS[self.tab.packet]))
         packet_text = render(build_packet(self.tab.packet, cat, state, ev), "text").rstrip("\n")
         if packet_text != self._packet_text:
             self._packet_text = packet_text
@@ -116,7 +116,7 @@ class GatePane(Localized, VerticalScroll):
         if run is not None:
             text = Text(f"{run.run_id} · {run.endpoint} · {run.finished_at}\n", style="bold")
             text.append("\n".join(run.transcript))
-            self.query_one(".transcript", Static).update(text)
+            self.put(".transcript", text)
 
 
 class CutoverScreen(ConsoleScreen):

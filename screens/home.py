@@ -65,7 +65,7 @@ class HomeScreen(ConsoleScreen):
             summary.append(self.tr("home.snapshot_none"), style="dim")
         if ev.stale:
             summary.append("\n" + self.tr("home.stale", checks=", ".join(ev.stale)), style="bold yellow")
-        self.query_one("#summary", Static).update(summary)
+        self.put("#summary", summary)
 
         go = cat.go_no_go
         decision = ev.decisions[go.id]
@@ -75,14 +75,14 @@ class HomeScreen(ConsoleScreen):
         panel.append("\n" + self.tr("home.go_ready" if decision == go.ready else "home.go_blocked"))
         panel.append("\n" + self.tr("home.why", order=", ".join(go.first_blocked_of)) + ": ", style="dim")
         panel.append("  ".join(f"{d}={ev.decisions[d]}" for d in go.first_blocked_of), style="dim")
-        self.query_one("#gonogo", Static).update(panel)
+        self.put("#gonogo", panel)
 
         rec = ev.recommended
         text = Text()
         text.append(self.tr("home.recommended") + "\n", style="bold")
         text.append(rec.title + "\n", style="bold cyan")
         text.append(rec.detail)
-        self.query_one("#recommended", Static).update(text)
+        self.put("#recommended", text)
 
         self.query_one("#gates", Table).upsert([
             (g.id, (cat.groups[g.group].title.get(lang), ev.count(g.group), mark(ev.ready(f"group:{g.group}"), False, lang)))
@@ -97,26 +97,23 @@ class HomeScreen(ConsoleScreen):
         table.set_ids(blockers)
         table.show(view)
         table.display = bool(blockers)
-        none = self.query_one("#blockers-none", Static)
-        none.update(self.tr("home.blockers_none"))
-        none.display = not blockers
+        self.put("#blockers-none", self.tr("home.blockers_none"))
+        self.query_one("#blockers-none").display = not blockers
 
         owner = cat.checks["provider.live_db_auth_provider"].owner or ""
         actor = cat.actor(owner)
         name = actor.name if actor else owner
         wiring = ev.decisions["wiring"]
-        self.query_one("#ps-hint", Static).update(
-            f"{ev.count('provider_selection')} · "
-            + self.tr("home.provider_selection_hint", owner=name, target=target, decision=decision))
-        self.query_one("#infra-hint", Static).update(
-            f"{ev.count('infrastructure')} · "
-            + self.tr("home.infrastructure_hint", owner=name, target=target, decision=decision))
-        self.query_one("#wiring-hint", Static).update(
-            f"{ev.count('wiring')} · " + self.tr("home.wiring_hint", target=target, infra=ev.count("infrastructure")))
+        self.put("#ps-hint", f"{ev.count('provider_selection')} · "
+                 + self.tr("home.provider_selection_hint", owner=name, target=target, decision=decision))
+        self.put("#infra-hint", f"{ev.count('infrastructure')} · "
+                 + self.tr("home.infrastructure_hint", owner=name, target=target, decision=decision))
+        self.put("#wiring-hint", f"{ev.count('wiring')} · "
+                 + self.tr("home.wiring_hint", target=target, infra=ev.count("infrastructure")))
         from bfg_tui.packets import TRAFFIC
 
         line = Text(self.tr("home.wiring_decision", decision=wiring, traffic=TRAFFIC),
                     style="bold green" if wiring == DECISION_READY else "bold red")
-        self.query_one("#wiring-decision", Static).update(line)
+        self.put("#wiring-decision", line)
         for table_id in ("#provider-selection", "#infrastructure", "#wiring"):
             self.query_one(table_id, CheckTable).show(view)

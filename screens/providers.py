@@ -37,23 +37,27 @@ class ProvidersScreen(ConsoleScreen):
             (p.id, (p.name.get(lang), p.current, "→", p.target, p.contract)) for p in cat.providers
         ])
         self._detail(view)
-        grid = RichTable.grid(padding=(0, 2))
-        grid.add_column(style="bold")
-        grid.add_column()
-        grid.add_row(self.tr("prov.storage"), state.fallback_adapter or "—")
-        grid.add_row(self.tr("prov.auth"), cat.auth_mode)
-        grid.add_row(self.tr("prov.tenant"), f"{cat.tenant_mode} → {cat.tenant_mode_target}")
         scenario = state.scenario
         if scenario.saved_at:
             saved = self.tr("prov.saved", at=scenario.saved_at, actor=state.last_save_actor or "—",
                             records=scenario.records)
         else:
             saved = self.tr("prov.none_yet")
-        grid.add_row(self.tr("prov.last_save"), saved)
-        grid.add_row(self.tr("prov.session_id"), f"{cat.session} · {cat.tenant_id} ({cat.tenant_name})")
-        grid.add_row(self.tr("prov.contract"), state.store_contract)
-        grid.add_row(self.tr("prov.target"), state.target_adapter or "—")
-        self.query_one("#session", Static).update(grid)
+        session = (
+            (self.tr("prov.storage"), state.fallback_adapter or "—"),
+            (self.tr("prov.auth"), cat.auth_mode),
+            (self.tr("prov.tenant"), f"{cat.tenant_mode} → {cat.tenant_mode_target}"),
+            (self.tr("prov.last_save"), saved),
+            (self.tr("prov.session_id"), f"{cat.session} · {cat.tenant_id} ({cat.tenant_name})"),
+            (self.tr("prov.contract"), state.store_contract),
+            (self.tr("prov.target"), state.target_adapter or "—"),
+        )
+        grid = RichTable.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        for label, value in session:
+            grid.add_row(label, value)
+        self.put("#session", grid, key=session)
         self.query_one("#rollout", Table).upsert([
             (e.id, (e.title.get(lang), e.adapter, e.detail.get(lang))) for e in cat.environments
         ])
@@ -65,8 +69,8 @@ class ProvidersScreen(ConsoleScreen):
         if not providers or not table.row_count:
             return
         p = providers[min(table.cursor_row, len(providers) - 1)]
-        self.query_one("#provider-detail", Static).update(f"{p.name.get(self.bfg.lang)}: {p.detail.get(self.bfg.lang)}")
+        self.put("#provider-detail", f"{p.name.get(self.bfg.lang)}: {p.detail.get(self.bfg.lang)}")
 
-    def on_data_table_row_highlighted(self) -> None:
+    def on_row_table_row_highlighted(self) -> None:
         if self.bfg.view is not None:
             self._detail(self.bfg.view)

@@ -49,21 +49,20 @@ class RbacScreen(ConsoleScreen):
             return
         actor = actors[min(table.cursor_row, len(actors) - 1)] if table.row_count else actors[0]
         perms = rbac.permissions(view.catalog, actor)
-        self.query_one("#permissions", Static).update(
-            f"[b]{self.tr('rbac.permissions', name=actor.name)}[/b]\n" + "\n".join(f"• {p}" for p in perms))
+        self.put("#permissions", f"[b]{self.tr('rbac.permissions', name=actor.name)}[/b]\n" + "\n".join(f"• {p}" for p in perms))
         doc = rbac.claims(view.catalog, actor)
         # One claim per line, lists inline: still JSON, and it fits 80×24.
         claims = "{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}"
                                       for k, v in doc.items()) + "\n}"
-        self.claims_json = claims
-        self.query_one("#claims", Static).update(
-            Syntax("", "json", theme="ansi_dark", background_color="default").highlight(claims))
-        self.query_one("#claims", Static).border_title = self.tr("rbac.claims")
+        if claims != getattr(self, "claims_json", None):  # highlighting is the slow part: only when it changed
+            self.claims_json = claims
+            self.put("#claims", Syntax("", "json", theme="ansi_dark", background_color="default").highlight(claims))
+            self.query_one("#claims", Static).border_title = self.tr("rbac.claims")
         owned = self._owned(view, actor.id)
         lang = self.bfg.lang
         body = "\n".join(f"• {c} · {view.catalog.checks[c].title.get(lang)}" for c in owned) or self.tr("rbac.owned_none")
-        self.query_one("#owned", Static).update(f"[b]{self.tr('rbac.owned', name=actor.name)}[/b]\n{body}")
+        self.put("#owned", f"[b]{self.tr('rbac.owned', name=actor.name)}[/b]\n{body}")
 
-    def on_data_table_row_highlighted(self) -> None:
+    def on_row_table_row_highlighted(self) -> None:
         if self.bfg.view is not None:
             self._detail(self.bfg.view)

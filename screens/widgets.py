@@ -1,12 +1,20 @@
-"""Reusable parts: the check list every screen uses, and small helpers."""
+"""Reusable parts: the row table every list uses, the check list, and small helpers."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual import events
+from textual.binding import BindingType
+from textual.geometry import Offset, Region, Size, Spacing
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
 
 from bfg_tui.i18n import reason_text, t
 
@@ -48,7 +56,311 @@ def status_label(view: View, check_id: str, lang: str) -> str:
     return text
 
 
-class CheckTable(Localized, DataTable[object]):
+Cell = object  # a str, or a rich Text (its style is kept)
+
+
+def _cell_key(cell: Cell) -> object:
+    """What decides a cell's look: Text equality ignores the base style, so compare it too."""
+    if isinstance(cell, Text):
+        return (cell.plain, str(cell.style), tuple(cell.spans))
+    return cell
+
+
+class RowTable(Localized, ScrollView, can_focus=True):
+    """A keyboard-first table of rows (one row cursor), rendered line by line.
+
+    Each row is rendered once into a Strip and cached; `set_rows` compares the new rows
+    with the shown ones and repaints only the lines whose cells changed (a DataTable
+    re-renders every visible row on any cell update). The header stays on top when
+    the rows scroll. It looks like a row-cursor DataTable (same theme variables).
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"rowtable--header", "rowtable--cursor"}
+
+    DEFAULT_CSS = """
+    RowTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .rowtable--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .rowtable--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        & > .rowtable--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .rowtable--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .rowtable--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        bind("down,j", "cursor_down", "list.down", show=False),
+        bind("up,k", "cursor_up", "list.up", show=False),
+        bind("pagedown", "page_down", "list.page_down", show=False),
+        bind("pageup", "page_up", "list.page_up", show=False),
+        bind("home", "first", "list.first", show=False),
+        bind("end", "last", "list.last", show=False),
+    ]
+
+    class RowHighlighted(Message):
+        """The cursor moved to another row."""
+
+        def __init__(self, table: RowTable, cursor_row: int, row_key: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.row_key = row_key
+
+        @property
+        def control(self) -> RowTable:
+            return self.table
+
+    def __init__(
+        self, columns: Sequence[tuple[str, str, int | None]], *, id: str | None = None, classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self._columns = [(key, label_key, width) for key, label_key, width in columns]
+        self._keys: list[str] = []
+        self._index: dict[str, int] = {}
+        self._rows: dict[str, tuple[Cell, ...]] = {}
+        self._looks: dict[str, tuple[object, ...]] = {}
+        self._widths: list[int] = []
+        self._strips: dict[str, tuple[tuple[object, ...], Strip]] = {}
+        self._header: tuple[tuple[object, ...], Strip] | None = None
+        self._styles: tuple[Style, Style, Style] = (Style(), Style(), Style())
+        self._styles_for: object = None
+        self.cursor_row = 0
+        self._highlighted: str | None = None
+
+    # ------------------------------------------------------------- data
+
+    @property
+    def row_count(self) -> int:
+        return len(self._keys)
+
+    @property
+    def columns(self) -> list[str]:
+        return [key for key, _label, _width in self._columns]
+
+    @property
+    def current(self) -> str | None:
+        """The key of the row under the cursor."""
+        return self._keys[self.cursor_row] if self._keys else None
+
+    def get_row_at(self, index: int) -> list[Cell]:
+        return list(self._rows[self._keys[index]])
+
+    def get_row_index(self, key: str) -> int:
+        return self._index[key]
+
+    def set_rows(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        """Show `rows` (key, cells): unchanged rows are not repainted, the cursor stays on its row."""
+        keys = [key for key, _cells in rows]
+        if keys != self._keys:
+            keep = self.current
+            self._keys = keys
+            self._index = {key: i for i, key in enumerate(keys)}
+            self._rows = {key: tuple(cells) for key, cells in rows}
+            self._looks = {key: tuple(map(_cell_key, cells)) for key, cells in self._rows.items()}
+            self._strips.clear()
+            self._widths = []
+            self._fit_widths(self._keys)
+            self._resized()
+            self.refresh()
+            row = self._index.get(keep, min(self.cursor_row, max(0, len(keys) - 1))) if keep is not None else 0
+            self._set_cursor(row, scroll=False)
+            return
+        changed = []
+        for key, cells in rows:
+            look = tuple(map(_cell_key, cells))
+            if look != self._looks[key]:
+                self._rows[key] = tuple(cells)
+                self._looks[key] = look
+                self._strips.pop(key, None)
+                changed.append(key)
+        if not changed:
+            return
+        if self._fit_widths(changed):
+            self._strips.clear()
+            self._resized()
+            self.refresh()
+            return
+        for key in changed:
+            self._refresh_row(self._index[key])
+
+    def _fit_widths(self, keys: Iterable[str]) -> bool:
+        """Grow the columns to fit the cells of `keys` (never shrink, like a DataTable); True if any grew."""
+        self._ensure_widths()
+        grew = False
+        for key in keys:
+            for i, (cell, (_key, _label, fixed)) in enumerate(zip(self._rows[key], self._columns, strict=True)):
+                if fixed is None:
+                    length = cell.cell_len if isinstance(cell, Text) else Text(str(cell)).cell_len
+                    if length > self._widths[i]:
+                        self._widths[i] = length
+                        grew = True
+        return grew
+
+    def _ensure_widths(self) -> None:
+        if not self._widths:  # at first (and after the rows were replaced): the header labels
+            self._widths = [width if width is not None else Text.from_markup(self.tr(label)).cell_len
+                            for _key, label, width in self._columns]
+
+    def _resized(self) -> None:
+        width = sum(w + 2 for w in self._widths)
+        size = Size(width, len(self._keys) + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size
+            self._header = None
+            self.refresh(layout=True)
+
+    def _refresh_row(self, index: int) -> None:
+        y = index + 1 - round(self.scroll_offset.y)
+        if 1 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    # ------------------------------------------------------------- cursor
+
+    def move_cursor(self, *, row: int | None = None, animate: bool = False, scroll: bool = True) -> None:
+        if row is not None:
+            self._set_cursor(row, scroll=scroll, animate=animate)
+
+    def _set_cursor(self, row: int, *, scroll: bool = True, animate: bool = False) -> None:
+        row = max(0, min(row, len(self._keys) - 1))
+        old = self.cursor_row
+        self.cursor_row = row
+        if old != row:
+            self._refresh_row(old)
+            self._refresh_row(row)
+        if scroll and self._keys:
+            self._scroll_to_row(row, animate)
+        key = self.current
+        if key != self._highlighted:
+            self._highlighted = key
+            self.post_message(self.RowHighlighted(self, row, key))
+
+    def _scroll_to_row(self, row: int, animate: bool = False) -> None:
+        """Bring the cursor row into view here (below the fixed header), then in the containers around."""
+        self.scroll_to_region(Region(0, row + 1, max(1, self.size.width), 1), spacing=Spacing(top=1),
+                              animate=animate, force=True)
+        # The same line in each container's coordinates, as Widget.scroll_to_widget walks them.
+        y = row + 1 - round(self.scroll_offset.y)
+        line = Region(0, y, 1, 1).translate(Offset(*self.styles.gutter.top_left) + self.virtual_region.offset)
+        node: Widget = self
+        while isinstance(node.parent, Widget) and node.parent is not self.screen:
+            parent = node.parent
+            delta = parent.scroll_to_region(line, animate=animate, immediate=True) if parent.is_scrollable else None
+            if delta:
+                line = line.translate(-delta)
+            line = line.translate(Offset(*parent.styles.gutter.top_left) + parent.virtual_region.offset)
+            node = parent
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def action_cursor_down(self) -> None:
+        self._set_cursor(self.cursor_row + 1)
+
+    def action_cursor_up(self) -> None:
+        self._set_cursor(self.cursor_row - 1)
+
+    def action_page_down(self) -> None:
+        self._set_cursor(self.cursor_row + self._page())
+
+    def action_page_up(self) -> None:
+        self._set_cursor(self.cursor_row - self._page())
+
+    def action_first(self) -> None:
+        self._set_cursor(0)
+
+    def action_last(self) -> None:
+        self._set_cursor(len(self._keys) - 1)
+
+    def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is not None and offset.y >= 1:
+            row = offset.y - 1 + round(self.scroll_offset.y)
+            if row < len(self._keys):
+                self._set_cursor(row)
+
+    # ------------------------------------------------------------- rendering
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The three styles of this frame; row caches are keyed on them. Computing them walks the
+        # ancestors (a refresh clears Textual's cache), so they are kept while focus and theme stay.
+        app = self.app
+        look = (self.get_pseudo_class_state(), app.theme, app.ansi_color, self.size)
+        if look != self._styles_for:
+            self._styles_for = look
+            self._styles = (
+                self.rich_style,
+                self.get_component_rich_style("rowtable--header"),
+                self.get_component_rich_style("rowtable--cursor"),
+            )
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base, header, cursor = self._styles
+        scroll_x, scroll_y = self.scroll_offset
+        if y == 0:
+            self._ensure_widths()
+            look = (header, width, tuple(self._widths))
+            if self._header is None or self._header[0] != look:
+                labels = [Text.from_markup(self.tr(label)) for _key, label, _width in self._columns]
+                self._header = (look, self._render_row(labels, header, None, width))
+            return self._header[1].crop_extend(scroll_x, scroll_x + width, base)
+        index = y - 1 + scroll_y
+        if index >= len(self._keys):
+            return Strip.blank(width, base)
+        key = self._keys[index]
+        is_cursor = index == self.cursor_row
+        look = (base, cursor if is_cursor else None, width, tuple(self._widths))
+        cached = self._strips.get(key)
+        if cached is None or cached[0] != look:
+            post = Style.from_color(cursor.color) if is_cursor else None  # the cursor's colour wins, as in DataTable
+            pre = base + cursor if is_cursor else base
+            cached = (look, self._render_row(self._rows[key], pre, post, width))
+            self._strips[key] = cached
+        return cached[1].crop_extend(scroll_x, scroll_x + width, base)
+
+    def _render_row(self, cells: Sequence[Cell], pre: Style, post: Style | None, width: int) -> Strip:
+        """One row: each cell padded by one space each side and cut to its column (…), then the rest of the line."""
+        line = Text(end="", no_wrap=True)
+        for cell, column_width in zip(cells, self._widths, strict=True):
+            text = cell if isinstance(cell, Text) else Text(str(cell))
+            if text.cell_len > column_width:
+                text = text.copy()
+                text.truncate(column_width, overflow="ellipsis")
+            line.append(" ")
+            line.append_text(text)
+            line.append(" " * (column_width - text.cell_len + 1))
+        segments = list(Segment.apply_style(line.render(self.app.console), pre, post))
+        total = sum(w + 2 for w in self._widths)
+        if width > total:
+            segments.append(Segment(" " * (width - total), pre + post if post else pre))
+        return Strip(segments, max(total, width)).simplify()
+
+
+class CheckTable(RowTable):
     """Checks, one per row (row key = check id): focus one, then a / r / enter / p."""
 
     help_key = "help.checks"
@@ -57,9 +369,7 @@ class CheckTable(Localized, DataTable[object]):
     CheckTable { height: auto; max-height: 16; margin: 0 0 1 0; }
     """
 
-    BINDINGS = [
-        bind("j", "cursor_down", "list.down", show=False),
-        bind("k", "cursor_up", "list.up", show=False),
+    BINDINGS: ClassVar[list[BindingType]] = [
         bind("a", "request('accept')", "check.accept"),
         bind("r", "request('revoke')", "check.revoke"),
         bind("enter", "request('detail')", "check.detail"),
@@ -77,27 +387,15 @@ class CheckTable(Localized, DataTable[object]):
     def __init__(
         self, ids: Iterable[str] = (), *, group: str | None = None, id: str | None = None, classes: str | None = None,
     ) -> None:
-        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
+        super().__init__([("mark", "col.state", 5), ("check", "col.check", None), ("owner", "col.owner", None),
+                          ("status", "col.status", None)], id=id, classes=classes)
         self.ids: list[str] = list(ids)
         self.group = group
-        self._cells: dict[str, tuple[object, ...]] = {}
 
     def on_mount(self) -> None:
-        lang = self.bfg.lang
-        self.add_column(t("col.state", lang), key="mark", width=5)
-        self.add_column(t("col.check", lang), key="check")
-        self.add_column(t("col.owner", lang), key="owner")
-        self.add_column(t("col.status", lang), key="status")
         view = self.bfg.view
         if view is not None:
             self.show(view)
-
-    @property
-    def current(self) -> str | None:
-        if not self.row_count:
-            return None
-        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        return str(key.value) if key.value is not None else None
 
     def action_request(self, verb: str) -> None:
         check_id = self.current
@@ -105,21 +403,10 @@ class CheckTable(Localized, DataTable[object]):
             self.post_message(self.Requested(check_id, verb))
 
     def set_ids(self, ids: Sequence[str]) -> None:
-        """Change which checks are listed, keeping the cursor on the same check if it stays."""
-        ids = list(ids)
-        if ids == self.ids:
-            return
-        keep = self.current
-        self.ids = ids
-        self.clear()
-        self._cells.clear()
-        view = self.bfg.view
-        if view is not None:
-            self.show(view)
-        if keep in ids:
-            self.move_cursor(row=ids.index(keep), animate=False, scroll=True)
+        """Change which checks are listed (the cursor stays on the same check if it stays)."""
+        self.ids = list(ids)
 
-    def _row(self, view: View, check_id: str) -> tuple[object, ...]:
+    def _row(self, view: View, check_id: str) -> tuple[Cell, ...]:
         lang = self.bfg.lang
         status = view.ev.checks[check_id]
         title = view.catalog.checks[check_id].title.get(lang)
@@ -135,64 +422,22 @@ class CheckTable(Localized, DataTable[object]):
         )
 
     def show(self, view: View) -> None:
-        if not self.columns:
-            return  # not mounted yet: on_mount paints
         if self.group and not self.ids:
             self.ids = list(view.catalog.groups[self.group].checks)
-        for check_id in self.ids:
-            cells = self._row(view, check_id)
-            old = self._cells.get(check_id)
-            if old is None:
-                self.add_row(*cells, key=check_id)
-            elif old != cells:
-                for col, (a, b) in zip(("mark", "check", "owner", "status"), zip(old, cells, strict=True), strict=True):
-                    if a != b:
-                        self.update_cell(check_id, col, b)
-            self._cells[check_id] = cells
+        self.set_rows([(check_id, self._row(view, check_id)) for check_id in self.ids])
 
 
-class Table(Localized, DataTable[object]):
+class Table(RowTable):
     """A read-only table with j/k navigation."""
 
     DEFAULT_CSS = """
     Table { height: auto; max-height: 16; margin: 0 0 1 0; }
     """
 
-    BINDINGS = [
-        bind("j", "cursor_down", "list.down", show=False),
-        bind("k", "cursor_up", "list.up", show=False),
-    ]
-
     def __init__(self, columns: Sequence[tuple[str, str]], *, id: str | None = None, help_key: str = "help.app") -> None:
-        super().__init__(id=id, cursor_type="row")
-        self._columns_spec = list(columns)
+        super().__init__([(key, label_key, None) for key, label_key in columns], id=id)
         self.help_key = help_key
-        self._rows: dict[str, tuple[object, ...]] = {}
 
-    def on_mount(self) -> None:
-        for key, label_key in self._columns_spec:
-            self.add_column(self.tr(label_key) if label_key else "", key=key)
-
-    def upsert(self, rows: Sequence[tuple[str, Sequence[object]]]) -> None:
-        """Rows by key: added once, then only changed cells are updated (cursor and scroll stay)."""
-        if not self.columns:
-            self.call_after_refresh(self.upsert, rows)
-            return
-        keys = [k for k, _ in self._columns_spec]
-        wanted = [k for k, _ in rows]
-        if list(self._rows) != wanted:
-            cursor = self.cursor_row
-            self.clear()
-            self._rows.clear()
-            for key, cells in rows:
-                self.add_row(*cells, key=key)
-                self._rows[key] = tuple(cells)
-            if self.row_count:
-                self.move_cursor(row=min(cursor, self.row_count - 1), animate=False)
-            return
-        for key, cells in rows:
-            old = self._rows[key]
-            for col, a, b in zip(keys, old, cells, strict=True):
-                if a != b:
-                    self.update_cell(key, col, b)
-            self._rows[key] = tuple(cells)
+    def upsert(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        """Rows by key: only the changed rows repaint (cursor and scroll stay)."""
+        self.set_rows(rows)

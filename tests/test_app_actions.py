@@ -6,7 +6,8 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from textual.widgets import DataTable, Static
+from bfg_tui.screens.widgets import RowTable
+from textual.widgets import Static
 
 from tests.conftest import screen_text, service_do, settle, widget_text
 
@@ -23,9 +24,9 @@ def accepted(db: Path) -> dict[str, tuple[str, str, str | None]]:
         return {r[0]: (r[1], r[2], r[3]) for r in conn.execute("select check_id, actor, note, value from acceptances")}
 
 
-async def goto_check(pilot, table_id: str, check_id: str) -> DataTable:
+async def goto_check(pilot, table_id: str, check_id: str) -> RowTable:
     """Focus the table and move its cursor to the check with j/k only."""
-    table = pilot.app.screen.query_one(f"#{table_id}", DataTable)
+    table = pilot.app.screen.query_one(f"#{table_id}", RowTable)
     table.focus()
     await pilot.pause()
     for _ in range(table.row_count):
@@ -60,7 +61,7 @@ async def test_accept_with_note_keeps_focus_and_cursor(make_app, db: Path) -> No
         assert accepted(db)["transition.contracts_frozen"] == (ANNA, "rehearsed", None)
         assert app.focused is table and table.cursor_row == row
         assert str(table.get_row_at(row)[0]) == "ok" and "accepted by user_md_anna" in str(table.get_row_at(row)[3])
-        board = app.screen.query_one("#board", DataTable)
+        board = app.screen.query_one("#board", RowTable)
         assert str(board.get_row_at(1)[3]) == "1/2 checks accepted"
         assert "accepted by user_md_anna" in widget_text(app.screen.query_one("#message", Static))
 
@@ -80,7 +81,7 @@ async def test_accept_a_valued_check_asks_for_the_value(make_app, db: Path) -> N
         await pilot.press("enter")  # confirm
         await settle(pilot)
         assert accepted(db)["infra.region_residency"] == (ANNA, "ops", "EU")
-        row = app.screen.query_one("#infrastructure", DataTable).get_row_at(1)
+        row = app.screen.query_one("#infrastructure", RowTable).get_row_at(1)
         assert str(row[0]) == "ok" and str(row[3]).startswith("EU · accepted by user_md_anna")
         assert "1/4" in widget_text(app.screen.query_one("#infra-hint", Static))
 
@@ -114,7 +115,7 @@ async def test_revoke_asks_then_revokes(make_app, db: Path) -> None:
         await settle(pilot)
         assert "transition.db_schema" not in accepted(db)
         assert kinds(db)[-1] == "check.revoke"
-        assert str(app.screen.query_one("#board", DataTable).get_row_at(3)[3]) == "0/1 checks accepted"
+        assert str(app.screen.query_one("#board", RowTable).get_row_at(3)[3]) == "0/1 checks accepted"
 
 
 async def test_refusals_are_shown_in_place_and_recorded(make_app, db: Path) -> None:

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from textual.widgets import DataTable
+from bfg_tui.screens.widgets import RowTable
 
 from tests.conftest import settle
 
@@ -22,7 +22,7 @@ async def test_another_process_change_shows_within_a_second(make_app, db: Path) 
         await settle(pilot)
         await pilot.press("4")
         await settle(pilot)
-        table = app.screen.query_one("#transition", DataTable)
+        table = app.screen.query_one("#transition", RowTable)
         table.focus()
         await pilot.press("j", "j")  # the cursor and focus must survive the refresh
         scroll_before = app.screen.query_one("#body").scroll_y
@@ -42,5 +42,5 @@ async def test_another_process_change_shows_within_a_second(make_app, db: Path) 
         assert app.live_refreshes >= 1
         assert app.focused is table and table.cursor_row == 2
         assert app.screen.query_one("#body").scroll_y == scroll_before
-        board = app.screen.query_one("#board", DataTable)
+        board = app.screen.query_one("#board", RowTable)
         assert str(board.get_row_at(3)[3]) == "1/1 checks accepted"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Static, TabbedContent
+from bfg_tui.screens.widgets import RowTable
+from textual.widgets import Static, TabbedContent
 
 from tests.conftest import screen_text, service_do, settle, widget_text
 
@@ -33,14 +34,14 @@ async def test_home_shows_the_fresh_figures(make_app) -> None:
         assert "BLOCKED_PENDING_DRY_RUN" in widget_text(screen.query_one("#gonogo", Static))
         rec = widget_text(screen.query_one("#recommended", Static))
         assert "Record adapter connection evidence" in rec and "0/4" in rec
-        gates = screen.query_one("#gates", DataTable)
+        gates = screen.query_one("#gates", RowTable)
         assert [str(gates.get_row_at(i)[1]) for i in range(gates.row_count)] == [
             "1/1", "1/1", "0/4", "0/5", "1/5", "1/6", "0/5", "3/5", "0/4"]
-        blockers = screen.query_one("#blockers", DataTable)
+        blockers = screen.query_one("#blockers", RowTable)
         assert blockers.row_count > 0 and blockers.get_row_at(0)[1] == "Endpoint reachability"
-        assert screen.query_one("#provider-selection", DataTable).row_count == 4
-        assert screen.query_one("#infrastructure", DataTable).row_count == 4
-        assert screen.query_one("#wiring", DataTable).row_count == 7
+        assert screen.query_one("#provider-selection", RowTable).row_count == 4
+        assert screen.query_one("#infrastructure", RowTable).row_count == 4
+        assert screen.query_one("#wiring", RowTable).row_count == 7
         wiring = widget_text(screen.query_one("#wiring-decision", Static))
         assert "BLOCKED_PENDING_INFRASTRUCTURE_OR_CREDENTIALS" in wiring and "production_traffic_disabled" in wiring
         assert "acting as Anna Kowalska (user_md_anna · Managing Director)" in screen_text(app)
@@ -65,14 +66,14 @@ async def test_providers_screen(make_app) -> None:
         await settle(pilot)
         await pilot.press("2")
         await settle(pilot)
-        table = app.screen.query_one("#providers", DataTable)
+        table = app.screen.query_one("#providers", RowTable)
         assert table.row_count == 6
         assert [str(c) for c in table.get_row_at(0)] == ["Scenario store", "file-local", "→", "Postgres/RLS",
                                                           "ScenarioStore.v1"]
         text = screen_text(app)
         assert "Last save        none yet" in text
         assert "single-tenant-local → tenant-rbac" in text
-        rollout = app.screen.query_one("#rollout", DataTable)
+        rollout = app.screen.query_one("#rollout", RowTable)
         assert [rollout.get_row_at(i)[1] for i in range(3)] == ["file-local", "db-auth-session-adapter",
                                                                 "tenant-rbac-adapter"]
 
@@ -83,7 +84,7 @@ async def test_rbac_screen_shows_claims_and_owned_checks(make_app) -> None:
         await settle(pilot)
         await pilot.press("3")
         await settle(pilot)
-        actors = app.screen.query_one("#actors", DataTable)
+        actors = app.screen.query_one("#actors", RowTable)
         assert actors.row_count == 5
         actors.focus()
         await pilot.press("j")  # Marek
@@ -103,12 +104,12 @@ async def test_decision_board_screen(make_app) -> None:
         await settle(pilot)
         await pilot.press("4")
         await settle(pilot)
-        board = app.screen.query_one("#board", DataTable)
+        board = app.screen.query_one("#board", RowTable)
         assert board.row_count == 7
         evidence = [str(board.get_row_at(i)[3]) for i in range(7)]
         assert evidence == ["Target locked", "0/2 checks accepted", "0/2 checks accepted", "0/1 checks accepted",
                             "0/1 checks accepted", "0/2 checks accepted", "0/6 checks accepted"]
-        assert app.screen.query_one("#transition", DataTable).row_count == 6
+        assert app.screen.query_one("#transition", RowTable).row_count == 6
         assert "Decision board 1/7" in widget_text(app.screen.query_one("#board-intro", Static))
 
 
@@ -147,7 +148,7 @@ async def test_audit_trail_pages_and_filters(make_app, db: Path) -> None:
         await settle(pilot)
         await pilot.press("6")
         await settle(pilot)
-        events = app.screen.query_one("#events", DataTable)
+        events = app.screen.query_one("#events", RowTable)
         assert events.row_count == 8
         assert events.get_row_at(0)[3] == "action.refused"  # newest first
         assert "chain ok: 8 events" in widget_text(app.screen.query_one("#chain", Static))
@@ -169,7 +170,7 @@ async def test_audit_trail_never_loads_everything(make_app, db: Path, monkeypatc
         await settle(pilot)
         await pilot.press("6")
         await settle(pilot)
-        events = app.screen.query_one("#events", DataTable)
+        events = app.screen.query_one("#events", RowTable)
         assert events.row_count == 2 and events.get_row_at(0)[0] == "5"
         await pilot.press("right_square_bracket")
         await settle(pilot)
@@ -190,9 +191,9 @@ async def test_polish(make_app) -> None:
         assert "Ostatni zapis" in text and "Jeszcze bez zapisu" in text
         await pilot.press("4")
         await settle(pilot)
-        board = app.screen.query_one("#board", DataTable)
+        board = app.screen.query_one("#board", RowTable)
         assert str(board.get_row_at(1)[3]) == "0/2 checkow accepted"
-        transition = app.screen.query_one("#transition", DataTable)
+        transition = app.screen.query_one("#transition", RowTable)
         assert transition.get_row_at(0)[1] == "Kontrakty zamrozone"
         assert "czeka na user_md_anna" in str(transition.get_row_at(0)[3])
 
