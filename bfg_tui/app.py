@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import App
 from textual.binding import BindingType
 from textual.screen import Screen
@@ -23,10 +23,10 @@ from textual.screen import Screen
 import bfg_tui.screens as _screens_pkg
 from bfg_tui.i18n import default_lang, t
 from bfg_tui.screens.base import MODE_ORDER, ConsoleScreen, View, bind, localize_bindings
-from bfg_tui.screens.widgets import CheckTable
 
 if TYPE_CHECKING:
     from bfg_tui.models import Actor
+    from bfg_tui.screens.widgets import CheckTable
     from bfg_tui.service import Console, Outcome
 
 POLL_SECONDS = 0.5
@@ -204,6 +204,8 @@ class BfgApp(App[int]):
     def badge(self, short: bool = False) -> Text:
         """The always-visible "acting as" badge."""
         actor = self.actor
+        if actor is None and self.service is None and self.actor_id:  # loading: the id as given
+            return Text(t("app.acting_as_id", self.lang, actor=self.actor_id), style="bold")
         if actor is None:
             return Text(t("app.nobody", self.lang), style="bold yellow")
         role = self.service.catalog.roles[actor.role].label.get(self.lang) if self.service else actor.role
@@ -306,8 +308,8 @@ class BfgApp(App[int]):
     def action_export(self, packet: str = "") -> None:
         self.export_flow(packet or None)
 
-    @on(CheckTable.Requested)
-    def _on_check_requested(self, message: CheckTable.Requested) -> None:
+    def on_check_table_requested(self, message: CheckTable.Requested) -> None:
+        """a / r / enter / p on a check (the widgets module loads with the first data, not before)."""
         if self.service is None:
             return
         if message.verb == "accept":
@@ -431,6 +433,8 @@ class BfgApp(App[int]):
         endpoint = self.view.state.connection_endpoint if self.view else None
         if endpoint and endpoint.startswith("sqlite:///"):
             return endpoint[len("sqlite://"):]
+        if endpoint and endpoint.startswith("postgresql://") and ":***@" not in endpoint:
+            return endpoint  # a redacted DSN without a password is the DSN itself
         base = Path(self.db or os.environ.get("BFG_TUI_DB") or ".")
         folder = base.parent if "://" not in str(base) else Path.cwd()
         return str(folder / "rehearsal-target.db")

@@ -19,6 +19,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "app.loading": ("Opening the store…", "Otwieranie store…"),
     "app.load_failed": ("The store could not be opened: {reason}", "Nie mozna otworzyc store: {reason}"),
     "app.acting_as": ("acting as {name} ({actor} · {role})", "dzialasz jako {name} ({actor} · {role})"),
+    "app.acting_as_id": ("acting as {actor}", "dzialasz jako {actor}"),
     "app.acting_as_short": ("as {name} · {role}", "jako {name} · {role}"),
     "app.nobody": ("acting as nobody: read-only (press ctrl+a or u)",
                    "brak aktora: tylko odczyt (nacisnij ctrl+a lub u)"),

@@ -11,7 +11,6 @@ A top-level table works too. Stdlib only (tomllib); the App applies the result w
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 KEYMAP_FILE = "keymap.toml"
@@ -27,11 +26,15 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
     """(binding id -> keys, None), or ({}, a one-line reason) when the file is unusable."""
     path = path or keymap_path()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}, None
     except (OSError, UnicodeDecodeError) as exc:
         return {}, f"cannot read it ({exc})"
+    import tomllib  # only when there is a file: start-up budget
+
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return {}, f"not valid TOML ({exc})"
     table = raw.get("keymap", raw)

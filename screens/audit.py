@@ -7,13 +7,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
-from .base import ConsoleScreen, View, bind
+from .base import ConsoleScreen, View, bind, tcss
 from .widgets import Table
 
 PAGE = 100
 
 
 class AuditScreen(ConsoleScreen):
+    DEFAULT_CSS = tcss("audit.tcss")
+
     mode = "audit"
     help_key = "help.audit"
     AUTO_FOCUS = "#events"

@@ -7,21 +7,36 @@ holds (`View.state`); every action is a message to the App, which calls the serv
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widget import Widget
+from textual.widgets import Static
 
-from bfg_tui.engine import Evaluation
 from bfg_tui.i18n import t
-from bfg_tui.models import Catalog, State
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine and the models load with the store, after the first frame
     from bfg_tui.app import BfgApp
+    from bfg_tui.engine import Evaluation
+    from bfg_tui.models import Catalog, State
 
 MODE_ORDER = ("home", "providers", "rbac", "board", "cutover", "audit")
+
+
+def tcss(name: str) -> str:
+    """A stylesheet beside this module, used as a class's DEFAULT_CSS.
+
+    app.tcss holds only what every screen shares; each view's styles are in its own file
+    (console.tcss for every console screen, cutover.tcss, audit.tcss, modals.tcss) and are
+    parsed when that class is first mounted. Textual parses the App's CSS several times
+    before the first frame, and a screen's CSS_PATH re-parses every stylesheet.
+    """
+    return (Path(__file__).parent / name).read_text(encoding="utf-8")
 
 
 class View(NamedTuple):
@@ -121,8 +136,11 @@ class Localized:
         return put(self.query_one(selector, Static), content, key)  # type: ignore[attr-defined]
 
 
-class TopBar(Static):
-    """Screen switcher, who is acting, and the go/no-go decision: always visible."""
+class TopBar(Widget):
+    """Screen switcher, who is acting, and the go/no-go decision: always visible.
+
+    Two lines of Text laid out here (a rich Table grid measured the same on every paint).
+    """
 
     DEFAULT_CSS = """
     TopBar { height: 2; background: $panel; color: $foreground; padding: 0 1; }
@@ -131,12 +149,12 @@ class TopBar(Static):
     def __init__(self, mode: str) -> None:
         super().__init__(id="topbar")
         self.mode = mode
+        self._shown: object = None
+        self._nav = Text()
+        self._badge = Text()
+        self._decision = Text()
 
     def paint(self, app: BfgApp, view: View | None) -> None:
-        from rich.console import Group
-        from rich.table import Table
-        from rich.text import Text
-
         lang = app.lang
         if view is None:
             decision = Text(t("app.loading", lang), style="italic")
@@ -146,27 +164,145 @@ class TopBar(Static):
             decision = Text(t("app.go_no_go", lang, value=value), style="bold green" if ready else "bold red")
         badge = app.badge(short=self.size.width < 110)
         key = (self.mode, lang, content_key(badge), content_key(decision))
-        if getattr(self, "_bfg_shown", None) == key:
+        if self._shown == key:
             return  # the same bar: nothing to repaint
-        nav = Text(no_wrap=True, overflow="ellipsis")
+        self._shown = key
+        nav = Text()
         nav.append("BFG ", style="bold")
         for i, mode in enumerate(MODE_ORDER, start=1):
-            label = f" {i} {t('nav.' + mode, lang)} "
-            nav.append(label, style="reverse bold" if mode == self.mode else "")
-        grid = Table.grid(expand=True)
-        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        grid.add_column(no_wrap=True, justify="right")
-        badge.no_wrap = True
-        badge.overflow = "ellipsis"
-        grid.add_row(badge, Text(" ").append_text(decision))
-        put(self, Group(nav, grid), key)
+            nav.append(f" {i} {t('nav.' + mode, lang)} ", style="reverse bold" if mode == self.mode else "")
+        self._nav, self._badge, self._decision = nav, badge, Text(" ").append_text(decision)
+        self.refresh()
+
+    def render(self) -> Text:
+        width = self.content_size.width
+        nav = self._nav.copy()
+        nav.truncate(width, overflow="ellipsis")
+        left = self._badge.copy()
+        left.truncate(max(0, width - self._decision.cell_len), overflow="ellipsis", pad=True)
+        line = Text(end="", no_wrap=True)
+        line.append_text(nav)
+        line.append("\n")
+        line.append_text(left)
+        line.append_text(self._decision)
+        return line
 
     def on_resize(self) -> None:
         self.paint(self.app, self.app.view)  # type: ignore[attr-defined]
 
 
+class KeyBar(Widget, can_focus=False):
+    """The bindings in force, on one line, as Textual's Footer shows them (same look and colours).
+
+    One widget instead of the Footer's widget per key: a Footer re-composes all of its keys
+    whenever the focus moves to a part with other bindings, and costs ~50 ms to the first
+    frame on a 2-core machine. Clicking a key presses it; hovering shows its tooltip.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"keybar--key", "keybar--description", "keybar--separator"}
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        & > .keybar--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        & > .keybar--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        & > .keybar--separator {
+            color: $foreground 20%;
+        }
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        # (key, key display, description, enabled, tooltip) shown left to right, and the palette key.
+        self.keys: list[tuple[str, str, str, bool, str]] = []
+        self.palette: tuple[str, str, str, bool, str] | None = None
+        self._spans: list[tuple[int, int, str, str]] = []  # x0, x1, key, tooltip: for the mouse
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._bindings_changed(self.screen)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen[Any]) -> None:
+        app = self.app
+        active = screen.active_bindings
+        shown: dict[str, tuple[str, str, str, bool, str]] = {}
+        for _node, binding, enabled, tooltip in active.values():
+            if binding.show and binding.action not in shown:  # one key per action, as the Footer
+                shown[binding.action] = (binding.key, app.get_key_display(binding), binding.description, enabled,
+                                         tooltip)
+        palette = None
+        if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
+            _node, binding, enabled, tooltip = active[app.COMMAND_PALETTE_BINDING]
+            palette = (binding.key, app.get_key_display(binding), binding.description, enabled,
+                       binding.tooltip or binding.description)
+        keys = list(shown.values())
+        if keys != self.keys or palette != self.palette:
+            self.keys, self.palette = keys, palette
+            self.refresh()
+
+    def render(self) -> Text:
+        key_style = self.get_component_rich_style("keybar--key")
+        description_style = self.get_component_rich_style("keybar--description")
+        width = self.size.width
+        right = Text(no_wrap=True, end="")
+        if self.palette is not None:  # docked right: "▏^p palette "
+            _key, display, description, enabled, _tooltip = self.palette
+            right.append("▏", self.get_component_rich_style("keybar--separator"))
+            right.append(display, key_style)
+            right.append(f" {description} ", description_style)
+            if not enabled:
+                right.stylize("dim", 1)
+        room = max(0, width - right.cell_len)
+        line = Text(no_wrap=True, end="")
+        spans: list[tuple[int, int, str, str]] = []
+        for key, display, description, enabled, tooltip in self.keys:
+            start = line.cell_len
+            line.append(f" {display} ", key_style)
+            line.append(f"{description} ", description_style)
+            if not enabled:
+                line.stylize("dim", start)
+            if start < room:
+                spans.append((start, min(line.cell_len, room), key, tooltip))
+        line.truncate(room, pad=True)
+        line.append_text(right)
+        if self.palette is not None:
+            spans.append((room + 1, width, self.palette[0], self.palette[4]))
+        self._spans = spans
+        return line
+
+    def _key_at(self, x: int) -> tuple[str, str] | None:
+        for x0, x1, key, tooltip in self._spans:
+            if x0 <= x < x1:
+                return key, tooltip
+        return None
+
+    def on_click(self, event: events.Click) -> None:
+        found = self._key_at(event.x)
+        if found is not None:
+            self.app.simulate_key(found[0])
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        found = self._key_at(event.x)
+        self.tooltip = found[1] if found else None
+
+
 class ConsoleScreen(Localized, Screen[None]):
     """A view of the console: top bar, body, a message line for outcomes, footer."""
+
+    DEFAULT_CSS = tcss("console.tcss")
 
     mode = "home"
     packet: str | None = None  # the packet `x` exports by default from here
@@ -175,6 +311,12 @@ class ConsoleScreen(Localized, Screen[None]):
         super().__init__()
         self.shown_version = -1
         self.built = False
+        # A new screen is styled from the current stylesheet when it mounts. Textual would still
+        # re-parse every stylesheet and restyle the whole app for it (a mode screen's first
+        # visit, and before the first frame): ~30 ms on a 2-core machine. A CSS change later
+        # (the theme) bumps the app's count again and is applied as usual.
+        app = self.app
+        self._css_update_count = getattr(app, "_css_update_count", self._css_update_count)
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.mode)
@@ -185,7 +327,7 @@ class ConsoleScreen(Localized, Screen[None]):
             self.built = True
             yield from self.compose_body()
         yield Static(id="message")
-        yield Footer()
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:  # pragma: no cover - overridden
         yield from ()

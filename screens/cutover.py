@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.lazy import Lazy
 from textual.widgets import Static, TabbedContent, TabPane, Tabs
 
-from .base import ConsoleScreen, Localized, View, bind
+from .base import ConsoleScreen, Localized, View, bind, tcss
 from .widgets import CheckTable, decision_text, mark
 
 
@@ -120,6 +120,8 @@ class GatePane(Localized, VerticalScroll):
 
 
 class CutoverScreen(ConsoleScreen):
+    DEFAULT_CSS = tcss("cutover.tcss")
+
     mode = "cutover"
     help_key = "help.cutover"
 

@@ -7,8 +7,6 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from bfg_tui.models import DECISION_READY
-
 from .base import ConsoleScreen, View, bind
 from .widgets import CheckTable, Table, decision_text, mark
 
@@ -110,6 +108,7 @@ class HomeScreen(ConsoleScreen):
                  + self.tr("home.infrastructure_hint", owner=name, target=target, decision=decision))
         self.put("#wiring-hint", f"{ev.count('wiring')} · "
                  + self.tr("home.wiring_hint", target=target, infra=ev.count("infrastructure")))
+        from bfg_tui.models import DECISION_READY
         from bfg_tui.packets import TRAFFIC
 
         line = Text(self.tr("home.wiring_decision", decision=wiring, traffic=TRAFFIC),

@@ -19,12 +19,14 @@ from textual.worker import Worker, WorkerState
 
 from bfg_tui.i18n import reason_text
 
-from .base import Localized, bind
+from .base import Localized, bind, tcss
 
 R = TypeVar("R")
 
 
 class BfgModal(Localized, ModalScreen[R]):
+    DEFAULT_CSS = tcss("modals.tcss")
+
     help_key = "help.modal"
     BINDINGS = [bind("escape", "cancel", "modal.cancel")]
 
