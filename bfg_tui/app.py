@@ -21,7 +21,7 @@ from textual.binding import BindingType
 from textual.screen import Screen
 
 import bfg_tui.screens as _screens_pkg
-from bfg_tui.i18n import default_lang, t
+from bfg_tui.i18n import default_lang, message_text, t
 from bfg_tui.screens.base import MODE_ORDER, ConsoleScreen, View, bind, localize_bindings
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ class BfgApp(App[int]):
         if self.actor_id is not None and self.service.catalog.actor(self.actor_id) is None:
             from bfg_tui.rbac import resolve_actor
 
-            self.say(Text(str(resolve_actor(self.service.catalog, self.actor_id)), style="bold red"))
+            self.say(Text(message_text(resolve_actor(self.service.catalog, self.actor_id), self.lang), style="bold red"))
             self.actor_id = None
         if self.actor_id is None and self.pick_actor:
             self.switch_actor_flow(initial=True)
@@ -247,20 +247,19 @@ class BfgApp(App[int]):
         try:
             out = await call
         except Refused as exc:
-            toast = self._note_refusal(exc.reason)
+            toast = self._note_refusal(message_text(exc.reason, self.lang, exc.code, exc.params))
             out = None
         except BfgError as exc:
-            toast = self._note_refusal(exc.reason, refusal=False)
+            toast = self._note_refusal(message_text(exc.reason, self.lang), refusal=False)
             out = None
         except Exception as exc:  # never a crash: one line, and never a secret
             from bfg_tui.secrets import scan
 
             text = f"{type(exc).__name__}: {exc}"
-            toast = self._note_refusal(
-                "an error occurred whose message looked like it held a secret" if scan(text) else text, refusal=False)
+            toast = self._note_refusal(t("app.secret_error", self.lang) if scan(text) else text, refusal=False)
             out = None
         else:
-            message = success(out) if success else out.message
+            message = success(out) if success else message_text(out.message, self.lang, out.code, out.params)
             if message:
                 self.last_message = Text("✓ " + message, style="green")
         try:

@@ -3,6 +3,24 @@
 from __future__ import annotations
 
 
+class Reason(str):
+    """A one-line English reason (it *is* that string) that also carries a stable message id.
+
+    `code` and `params` let a screen say the same thing in another language (the console's
+    Polish, in `bfg_tui.i18n.message_text`); the CLI, the audit trail and the tests see
+    only the English text, unchanged.
+    """
+
+    code: str
+    params: dict[str, object]
+
+    def __new__(cls, text: str, code: str, **params: object) -> Reason:
+        reason = super().__new__(cls, text)
+        reason.code = code
+        reason.params = params
+        return reason
+
+
 class BfgError(Exception):
     """An error with a one-line reason for the user; `exit_code` is what the CLI returns."""
 
@@ -18,12 +36,22 @@ class CatalogError(BfgError):
 
 
 class Refused(BfgError):
-    """An action was refused by RBAC or by a product rule; recorded as an audit event."""
+    """An action was refused by RBAC or by a product rule; recorded as an audit event.
 
-    def __init__(self, reason: str, *, action: str = "", subject: str = "") -> None:
-        super().__init__(reason)
+    `code` and `params` name the message for translation (taken from a `Reason`); `reason`
+    stays the plain English string.
+    """
+
+    def __init__(
+        self, reason: str, *, action: str = "", subject: str = "", code: str = "",
+        params: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(str(reason))
+        self.reason = str(reason)
         self.action = action
         self.subject = subject
+        self.code = code or getattr(reason, "code", "")
+        self.params = params if params is not None else dict(getattr(reason, "params", {}))
 
 
 class StoreError(BfgError):

@@ -8,6 +8,7 @@ they come from the catalog through `Text.get(lang)`. Stdlib only: no Textual.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
 LANGS = ("en", "pl")
@@ -31,6 +32,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "app.refused": ("Refused", "Odmowa"),
     "app.error": ("Error", "Blad"),
     "app.done": ("Done", "Gotowe"),
+    "app.secret_error": ("an error occurred whose message looked like it held a secret",
+                         "wystapil blad, ktorego komunikat wygladal na zawierajacy sekret"),
     "app.no_actor": ("no actor chosen: actions will be refused", "nie wybrano aktora: akcje beda odrzucane"),
     # ------------------------------------------------------------ modes
     "mode.home": ("Readiness copilot", "Copilot gotowosci"),
@@ -60,6 +63,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "Connection, dry-run, preflight, runbook, cutover, release, rollback"),
     "bind.screen.audit": ("Audit", "Audit"),
     "tip.screen.audit": ("The hash-chained audit trail", "Audit trail z lancuchem hashy"),
+    "bind.palette": ("palette", "paleta"),
+    "tip.palette": ("Open the command palette", "Otworz palete komend"),
     "bind.help": ("Help", "Pomoc"),
     "tip.help": ("Help for the focused part and the keys in force", "Pomoc dla aktywnej czesci i aktywne klawisze"),
     "bind.actor.switch": ("Actor", "Aktor"),
@@ -380,6 +385,45 @@ STRINGS: dict[str, tuple[str, str]] = {
                    "Kazda zmiana i odmowa, najnowsze najpierw, stronami ([ nowsze, ] starsze). / filtruje; v weryfikuje lancuch."),
     "help.modal": ("Enter confirms, escape cancels. Tab moves between fields.",
                    "Enter potwierdza, escape anuluje. Tab przechodzi miedzy polami."),
+    # ------------------------------------------------------------ service messages (Reason / Outcome codes)
+    # The English is the service's own sentence (the CLI prints that one); `message_text`
+    # uses these for other languages.
+    "msg.actor.none": ("no actor: pass --as ACTOR or set BFG_ACTOR (one of: {actors})",
+                       "brak aktora: podaj --as AKTOR lub ustaw BFG_ACTOR (jeden z: {actors})"),
+    "msg.actor.unknown": ("unknown actor '{actor}' (one of: {actors})", "nieznany aktor '{actor}' (jeden z: {actors})"),
+    "msg.rbac.lacks_permission": ("{actor} ({role}) lacks permission {permission} for {action}",
+                                  "{actor} ({role}) nie ma uprawnienia {permission} do {action}"),
+    "msg.rbac.read_only.accept": ("{actor} ({role}) may not accept checks: read-only role",
+                                  "{actor} ({role}) nie moze akceptowac kontroli: rola tylko do odczytu"),
+    "msg.rbac.read_only.revoke": ("{actor} ({role}) may not revoke checks: read-only role",
+                                  "{actor} ({role}) nie moze cofac akceptacji kontroli: rola tylko do odczytu"),
+    "msg.check.unknown": ("unknown check '{check}'", "nieznana kontrola '{check}'"),
+    "msg.check.is_probe": (
+        "{check} is a probe check: it passes only when the {probe} probe runs against a real target, never by hand",
+        "{check} jest kontrola probe: przechodzi tylko, gdy proba {probe} przejdzie na prawdziwym celu, nigdy recznie"),
+    "msg.check.derived.accept": ("{check} is derived from other checks and evidence; it cannot be accepted by hand",
+                                 "{check} jest wyliczana z innych kontroli i dowodow; nie mozna jej zaakceptowac recznie"),
+    "msg.check.derived.revoke": ("{check} is derived from other checks and evidence; it cannot be revokeed by hand",
+                                 "{check} jest wyliczana z innych kontroli i dowodow; nie mozna jej cofnac recznie"),
+    "msg.check.owned_by.accept": ("{check} is owned by {owner}; {actor} may not accept it",
+                                  "ownerem {check} jest {owner}; {actor} nie moze jej zaakceptowac"),
+    "msg.check.owned_by.revoke": ("{check} is owned by {owner}; {actor} may not revoke it",
+                                  "ownerem {check} jest {owner}; {actor} nie moze cofnac jej akceptacji"),
+    "msg.check.needs_value": ("{check} needs a chosen value (--value), e.g. '{example}'",
+                              "{check} wymaga wybranej wartosci (--value), np. '{example}'"),
+    "msg.check.needs_snapshot": ("{check} binds to the snapshot: freeze one first (`bfg-tui snapshot freeze`)",
+                                 "{check} jest powiazana ze snapshotem: najpierw go zamroz (`bfg-tui snapshot freeze`)"),
+    "msg.scenario.scale_min": ("--scale must be at least 1", "--scale musi wynosic co najmniej 1"),
+    "msg.outcome.scenario_saved": ("scenario saved: {records} records ({source})",
+                                   "scenariusz zapisany: {records} rekordow ({source})"),
+    "msg.outcome.snapshot_frozen": ("snapshot frozen: {rows} records, checksum {checksum} ({digest})",
+                                    "snapshot zamrozony: {rows} rekordow, checksum {checksum} ({digest})"),
+    "msg.outcome.already_accepted": ("{check} already accepted by {actor}; nothing changed",
+                                     "{check} jest juz zaakceptowana przez {actor}; nic sie nie zmienilo"),
+    "msg.outcome.accepted": ("{check} accepted by {actor}", "{check} zaakceptowana przez {actor}"),
+    "msg.outcome.countersigned": ("{check} countersigned by {actor}", "{check} kontrasygnowana przez {actor}"),
+    "msg.outcome.revoked": ("{check} revoked by {actor}", "akceptacja {check} cofnieta przez {actor}"),
+    "msg.outcome.acting_as": ("now acting as {actor}", "teraz dzialasz jako {actor}"),
     # ------------------------------------------------------------ command palette
     "cmd.go": ("Go to {screen}", "Przejdz do: {screen}"),
     "cmd.switch_actor": ("Switch actor", "Zmien aktora"),
@@ -436,3 +480,49 @@ def reason_text(reason: str, lang: str) -> str:
         if reason.startswith(en):
             return pl + reason[len(en):]
     return reason
+
+
+# Refusals raised below the service (the stores, the probe runner, the packet scan) carry
+# no message id; their fixed sentences are matched here, the data in them shown as stored.
+_MESSAGE_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"no scenario saved yet: run `bfg-tui scenario save` first",
+     "brak zapisanego scenariusza: najpierw uruchom `bfg-tui scenario save`"),
+    (r"the scenario holds no records: an empty snapshot cannot be frozen",
+     "scenariusz nie ma rekordow: pustego snapshotu nie mozna zamrozic"),
+    (r"(?P<check>\S+) is not accepted; nothing to revoke", "{check} nie jest zaakceptowana; nie ma czego cofac"),
+    (r"export refused: secret-like value in field '(?P<field>[^']*)' \((?P<kind>[^)]*)\)",
+     "eksport odrzucony: wartosc podobna do sekretu w polu '{field}' ({kind})"),
+    (r"unknown probe '(?P<probe>[^']*)' \(connection, dry-run\)", "nieznana proba '{probe}' (connection, dry-run)"),
+    (r"bad target: (?P<detail>.*)", "zly cel: {detail}"),
+    (r"dry-run needs a frozen snapshot: run `bfg-tui snapshot freeze` first",
+     "dry-run wymaga zamrozonego snapshotu: najpierw uruchom `bfg-tui snapshot freeze`"),
+    (r"dry-run needs connection 4/4 for this target: run `bfg-tui probe connection TARGET` first",
+     "dry-run wymaga connection 4/4 dla tego celu: najpierw uruchom `bfg-tui probe connection CEL`"),
+    (r"dry-run needs connection 4/4 for this target; the connection evidence is for (?P<endpoint>.*)",
+     "dry-run wymaga connection 4/4 dla tego celu; dowod connection dotyczy {endpoint}"),
+)
+_COMPILED: list[tuple[re.Pattern[str], str]] = []
+
+
+def message_text(text: str, lang: str, code: str = "", params: Mapping[str, object] | None = None) -> str:
+    """A service message (a refusal reason or an outcome) in `lang`; in English, the message as it is.
+
+    `code` and `params` come from a `Reason`, a `Refused` or an `Outcome`; a message without
+    a code is matched against the known fixed sentences; anything else is shown as stored.
+    """
+    if lang != "pl":
+        return text
+    code = code or getattr(text, "code", "")
+    params = params if params is not None else getattr(text, "params", {})
+    if code and f"msg.{code}" in STRINGS:
+        try:
+            return t(f"msg.{code}", lang, **params)
+        except (KeyError, IndexError):
+            return text
+    if not _COMPILED:
+        _COMPILED.extend((re.compile(pattern), template) for pattern, template in _MESSAGE_PATTERNS)
+    for pattern, template in _COMPILED:
+        found = pattern.fullmatch(text)
+        if found:
+            return template.format(**found.groupdict())
+    return text

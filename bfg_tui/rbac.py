@@ -1,9 +1,14 @@
-"""Who may do what (SPEC §2–§3). Pure functions: they return a reason or None."""
+"""Who may do what (SPEC §2–§3). Pure functions: they return a reason or None.
+
+A reason is a `Reason`: the English sentence, with a message id and its parameters
+so the console can show it in Polish too.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import Reason
 from .models import Actor, Catalog, Check
 
 P_READ = "scenario.read"
@@ -48,11 +53,12 @@ def claims(catalog: Catalog, actor: Actor) -> dict[str, object]:
 
 def resolve_actor(catalog: Catalog, actor_id: str | None) -> Actor | str:
     """The actor, or a one-line reason why there is none."""
+    actors = ", ".join(a.id for a in catalog.actors)
     if not actor_id:
-        return "no actor: pass --as ACTOR or set BFG_ACTOR (one of: " + ", ".join(a.id for a in catalog.actors) + ")"
+        return Reason(f"no actor: pass --as ACTOR or set BFG_ACTOR (one of: {actors})", "actor.none", actors=actors)
     actor = catalog.actor(actor_id)
     if actor is None:
-        return f"unknown actor '{actor_id}' (one of: " + ", ".join(a.id for a in catalog.actors) + ")"
+        return Reason(f"unknown actor '{actor_id}' (one of: {actors})", "actor.unknown", actor=actor_id, actors=actors)
     return actor
 
 
@@ -61,26 +67,32 @@ def may(catalog: Catalog, actor: Actor, action: str) -> str | None:
     needed = ACTION_PERMISSION[action]
     if needed in permissions(catalog, actor):
         return None
-    return f"{actor.id} ({actor.role}) lacks permission {needed} for {action}"
+    return Reason(f"{actor.id} ({actor.role}) lacks permission {needed} for {action}", "rbac.lacks_permission",
+                  actor=actor.id, role=actor.role, permission=needed, action=action)
 
 
 def may_sign(catalog: Catalog, actor: Actor, check_id: str, verb: str = "accept") -> Grant | str:
     """Whether `actor` may accept or revoke `check_id`: a Grant, or the reason not."""
     check: Check | None = catalog.checks.get(check_id)
     if check is None:
-        return f"unknown check '{check_id}'"
+        return Reason(f"unknown check '{check_id}'", "check.unknown", check=check_id)
     if check.kind == "probe":
-        return (
-            f"{check_id} is a probe check: it passes only when the {check.probe.replace('_', '-')} "
-            f"probe runs against a real target, never by hand"
+        probe = check.probe.replace("_", "-")
+        return Reason(
+            f"{check_id} is a probe check: it passes only when the {probe} "
+            f"probe runs against a real target, never by hand",
+            "check.is_probe", check=check_id, probe=probe,
         )
     if check.kind == "derived":
-        return f"{check_id} is derived from other checks and evidence; it cannot be {verb}ed by hand"
+        return Reason(f"{check_id} is derived from other checks and evidence; it cannot be {verb}ed by hand",
+                      f"check.derived.{verb}", check=check_id)
     perms = permissions(catalog, actor)
     if P_ACCEPT not in perms:
-        return f"{actor.id} ({actor.role}) may not {verb} checks: read-only role"
+        return Reason(f"{actor.id} ({actor.role}) may not {verb} checks: read-only role", f"rbac.read_only.{verb}",
+                      actor=actor.id, role=actor.role)
     if check.owner == actor.id:
         return Grant(countersign=False)
     if P_COUNTERSIGN in perms:
         return Grant(countersign=True)
-    return f"{check_id} is owned by {check.owner}; {actor.id} may not {verb} it"
+    return Reason(f"{check_id} is owned by {check.owner}; {actor.id} may not {verb} it", f"check.owned_by.{verb}",
+                  check=check_id, owner=check.owner or "", actor=actor.id)

@@ -20,7 +20,7 @@ from .canonical import record_json
 from .catalog import default_catalog
 from .clock import utc_now
 from .engine import Evaluation, evaluate
-from .errors import BfgError, Refused, StoreError
+from .errors import BfgError, Reason, Refused, StoreError
 from .models import Actor, Catalog, State
 from .paths import default_db, is_postgres
 from .runbook import lint_rls, runbook_sql
@@ -82,11 +82,17 @@ def _store_init(catalog: Catalog) -> Any:
 
 
 class Outcome(NamedTuple):
-    """What an action did, for the CLI and the screens to show."""
+    """What an action did, for the CLI and the screens to show.
+
+    `code` and `params` name the message so a screen can say it in its language
+    (`bfg_tui.i18n.message_text`); `message` is the English the CLI prints.
+    """
 
     message: str
     seq: int = 0
     data: dict[str, Any] | None = None
+    code: str = ""
+    params: dict[str, Any] | None = None
 
 
 class Console:
@@ -120,8 +126,8 @@ class Console:
         ctx = actor_context(actor_id or "anonymous")
         # A read-only store cannot record it; the refusal still stands.
         with contextlib.suppress(StoreError):
-            await self.store.record_refusal(action, subject, reason, ctx)
-        return Refused(reason, action=action, subject=subject)
+            await self.store.record_refusal(action, subject, str(reason), ctx)
+        return Refused(reason, action=action, subject=subject)  # a Reason's code and params go along
 
     async def actor(self, actor_id: str | None, action: str, subject: str = "") -> Actor:
         found = rbac.resolve_actor(self.catalog, actor_id)
@@ -158,12 +164,15 @@ class Console:
             source = f"file:{source_file.name}"
         else:
             if scale is not None and scale < 1:
-                raise await self.refuse("scenario.save", "scenario", "--scale must be at least 1", actor.id)
+                reason = Reason("--scale must be at least 1", "scenario.scale_min")
+                raise await self.refuse("scenario.save", "scenario", reason, actor.id)
             rows = demo_rows(self.catalog, scale or DEMO_ORDERS)
             source = "demo" if scale is None else f"demo:scale={scale}"
         seq = await self.store.save_scenario(ScenarioPayload(rows=rows, source=source), actor_context(actor.id), idem)
         state = await self.state()
-        return Outcome(f"scenario saved: {state.scenario.records} records ({source})", seq)
+        records = state.scenario.records
+        return Outcome(f"scenario saved: {records} records ({source})", seq, code="outcome.scenario_saved",
+                       params={"records": records, "source": source})
 
     async def freeze(self, actor_id: str | None) -> Outcome:
         actor = await self.require(actor_id, "snapshot.freeze", "snapshot")
@@ -173,8 +182,9 @@ class Console:
             )
         except Refused as exc:
             raise await self.refuse("snapshot.freeze", "snapshot", exc.reason, actor.id) from None
+        data = {"rows": snap.rows, "checksum": snap.checksum, "digest": snap.digest}
         return Outcome(f"snapshot frozen: {snap.rows} records, checksum {snap.checksum} ({snap.digest})",
-                       data={"rows": snap.rows, "checksum": snap.checksum, "digest": snap.digest})
+                       data=data, code="outcome.snapshot_frozen", params=dict(data))
 
     async def accept(
         self, actor_id: str | None, check_id: str, *, note: str = "", value: str | None = None,
@@ -187,13 +197,15 @@ class Console:
         check = self.catalog.checks[check_id]
         value = value.strip() if value else None
         if check.value is not None and not value:
-            reason = f"{check_id} needs a chosen value (--value), e.g. '{check.value.example}'"
+            reason = Reason(f"{check_id} needs a chosen value (--value), e.g. '{check.value.example}'",
+                            "check.needs_value", check=check_id, example=check.value.example)
             raise await self.refuse("check.accept", check_id, reason, actor.id)
         state = await self.state()
         digest = None
         if check.binds_snapshot:
             if state.snapshot is None:
-                reason = f"{check_id} binds to the snapshot: freeze one first (`bfg-tui snapshot freeze`)"
+                reason = Reason(f"{check_id} binds to the snapshot: freeze one first (`bfg-tui snapshot freeze`)",
+                                "check.needs_snapshot", check=check_id)
                 raise await self.refuse("check.accept", check_id, reason, actor.id)
             digest = state.snapshot.digest
         current = state.acceptances.get(check_id)
@@ -202,13 +214,15 @@ class Console:
             and current.value == value and current.snapshot_digest == digest
         ):
             # A retried command must never double an acceptance.
-            return Outcome(f"{check_id} already accepted by {actor.id}; nothing changed", current.seq)
+            return Outcome(f"{check_id} already accepted by {actor.id}; nothing changed", current.seq,
+                           code="outcome.already_accepted", params={"check": check_id, "actor": actor.id})
         seq = await self.store.accept(
             check_id, actor_context(actor.id), note=note, value=value, snapshot_digest=digest,
             countersign=grant.countersign, idem=idem,
         )
         how = "countersigned" if grant.countersign else "accepted"
-        return Outcome(f"{check_id} {how} by {actor.id}", seq)
+        return Outcome(f"{check_id} {how} by {actor.id}", seq, code=f"outcome.{how}",
+                       params={"check": check_id, "actor": actor.id})
 
     async def revoke(self, actor_id: str | None, check_id: str, *, note: str = "", idem: str | None = None) -> Outcome:
         actor = await self.actor(actor_id, "check.revoke", check_id)
@@ -219,7 +233,8 @@ class Console:
             seq = await self.store.revoke(check_id, actor_context(actor.id), note=note, idem=idem)
         except Refused as exc:
             raise await self.refuse("check.revoke", check_id, exc.reason, actor.id) from None
-        return Outcome(f"{check_id} revoked by {actor.id}", seq)
+        return Outcome(f"{check_id} revoked by {actor.id}", seq, code="outcome.revoked",
+                       params={"check": check_id, "actor": actor.id})
 
     async def switch_actor(self, from_id: str, to_id: str) -> Outcome:
         """Demo mode only: switching who acts is itself an audited action."""
@@ -228,7 +243,7 @@ class Console:
             "session.switch_actor", {"from": from_id, "to": target.id, "subject": f"actor:{target.id}"},
             actor_context(from_id or target.id),
         )
-        return Outcome(f"now acting as {target.id}", seq)
+        return Outcome(f"now acting as {target.id}", seq, code="outcome.acting_as", params={"actor": target.id})
 
     async def export(self, actor_id: str | None, packet: str, fmt: str = "text", destination: str = "stdout") -> Outcome:
         from .packets import export_text, packet_id

@@ -246,8 +246,9 @@ class KeyBar(Widget, can_focus=False):
         palette = None
         if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
             _node, binding, enabled, tooltip = active[app.COMMAND_PALETTE_BINDING]
-            palette = (binding.key, app.get_key_display(binding), binding.description, enabled,
-                       binding.tooltip or binding.description)
+            lang = getattr(app, "lang", "en")  # Textual's own binding: its words are ours to translate
+            palette = (binding.key, app.get_key_display(binding), t("bind.palette", lang), enabled,
+                       t("tip.palette", lang))
         keys = list(shown.values())
         if keys != self.keys or palette != self.palette:
             self.keys, self.palette = keys, palette

@@ -17,7 +17,7 @@ from textual.widgets import Input, Label, Log, OptionList, ProgressBar, Select, 
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from bfg_tui.i18n import reason_text
+from bfg_tui.i18n import message_text, reason_text
 
 from .base import Localized, bind, tcss
 
@@ -308,12 +308,14 @@ class ProbeModal(BfgModal[bool]):
         try:
             run = await app.service.probe(app.actor_id, self.probe, target, log=self._line)
         except Refused as exc:
-            self._finish("refused", self.tr("probe.refused", reason=exc.reason))
-            app.refused(exc.reason)
+            reason = message_text(exc.reason, app.lang, exc.code, exc.params)
+            self._finish("refused", self.tr("probe.refused", reason=reason))
+            app.refused(reason)
             return
         except BfgError as exc:
-            self._finish("refused", self.tr("probe.refused", reason=exc.reason))
-            app.refused(exc.reason, refusal=False)
+            reason = message_text(exc.reason, app.lang)
+            self._finish("refused", self.tr("probe.refused", reason=reason))
+            app.refused(reason, refusal=False)
             return
         if run.passed:
             self._finish("passed", self.tr("probe.passed", n=len(run.steps)))

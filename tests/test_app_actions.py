@@ -330,3 +330,25 @@ async def test_save_and_freeze_from_the_keyboard(make_app, db: Path) -> None:
         summary = widget_text(app.screen.query_one("#summary", Static))
         assert "Snapshot:" in summary and "checksum bfg-" in summary
     assert kinds(db)[-2:] == ["scenario.save", "snapshot.freeze"]
+
+
+async def test_polish_refusals_and_outcomes_are_polish(make_app, db: Path) -> None:
+    app = make_app(DRIVER, lang="pl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")  # a driver may not save the scenario: refused in place, in Polish
+        await settle(pilot)
+        message = widget_text(app.screen.query_one("#message", Static))
+        assert message == "✗ Odmowa: driver_tarasenko (driver) nie ma uprawnienia scenario.write do scenario.save"
+        await app.act(app.service.accept(ANNA, "transition.contracts_frozen"))
+        assert widget_text(app.screen.query_one("#message", Static)) == (
+            "✓ transition.contracts_frozen zaakceptowana przez user_md_anna")
+        await app.act(app.service.revoke(ANNA, "transition.contracts_frozen"))
+        await app.act(app.service.revoke(ANNA, "transition.contracts_frozen"))  # refused by the store
+        assert "transition.contracts_frozen nie jest zaakceptowana; nie ma czego cofac" in widget_text(
+            app.screen.query_one("#message", Static))
+    # The audit trail keeps the English reason, as the CLI prints it.
+    with sqlite3.connect(db) as conn:
+        reasons = [r[0] for r in conn.execute(
+            "select json_extract(body, '$.data.reason') from audit_events where kind = 'action.refused'")]
+    assert reasons[0] == "driver_tarasenko (driver) lacks permission scenario.write for scenario.save"

@@ -304,3 +304,30 @@ async def test_no_color_is_honoured(make_app, monkeypatch: pytest.MonkeyPatch) -
         await settle(pilot)
         assert app.no_color
         assert "ok" in screen_text(app) or "--" in screen_text(app)  # states read without colour
+
+
+def test_service_messages_say_the_same_in_both_languages() -> None:
+    """Each message id's English is the service's own sentence; each has its Polish."""
+    import re
+
+    from bfg_tui import rbac
+    from bfg_tui.catalog import default_catalog
+    from bfg_tui.i18n import STRINGS, message_text
+
+    cat = default_catalog()
+    anna, driver, olena = cat.actor(ANNA), cat.actor("driver_tarasenko"), cat.actor("user_accountant_olena")
+    derived = next(c.id for c in cat.checks.values() if c.kind == "derived")
+    reasons = [
+        rbac.resolve_actor(cat, None), rbac.resolve_actor(cat, "nobody"), rbac.may(cat, driver, "scenario.save"),
+        rbac.may_sign(cat, anna, "no.such_check"), rbac.may_sign(cat, anna, "connection.endpoint_reachability"),
+        *(rbac.may_sign(cat, driver, "transition.db_schema", verb) for verb in ("accept", "revoke")),
+        *(rbac.may_sign(cat, olena, "transition.contracts_frozen", verb) for verb in ("accept", "revoke")),
+        *(rbac.may_sign(cat, anna, derived, verb) for verb in ("accept", "revoke")),
+    ]
+    for reason in reasons:
+        english, polish = STRINGS[f"msg.{reason.code}"]
+        assert english.format(**reason.params) == reason
+        assert message_text(reason, "en") == reason and message_text(reason, "pl") == polish.format(**reason.params)
+    for key, (english, polish) in STRINGS.items():
+        if key.startswith("msg."):
+            assert english != polish and re.findall(r"{(\w+)}", english) == re.findall(r"{(\w+)}", polish), key
