@@ -10,6 +10,7 @@ from bfg_tui.screens.widgets import RowTable
 from textual.widgets import Static
 
 from tests.conftest import screen_text, service_do, settle, widget_text
+from tests.test_app_screens import no_animations  # noqa: F401  (autouse)
 
 ANNA, MAREK, OLENA, DRIVER = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena", "driver_tarasenko"
 
@@ -193,10 +194,11 @@ async def test_a_probe_can_be_cancelled_and_the_ui_stays_responsive(make_app, db
     started = asyncio.Event()
 
     async def slow_probe(actor, probe, target, log=None):
-        for i in range(1000):
+        # A line every 50 ms: streaming, yet idle enough between lines for Pilot to see each key done.
+        for i in range(400):
             log(f"step {i}")
             started.set()
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)
         raise AssertionError("not cancelled")
 
     async with app.run_test(size=(120, 40)) as pilot:

@@ -12,6 +12,7 @@ from pathlib import Path
 from bfg_tui.screens.widgets import RowTable
 
 from tests.conftest import settle
+from tests.test_app_screens import no_animations  # noqa: F401  (autouse)
 
 ROOT = Path(__file__).resolve().parent.parent
 

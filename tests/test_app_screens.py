@@ -13,6 +13,15 @@ from tests.conftest import screen_text, service_do, settle, widget_text
 ANNA = "user_md_anna"
 
 
+@pytest.fixture(autouse=True)
+def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No animated tab underline in the console tests: Pilot waits for every animation to end
+    (~0.4 s a tab switch). The other console test modules import this fixture."""
+    import textual.constants
+
+    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
+
+
 async def test_first_frame_is_painted_before_the_store_opens(make_app, db: Path) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -12,6 +12,7 @@ import pytest
 from textual.widgets import Input
 
 from tests.conftest import settle
+from tests.test_app_screens import no_animations  # noqa: F401  (autouse)
 
 SCREENS = ("1", "2", "3", "4", "5", "6")
 SIZES = ((80, 24), (120, 40))

@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.widgets import Static
 
 from tests.conftest import screen_text, settle, widget_text
+from tests.test_app_screens import no_animations  # noqa: F401  (autouse)
 
 ANNA, MAREK, OLENA = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena"
 ACTOR_ORDER = [ANNA, MAREK, OLENA, "driver_tarasenko", "cp_client_lviv_farma"]
