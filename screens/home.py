@@ -8,7 +8,6 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from .base import ConsoleScreen, View, bind
-from .widgets import CheckTable, Table, decision_text, mark
 
 # Where blockers are listed from: the gates in pipeline order, then the owner groups.
 OWNER_GROUPS = ("transition", "provider_selection", "infrastructure", "wiring")
@@ -26,6 +25,8 @@ class HomeScreen(ConsoleScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
+        from .widgets import CheckTable, Table  # with the data: the first frame (home, loading) needs neither
+
         with VerticalScroll(id="body"):
             yield Static(id="summary")
             yield Static(id="gonogo", classes="panel")
@@ -50,6 +51,8 @@ class HomeScreen(ConsoleScreen):
             yield Static(f"{self.tr('home.proof_intro')}\n{self.tr('home.proof_steps')}", classes="hint")
 
     def show(self, view: View) -> None:
+        from .widgets import CheckTable, Table, decision_text, mark
+
         lang = self.bfg.lang
         cat, state, ev = view.catalog, view.state, view.ev
         target = state.target_adapter or "—"
