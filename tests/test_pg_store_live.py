@@ -416,7 +416,7 @@ async def test_read_only_and_locked_are_one_line_store_errors(
 
 
 async def test_the_textual_console_on_postgres_shows_other_consoles_acceptances_within_1s(backend: Backend) -> None:
-    from textual.widgets import DataTable
+    from bfg_tui.screens.widgets import RowTable
 
     from bfg_tui.app import BfgApp
     from tests.conftest import settle
@@ -426,7 +426,7 @@ async def test_the_textual_console_on_postgres_shows_other_consoles_acceptances_
         await settle(pilot)
         await pilot.press("4")  # the decision board with the six transition checks
         await settle(pilot)
-        table = app.screen.query_one("#transition", DataTable)
+        table = app.screen.query_one("#transition", RowTable)
 
         async def shows(check: str, actor: str, since: float) -> None:
             row = table.get_row_index(check)
