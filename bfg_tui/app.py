@@ -160,10 +160,12 @@ class BfgApp(App[int]):
         console = self.service
         if console is None:
             return
-        state, ev = await console.evaluate(self.lang)
+        # The version first: a commit landing while the state is read bumps it again,
+        # so the next poll refreshes instead of missing that change.
         data_version = getattr(console.store, "data_version", None)
         if data_version is not None:
             self._data_version = await data_version()
+        state, ev = await console.evaluate(self.lang)
         self._version += 1
         self.view = View(console.catalog, state, ev, self._version)
         self.repaint()
