@@ -44,7 +44,7 @@ CLIENT_ID = "cp_client_lviv_farma"
 CLIENT_NAME = "Lviv Farma Distribution"
 DRIVER_ID = "driver_tarasenko"
 DISPATCHER_ID = "user_dispatcher_marek"
-SELLER_NIP = "5260250995"  # issuer tax id that opens every KSeF number
+SELLER_NIP = "1234563218"  # fictitious (checksum-valid) issuer tax id that opens every KSeF number
 
 # Records per order, by kind (tenants, users and scenario_audit are fixed).
 PER_ORDER: dict[str, int] = {
