@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from bfg_tui.canonical import canonical_json
+from bfg_tui.probes.postgres_target import partition_name
 from tests.pg_server import PgServer, read_env_file
 from tests.test_walkthrough import ANNA, MAREK, TRANSITION, VALUES, counts, status
 
@@ -62,13 +63,15 @@ def _admin_counts(pg: PgServer, digest: str, replay_id: str) -> tuple[int, int, 
 
 
 def _forget_snapshot(pg: PgServer, digest: str) -> None:
-    """Remove a replayed snapshot from the target (admin), so the next replay really COPYs."""
+    """Remove a replayed snapshot from the target (admin), its partition included, so the
+    next replay really COPYs, as the first replay of a snapshot does."""
     snap = _snap_key(digest)
     with pg.connect("admin") as conn:
         conn.execute(f"select 1 from {S}.scenario_snapshots limit 0")  # schema exists (runbook applied)
         conn.execute(f"delete from {S}.scenario_replays where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
         conn.execute(f"delete from {S}.scenario_records where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
         conn.execute(f"delete from {S}.scenario_snapshots where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
+        conn.execute(f"drop table if exists {S}.{partition_name(snap)}")
 
 
 def _server_fingerprint(pg: PgServer) -> str:
@@ -179,6 +182,126 @@ def test_copy_replay_of_100k_records_has_checksum_parity(pg, cli, scaled_store) 
         assert (server_digest, count) == (digest, rows)
         doc = status(cli)
         assert counts(doc, "dry_run") == {"dry_run": "5/5"}
+        # Its own partition, attached, with forced RLS and the tenant policy; the app has no
+        # grant on it and reaches the rows only through the parent.
+        assert f"into the new partition {S}.{partition_name(_snap_key(digest))}" in dry.out
+        with pg.connect("app", autocommit=True) as conn:
+            part = conn.execute(
+                "select pg_get_expr(c.relpartbound, c.oid), c.relrowsecurity, c.relforcerowsecurity,"
+                " has_table_privilege(c.oid, 'select, insert, update, delete'),"
+                " (select count(*) from pg_policies p where p.schemaname = %s and p.tablename = c.relname"
+                "  and p.qual is not null and p.with_check is not null)"
+                " from pg_class c where c.oid = to_regclass(%s)",
+                (S, f"{S}.{partition_name(_snap_key(digest))}"),
+            ).fetchone()
+        assert part == (f"FOR VALUES IN ('{_snap_key(digest)}')", True, True, False, 1)
+    finally:
+        _forget_snapshot(pg, digest)
+
+
+def test_read_back_catches_a_record_id_repeated_in_the_target(pg, cli) -> None:
+    """The key is (tenant_id, snapshot_id, seq): record_id uniqueness per snapshot is proven
+    by the read-back instead. A row whose record_id is changed to its neighbour's (same
+    body, same count, so the checksum still matches) fails the replay."""
+    assert cli("scenario", "save", "--scale", "3", actor=MAREK).code == 0  # a snapshot of its own
+    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    digest = status(cli)["snapshot"]["digest"]
+    _forget_snapshot(pg, digest)
+    try:
+        assert cli("probe", "connection", pg.app_dsn, actor=MAREK).code == 0
+        first = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
+        assert first.code == 0, first
+        assert "(kind, record_id) unique and in canonical order" in first.out
+        with pg.connect("admin") as conn:
+            changed = conn.execute(
+                f"""update {S}.scenario_records r set record_id = p.record_id
+                      from {S}.scenario_records p
+                     where r.tenant_id = 'bfg' and r.snapshot_id = %s and p.tenant_id = r.tenant_id
+                       and p.snapshot_id = r.snapshot_id and p.seq = r.seq - 1 and p.kind = r.kind
+                       and r.seq = (select min(seq) from {S}.scenario_records where tenant_id = 'bfg'
+                                       and snapshot_id = %s and kind = 'orders') + 1""",
+                (_snap_key(digest), _snap_key(digest)),
+            ).rowcount
+        assert changed == 1
+        again = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
+        assert again.code == 1, again
+        assert "COPY skipped, 0 rows added" in again.out
+        assert "1 rows out of canonical (kind, record_id) order, 1 repeat an id" in again.out
+        assert "dryrun.adapter_replay: FAIL — 1 duplicate rows in the target for this snapshot" in again.out
+    finally:
+        _forget_snapshot(pg, digest)
+
+
+def _records_where(pg: PgServer, digest: str) -> tuple[int, str | None]:
+    """(records of tenant bfg for the snapshot, its partition if it exists), counted as admin."""
+    snap = _snap_key(digest)
+    with pg.connect("admin", autocommit=True) as conn:
+        return conn.execute(
+            f"select (select count(*) from {S}.scenario_records where tenant_id = 'bfg' and snapshot_id = %s),"
+            " to_regclass(%s)::text",
+            (snap, f"{S}.{partition_name(snap)}"),
+        ).fetchone()
+
+
+def test_replay_when_the_default_partition_holds_the_snapshot_id(pg, cli) -> None:
+    """A row with the same snapshot id written row by row before (here: another tenant's)
+    keeps the new partition from attaching: the replay rolls that back to a savepoint and
+    writes through the parent instead. An interrupted replay is then completed through a
+    staging table."""
+    assert cli("scenario", "save", "--scale", "4", actor=MAREK).code == 0
+    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    doc = status(cli)
+    digest, rows = doc["snapshot"]["digest"], doc["snapshot"]["rows"]
+    snap = _snap_key(digest)
+    _forget_snapshot(pg, digest)
+    with pg.connect("admin") as conn:
+        conn.execute(
+            f"insert into {S}.scenario_records (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
+            " values ('tenant-elsewhere', %s, 0, 'audit', 'scenario_audit', 'x', '{}')", (snap,))
+    try:
+        assert cli("probe", "connection", pg.app_dsn, actor=MAREK).code == 0
+        first = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
+        assert first.code == 0, first
+        assert f"the default partition already holds rows with snapshot id {snap}: writing through the parent" \
+            in first.out
+        assert f"COPY wrote {rows} rows" in first.out
+        assert _records_where(pg, digest) == (rows, None)
+        with pg.connect("admin") as conn:  # an interrupted replay: the snapshot row, half the records
+            conn.execute(f"delete from {S}.scenario_records where tenant_id = 'bfg' and snapshot_id = %s"
+                         " and seq %% 2 = 1", (snap,))
+        again = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
+        assert again.code == 0, again
+        assert f"staging merge: {rows // 2} missing records added" in again.out
+        assert f"read back {rows} records as the app login" in again.out
+        assert _records_where(pg, digest) == (rows, None)
+    finally:
+        _forget_snapshot(pg, digest)
+        with pg.connect("admin") as conn:
+            conn.execute(f"delete from {S}.scenario_records where tenant_id = 'tenant-elsewhere'")
+
+
+def test_replay_into_a_partition_left_empty(pg, cli) -> None:
+    """Records and snapshot row removed but the partition kept (a manual clean-up): the next
+    replay truncates the empty partition and loads it in place."""
+    assert cli("scenario", "save", "--scale", "5", actor=MAREK).code == 0
+    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    doc = status(cli)
+    digest, rows = doc["snapshot"]["digest"], doc["snapshot"]["rows"]
+    snap, part = _snap_key(digest), f"{S}.{partition_name(_snap_key(digest))}"
+    _forget_snapshot(pg, digest)
+    try:
+        assert cli("probe", "connection", pg.app_dsn, actor=MAREK).code == 0
+        assert cli("probe", "dry-run", pg.app_dsn, actor=MAREK).code == 0
+        assert _records_where(pg, digest) == (rows, part)
+        with pg.connect("admin") as conn:
+            conn.execute(f"delete from {S}.scenario_replays where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
+            conn.execute(f"delete from {S}.scenario_records where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
+            conn.execute(f"delete from {S}.scenario_snapshots where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
+        again = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
+        assert again.code == 0, again
+        assert f"partition {part} was left empty by an earlier replay: truncated, loaded in place" in again.out
+        assert f"COPY wrote {rows} rows" in again.out
+        assert _records_where(pg, digest) == (rows, part)
     finally:
         _forget_snapshot(pg, digest)
 

@@ -115,11 +115,14 @@ def seeded(applied: PgServer) -> PgServer:
                     " values (%s, %s, 'bfg-00000000', %s, 2)",
                     (t, snap, "0" * 64),
                 )
-            for seq, rid in enumerate(("ord-0001", "ord-0002") if t == A else ("ord-0001", "ord-secret-b")):
+            records = [("snap-1", 0, "ord-0001"), ("snap-1", 1, "ord-0002" if t == A else "ord-secret-b")]
+            if t == B:
+                records.append(("snap-b-only", 0, "ord-secret-b"))
+            for snap, seq, rid in records:
                 conn.execute(
                     f"insert into {S}.scenario_records (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
-                    " values (%s, 'snap-1', %s, 'operations', 'orders', %s, %s)",
-                    (t, seq, rid, record_json("orders", rid, {"tenant": t})),
+                    " values (%s, %s, %s, 'operations', 'orders', %s, %s)",
+                    (t, snap, seq, rid, record_json("orders", rid, {"tenant": t})),
                 )
             conn.execute(
                 f"insert into {S}.scenario_replays (tenant_id, replay_id, snapshot_id, rows_written)"
@@ -209,6 +212,8 @@ def test_catalog_rls_enabled_and_forced_on_every_tenant_table(app):
     ).fetchall()
     found = {r[0]: r[1:] for r in rows}
     assert set(TENANT_TABLES) <= set(found)
+    for name, (enabled, forced, _owner) in found.items():  # records partitions included
+        assert enabled and forced, f"{name}: RLS not enabled and forced"
     lint_tables = {t.split(".")[-1] for t in lint_rls(runbook_sql()).tables}
     assert lint_tables == set(TENANT_TABLES)
     for name in TENANT_TABLES:
@@ -341,15 +346,63 @@ def test_unset_tenant_cannot_write(app, table):
 
 def test_no_cross_tenant_id_probe_through_duplicate_keys(app):
     with tenant_tx(app, A):
-        # u_secret_b and ord-secret-b exist only in tenant B: for A they are free ids.
+        # u_secret_b, snap-b-only and B's record key (snap-b-only, seq 0) exist only in
+        # tenant B: for A they are free ids.
         row = {"tenant_id": A, "user_id": "u_secret_b", "role_key": "driver", "display_name": "Probe"}
         assert _insert(app, "users", row) == 1
-        rec = dict(_new_row("scenario_records", A, 4), record_id="ord-secret-b", seq=400)
+        rec = dict(_new_row("scenario_records", A, 4), snapshot_id="snap-b-only", seq=0, record_id="ord-secret-b")
         assert _insert(app, "scenario_records", rec) == 1
         snap = dict(_new_row("scenario_snapshots", A, 4), snapshot_id="snap-b-only")
         assert _insert(app, "scenario_snapshots", snap) == 1
     with pytest.raises(errors.UniqueViolation), tenant_tx(app, A):  # keys still work within a tenant
         _insert(app, "users", {"tenant_id": A, "user_id": "u_anna", "role_key": "x", "display_name": "Dup"})
+    with pytest.raises(errors.UniqueViolation), tenant_tx(app, A):  # one row per snapshot position
+        _insert(app, "scenario_records", dict(_new_row("scenario_records", A, 8), seq=0))
+
+
+def test_every_primary_key_leads_with_tenant_id(app):
+    keys = dict(app.execute(
+        """
+        select c.conrelid::regclass::text,
+               array_agg(a.attname::text order by k.ord)
+          from pg_constraint c
+          cross join lateral unnest(c.conkey) with ordinality as k(attnum, ord)
+          join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
+         where c.connamespace = %s::regnamespace and c.contype = 'p'
+         group by 1
+        """,
+        (S,),
+    ).fetchall())
+    assert set(TENANT_TABLES) <= {name.split(".")[-1] for name in keys}  # and the records partitions
+    for name, columns in keys.items():
+        assert columns[0] == "tenant_id", f"{name}: key {columns}"
+    # A snapshot's records are keyed by their canonical position.
+    assert keys[f"{S}.scenario_records"] == ["tenant_id", "snapshot_id", "seq"]
+
+
+def test_record_partitions_are_locked_down_like_their_parent(app):
+    """scenario_records is partitioned by snapshot_id (a replay attaches each new snapshot as a
+    partition). Every partition has RLS enabled and forced with the parent's policy, and the
+    app has no privilege on any: it reaches records only through the parent."""
+    parent_policy = app.execute(
+        "select qual, with_check from pg_policies where schemaname = %s and tablename = 'scenario_records'", (S,)
+    ).fetchall()
+    rows = app.execute(
+        """
+        select c.relname, c.relrowsecurity, c.relforcerowsecurity,
+               has_table_privilege(c.oid, 'select, insert, update, delete, truncate, references, trigger'),
+               (select array_agg(array[p.qual, p.with_check]) from pg_policies p
+                 where p.schemaname = %s and p.tablename = c.relname and p.cmd = 'ALL')
+          from pg_inherits i join pg_class c on c.oid = i.inhrelid
+         where i.inhparent = %s::regclass
+        """,
+        (S, f"{S}.scenario_records"),
+    ).fetchall()
+    assert "scenario_records_default" in {r[0] for r in rows}
+    for name, enabled, forced, granted, policies in rows:
+        assert enabled and forced, f"{name}: RLS not enabled and forced"
+        assert not granted, f"{name}: the app has a privilege on a partition"
+        assert policies == [list(parent_policy[0])], f"{name}: policy differs from the parent's"
 
 
 def test_no_cross_tenant_foreign_key(app):
@@ -461,6 +514,165 @@ def test_replay_with_same_ids_adds_no_rows(app):
             f"select count(*) from {S}.scenario_replays where replay_id = %s", (f"replay-{RUN}",)
         ).fetchone()[0]
     assert (count, replays) == (5, 1)
+
+
+# --- a target made by the earlier runbook migrates in place ------------------------------------
+
+OLD_RECORDS_KEY = "(tenant_id, snapshot_id, kind, record_id)"
+# scenario_records as the earlier runbook made it: a plain table with a four-column key.
+OLD_RECORDS_DDL = f"""
+create table {S}.scenario_records (
+  tenant_id text not null,
+  snapshot_id text not null,
+  seq integer not null check (seq >= 0),
+  batch_group text not null
+    check (batch_group in ('tenant_rbac', 'operations', 'finance', 'audit')),
+  kind text collate "C" not null,
+  record_id text collate "C" not null,
+  body text not null,
+  payload jsonb,
+  constraint scenario_records_pkey primary key {OLD_RECORDS_KEY}
+);
+alter table {S}.scenario_records enable row level security;
+alter table {S}.scenario_records force row level security;
+create policy bfg_tenant_isolation on {S}.scenario_records
+  as permissive for all to public
+  using (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''))
+  with check (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''));
+grant select, insert, update, delete on {S}.scenario_records to bfg_app;
+"""
+
+
+@pytest.fixture()
+def new_database(pg: PgServer) -> Iterator:
+    """new_database(): the migration DSN of a fresh database owned by bfg_migrator (dropped afterwards)."""
+    names: list[str] = []
+
+    def make() -> str:
+        name = f"bfg_rb_{uuid.uuid4().hex[:8]}"
+        with pg.connect("admin", autocommit=True) as conn:
+            conn.execute(f"create database {name} owner bfg_migrator")
+            conn.execute(f"revoke all on database {name} from public")
+            conn.execute(f"grant connect, temporary on database {name} to bfg_migrator, bfg_app")
+        names.append(name)
+        return pg.migration_dsn.replace("/bfg?", f"/{name}?")
+
+    try:
+        yield make
+    finally:
+        with pg.connect("admin", autocommit=True) as conn:
+            for name in names:
+                conn.execute(f"drop database if exists {name} with (force)")
+
+
+@pytest.fixture()
+def old_target(pg: PgServer, new_database) -> str:
+    """A database shaped by the earlier runbook (scenario_records a plain table keyed by
+    (tenant_id, snapshot_id, kind, record_id)) holding 100 records. Its migration DSN."""
+    dsn = new_database()
+    with psycopg.connect(dsn, passfile=pg.passfile) as conn:
+        conn.execute(runbook_sql())
+    with psycopg.connect(dsn, passfile=pg.passfile) as conn:
+        conn.execute("set local role bfg_migrator")
+        conn.execute(f"drop table {S}.scenario_records")  # the partitioned table and its default partition
+        conn.execute(OLD_RECORDS_DDL)
+        conn.execute(
+            f"insert into {S}.scenario_records (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
+            " select 'bfg', 'snap-old', g, 'operations', 'orders', 'ord-' || lpad(g::text, 4, '0'), '{}'"
+            " from generate_series(0, 99) g"
+        )
+    return dsn
+
+
+def _records_layout(conn) -> tuple[str, str, int]:
+    """(relkind of scenario_records, its primary key, rows) as seen by bfg_migrator."""
+    kind, key = conn.execute(
+        "select c.relkind::text, pg_get_constraintdef(k.oid) from pg_class c"
+        " join pg_constraint k on k.conrelid = c.oid and k.contype = 'p'"
+        f" where c.oid = '{S}.scenario_records'::regclass"
+    ).fetchone()
+    return kind, key, conn.execute(f"select count(*) from {S}.scenario_records").fetchone()[0]
+
+
+def test_runbook_migrates_an_earlier_target_in_place(pg, old_target, new_database):
+    with psycopg.connect(old_target, passfile=pg.passfile) as conn:
+        conn.execute("set local role bfg_migrator")
+        assert _records_layout(conn) == ("r", f"PRIMARY KEY {OLD_RECORDS_KEY}", 100)
+    fingerprints = []
+    for _ in range(2):  # migrates once, then changes nothing
+        with psycopg.connect(old_target, passfile=pg.passfile) as conn:
+            conn.execute(runbook_sql())
+        with psycopg.connect(old_target, passfile=pg.passfile) as conn:
+            conn.execute("set local role bfg_migrator")
+            assert _records_layout(conn) == ("p", "PRIMARY KEY (tenant_id, snapshot_id, seq)", 100)
+            fingerprints.append(_catalog_fingerprint(conn))
+            # The old rows became the partition of exactly their snapshot ids; the default
+            # partition starts empty, so attaching a new snapshot never scans them.
+            bound = conn.execute(
+                f"select pg_get_expr(relpartbound, oid) from pg_class where oid = '{S}.scenario_records_legacy'::regclass"
+            ).fetchone()[0]
+            assert bound == "FOR VALUES IN ('snap-old')"
+            assert conn.execute(f"select count(*) from {S}.scenario_records_legacy").fetchone()[0] == 100
+            assert conn.execute(f"select count(*) from {S}.scenario_records_default").fetchone()[0] == 0
+    assert fingerprints[0] == fingerprints[1]
+    fresh = new_database()  # otherwise the same catalog as a database the runbook made from scratch
+    with psycopg.connect(fresh, passfile=pg.passfile) as conn:
+        conn.execute(runbook_sql())
+    with psycopg.connect(fresh, passfile=pg.passfile) as conn:
+        conn.execute("set local role bfg_migrator")
+        fresh_fingerprint = _catalog_fingerprint(conn)
+
+    def comparable(fingerprint: list[tuple]) -> list[tuple]:  # internal FK triggers are named by OID
+        return [row for row in fingerprint
+                if not str(row[2]).startswith("RI_ConstraintTrigger_") and "scenario_records_legacy" not in str(row)]
+
+    assert comparable(fresh_fingerprint) == comparable(fingerprints[0])
+    with psycopg.connect(old_target, passfile=pg.passfile, autocommit=True) as conn:  # rows route as expected
+        conn.execute("set role bfg_migrator")
+        with conn.transaction(force_rollback=True):
+            conn.execute(
+                f"insert into {S}.scenario_records (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
+                " values ('bfg', 'snap-old', 100, 'operations', 'orders', 'ord-0100', '{}'),"
+                " ('bfg', 'snap-new', 0, 'operations', 'orders', 'ord-0000', '{}')"
+            )
+            assert conn.execute(
+                f"select snapshot_id, tableoid::regclass::text from {S}.scenario_records"
+                " where (snapshot_id, seq) in (('snap-old', 100), ('snap-new', 0)) order by 1"
+            ).fetchall() == [("snap-new", f"{S}.scenario_records_default"), ("snap-old", f"{S}.scenario_records_legacy")]
+
+
+def test_runbook_drops_an_empty_earlier_records_table(pg, new_database):
+    dsn = new_database()
+    with psycopg.connect(dsn, passfile=pg.passfile) as conn:
+        conn.execute(runbook_sql())
+    with psycopg.connect(dsn, passfile=pg.passfile) as conn:
+        conn.execute("set local role bfg_migrator")
+        before = _catalog_fingerprint(conn)
+        conn.execute(f"drop table {S}.scenario_records")
+        conn.execute(OLD_RECORDS_DDL)
+    with psycopg.connect(dsn, passfile=pg.passfile) as conn:
+        conn.execute(runbook_sql())
+    with psycopg.connect(dsn, passfile=pg.passfile) as conn:
+        conn.execute("set local role bfg_migrator")
+        assert _records_layout(conn) == ("p", "PRIMARY KEY (tenant_id, snapshot_id, seq)", 0)
+        after = _catalog_fingerprint(conn)
+    assert [r for r in after if "RI_Constraint" not in str(r)] == [r for r in before if "RI_Constraint" not in str(r)]
+
+
+def test_runbook_refuses_to_migrate_records_sharing_a_seq(pg, old_target):
+    with psycopg.connect(old_target, passfile=pg.passfile) as conn:  # legal under the earlier key
+        conn.execute("set local role bfg_migrator")
+        conn.execute(
+            f"insert into {S}.scenario_records (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
+            " values ('bfg', 'snap-old', 7, 'operations', 'orders', 'ord-extra', '{}')"
+        )
+    with pytest.raises(errors.RaiseException, match="share a seq") as exc, \
+            psycopg.connect(old_target, passfile=pg.passfile) as conn:
+        conn.execute(runbook_sql())
+    assert "recreate the rehearsal target" in (exc.value.diag.message_hint or "")
+    with psycopg.connect(old_target, passfile=pg.passfile) as conn:  # nothing changed
+        conn.execute("set local role bfg_migrator")
+        assert _records_layout(conn) == ("r", f"PRIMARY KEY {OLD_RECORDS_KEY}", 101)
 
 
 # --- COPY replay of 100k records and checksum parity ------------------------------------------------

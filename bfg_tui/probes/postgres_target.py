@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import hashlib
 import ipaddress
-import itertools
 import json
 import os
 import re
@@ -33,6 +32,7 @@ import ssl
 import struct
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..canonical import SnapshotHasher
@@ -51,6 +51,10 @@ TENANT_TABLES = (
 TCP_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 10
 COPY_CHUNK = 20_000
+COPY_COLUMNS = ("tenant_id", "snapshot_id", "seq", "batch_group", "kind", "record_id", "body")
+COPY_PIECE = 5_000  # records encoded at a time (~1.4 MB), so the COPY starts and streams early
+COPY_FIRST_PIECE = 1_000
+COPY_QUEUE = 8  # encoded pieces waiting for the COPY
 SSL_REQUEST = struct.pack("!ii", 8, 80877103)
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 _COPY_TRAILER = b"\xff\xff"
@@ -61,6 +65,12 @@ _SHOWN_KEYS = frozenset({"host", "hostaddr", "port", "dbname", "user", "sslmode"
                          "application_name", "sslrootcert", "target_session_attrs"})
 _WS = re.compile(r"\s+")
 _COPY_LINE = "COPY wrote {rows} rows in {secs:.2f} s ({rate:,.0f} rows/s)"
+# The policy of every tenant table (assets/runbook.sql), for the snapshot partitions a replay makes.
+TENANT_POLICY = ("as permissive for all to public"
+                 " using (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''))"
+                 " with check (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''))")
+_PARTITIONED_SNAPSHOT = re.compile(r"^snap-[0-9a-f]{24}$")
+_PROJECTED = frozenset({"tenants", "users"})  # record kinds that also land in their own tables
 
 
 class _Fail(Exception):
@@ -551,6 +561,11 @@ class PostgresTarget:
         written = 0
         async with mig.transaction():
             await mig.execute(f"set local role {MIGRATOR_ROLE}")
+            # The commit need not wait for its WAL flush: the replay is verified by the read-back
+            # below and can simply be re-run. A crash loses this whole transaction or nothing
+            # (snapshot row and records together), and any later synchronous commit (the
+            # replay id in rollback_checkpoint) flushes it first.
+            await mig.execute("set local synchronous_commit = off")
             await mig.execute(f"insert into {_q('tenants')} (tenant_id, name) values (%s, %s) on conflict do nothing",
                               (tenant, self.catalog.tenant_name))
             # The snapshot row is the replay's key: a second transaction with the same snapshot
@@ -572,12 +587,7 @@ class PostgresTarget:
                 else:  # an interrupted earlier replay left part of it: fill the gap only
                     written = await self._copy_via_staging(mig, log, source, tenant, snap, groups)
             else:
-                orphans = await self._count_records(mig, tenant, snap)
-                if orphans:
-                    await mig.execute(f"delete from {_q('scenario_records')} where tenant_id = %s and snapshot_id = %s",
-                                      (tenant, snap))
-                    log(f"removed {orphans} orphan records of {snap} left without a snapshot row")
-                written = await self._copy(mig, log, source, tenant, snap, groups, _q("scenario_records"))
+                written = await self._write_new_snapshot(mig, log, source, tenant, snap, groups)
         self.timings["replay_write_s"] = time.perf_counter() - t_all
         return await self._verify_replay(log, source, replay_id, tenant, snap, written)
 
@@ -586,46 +596,162 @@ class PostgresTarget:
             f"select count(*) from {_q('scenario_records')} where tenant_id = %s and snapshot_id = %s",
             (tenant, snap))).fetchone())[0]
 
+    async def _write_new_snapshot(self, conn: Any, log: Log, source: SnapshotSource, tenant: str, snap: str,
+                                  groups: dict[str, str]) -> int:
+        """The snapshot row was just inserted: write its records, into a partition of their own
+        when possible, otherwise through the parent (into an existing partition or the default)."""
+        from psycopg import sql
+
+        self._phase = "choosing where the snapshot's records go"
+        part = partition_name(snap)
+        partitioned, exists = await (await conn.execute(
+            "select c.relkind = 'p', %s::text is not null and to_regclass(%s) is not null"
+            " from pg_class c where c.oid = %s::regclass",
+            (part, f"{SCHEMA}.{part}", _q("scenario_records")))).fetchone()
+        if part and partitioned and not exists:
+            import psycopg
+
+            try:
+                async with conn.transaction():  # a savepoint: undone if the partition cannot be attached
+                    return await self._copy_new_partition(conn, log, source, tenant, snap, groups, part)
+            except psycopg.errors.CheckViolation as exc:
+                if "default partition" not in (exc.diag.message_primary or ""):
+                    raise
+                # Rows with this snapshot id were written row by row before (any tenant).
+                log(f"the default partition already holds rows with snapshot id {snap}: writing through the parent")
+        orphans = await self._count_records(conn, tenant, snap)
+        if orphans:
+            await conn.execute(f"delete from {_q('scenario_records')} where tenant_id = %s and snapshot_id = %s",
+                               (tenant, snap))
+            log(f"removed {orphans} orphan records of {snap} left without a snapshot row")
+        if exists:  # a partition left by an earlier replay of this snapshot id
+            empty = (await (await conn.execute(
+                sql.SQL("select not exists (select 1 from {})").format(sql.Identifier(SCHEMA, part)))).fetchone())[0]
+            if empty:  # drop its dead rows and index entries before loading it again
+                await conn.execute(sql.SQL("truncate {}").format(sql.Identifier(SCHEMA, part)))
+                log(f"partition {SCHEMA}.{part} was left empty by an earlier replay: truncated, loaded in place")
+        return await self._copy(conn, log, source, tenant, snap, groups, _q("scenario_records"))
+
+    async def _copy_new_partition(self, conn: Any, log: Log, source: SnapshotSource, tenant: str, snap: str,
+                                  groups: dict[str, str], part: str) -> int:
+        """COPY into a new table without an index, then build its key, give it forced RLS and
+        attach it as the snapshot's partition: maintaining a key row by row in a large shared
+        index costs the server more than the load itself. All inside the replay transaction,
+        so nobody sees the table before it is a complete, keyed, RLS-protected partition."""
+        from psycopg import sql
+
+        table = sql.Identifier(SCHEMA, part)
+        parent = sql.Identifier(SCHEMA, "scenario_records")
+
+        async def create() -> None:  # while the first batch is read and encoded
+            self._phase = f"creating the partition {SCHEMA}.{part}"
+            await conn.execute(sql.SQL("create table {} (like {} including defaults including constraints)")
+                               .format(table, parent))
+            # Implies the partition bound, so attaching need not scan the new table.
+            await conn.execute(sql.SQL("alter table {} add constraint {} check (snapshot_id = {})").format(
+                table, sql.Identifier(f"{part}_snapshot_check"), sql.Literal(snap)))
+            # Constant for the whole load: filled in by the server, not sent with every row.
+            await conn.execute(sql.SQL("alter table {} alter column tenant_id set default {},"
+                                       " alter column snapshot_id set default {}").format(
+                table, sql.Literal(tenant), sql.Literal(snap)))
+
+        t0 = time.perf_counter()
+        rows, projected = await self._stream_copy(conn, source, tenant, snap, groups, f"{SCHEMA}.{part}",
+                                                  prepare=create, defaults=True)
+        await conn.execute(sql.SQL("alter table {} alter column tenant_id drop default,"
+                                   " alter column snapshot_id drop default").format(table))
+        copy_s = time.perf_counter() - t0
+        self._phase = f"building the key of {SCHEMA}.{part}"
+        # One backend sorts in memory: on a small server, parallel workers cost more than they
+        # save (100k records: ~0.08 s alone, ~0.15 s with two workers), and 1M keys fit in 256 MB.
+        await conn.execute("set local max_parallel_maintenance_workers = 0")
+        await conn.execute("set local maintenance_work_mem = '256MB'")
+        await conn.execute(sql.SQL("alter table {} add constraint {} primary key (tenant_id, snapshot_id, seq)")
+                           .format(table, sql.Identifier(f"{part}_pkey")))
+        key_s = time.perf_counter() - t0 - copy_s
+        self._phase = f"attaching {SCHEMA}.{part}"
+        for statement in ("alter table {} enable row level security", "alter table {} force row level security",
+                          "create policy bfg_tenant_isolation on {} " + TENANT_POLICY):
+            await conn.execute(sql.SQL(statement).format(table))  # type: ignore[arg-type]
+        await conn.execute(sql.SQL("alter table {} attach partition {} for values in ({})").format(
+            parent, table, sql.Literal(snap)))
+        secs = time.perf_counter() - t0
+        self._log_copy(log, rows, secs, f"into the new partition {SCHEMA}.{part} (binary, pipelined; COPY "
+                                        f"{copy_s:.2f} s, key {key_s:.2f} s, RLS + attach "
+                                        f"{secs - copy_s - key_s:.2f} s; one transaction)")
+        await self._project(conn, log, tenant, projected)
+        return rows
+
     async def _copy(self, conn: Any, log: Log, source: SnapshotSource, tenant: str, snap: str,
                     groups: dict[str, str], table: str) -> int:
-        """Binary COPY of every snapshot record, streamed batch by batch; returns rows written."""
-        self._phase = f"COPY into {table}"
-        prefix = struct.pack("!h", 7) + _field(tenant.encode()) + _field(snap.encode())
-        kinds: dict[str, bytes] = {}
-        projected: list[tuple[str, str, bytes]] = []
-        seq = 0
+        """Binary COPY of every snapshot record into an existing table; returns rows written."""
         t0 = time.perf_counter()
-        async with conn.cursor().copy(
-            f"copy {table} (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
-            " from stdin (format binary)"
-        ) as copy:
-            await copy.write(_COPY_HEADER)
-            async for batch in source.batches():
-                parts = []
-                for kind, rid, body in batch:
-                    head = kinds.get(kind)
-                    if head is None:
-                        if kind not in groups:
-                            raise _Fail(f"record kind {kind} belongs to no batch group")
-                        head = kinds[kind] = _field(groups[kind].encode()) + _field(kind.encode())
-                    raw = body if isinstance(body, bytes) else body.encode("utf-8")
-                    rid_b = rid.encode("utf-8")
-                    parts.append(b"%s\x00\x00\x00\x04%s%s%s%s%s%s" % (
-                        prefix, _I32.pack(seq), head, _I32.pack(len(rid_b)), rid_b, _I32.pack(len(raw)), raw))
-                    if kind in ("tenants", "users"):
-                        projected.append((kind, rid, raw))
-                    seq += 1
-                await copy.write(b"".join(parts))
-            await copy.write(_COPY_TRAILER)
-        secs = time.perf_counter() - t0
+        rows, projected = await self._stream_copy(conn, source, tenant, snap, groups, table)
+        self._log_copy(log, rows, time.perf_counter() - t0, f"into {table} (binary, pipelined, one transaction)")
+        await self._project(conn, log, tenant, projected)
+        return rows
+
+    def _log_copy(self, log: Log, rows: int, secs: float, where: str) -> None:
+        self.timings["copy_s"] = secs
+        self.timings["copy_rows"] = rows
+        log(_COPY_LINE.format(rows=rows, secs=secs, rate=rows / secs if secs else 0.0) + f" as {MIGRATOR_ROLE} {where}")
+
+    async def _stream_copy(self, conn: Any, source: SnapshotSource, tenant: str, snap: str,
+                           groups: dict[str, str], table: str,
+                           prepare: Callable[[], Awaitable[None]] | None = None, defaults: bool = False,
+                           ) -> tuple[int, list[tuple[str, str, bytes]]]:
+        """Binary COPY of every snapshot record, streamed batch by batch: (rows, tenants/users records).
+
+        Pipelined, so the server never waits for the client: a producer task reads the
+        next batch from the store and encodes it, COPY_PIECE records at a time, in a worker
+        thread while the COPY sends what is ready (at most COPY_QUEUE pieces wait in
+        memory). `prepare` (e.g. creating the table) runs while the first batch is read.
+        With `defaults` the table's column defaults fill tenant_id and snapshot_id.
+        """
+        projected: list[tuple[str, str, bytes]] = []
+        encode = _copy_encoder(tenant, snap, groups, projected, defaults=defaults)
+        columns = ", ".join(c for c in COPY_COLUMNS if not (defaults and c in ("tenant_id", "snapshot_id")))
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=COPY_QUEUE)
+
+        async def produce() -> int:
+            seq = 0
+            try:
+                async with contextlib.aclosing(source.batches()) as batches:
+                    async for batch in batches:
+                        start = 0
+                        while start < len(batch):  # a small first piece gets the COPY going sooner
+                            piece = batch[start:start + (COPY_PIECE if seq else COPY_FIRST_PIECE)]
+                            chunk = await asyncio.to_thread(encode, piece, seq)
+                            start += len(piece)
+                            seq += len(piece)
+                            await queue.put(chunk)
+            except asyncio.CancelledError:
+                raise  # the COPY side is gone: nobody reads the queue any more
+            except BaseException:
+                await queue.put(None)  # wake the COPY side; it re-raises this from the task
+                raise
+            await queue.put(None)
+            return seq
+
+        producer = asyncio.create_task(produce())
+        try:
+            if prepare is not None:
+                await prepare()
+            self._phase = f"COPY into {table}"
+            async with conn.cursor().copy(f"copy {table} ({columns}) from stdin (format binary)") as copy:
+                await copy.write(_COPY_HEADER)
+                while (chunk := await queue.get()) is not None:
+                    await copy.write(chunk)
+                seq = await producer  # the producer's error, if any, aborts the COPY here
+                await copy.write(_COPY_TRAILER)
+        finally:
+            if not producer.done():
+                producer.cancel()
+                with contextlib.suppress(BaseException):  # its outcome no longer matters
+                    await producer
         if seq != source.rows:
             raise _Fail(f"the snapshot streamed {seq} records, expected {source.rows}")
-        self.timings["copy_s"] = secs
-        self.timings["copy_rows"] = seq
-        log(_COPY_LINE.format(rows=seq, secs=secs, rate=seq / secs if secs else 0.0)
-            + f" as {MIGRATOR_ROLE} into {table} (binary, one transaction)")
-        await self._project(conn, log, tenant, projected)
-        return seq
+        return seq, projected
 
     async def _copy_via_staging(self, conn: Any, log: Log, source: SnapshotSource, tenant: str, snap: str,
                                 groups: dict[str, str]) -> int:
@@ -665,32 +791,39 @@ class PostgresTarget:
         hasher = SnapshotHasher(session=source.session, tenant=source.tenant_id)
         order = [k for k in self.catalog.record_kinds if k in source.kind_counts]
         order += sorted(k for k in source.kind_counts if k not in order)
-        in_order = True
-        last = -1
+        rank = {kind: n for n, kind in enumerate(order)}
+        # Canonical order is kind by kind (catalog order), then record_id (code points). Read
+        # by seq, the canonical position (the key's order), every row must follow the one
+        # before it in that order: this proves (kind, record_id) unique within the snapshot,
+        # which the key no longer enforces. Only when it does not hold, the server counts.
+        unordered = 0
+        last_rank, last_rid = -1, ""
         async with app.transaction(force_rollback=True):
             await app.execute(SET_TENANT_SQL, (tenant,))
             total = await self._count_records(app, tenant, snap)
-            for kind in order:
-                async with app.cursor(name="bfg_readback", binary=True) as cur:
-                    cur.itersize = COPY_CHUNK
-                    await cur.execute(
-                        f"select seq, body from {_q('scenario_records')} where tenant_id = %s and snapshot_id = %s"
-                        " and kind = %s order by record_id", (tenant, snap, kind))
-                    while batch := await cur.fetchmany(COPY_CHUNK):
-                        seqs = [r[0] for r in batch]
-                        if seqs[0] <= last or any(b <= a for a, b in itertools.pairwise(seqs)):
-                            in_order = False
-                        last = seqs[-1]
-                        hasher.add_many(r[1] for r in batch)
-            if not in_order:  # canonical order is by seq; only then is the key order not enough
-                log("key order differs from canonical order: reading back again by seq")
-                hasher = SnapshotHasher(session=source.session, tenant=source.tenant_id)
-                async with app.cursor(name="bfg_readback_seq", binary=True) as cur:
-                    cur.itersize = COPY_CHUNK
-                    await cur.execute(f"select body from {_q('scenario_records')} where tenant_id = %s"
-                                      " and snapshot_id = %s order by seq", (tenant, snap))
-                    while batch := await cur.fetchmany(COPY_CHUNK):
-                        hasher.add_many(r[0] for r in batch)
+            async with app.cursor(name="bfg_readback", binary=True) as cur:
+                cur.itersize = COPY_CHUNK
+                await cur.execute(
+                    f"select kind, record_id, body from {_q('scenario_records')} where tenant_id = %s"
+                    " and snapshot_id = %s order by seq", (tenant, snap))
+                while batch := await cur.fetchmany(COPY_CHUNK):
+                    for kind, rid, _body in batch:
+                        if kind in rank and rank[kind] == last_rank:
+                            if rid <= last_rid:
+                                unordered += 1
+                        else:
+                            this = rank.get(kind, len(rank))
+                            if this <= last_rank:
+                                unordered += 1
+                            last_rank = this
+                        last_rid = rid
+                    hasher.add_many(r[2] for r in batch)
+            same_ids = 0
+            if unordered:
+                same_ids = (await (await app.execute(
+                    f"select coalesce(sum(n - 1), 0) from (select count(*) as n from {_q('scenario_records')}"
+                    " where tenant_id = %s and snapshot_id = %s group by kind, record_id having count(*) > 1) d",
+                    (tenant, snap))).fetchone())[0]
             users_back = (await (await app.execute(
                 f"select count(*) from {_q('users')} where user_id = any(%s)",
                 ([a.id for a in self.catalog.actors],))).fetchone())[0]
@@ -698,10 +831,12 @@ class PostgresTarget:
         secs = time.perf_counter() - t0
         self.timings["readback_s"] = secs
         self._readback_digest, self._replay_rows = digest, hasher.rows
-        duplicates = max(0, total - source.rows)
+        duplicates = max(total - source.rows, int(same_ids), 0)
+        order_note = ("(kind, record_id) unique and in canonical order" if not unordered else
+                      f"{unordered} rows out of canonical (kind, record_id) order, {same_ids} repeat an id")
         log(f"read back {hasher.rows} records as the app login in canonical order ({secs:.2f} s): checksum "
             f"bfg-{digest[:8]} {'equal to' if digest == source.digest else 'DIFFERS from'} bfg-{source.digest[:8]}; "
-            f"{total} rows stored for {snap} ({duplicates} duplicates)")
+            f"{total} rows stored for {snap} ({duplicates} duplicates); {order_note}")
         t0 = time.perf_counter()
         matrix = await self._tenant_matrix(log, tenant, snap, hasher.rows)
         self.timings["matrix_s"] = time.perf_counter() - t0
@@ -853,8 +988,46 @@ class PostgresTarget:
 # ---------------------------------------------------------------- helpers
 
 
+def partition_name(snapshot_id: str) -> str | None:
+    """The scenario_records partition a replay makes for this (content-addressed) snapshot id;
+    None for any other id (its records go to the default partition)."""
+    return "scenario_records_" + snapshot_id.replace("-", "_") if _PARTITIONED_SNAPSHOT.match(snapshot_id) else None
+
+
 def _field(value: bytes) -> bytes:
     return _I32.pack(len(value)) + value
+
+
+def _copy_encoder(tenant: str, snap: str, groups: dict[str, str], projected: list[tuple[str, str, bytes]],
+                  *, defaults: bool = False) -> Callable[[list[tuple[str, str, Any]], int], bytes]:
+    """encode(batch, first_seq): one batch of (kind, id, body) as binary COPY tuples of
+    COPY_COLUMNS (without tenant_id and snapshot_id when `defaults`: the table fills them).
+
+    One bytes format per kind holds everything constant (field count, tenant, snapshot
+    id, the seq field's length, batch group, kind); per record only seq, id and body are
+    filled in. Tenants and users records are also collected into `projected` (they land
+    in their own tables afterwards).
+    """
+    head = (struct.pack("!h", 5) if defaults else
+            struct.pack("!h", 7) + _field(tenant.encode()) + _field(snap.encode())) + _I32.pack(4)
+    formats: dict[str, bytes] = {}
+    pack = _I32.pack
+
+    def encode(batch: list[tuple[str, str, Any]], seq: int) -> bytes:
+        kinds = {row[0] for row in batch}
+        for kind in kinds - formats.keys():
+            if kind not in groups:
+                raise _Fail(f"record kind {kind} belongs to no batch group")
+            tail = _field(groups[kind].encode()) + _field(kind.encode())
+            formats[kind] = head.replace(b"%", b"%%") + b"%b" + tail.replace(b"%", b"%%") + b"%b%b%b%b"
+        if batch and not isinstance(batch[0][2], bytes):
+            batch = [(k, r, b if isinstance(b, bytes) else b.encode("utf-8")) for k, r, b in batch]
+        if not kinds.isdisjoint(_PROJECTED):
+            projected.extend(row for row in batch if row[0] in _PROJECTED)
+        return b"".join([formats[kind] % (pack(n), pack(len(rid_b := rid.encode("utf-8"))), rid_b, pack(len(body)), body)
+                         for n, (kind, rid, body) in enumerate(batch, seq)])
+
+    return encode
 
 
 async def _closed(writer: asyncio.StreamWriter) -> None:
@@ -948,4 +1121,4 @@ def _secret_strings(dsn: str) -> set[str]:
     return {s for s in found if s}
 
 
-__all__ = ["MIGRATION_ENV", "PROBE_TENANT", "PostgresTarget"]
+__all__ = ["MIGRATION_ENV", "PROBE_TENANT", "PostgresTarget", "partition_name"]
