@@ -137,13 +137,13 @@ def _status_fast(args: argparse.Namespace) -> int | None:
 
     from .catalog import default_catalog
     from .engine import evaluate
-    from .runbook import lint_rls, runbook_sql
+    from .runbook import shipped_lint
 
     state = read_state_sync(Path(location))
     if state is None:
         return None  # a new store: the full path creates and seeds it
     catalog = default_catalog()
-    state = state._replace(runbook_lint_ok=lint_rls(runbook_sql()).ok)
+    state = state._replace(runbook_lint_ok=shipped_lint().ok)
     return _status_print(catalog, state, evaluate(catalog, state, args.lang or "en"), args)
 
 

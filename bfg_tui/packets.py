@@ -23,7 +23,7 @@ from typing import Literal
 from .engine import Evaluation, release_env
 from .errors import Refused
 from .models import Catalog, State
-from .runbook import lint_rls, render_runbook, runbook_sql
+from .runbook import render_runbook, shipped_lint
 from .secrets import Finding, scan, scan_fields
 
 Format = Literal["text", "json", "md"]
@@ -162,7 +162,7 @@ def _camel(check_id: str) -> str:
 
 def _runbook(catalog: Catalog, state: State, ev: Evaluation) -> tuple[list[tuple[str, str]], str]:
     snap = state.snapshot
-    lint = lint_rls(runbook_sql())
+    lint = shipped_lint()
     fields = [
         ("source", catalog.snapshot_schema),
         ("target", _target(state)),

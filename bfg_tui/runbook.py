@@ -157,6 +157,11 @@ def _empty_safe(expr: str) -> bool:
     return "current_setting" not in expr or re.search(r"\bnullif\s*\(\s*current_setting", expr) is not None
 
 
+def shipped_lint() -> LintResult:
+    """The lint of the shipped runbook: what the `rls_lint` fact and the packets report."""
+    return lint_rls(runbook_sql())
+
+
 @lru_cache(maxsize=16)
 def lint_rls(sql: str) -> LintResult:
     """Every tenant table: RLS enabled, forced, policy with `using` and `with check`."""

@@ -11,7 +11,6 @@ import getpass
 import hashlib
 import os
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,14 +22,9 @@ from .engine import Evaluation, evaluate
 from .errors import BfgError, Reason, Refused, StoreError
 from .models import Actor, Catalog, State
 from .paths import default_db, is_postgres
-from .runbook import lint_rls, runbook_sql
+from .runbook import shipped_lint
 
 SYSTEM_ACTOR = "system"
-
-
-@cache
-def runbook_lint_ok() -> bool:
-    return lint_rls(runbook_sql()).ok
 
 
 def actor_context(actor_id: str) -> Any:
@@ -113,7 +107,7 @@ class Console:
 
     async def state(self) -> State:
         state = await self.store.load_state()
-        return state._replace(runbook_lint_ok=runbook_lint_ok())
+        return state._replace(runbook_lint_ok=shipped_lint().ok)
 
     async def evaluate(self, lang: str = "en") -> tuple[State, Evaluation]:
         state = await self.state()

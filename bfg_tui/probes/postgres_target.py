@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..canonical import SnapshotHasher
-from ..runbook import MIGRATOR_ROLE, SCHEMA, SET_TENANT_SQL, lint_rls, runbook_sql
+from ..runbook import MIGRATOR_ROLE, SCHEMA, SET_TENANT_SQL, runbook_sql, shipped_lint
 from ..secrets import redact_endpoint, scan
 from .base import ConnectionFacts, Log, ReplayOutcome, SnapshotSource, StepResult
 
@@ -454,7 +454,7 @@ class PostgresTarget:
     async def schema_map(self, log: Log, kind_tables: dict[str, str], kinds: list[str]) -> StepResult:
         check = "dryrun.schema_map"
         try:
-            lint = lint_rls(runbook_sql())
+            lint = shipped_lint()
             log(f"runbook static RLS lint: {lint.summary()}")
             if not lint.ok:
                 return StepResult(check, False, f"the runbook fails the RLS lint: {lint.problems[0]}")
