@@ -267,9 +267,10 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
         decisions=decisions,
         go_no_go=go_no_go,
     )
-    order = _evaluation_order(catalog)
+    deps = node_dependencies(catalog)
+    order = _evaluation_order(deps)
     _check_decision_coverage(catalog)
-    return catalog._replace(order=order)
+    return catalog._replace(order=order, deps=deps)
 
 
 def node_dependencies(catalog: Catalog) -> dict[str, tuple[str, ...]]:
@@ -294,8 +295,7 @@ def node_dependencies(catalog: Catalog) -> dict[str, tuple[str, ...]]:
     return graph
 
 
-def _evaluation_order(catalog: Catalog) -> tuple[str, ...]:
-    graph = node_dependencies(catalog)
+def _evaluation_order(graph: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     for node, deps in graph.items():
         for dep in deps:
             if dep not in graph:

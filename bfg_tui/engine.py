@@ -70,7 +70,7 @@ class Evaluation(NamedTuple):
 
 def release_env(catalog: Catalog, state: State, decision: str) -> dict[str, str]:
     """The nine release variables (seed line 449), from session metadata."""
-    owner = next((c.owner for c in catalog.checks.values() if c.id == "rollback.owner_confirmation"), "")
+    owner = catalog.checks["rollback.owner_confirmation"].owner
     return {
         "BFG_RELEASE_ENVIRONMENT": catalog.environment,
         "BFG_RELEASE_TARGET": state.target_adapter or "",
@@ -167,15 +167,7 @@ def evaluate(catalog: Catalog, state: State, lang: str = "en") -> Evaluation:
             continue
         prefix, _, name = node.partition(":")
         if prefix == "group":
-            if name == "decision_board":
-                members = [f"board:{b.id}" for b in catalog.board]
-            elif name == "batch_groups":
-                members = [f"batch:{b.id}" for b in catalog.batches]
-            elif name == "gates":
-                members = [f"group:{g.group}" for g in catalog.gates]
-            else:
-                members = list(catalog.groups[name].checks)
-            nodes[node] = all(nodes[m] for m in members)
+            nodes[node] = all(nodes[m] for m in catalog.deps[node])
         elif prefix == "board":
             row = board[name]
             ok = all(nodes[c] for c in row.checks)
@@ -209,14 +201,7 @@ def _group_names(catalog: Catalog) -> list[str]:
 
 
 def _count(catalog: Catalog, nodes: dict[str, bool], name: str) -> tuple[int, int]:
-    if name == "gates":
-        members = [f"group:{g.group}" for g in catalog.gates]
-    elif name == "decision_board":
-        members = [f"board:{b.id}" for b in catalog.board]
-    elif name == "batch_groups":
-        members = [f"batch:{b.id}" for b in catalog.batches]
-    else:
-        members = list(catalog.groups[name].checks)
+    members = catalog.deps[f"group:{name}"]
     return sum(1 for m in members if nodes[m]), len(members)
 
 

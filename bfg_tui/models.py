@@ -162,6 +162,8 @@ class Catalog(NamedTuple):
     # Evaluation order of every node ("check id", "board:x", "batch:x", "group:x",
     # "decision:x"), computed once at load from the dependency graph.
     order: tuple[str, ...] = ()
+    # node -> the nodes it reads (a group's members, a rule's refs), built at load.
+    deps: Mapping[str, tuple[str, ...]] = _EMPTY
 
     def actor(self, actor_id: str) -> Actor | None:
         for actor in self.actors:
