@@ -15,7 +15,7 @@ from typing import Any
 
 from bfg_tui.canonical import canonical_json
 
-from .base import ActorContext, VerifyResult
+from .base import ActorContext, ProbeRunRecord, VerifyResult
 
 GENESIS = "0" * 64
 
@@ -31,6 +31,41 @@ def event_body(
 
 def event_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+# The payloads of the audit events, one definition for every backend: the chain hashes
+# them, so the same action must give the same bytes on SQLite and on PostgreSQL.
+
+
+def accept_data(check_id: str, note: str, value: str | None, snapshot_digest: str | None,
+                countersign: bool) -> dict[str, Any]:
+    return {"check": check_id, "note": note, "value": value, "snapshot_digest": snapshot_digest,
+            "countersign": countersign}
+
+
+def revoke_data(check_id: str, note: str) -> dict[str, Any]:
+    return {"check": check_id, "note": note}
+
+
+def probe_data(run: ProbeRunRecord) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id, "probe": run.probe, "target_kind": run.target_kind, "endpoint": run.endpoint,
+        "passed": run.passed, "snapshot_digest": run.snapshot_digest,
+        "steps": [{"check": s.check_id, "passed": s.passed, "detail": s.detail} for s in run.steps],
+    }
+
+
+def export_data(packet: str, fmt: str, destination: str, digest: str) -> dict[str, Any]:
+    return {"packet": packet, "format": fmt, "destination": destination, "sha256": digest}
+
+
+def refusal_data(action: str, subject: str, reason: str) -> dict[str, Any]:
+    return {"action": action, "subject": subject, "reason": reason}
+
+
+def freeze_data(snapshot_id: int, rows: int, digest: str, scenario_version: int) -> dict[str, Any]:
+    return {"snapshot_id": snapshot_id, "rows": rows, "checksum": "bfg-" + digest[:8], "digest": digest,
+            "scenario_version": scenario_version}
 
 
 def verify_chain(bodies: Iterable[bytes], head_count: int, head_hash: str,

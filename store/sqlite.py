@@ -26,7 +26,18 @@ from bfg_tui.models import (
     State,
 )
 
-from .audit_chain import GENESIS, event_body, event_hash, verify_chain
+from .audit_chain import (
+    GENESIS,
+    accept_data,
+    event_body,
+    event_hash,
+    export_data,
+    freeze_data,
+    probe_data,
+    refusal_data,
+    revoke_data,
+    verify_chain,
+)
 from .base import (
     CHANGE_KINDS,
     CONTRACT,
@@ -443,8 +454,7 @@ class SQLiteStore:
                 "values (?, ?, ?, ?, ?, ?, ?)", (version, hasher.rows, digest, kinds, at, ctx.actor_id, seq),
             )
             info.update(id=cur.lastrowid, rows=hasher.rows, digest=digest, at=at, kinds=json.loads(kinds))
-            data.update(snapshot_id=cur.lastrowid, rows=hasher.rows, checksum="bfg-" + digest[:8], digest=digest,
-                        scenario_version=version)
+            data.update(freeze_data(cur.lastrowid, hasher.rows, digest, version))
 
         await self._write("snapshot.freeze", ctx, data, apply=apply)
         return SnapshotInfo(info["id"], info["rows"], info["digest"], info["at"], info["kinds"])
@@ -453,8 +463,7 @@ class SQLiteStore:
         self, check_id: str, ctx: ActorContext, *, note: str, value: str | None,
         snapshot_digest: str | None, countersign: bool, idem: str | None = None,
     ) -> int:
-        data = {"check": check_id, "note": note, "value": value, "snapshot_digest": snapshot_digest,
-                "countersign": countersign}
+        data = accept_data(check_id, note, value, snapshot_digest, countersign)
 
         async def apply(conn: aiosqlite.Connection, seq: int) -> None:
             await conn.execute(
@@ -471,17 +480,13 @@ class SQLiteStore:
             if cur.rowcount == 0:
                 raise Refused(f"{check_id} is not accepted; nothing to revoke", action="check.revoke", subject=check_id)
 
-        return await self._write("check.revoke", ctx, {"check": check_id, "note": note}, subject=check_id,
+        return await self._write("check.revoke", ctx, revoke_data(check_id, note), subject=check_id,
                                  apply=apply, idem=idem)
 
     async def record_probe(self, run: ProbeRunRecord, ctx: ActorContext) -> int:
         facts = dict(run.facts or {})
         facts.update(tls=run.tls, credentials_external=run.credentials_external)
-        data = {
-            "run_id": run.run_id, "probe": run.probe, "target_kind": run.target_kind, "endpoint": run.endpoint,
-            "passed": run.passed, "snapshot_digest": run.snapshot_digest,
-            "steps": [{"check": s.check_id, "passed": s.passed, "detail": s.detail} for s in run.steps],
-        }
+        data = probe_data(run)
 
         async def apply(conn: aiosqlite.Connection, seq: int) -> None:
             await conn.execute(
@@ -511,11 +516,11 @@ class SQLiteStore:
             if packet == "release":
                 await self._set_meta("last_release_export_seq", str(seq))
 
-        data = {"packet": packet, "format": fmt, "destination": destination, "sha256": digest}
+        data = export_data(packet, fmt, destination, digest)
         return await self._write("packet.export", ctx, data, subject=f"packet:{packet}", apply=apply)
 
     async def record_refusal(self, action: str, subject: str, reason: str, ctx: ActorContext) -> int:
-        data = {"action": action, "subject": subject, "reason": reason}
+        data = refusal_data(action, subject, reason)
         return await self._write("action.refused", ctx, data, subject=subject)
 
     async def record_event(self, kind: str, data: dict[str, Any], ctx: ActorContext) -> int:
