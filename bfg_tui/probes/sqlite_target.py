@@ -37,10 +37,7 @@ class SQLiteFileTarget:
         self.catalog = catalog
         self._store: Any = None
 
-    # ---- helpers: short-lived sqlite3 connections, run off the event loop
-
-    async def _in_thread(self, fn: Any) -> Any:
-        return await asyncio.to_thread(fn)
+    # ---- short-lived sqlite3 connections, run off the event loop (asyncio.to_thread)
 
     def _connect(self) -> sqlite3.Connection:
         if not self.path.parent.is_dir():
@@ -61,7 +58,7 @@ class SQLiteFileTarget:
                 conn.close()
 
         try:
-            version = await self._in_thread(work)
+            version = await asyncio.to_thread(work)
         except (OSError, sqlite3.Error) as exc:
             return StepResult("connection.endpoint_reachability", False, f"cannot open {self.endpoint}: {exc}")
         log(f"opened {self.endpoint} (SQLite {version})")
@@ -95,7 +92,7 @@ class SQLiteFileTarget:
                 conn.close()
 
         try:
-            seen, total = await self._in_thread(work)
+            seen, total = await asyncio.to_thread(work)
         except (OSError, sqlite3.Error) as exc:
             return StepResult("connection.rbac_session", False, f"session failed: {exc}")
         ok = seen == [tenant_id] and total == 2
@@ -120,7 +117,7 @@ class SQLiteFileTarget:
                 conn.close()
 
         try:
-            read_ok, rolled_back = await self._in_thread(work)
+            read_ok, rolled_back = await asyncio.to_thread(work)
         except (OSError, sqlite3.Error) as exc:
             return StepResult("connection.write_probe", False, f"write probe failed: {exc}")
         log(f"write probe: written and read back={read_ok}, rolled back={rolled_back}")
