@@ -19,6 +19,9 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BFG_TUI_DB", str(tmp_path / "default.db"))
     monkeypatch.setenv("BFG_TUI_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("BFG_ACTOR", raising=False)
+    # The developer's own agent and signing key never reach a test.
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    monkeypatch.delenv("BFG_TUI_SIGNING_KEY", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
 
 
