@@ -471,23 +471,23 @@ class BfgApp(App[int]):
         if choice is None:
             return
         pid, fmt, path = choice
-        destination = f"file:{Path(path).name}" if path else "clipboard:osc52"
-        out = await self.act(console.export(self.actor_id, pid, fmt, destination), success=lambda _o: "")
-        if out is None:
-            return
-        text = out.message if out.message.endswith("\n") else out.message + "\n"
+        from bfg_tui.safe_write import write_file
+
         if path:
             target = Path(path).expanduser()
-            tmp = target.with_name(f".{target.name}.tmp")
-            try:
-                tmp.write_text(text, encoding="utf-8")
-                tmp.replace(target)
-            except OSError as exc:
-                self.refused(t("export.write_failed", self.lang, path=target, reason=exc.strerror), refusal=False)
-                return
+            destination = f"file:{target.name}"
+
+            def write(text: str) -> None:
+                write_file(target, text.encode("utf-8"), force=False)
+        else:
+            destination = "clipboard:osc52"
+            write = self.copy_to_clipboard
+        out = await self.act(console.export(self.actor_id, pid, fmt, destination, write=write), success=lambda _o: "")
+        if out is None:
+            return
+        if path:
             self.done(t("export.done_file", self.lang, packet=pid, fmt=fmt, path=target))
         else:
-            self.copy_to_clipboard(text)
             self.done(t("export.done_clip", self.lang, packet=pid, fmt=fmt))
 
 

@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("packet", metavar="PACKET", help="runbook, cutover, preflight, release, rollback, connection, "
                    "dry-run, infrastructure, wiring")
     e.add_argument("--format", choices=("text", "json", "md"), default="text")
-    e.add_argument("-o", "--output", type=Path, help="write to FILE instead of stdout")
+    e.add_argument("-o", "--output", metavar="FILE", help="write to FILE (- for stdout); an existing file is refused")
+    e.add_argument("--force", action="store_true", help="replace an existing regular file (keeps its mode); "
+                   "never a symlink, directory, device, FIFO or socket")
 
     au = sub.add_parser("audit", help="the hash-chained audit trail").add_subparsers(dest="audit_cmd", metavar="VERB",
                                                                                      parser_class=_Parser, required=True)
@@ -195,22 +197,20 @@ async def _probe(console: Any, actor: str | None, args: argparse.Namespace) -> i
 
 
 async def _export(console: Any, actor: str | None, args: argparse.Namespace) -> int:
-    if args.output is None:
-        out = await console.export(actor, args.packet, args.format, "stdout")
-        _print(out.message)
-        return EXIT_OK
-    target: Path = args.output
-    if target.is_dir():
-        raise _usage(f"{target} is a directory")
-    tmp = target.with_name(f".{target.name}.tmp")
-    out = await console.export(actor, args.packet, args.format, f"file:{target.name}")
-    try:
-        tmp.write_text(out.message if out.message.endswith("\n") else out.message + "\n", encoding="utf-8")
-        tmp.replace(target)
-    except OSError as exc:
-        from .errors import BfgError
+    from .safe_write import check_target, write_file, write_stdout
 
-        raise BfgError(f"cannot write {target}: {exc.strerror}") from None
+    output: str | None = args.output
+    if output is None or output == "-":
+        await console.export(actor, args.packet, args.format, "stdout", write=write_stdout)
+        return EXIT_OK
+    if not output:
+        raise _usage("-o needs a file name (or - for stdout)")
+    target = Path(output)
+    if output.endswith(os.sep):
+        raise _usage(f"{output} names a directory; give a file name")
+    check_target(target, force=args.force)  # refuse before rendering; the write checks again
+    out = await console.export(actor, args.packet, args.format, f"file:{target.name}",
+                               write=lambda text: write_file(target, text.encode("utf-8"), force=args.force))
     _print(f"exported {out.data['packet']} ({args.format}) to {target}")
     return EXIT_OK
 

@@ -424,6 +424,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "msg.outcome.countersigned": ("{check} countersigned by {actor}", "{check} kontrasygnowana przez {actor}"),
     "msg.outcome.revoked": ("{check} revoked by {actor}", "akceptacja {check} cofnieta przez {actor}"),
     "msg.outcome.acting_as": ("now acting as {actor}", "teraz dzialasz jako {actor}"),
+    # export targets (bfg_tui.safe_write): the same rules for the CLI and the console
+    "msg.export.not_regular": ("{path} is {kind}; an export only creates or replaces a regular file "
+                               "(nothing was written)",
+                               "{path} to {kind}; eksport tworzy lub zastepuje tylko zwykly plik (nic nie zapisano)"),
+    "msg.export.exists": ("{path} already exists; use --force to replace it (nothing was written)",
+                          "{path} juz istnieje; --force go zastapi (nic nie zapisano)"),
+    "msg.export.write_failed": ("cannot write {path}: {reason} (nothing was written)",
+                                "nie mozna zapisac {path}: {reason} (nic nie zapisano)"),
+    "msg.export.no_dir": ("cannot write {path}: the directory {dir} does not exist (nothing was written)",
+                          "nie mozna zapisac {path}: katalog {dir} nie istnieje (nic nie zapisano)"),
+    "msg.export.not_a_name": ("{path} is not a file name (nothing was written)",
+                              "{path} nie jest nazwa pliku (nic nie zapisano)"),
+    "msg.export.appeared": ("{path} appeared while the export was written; nothing was replaced",
+                            "{path} pojawil sie w trakcie zapisu eksportu; niczego nie zastapiono"),
+    "msg.export.changed": ("{path} changed while the export was written; nothing was replaced",
+                           "{path} zmienil sie w trakcie zapisu eksportu; niczego nie zastapiono"),
     # ------------------------------------------------------------ command palette
     "cmd.go": ("Go to {screen}", "Przejdz do: {screen}"),
     "cmd.switch_actor": ("Switch actor", "Zmien aktora"),

@@ -239,7 +239,16 @@ class Console:
         )
         return Outcome(f"now acting as {target.id}", seq, code="outcome.acting_as", params={"actor": target.id})
 
-    async def export(self, actor_id: str | None, packet: str, fmt: str = "text", destination: str = "stdout") -> Outcome:
+    async def export(
+        self, actor_id: str | None, packet: str, fmt: str = "text", destination: str = "stdout",
+        *, write: Callable[[str], None] | None = None,
+    ) -> Outcome:
+        """Render a packet, hand it to `write`, and record the export only once that succeeded.
+
+        `write` gets the text (newline-terminated) and raises a BfgError when the bytes did not
+        arrive (bfg_tui.safe_write); then nothing is recorded but a `packet.export_failed` event,
+        which no check counts. Without `write` the caller keeps the text in memory (tests).
+        """
         from .packets import export_text, packet_id
 
         try:
@@ -255,8 +264,22 @@ class Console:
         except Refused as exc:
             raise await self.refuse("packet.export", f"packet:{pid}", exc.reason, actor.id) from None
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if write is not None:
+            try:
+                write(text if text.endswith("\n") else text + "\n")
+            except BfgError as exc:
+                await self._export_failed(pid, fmt, destination, exc.reason, actor.id)
+                raise
         seq = await self.store.record_export(pid, fmt, destination, digest, actor_context(actor.id))
         return Outcome(text, seq, {"packet": pid, "sha256": digest})
+
+    async def _export_failed(self, pid: str, fmt: str, destination: str, reason: str, actor_id: str) -> None:
+        """Note the failed attempt; it is not a `packet.export`, so nothing counts it as done."""
+        data = {"packet": pid, "format": fmt, "destination": destination, "reason": str(reason)[:512],
+                "subject": f"packet:{pid}"}
+        # The store may sit on the same full disk: the failure itself is what the user sees.
+        with contextlib.suppress(BfgError):
+            await self.store.record_event("packet.export_failed", data, actor_context(actor_id))
 
     async def probe(self, actor_id: str | None, probe: str, target: str, log: Callable[[str], None] | None = None) -> Any:
         """Run the connection or dry-run probe for real; returns the stored run record."""
