@@ -89,6 +89,8 @@ def freeze_and_checksum(orders: int) -> dict[str, Any]:
 async def _verify(events: int) -> dict[str, Any]:
     import aiosqlite
     from bfg_tui.store.audit_chain import event_body, event_hash
+    from bfg_tui.store.replay import state_digest
+    from bfg_tui.store.sqlite_plans import read_state_sync
 
     from bfg_tui.service import Console, actor_context
 
@@ -107,9 +109,19 @@ async def _verify(events: int) -> dict[str, Any]:
                                     "snapshot_digest": None, "countersign": False})
             prev = event_hash(body)
             rows.append((seq, prev, body.encode(), "check.accept", ctx.actor_id, "transition.db_schema"))
+        last = count + events
         async with aiosqlite.connect(path) as conn:
             await conn.executemany("insert into audit_events values (?, ?, ?, ?, ?, ?)", rows)
-            await conn.execute("update audit_head set count = ?, head = ?", (count + events, prev))
+            await conn.execute("update audit_head set count = ?, head = ?", (last, prev))
+            # The state those events leave (the tables are the trail's replay), and its digest.
+            at = "2026-11-27T00:00:00.000000Z"
+            await conn.execute("insert or replace into acceptances values (?, ?, ?, null, null, 0, ?, ?)",
+                               ("transition.db_schema", ctx.actor_id, f"n{last}", at, last))
+            await conn.execute("update meta set value = ? where key = 'last_change_seq'", (str(last),))
+            await conn.commit()
+        state = read_state_sync(path, check=False)
+        async with aiosqlite.connect(path) as conn:
+            await conn.execute("update audit_head set state_digest = ?", (state_digest(state),))
             await conn.commit()
         console = await Console.open(str(path))
         try:

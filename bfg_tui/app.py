@@ -93,6 +93,7 @@ class BfgApp(App[int]):
         self.first_frame_ms: float | None = None
         self.bench_memory: dict[str, str] = {}
         self.live_refreshes = 0
+        self.integrity_error: str | None = None  # the state is not the trail's: no decision shown
         self._version = 0
         self._data_version: int | None = None
         self._polling = False
@@ -165,7 +166,18 @@ class BfgApp(App[int]):
         data_version = getattr(console.store, "data_version", None)
         if data_version is not None:
             self._data_version = await data_version()
-        state, ev = await console.evaluate(self.lang)
+        from bfg_tui.errors import StateMismatch
+
+        try:
+            state, ev = await console.evaluate(self.lang)
+        except StateMismatch:
+            # Never a decision from rows the audit trail does not back.
+            self.integrity_error = t("app.state_mismatch", self.lang)
+            self.view = None
+            self.say(Text(self.integrity_error, style="bold red"))
+            self.repaint()
+            return
+        self.integrity_error = None
         self._version += 1
         self.view = View(console.catalog, state, ev, self._version)
         self.repaint()

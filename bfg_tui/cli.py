@@ -105,7 +105,7 @@ async def _dispatch(console: Any, args: argparse.Namespace) -> int:
     actor = _env_actor(args)
     cmd = args.command
     if cmd == "status":
-        return await _status(console, args)
+        return await _guarded_status(_status(console, args), args)
     if cmd == "scenario":
         out = await console.save_scenario(actor, source_file=args.source, scale=args.scale, idem=args.idempotency_key)
     elif cmd == "snapshot":
@@ -139,14 +139,39 @@ def _status_fast(args: argparse.Namespace) -> int | None:
 
     from .catalog import default_catalog
     from .engine import evaluate
+    from .errors import StateMismatch
     from .runbook import shipped_lint
 
-    state = read_state_sync(Path(location))
+    try:
+        state = read_state_sync(Path(location))
+    except StateMismatch as exc:
+        return _status_refused(exc, args)
     if state is None:
         return None  # a new store: the full path creates and seeds it
     catalog = default_catalog()
     state = state._replace(runbook_lint_ok=shipped_lint().ok)
     return _status_print(catalog, state, evaluate(catalog, state, args.lang or "en"), args)
+
+
+def _status_refused(exc: BaseException, args: argparse.Namespace) -> int:
+    """No decision from a state the trail does not back: one line, or a JSON error object."""
+    import json
+
+    reason = str(exc)
+    if args.json:
+        _print(json.dumps({"error": {"code": "state_mismatch", "message": reason}}))
+    else:
+        sys.stderr.write(f"bfg-tui: {reason}\n")
+    return EXIT_FAIL
+
+
+async def _guarded_status(run: Any, args: argparse.Namespace) -> int:
+    from .errors import StateMismatch
+
+    try:
+        return await run
+    except StateMismatch as exc:
+        return _status_refused(exc, args)
 
 
 async def _status(console: Any, args: argparse.Namespace) -> int:
@@ -228,7 +253,8 @@ async def _audit(console: Any, args: argparse.Namespace) -> int:
 
     if args.audit_cmd == "verify":
         result = await console.store.audit_verify()
-        if result.ok and args.expect_head:
+        chain_holds = result.ok or result.first_bad_seq is None  # a state fault leaves the chain's head good
+        if chain_holds and args.expect_head:
             count, _, head = args.expect_head.partition(":")
             if str(result.count) != count.strip() or not result.head.startswith(head.strip()):
                 sys.stderr.write(f"bfg-tui: audit trail does not match the expected head {args.expect_head} "
@@ -237,6 +263,9 @@ async def _audit(console: Any, args: argparse.Namespace) -> int:
         if result.ok:
             _print(f"audit trail ok: {result.count} events, head {result.head}")
             return EXIT_OK
+        if result.first_bad_seq is None:  # the chain holds; the state tables are not its replay
+            sys.stderr.write(f"bfg-tui: {result.reason}\n")
+            return EXIT_FAIL
         sys.stderr.write(f"bfg-tui: audit trail broken at event {result.first_bad_seq}: {result.reason}\n")
         return EXIT_FAIL
     events = await console.store.audit_page(limit=max(1, args.limit), text=args.filter)

@@ -64,3 +64,16 @@ class InputError(BfgError):
 
 class ProbeFailed(BfgError):
     """A probe ran and did not pass; its transcript is stored."""
+
+
+class StateMismatch(StoreError):
+    """The stored state is not what the audit trail says it is: no decision is reported."""
+
+
+class AlreadyDone(Exception):
+    """An idempotency key was used before for this very action: nothing was changed."""
+
+    def __init__(self, key: str, seq: int) -> None:
+        super().__init__(f"already done at event {seq}")
+        self.key = key
+        self.seq = seq

@@ -19,7 +19,7 @@ from .canonical import record_json
 from .catalog import default_catalog
 from .clock import utc_now
 from .engine import Evaluation, evaluate
-from .errors import BfgError, Reason, Refused, StoreError
+from .errors import AlreadyDone, BfgError, Reason, Refused, StoreError
 from .models import Actor, Catalog, State
 from .paths import default_db, is_postgres
 from .runbook import shipped_lint
@@ -89,6 +89,12 @@ class Outcome(NamedTuple):
     params: dict[str, Any] | None = None
 
 
+def already_done(done: AlreadyDone) -> Outcome:
+    """A retry with the same idempotency key: the first outcome stands, nothing changed."""
+    return Outcome(f"already done at event {done.seq} (idempotency key '{done.key}'); nothing changed", done.seq,
+                   code="outcome.already_done", params={"seq": done.seq, "key": done.key})
+
+
 class Console:
     def __init__(self, store: Any, catalog: Catalog | None = None, clock: Callable[[], str] = utc_now) -> None:
         self.store = store
@@ -156,13 +162,21 @@ class Console:
                 raise await self.refuse("scenario.save", "scenario", exc.reason, actor.id) from None
             rows: Any = ((k, i, record_json(k, i, d, checked=False)) for k, i, d in records)
             source = f"file:{source_file.name}"
+            origin = f"file:{source_file.resolve()}"
         else:
             if scale is not None and scale < 1:
                 reason = Reason("--scale must be at least 1", "scenario.scale_min")
                 raise await self.refuse("scenario.save", "scenario", reason, actor.id)
             rows = demo_rows(self.catalog, scale or DEMO_ORDERS)
             source = "demo" if scale is None else f"demo:scale={scale}"
-        seq = await self.store.save_scenario(ScenarioPayload(rows=rows, source=source), actor_context(actor.id), idem)
+            origin = source
+        try:
+            seq = await self.store.save_scenario(ScenarioPayload(rows=rows, source=source, origin=origin),
+                                                 actor_context(actor.id), idem)
+        except AlreadyDone as done:
+            return already_done(done)
+        except Refused as exc:
+            raise await self.refuse("scenario.save", "scenario", exc.reason, actor.id) from None
         state = await self.state()
         records = state.scenario.records
         return Outcome(f"scenario saved: {records} records ({source})", seq, code="outcome.scenario_saved",
@@ -210,10 +224,15 @@ class Console:
             # A retried command must never double an acceptance.
             return Outcome(f"{check_id} already accepted by {actor.id}; nothing changed", current.seq,
                            code="outcome.already_accepted", params={"check": check_id, "actor": actor.id})
-        seq = await self.store.accept(
-            check_id, actor_context(actor.id), note=note, value=value, snapshot_digest=digest,
-            countersign=grant.countersign, idem=idem,
-        )
+        try:
+            seq = await self.store.accept(
+                check_id, actor_context(actor.id), note=note, value=value, snapshot_digest=digest,
+                countersign=grant.countersign, idem=idem,
+            )
+        except AlreadyDone as done:
+            return already_done(done)
+        except Refused as exc:
+            raise await self.refuse("check.accept", check_id, exc.reason, actor.id) from None
         how = "countersigned" if grant.countersign else "accepted"
         return Outcome(f"{check_id} {how} by {actor.id}", seq, code=f"outcome.{how}",
                        params={"check": check_id, "actor": actor.id})
@@ -225,6 +244,8 @@ class Console:
             raise await self.refuse("check.revoke", check_id, grant, actor.id)
         try:
             seq = await self.store.revoke(check_id, actor_context(actor.id), note=note, idem=idem)
+        except AlreadyDone as done:
+            return already_done(done)
         except Refused as exc:
             raise await self.refuse("check.revoke", check_id, exc.reason, actor.id) from None
         return Outcome(f"{check_id} revoked by {actor.id}", seq, code="outcome.revoked",

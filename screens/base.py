@@ -156,7 +156,9 @@ class TopBar(Widget):
 
     def paint(self, app: BfgApp, view: View | None) -> None:
         lang = app.lang
-        if view is None:
+        if view is None and app.integrity_error:
+            decision = Text(app.integrity_error, style="bold red")
+        elif view is None:
             decision = Text(t("app.loading", lang), style="italic")
         else:
             value = view.ev.decisions[view.catalog.go_no_go.id]

@@ -8,14 +8,17 @@ previous event can be checked without parsing. hash = SHA-256(body).
 from __future__ import annotations
 
 import hashlib
+import json
 from binascii import hexlify
 from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any
 
 from bfg_tui.canonical import canonical_json
+from bfg_tui.errors import Refused
 
 from .base import ActorContext, ProbeRunRecord, VerifyResult
+from .replay import Tables, first_difference, sha256_text, state_digest, state_from_tables, subject_of
 
 GENESIS = "0" * 64
 
@@ -47,11 +50,43 @@ def revoke_data(check_id: str, note: str) -> dict[str, Any]:
     return {"check": check_id, "note": note}
 
 
+def create_data(contract: str, seed_records: int, source: str, kind_counts: dict[str, int],
+                target_adapter: str, fallback_adapter: str) -> dict[str, Any]:
+    return {"contract": contract, "seed_records": seed_records, "source": source, "kind_counts": kind_counts,
+            "target_adapter": target_adapter, "fallback_adapter": fallback_adapter}
+
+
+def save_data(version: int, records: int, source: str, kind_counts: dict[str, int]) -> dict[str, Any]:
+    return {"version": version, "records": records, "source": source, "kind_counts": kind_counts}
+
+
+def upgrade_data(from_version: int, tables: dict[str, Any]) -> dict[str, Any]:
+    """A store upgraded from a version whose trail cannot be replayed attests the tables it found."""
+    return {"from_version": from_version, "state": tables}
+
+
+def probe_facts_json(run: ProbeRunRecord) -> str:
+    """The run's facts as stored (probe_runs.facts): what the event's facts_sha256 covers."""
+    facts = dict(run.facts or {})
+    facts.update(tls=run.tls, credentials_external=run.credentials_external)
+    return json.dumps(facts, sort_keys=True)
+
+
+def probe_transcript_json(run: ProbeRunRecord) -> str:
+    return json.dumps(list(run.transcript))
+
+
 def probe_data(run: ProbeRunRecord) -> dict[str, Any]:
+    # Everything the stored run and its results hold, so the trail alone rebuilds them;
+    # the facts and the transcript by digest (they can be long).
     return {
         "run_id": run.run_id, "probe": run.probe, "target_kind": run.target_kind, "endpoint": run.endpoint,
         "passed": run.passed, "snapshot_digest": run.snapshot_digest,
         "steps": [{"check": s.check_id, "passed": s.passed, "detail": s.detail} for s in run.steps],
+        "started_at": run.started_at, "finished_at": run.finished_at, "tls": run.tls,
+        "credentials_external": run.credentials_external, "fingerprint": (run.facts or {}).get("fingerprint"),
+        "facts_sha256": sha256_text(probe_facts_json(run)),
+        "transcript_sha256": sha256_text(probe_transcript_json(run)),
     }
 
 
@@ -63,18 +98,34 @@ def refusal_data(action: str, subject: str, reason: str) -> dict[str, Any]:
     return {"action": action, "subject": subject, "reason": reason}
 
 
-def freeze_data(snapshot_id: int, rows: int, digest: str, scenario_version: int) -> dict[str, Any]:
+def freeze_data(snapshot_id: int, rows: int, digest: str, scenario_version: int,
+                kind_counts: dict[str, int]) -> dict[str, Any]:
     return {"snapshot_id": snapshot_id, "rows": rows, "checksum": "bfg-" + digest[:8], "digest": digest,
-            "scenario_version": scenario_version}
+            "scenario_version": scenario_version, "kind_counts": kind_counts}
+
+
+def idem_binding(verb: str, actor: str, args: dict[str, Any]) -> str:
+    """What an idempotency key stands for: this verb, by this actor, with these arguments."""
+    return event_hash(canonical_json({"actor": actor, "args": args, "verb": verb}, checked=False))
+
+
+def idem_refusal(key: str, seq: int, verb: str, subject: str) -> Refused:
+    return Refused(
+        f"idempotency key '{key}' was already used for a different action (event {seq}); "
+        "a retry must repeat the same command, a new action needs a new key",
+        action=verb, subject=subject,
+    )
 
 
 def verify_chain(bodies: Iterable[bytes], head_count: int, head_hash: str,
-                 inspect: Callable[[int], tuple[str, bytes] | None] | None = None) -> VerifyResult:
+                 inspect: Callable[[int], tuple[str, bytes] | None] | None = None,
+                 hashes: bytes | None = None) -> VerifyResult:
     """Check the bodies, in seq order, against the recorded head.
 
     The chain lives in the bodies alone: each ends with the hash of the one before and
     its own seq, so an intact chain also proves every seq. Only when a link breaks does
-    `inspect(seq)` (stored hash, body) tell an edit from a gap.
+    `inspect(seq)` (stored hash, body) tell an edit from a gap. `hashes`, the stored hash
+    column joined in seq order, is checked against the bodies too.
     """
     bodies = bodies if isinstance(bodies, list) else list(bodies)
     sha = hashlib.sha256
@@ -97,7 +148,31 @@ def verify_chain(bodies: Iterable[bytes], head_count: int, head_hash: str,
     if head != head_hash:
         # The last event itself was changed (nothing after it to break the link).
         return VerifyResult(False, seq, head, f"event {seq} was edited: the trail no longer ends at the recorded head", seq)
+    if hashes is not None and hashes != hex_all:
+        bad = next((i for i in range(0, len(hex_all), 64) if hashes[i:i + 64] != hex_all[i:i + 64]), len(hex_all))
+        bad_seq = bad // 64 + 1
+        return VerifyResult(False, seq, head, f"event {bad_seq}: its hash column does not match its body", bad_seq)
     return VerifyResult(True, seq, head)
+
+
+def column_fault(seq: int, columns: tuple[str, str, str], body: bytes, count: int, head: str) -> VerifyResult:
+    """Name which searchable copy (kind, actor, subject) of event `seq` differs from its body."""
+    doc = json.loads(body)
+    truth = (doc.get("kind"), doc.get("actor"), subject_of(str(doc.get("kind")), doc.get("data") or {}))
+    for name, have, want in zip(("kind", "actor", "subject"), columns, truth, strict=True):
+        if have != want:
+            return VerifyResult(False, count, head, f"event {seq}: its {name} column does not match its body", seq)
+    return VerifyResult(False, count, head, f"event {seq}: its columns do not match its body", seq)
+
+
+def state_fault(trail: Tables, stored: Tables, count: int, head: str, digest: str) -> VerifyResult:
+    """Does the stored state equal the trail's replay, and does the head's digest stand for it?"""
+    difference = first_difference(trail, stored)
+    if difference is None and state_digest(state_from_tables(trail)) != digest:
+        difference = "the head's state digest does not match the trail"
+    if difference is not None:
+        return VerifyResult(False, count, head, f"the state does not match the audit trail: {difference}")
+    return VerifyResult(True, count, head)
 
 
 def _links_hold(bodies: list[bytes], hex_all: bytes) -> bool:

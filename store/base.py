@@ -89,6 +89,7 @@ class ScenarioPayload(NamedTuple):
     # (kind, id, canonical body) rows, or an async iterable of lists of such rows.
     rows: Iterable[tuple[str, str, str]] | AsyncIterable[list[tuple[str, str, str]]]
     source: str  # "demo", "demo:scale=N", "file:<name>"
+    origin: str = ""  # what the save was asked for (a resolved path): binds an idempotency key
 
 
 class ScenarioStore(Protocol):

@@ -43,20 +43,30 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from bfg_tui.canonical import SnapshotHasher
-from bfg_tui.errors import Refused, StoreError
+from bfg_tui.errors import AlreadyDone, Refused, StateMismatch, StoreError
 from bfg_tui.models import Acceptance, ProbeResult, ScenarioInfo, SnapshotInfo, State
 from bfg_tui.runbook import APP_ROLE, MIGRATOR_ROLE, SET_TENANT_SQL
 
+from . import replay
 from .audit_chain import (
     GENESIS,
     accept_data,
+    column_fault,
+    create_data,
     event_body,
     event_hash,
     export_data,
     freeze_data,
+    idem_binding,
+    idem_refusal,
     probe_data,
+    probe_facts_json,
+    probe_transcript_json,
     refusal_data,
     revoke_data,
+    save_data,
+    state_fault,
+    upgrade_data,
     verify_chain,
 )
 from .base import (
@@ -88,7 +98,7 @@ LOCK_TIMEOUT_MS = 5000  # how long a writer waits for another's transaction
 CONNECT_TIMEOUT_S = 10
 
 Clock = Callable[[], str]
-Apply = Callable[[psycopg.AsyncConnection, int], Awaitable[None]]
+Apply = Callable[[psycopg.AsyncConnection, int, str], Awaitable[None]]  # (conn, seq, at)
 
 
 # ---------------------------------------------------------------- location
@@ -196,6 +206,19 @@ async def _connect(loc: PgLocation) -> psycopg.AsyncConnection:
         )
     except psycopg.Error as exc:
         raise translate_error(exc, loc.display) from None
+
+
+def _columns_differ(d: str) -> str:
+    """True where an event's kind, actor or subject column is not the copy of its body (`d`, jsonb)."""
+    return (
+        f"({d}->>'kind' is distinct from e.kind or {d}->>'actor' is distinct from e.actor or "
+        f"(case {d}->>'kind' when 'check.accept' then {d}->'data'->>'check' "
+        f"when 'check.revoke' then {d}->'data'->>'check' "
+        f"when 'probe.run' then 'probe:' || ({d}->'data'->>'probe') "
+        f"when 'packet.export' then 'packet:' || ({d}->'data'->>'packet') "
+        f"else (case when jsonb_typeof({d}->'data'->'subject') = 'string' then {d}->'data'->>'subject' "
+        f"else '' end) end) is distinct from e.subject)"
+    )
 
 
 def _default_tenant() -> str:
@@ -338,7 +361,10 @@ class PostgresStore:
     async def _ensure_seeded(self, init: StoreInit | None) -> None:
         s = self._s
         async with self._tx() as conn:
-            if await (await conn.execute(f"select 1 from {s}.audit_head")).fetchone():
+            head = await (await conn.execute(f"select state_digest from {s}.audit_head")).fetchone()
+            if head is not None:
+                if not head[0] and not self.read_only:
+                    await self._upgrade_tenant(conn)
                 return
             if init is None:
                 raise StoreError(f"{self.path}: no store here for tenant {self.tenant}")
@@ -372,8 +398,27 @@ class PostgresStore:
             "values (0, null, null, %s, %s, %s)",
             (seed.source, count, json.dumps(kinds, sort_keys=True)),
         )
-        await self._append(conn, 0, GENESIS, "store.create", init.system,
-                           {"contract": CONTRACT, "seed_records": count}, "", change=False)
+        data = create_data(CONTRACT, count, seed.source, kinds, init.target_adapter, init.fallback_adapter)
+        await self._append(conn, 0, GENESIS, "store.create", init.system, data, meta["created_at"], change=False)
+        await self._seal(conn)
+        await self._notify(conn)
+
+    async def _upgrade_tenant(self, conn: psycopg.AsyncConnection) -> None:
+        """A tenant written before the trail could rebuild the state: the upgrade attests its tables.
+
+        Only a tenant created by that older version qualifies (its store.create event has
+        no kind counts); a digest cleared by hand on a newer tenant is left to fail the check.
+        """
+        s = self._s
+        count, prev = await (await conn.execute(f"select count, head from {s}.audit_head for update")).fetchone()
+        first = await (await conn.execute(f"select body from {s}.audit_events where seq = 1")).fetchone()
+        if first is None or "kind_counts" in json.loads(bytes(first[0])).get("data", {}):
+            return
+        tables = await self._stored_tables(conn)
+        system = ActorContext("system", auth_mode="store-upgrade", self_asserted=False)
+        await self._append(conn, int(count), str(prev), "store.upgrade", system, upgrade_data(1, tables),
+                           self._clock(), change=False)
+        await self._seal(conn)
         await self._notify(conn)
 
     # ------------------------------------------------------------- internals
@@ -430,14 +475,15 @@ class PostgresStore:
 
     async def _append(
         self, conn: psycopg.AsyncConnection, count: int, prev: str, kind: str, ctx: ActorContext,
-        data: dict[str, Any], subject: str, *, change: bool,
+        data: dict[str, Any], at: str, *, change: bool,
     ) -> int:
         seq = count + 1
-        body = event_body(seq=seq, prev=prev, at=self._clock(), kind=kind, ctx=ctx, data=data)
+        body = event_body(seq=seq, prev=prev, at=at, kind=kind, ctx=ctx, data=data)
         digest = event_hash(body)
+        # The searchable columns are copies of the body's fields (verify checks them).
         await conn.execute(
             f"insert into {self._s}.audit_events(seq, hash, body, kind, actor, subject) values (%s, %s, %b, %s, %s, %s)",
-            (seq, digest, body.encode("utf-8"), kind, ctx.actor_id, subject),
+            (seq, digest, body.encode("utf-8"), kind, ctx.actor_id, replay.subject_of(kind, data)),
         )
         await conn.execute(f"update {self._s}.audit_head set count = %s, head = %s", (seq, digest))
         if change:
@@ -447,11 +493,22 @@ class PostgresStore:
     async def _notify(self, conn: psycopg.AsyncConnection) -> None:
         await conn.execute("select pg_notify(%s, %s)", (NOTIFY_CHANNEL, self._token))
 
+    async def _seal(self, conn: psycopg.AsyncConnection) -> None:
+        """Record in the head the digest of the state as now stored (same transaction as the event)."""
+        state = await self._read_state(conn, check=False)
+        await conn.execute(f"update {self._s}.audit_head set state_digest = %s", (replay.state_digest(state),))
+
+    async def _stored_tables(self, conn: psycopg.AsyncConnection) -> replay.Tables:
+        rows = {}
+        for table, columns in replay.STORED_COLUMNS.items():
+            rows[table] = await (await conn.execute(f"select {columns} from {self._s}.{table}")).fetchall()
+        return replay.tables_from_rows(rows)
+
     async def _write(
-        self, kind: str, ctx: ActorContext, data: dict[str, Any], *, subject: str = "",
-        apply: Apply | None = None, idem: str | None = None,
+        self, kind: str, ctx: ActorContext, data: dict[str, Any], *,
+        apply: Apply | None = None, idem: str | None = None, idem_args: dict[str, Any] | None = None,
     ) -> int:
-        """One atomic change: lock the head, idempotency check, apply, audit, notify, commit."""
+        """One atomic change: lock the head, idempotency check, state check, apply, audit, seal, notify, commit."""
         if self.read_only:
             raise StoreError(f"{self.path}: database is read-only; nothing was changed")
         s = self._s
@@ -461,44 +518,57 @@ class PostgresStore:
             if row is None:
                 raise StoreError(f"{self.path}: no store here for tenant {self.tenant}")
             count, prev = int(row[0]), str(row[1])
+            binding = idem_binding(kind, ctx.actor_id, idem_args or {}) if idem else None
             if idem:
-                done = await (await conn.execute(f"select event_seq from {s}.idempotency where key = %s",
+                done = await (await conn.execute(f"select event_seq, binding from {s}.idempotency where key = %s",
                                                  (idem,))).fetchone()
                 if done:
-                    return int(done[0])
+                    if done[1] == binding:
+                        raise AlreadyDone(idem, int(done[0]))
+                    raise idem_refusal(idem, int(done[0]), kind, str(data.get("check", "")))
+            # Never build on a state that is not the trail's: that would bless a forgery.
+            await self._read_state(conn)
+            at = self._clock()
             if apply is not None:
-                await apply(conn, count + 1)
-            seq = await self._append(conn, count, prev, kind, ctx, data, subject, change=kind in CHANGE_KINDS)
+                await apply(conn, count + 1, at)
+            seq = await self._append(conn, count, prev, kind, ctx, data, at, change=kind in CHANGE_KINDS)
             if idem:
-                await conn.execute(f"insert into {s}.idempotency(key, event_seq) values (%s, %s)", (idem, seq))
+                await conn.execute(f"insert into {s}.idempotency(key, event_seq, binding) values (%s, %s, %s)",
+                                   (idem, seq, binding))
+            await self._seal(conn)
             await self._notify(conn)
         return seq
 
     # ------------------------------------------------------------------ reads
 
     async def load_state(self) -> State:
-        s = self._s
         async with self._tx(snapshot=True) as conn:
-            meta = dict(await (await conn.execute(f"select key, value from {s}.meta")).fetchall())
-            v, saved_at, actor, records, kinds = await (await conn.execute(
-                f"select version, saved_at, actor, records, kind_counts from {s}.scenarios "
-                "order by version desc limit 1"
-            )).fetchone()
-            snap = await (await conn.execute(
-                f"select id, rows, digest, frozen_at, kind_counts from {s}.snapshots order by id desc limit 1"
-            )).fetchone()
-            acc_rows = await (await conn.execute(
-                f"select check_id, actor, note, value, snapshot_digest, countersign, at, event_seq from {s}.acceptances"
-            )).fetchall()
-            probe_rows = await (await conn.execute(
-                f"select check_id, passed, target_kind, endpoint, detail, run_id, snapshot_digest, tls, "
-                f"credentials_external, at, event_seq from {s}.probe_results"
-            )).fetchall()
-            count, head = await (await conn.execute(f"select count, head from {s}.audit_head")).fetchone()
+            return await self._read_state(conn)
+
+    async def _read_state(self, conn: psycopg.AsyncConnection, *, check: bool = True) -> State:
+        """The state the engine reads; with `check`, refused unless it is the trail's (digest in the head)."""
+        s = self._s
+        meta = dict(await (await conn.execute(f"select key, value from {s}.meta")).fetchall())
+        v, saved_at, actor, records, kinds = await (await conn.execute(
+            f"select version, saved_at, actor, records, kind_counts from {s}.scenarios "
+            "order by version desc limit 1"
+        )).fetchone()
+        snap = await (await conn.execute(
+            f"select id, rows, digest, frozen_at, kind_counts from {s}.snapshots order by id desc limit 1"
+        )).fetchone()
+        acc_rows = await (await conn.execute(
+            f"select check_id, actor, note, value, snapshot_digest, countersign, at, event_seq from {s}.acceptances"
+        )).fetchall()
+        probe_rows = await (await conn.execute(
+            f"select check_id, passed, target_kind, endpoint, detail, run_id, snapshot_digest, tls, "
+            f"credentials_external, at, event_seq, fingerprint from {s}.probe_results"
+        )).fetchall()
+        count, head, digest = await (await conn.execute(
+            f"select count, head, state_digest from {s}.audit_head")).fetchone()
         snapshot = None
         if snap:
             snapshot = SnapshotInfo(snap[0], snap[1], snap[2], snap[3], json.loads(snap[4]))
-        return State(
+        state = State(
             store_contract=meta.get("contract", ""),
             target_adapter=meta.get("target_adapter") or None,
             fallback_adapter=meta.get("fallback_adapter") or None,
@@ -506,7 +576,7 @@ class PostgresStore:
             snapshot=snapshot,
             acceptances={r[0]: Acceptance(r[0], r[1], r[6], r[7], r[2], r[3], r[4], bool(r[5])) for r in acc_rows},
             probes={r[0]: ProbeResult(r[0], bool(r[1]), r[2], r[3], r[4], r[5], r[9], r[10], r[6], bool(r[7]),
-                                      bool(r[8])) for r in probe_rows},
+                                      bool(r[8]), r[11]) for r in probe_rows},
             connection_endpoint=meta.get("connection_endpoint") or None,
             last_change_seq=int(meta.get("last_change_seq", "0")),
             last_release_export_seq=int(meta.get("last_release_export_seq", "0")),
@@ -514,6 +584,9 @@ class PostgresStore:
             audit_head=head,
             last_save_actor=actor,
         )
+        if check and replay.state_digest(state) != digest:
+            raise StateMismatch(replay.MISMATCH)
+        return state
 
     async def data_version(self) -> int:
         """Changes whenever any process commits a change to this store (LISTEN/NOTIFY)."""
@@ -614,17 +687,25 @@ class PostgresStore:
     async def audit_verify(self) -> VerifyResult:
         s = self._s
         async with self._tx(snapshot=True) as conn:
-            count, head = await (await conn.execute(f"select count, head from {s}.audit_head")).fetchone()
+            count, head, sealed = await (await conn.execute(
+                f"select count, head, state_digest from {s}.audit_head")).fetchone()
             bodies: list[bytes] = []
+            hashes: list[str] = []
+            differ: list[bool] = []
             async with conn.cursor(name="bfg_audit_verify", binary=True) as cur:
-                await cur.execute(f"select body from {s}.audit_events order by seq")
+                await cur.execute(
+                    f"select e.body, e.hash, {_columns_differ('j.d')} from {s}.audit_events e "
+                    "cross join lateral (select convert_from(e.body, 'UTF8')::jsonb as d) j order by e.seq")
                 while True:
                     batch = await cur.fetchmany(50000)
                     if not batch:
                         break
                     bodies.extend(bytes(b[0]) for b in batch)
+                    hashes.extend(b[1] for b in batch)
+                    differ.extend(b[2] for b in batch)
             stored: dict[int, tuple[str, bytes]] = {}
-            result = verify_chain(bodies, count, head, stored.get)
+            joined = "".join(hashes).encode("ascii", "replace")
+            result = verify_chain(bodies, count, head, stored.get, hashes=joined)
             if not result.ok and result.first_bad_seq:
                 # Slow path, failures only: fetch the neighbours to name the fault precisely.
                 rows = await (await conn.execute(
@@ -632,8 +713,27 @@ class PostgresStore:
                     (result.first_bad_seq - 1, result.first_bad_seq),
                 )).fetchall()
                 stored.update({seq: (digest, bytes(body)) for seq, digest, body in rows})
-                result = verify_chain(bodies, count, head, stored.get)
+                result = verify_chain(bodies, count, head, stored.get, hashes=joined)
+            elif any(differ):
+                seq = differ.index(True) + 1
+                row = await (await conn.execute(
+                    f"select kind, actor, subject, body from {s}.audit_events where seq = %s", (seq,))).fetchone()
+                result = column_fault(seq, (row[0], row[1], row[2]), bytes(row[3]), count, head)
+            else:
+                result = await self._state_fault(conn, count, head, sealed)
         return result
+
+    async def _state_fault(self, conn: psycopg.AsyncConnection, count: int, head: str, digest: str) -> VerifyResult:
+        """Replay the trail and compare every state table with it, then the head's digest."""
+        s = self._s
+        kinds = list(replay.STATE_KINDS)
+        rows = await (await conn.execute(
+            f"select body from {s}.audit_events where kind = any(%s) or seq in (select max(seq) from "
+            f"{s}.audit_events where kind = any(%s) group by subject) order by seq",
+            (kinds, list(replay.ACCEPTANCE_KINDS)),
+        )).fetchall()
+        trail = replay.replay(bytes(r[0]) for r in rows)
+        return state_fault(trail, await self._stored_tables(conn), count, head, digest)
 
     async def _pages(self, version: int, size: int) -> AsyncIterator[list[tuple[str, str, bytes]]]:
         # Keyset pages, each its own short transaction: a long read never holds the
@@ -701,10 +801,9 @@ class PostgresStore:
         result: dict[str, Any] = {}
         s = self._s
 
-        async def apply(conn: psycopg.AsyncConnection, seq: int) -> None:
+        async def apply(conn: psycopg.AsyncConnection, seq: int, at: str) -> None:
             version = (await (await conn.execute(f"select max(version) from {s}.scenarios")).fetchone())[0] + 1
             count, kinds = await self._insert_records(conn, version, payload.rows)
-            at = self._clock()
             await conn.execute(
                 f"insert into {s}.scenarios(version, saved_at, actor, source, records, kind_counts) "
                 "values (%s, %s, %s, %s, %s, %s)",
@@ -715,16 +814,17 @@ class PostgresStore:
                 f"delete from {s}.scenario_records where version <> %s and version not in "
                 f"(select scenario_version from {s}.snapshots order by id desc limit 1)", (version,),
             )
-            result.update(version=version, records=count, source=payload.source)
+            result.update(save_data(version, count, payload.source, kinds))
 
-        return await self._write("scenario.save", ctx, result, apply=apply, idem=idem)
+        return await self._write("scenario.save", ctx, result, apply=apply, idem=idem,
+                                 idem_args={"source": payload.origin or payload.source})
 
     async def freeze_snapshot(self, ctx: ActorContext, session: str, tenant: str) -> SnapshotInfo:
         info: dict[str, Any] = {}
         data: dict[str, Any] = {}
         s = self._s
 
-        async def apply(conn: psycopg.AsyncConnection, seq: int) -> None:
+        async def apply(conn: psycopg.AsyncConnection, seq: int, at: str) -> None:
             version, saved_at, records, kinds = await (await conn.execute(
                 f"select version, saved_at, records, kind_counts from {s}.scenarios order by version desc limit 1"
             )).fetchone()
@@ -742,7 +842,6 @@ class PostgresStore:
                         break
                     hasher.add_many(bytes(b[0]) for b in batch)
             digest = hasher.hexdigest()
-            at = self._clock()
             sid = (await (await conn.execute(f"select coalesce(max(id), 0) + 1 from {s}.snapshots")).fetchone())[0]
             await conn.execute(
                 f"insert into {s}.snapshots(id, scenario_version, rows, digest, kind_counts, frozen_at, actor, event_seq) "
@@ -750,7 +849,7 @@ class PostgresStore:
                 (sid, version, hasher.rows, digest, kinds, at, ctx.actor_id, seq),
             )
             info.update(id=sid, rows=hasher.rows, digest=digest, at=at, kinds=json.loads(kinds))
-            data.update(freeze_data(sid, hasher.rows, digest, version))
+            data.update(freeze_data(sid, hasher.rows, digest, version, json.loads(kinds)))
 
         await self._write("snapshot.freeze", ctx, data, apply=apply)
         return SnapshotInfo(info["id"], info["rows"], info["digest"], info["at"], info["kinds"])
@@ -761,82 +860,82 @@ class PostgresStore:
     ) -> int:
         data = accept_data(check_id, note, value, snapshot_digest, countersign)
 
-        async def apply(conn: psycopg.AsyncConnection, seq: int) -> None:
+        async def apply(conn: psycopg.AsyncConnection, seq: int, at: str) -> None:
             await conn.execute(
                 f"insert into {self._s}.acceptances(check_id, actor, note, value, snapshot_digest, countersign, at, "
                 "event_seq) values (%s, %s, %s, %s, %s, %s, %s, %s) on conflict (tenant_id, check_id) do update set "
                 "actor = excluded.actor, note = excluded.note, value = excluded.value, "
                 "snapshot_digest = excluded.snapshot_digest, countersign = excluded.countersign, at = excluded.at, "
                 "event_seq = excluded.event_seq",
-                (check_id, ctx.actor_id, note, value, snapshot_digest, bool(countersign), self._clock(), seq),
+                (check_id, ctx.actor_id, note, value, snapshot_digest, bool(countersign), at, seq),
             )
 
-        return await self._write("check.accept", ctx, data, subject=check_id, apply=apply, idem=idem)
+        return await self._write("check.accept", ctx, data, apply=apply, idem=idem,
+                                 idem_args={"check": check_id, "note": note, "value": value})
 
     async def revoke(self, check_id: str, ctx: ActorContext, *, note: str, idem: str | None = None) -> int:
-        async def apply(conn: psycopg.AsyncConnection, seq: int) -> None:
+        async def apply(conn: psycopg.AsyncConnection, seq: int, at: str) -> None:
             cur = await conn.execute(f"delete from {self._s}.acceptances where check_id = %s", (check_id,))
             if cur.rowcount == 0:
                 raise Refused(f"{check_id} is not accepted; nothing to revoke", action="check.revoke", subject=check_id)
 
-        return await self._write("check.revoke", ctx, revoke_data(check_id, note), subject=check_id,
-                                 apply=apply, idem=idem)
+        return await self._write("check.revoke", ctx, revoke_data(check_id, note), apply=apply, idem=idem,
+                                 idem_args={"check": check_id, "note": note})
 
     async def record_probe(self, run: ProbeRunRecord, ctx: ActorContext) -> int:
-        facts = dict(run.facts or {})
-        facts.update(tls=run.tls, credentials_external=run.credentials_external)
+        fingerprint = (run.facts or {}).get("fingerprint")
         data = probe_data(run)
         s = self._s
 
-        async def apply(conn: psycopg.AsyncConnection, seq: int) -> None:
+        async def apply(conn: psycopg.AsyncConnection, seq: int, at: str) -> None:
             await conn.execute(
                 f"insert into {s}.probe_runs(run_id, probe, target_kind, endpoint, passed, started_at, finished_at, "
                 "snapshot_digest, facts, steps, transcript, event_seq) "
                 "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (run.run_id, run.probe, run.target_kind, run.endpoint, run.passed, run.started_at,
-                 run.finished_at, run.snapshot_digest, json.dumps(facts, sort_keys=True),
-                 json.dumps([st._asdict() for st in run.steps]), json.dumps(list(run.transcript)), seq),
+                 run.finished_at, run.snapshot_digest, probe_facts_json(run),
+                 json.dumps([st._asdict() for st in run.steps]), probe_transcript_json(run), seq),
             )
             async with conn.cursor() as cur:
                 await cur.executemany(
                     f"insert into {s}.probe_results(check_id, passed, target_kind, endpoint, detail, run_id, "
-                    "snapshot_digest, tls, credentials_external, at, event_seq) "
-                    "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) on conflict (tenant_id, check_id) do update "
+                    "snapshot_digest, tls, credentials_external, at, event_seq, fingerprint) "
+                    "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) on conflict (tenant_id, check_id) do update "
                     "set passed = excluded.passed, target_kind = excluded.target_kind, endpoint = excluded.endpoint, "
                     "detail = excluded.detail, run_id = excluded.run_id, snapshot_digest = excluded.snapshot_digest, "
                     "tls = excluded.tls, credentials_external = excluded.credentials_external, at = excluded.at, "
-                    "event_seq = excluded.event_seq",
+                    "event_seq = excluded.event_seq, fingerprint = excluded.fingerprint",
                     [(st.check_id, st.passed, run.target_kind, run.endpoint, st.detail, run.run_id,
-                      run.snapshot_digest, run.tls, run.credentials_external, run.finished_at, seq)
+                      run.snapshot_digest, run.tls, run.credentials_external, run.finished_at, seq, fingerprint)
                      for st in run.steps],
                 )
             if run.probe == "connection":
                 await self._set_meta(conn, "connection_endpoint", run.endpoint)
 
-        return await self._write("probe.run", ctx, data, subject=f"probe:{run.probe}", apply=apply)
+        return await self._write("probe.run", ctx, data, apply=apply)
 
     async def record_export(self, packet: str, fmt: str, destination: str, digest: str, ctx: ActorContext) -> int:
         s = self._s
 
-        async def apply(conn: psycopg.AsyncConnection, seq: int) -> None:
+        async def apply(conn: psycopg.AsyncConnection, seq: int, at: str) -> None:
             eid = (await (await conn.execute(f"select coalesce(max(id), 0) + 1 from {s}.exports")).fetchone())[0]
             await conn.execute(
                 f"insert into {s}.exports(id, packet, format, destination, digest, at, actor, event_seq) "
                 "values (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (eid, packet, fmt, destination, digest, self._clock(), ctx.actor_id, seq),
+                (eid, packet, fmt, destination, digest, at, ctx.actor_id, seq),
             )
             if packet == "release":
                 await self._set_meta(conn, "last_release_export_seq", str(seq))
 
         data = export_data(packet, fmt, destination, digest)
-        return await self._write("packet.export", ctx, data, subject=f"packet:{packet}", apply=apply)
+        return await self._write("packet.export", ctx, data, apply=apply)
 
     async def record_refusal(self, action: str, subject: str, reason: str, ctx: ActorContext) -> int:
         data = refusal_data(action, subject, reason)
-        return await self._write("action.refused", ctx, data, subject=subject)
+        return await self._write("action.refused", ctx, data)
 
     async def record_event(self, kind: str, data: dict[str, Any], ctx: ActorContext) -> int:
-        return await self._write(kind, ctx, data, subject=str(data.get("subject", "")))
+        return await self._write(kind, ctx, data)
 
     async def close(self) -> None:
         self._closed = True

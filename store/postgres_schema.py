@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 DEFAULT_SCHEMA = "bfg_console"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 NOTIFY_CHANNEL = "bfg_console"
 LOCK_CLASS = 0x42464754  # "BFGT": advisory-lock namespace of this store
 
@@ -223,8 +223,18 @@ create trigger audit_events_no_truncate
   for each statement execute function {{s}}.audit_events_append_only();
 """ + "".join(_rls(t) for t in TENANT_TABLES)
 
+# 2: the head carries the digest of the state it stands for (the state tables are a cache
+# of the trail's replay; a tenant written by version 1 is attested by a store.upgrade
+# event when first opened), an idempotency key is bound to its action, and a probe
+# result keeps the TLS fingerprint as SQLite does.
+_V2 = """
+alter table {s}.audit_head add column state_digest text not null default '';
+alter table {s}.idempotency add column binding text;
+alter table {s}.probe_results add column fingerprint text;
+"""
+
 # MIGRATIONS[n] moves a schema from version n to n + 1 (0: nothing there yet).
-MIGRATIONS: list[str] = [_V1]
+MIGRATIONS: list[str] = [_V1, _V2]
 
 
 def migration_sql(step: int, schema: str) -> str:

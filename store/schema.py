@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 APPLICATION_ID = 0x42464754  # "BFGT": tells our files from other SQLite databases
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # MIGRATIONS[n] moves a database from version n to n + 1.
 MIGRATIONS: list[str] = [
@@ -98,5 +98,11 @@ MIGRATIONS: list[str] = [
         head text not null
     );
     create table idempotency (key text primary key, event_seq integer not null);
+    """,
+    # 2: the head carries the digest of the state it stands for (the state tables are a
+    # cache of the trail's replay), and an idempotency key is bound to its action.
+    """
+    alter table audit_head add column state_digest text not null default '';
+    alter table idempotency add column binding text;
     """,
 ]

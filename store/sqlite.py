@@ -20,22 +20,32 @@ from typing import Any, NamedTuple
 import aiosqlite
 
 from bfg_tui.canonical import SnapshotHasher
-from bfg_tui.errors import Refused, StoreError
+from bfg_tui.errors import AlreadyDone, Refused, StoreError
 from bfg_tui.models import (
     SnapshotInfo,
     State,
 )
 
+from . import replay
 from .audit_chain import (
     GENESIS,
     accept_data,
+    column_fault,
+    create_data,
     event_body,
     event_hash,
     export_data,
     freeze_data,
+    idem_binding,
+    idem_refusal,
     probe_data,
+    probe_facts_json,
+    probe_transcript_json,
     refusal_data,
     revoke_data,
+    save_data,
+    state_fault,
+    upgrade_data,
     verify_chain,
 )
 from .base import (
@@ -54,8 +64,30 @@ from .sqlite_plans import header_plan, run_async, state_plan
 
 INSERT_BATCH = 20000
 
+# 1 where an event's searchable columns are not the copies of its body they must be
+# (the subject as replay.subject_of derives it). Evaluated in C, in the verify scan.
+_BODY = "cast(body as text)"
+COLUMNS_DIFFER = (
+    f"json_extract({_BODY}, '$.kind') is not kind or json_extract({_BODY}, '$.actor') is not actor or "
+    f"(case json_extract({_BODY}, '$.kind') "
+    f"when 'check.accept' then json_extract({_BODY}, '$.data.check') "
+    f"when 'check.revoke' then json_extract({_BODY}, '$.data.check') "
+    f"when 'probe.run' then 'probe:' || json_extract({_BODY}, '$.data.probe') "
+    f"when 'packet.export' then 'packet:' || json_extract({_BODY}, '$.data.packet') "
+    f"else (case when json_type({_BODY}, '$.data.subject') = 'text' "
+    f"then json_extract({_BODY}, '$.data.subject') else '' end) end) is not subject"
+)
+# The events a replay needs: every one that shapes a table, and of acceptances only the
+# latest per check (the columns it selects on are verified first).
+_KINDS = ", ".join(f"'{k}'" for k in replay.STATE_KINDS)
+_ACCEPTANCES = ", ".join(f"'{k}'" for k in replay.ACCEPTANCE_KINDS)
+REPLAY_EVENTS = (
+    f"select cast(body as blob) from audit_events where kind in ({_KINDS}) or seq in "
+    f"(select max(seq) from audit_events where kind in ({_ACCEPTANCES}) group by subject) order by seq"
+)
+
 Clock = Callable[[], str]
-Apply = Callable[[aiosqlite.Connection, int], Awaitable[None]]
+Apply = Callable[[aiosqlite.Connection, int, str], Awaitable[None]]  # (conn, seq, at)
 
 
 class StoreInit(NamedTuple):
@@ -160,6 +192,8 @@ class SQLiteStore:
                 if init is None:
                     raise StoreError(f"{self.path}: empty store and nothing to seed it with")
                 await self._seed(init)
+            elif version < 2:
+                await self._upgrade_from(version)
             await conn.execute("commit")
         except BaseException:
             await conn.execute("rollback")
@@ -182,6 +216,7 @@ class SQLiteStore:
             "connection_endpoint": "",
             "created_at": self._clock(),
         }
+        at = meta["created_at"]
         await conn.executemany("insert into meta(key, value) values (?, ?)", meta.items())
         await conn.execute("insert into audit_head(id, count, head) values (1, 0, ?)", (GENESIS,))
         seed = init.seed()
@@ -190,7 +225,16 @@ class SQLiteStore:
             "insert into scenarios(version, saved_at, actor, source, records, kind_counts) values (0, null, null, ?, ?, ?)",
             (seed.source, count, json.dumps(kinds, sort_keys=True)),
         )
-        await self._append("store.create", init.system, {"contract": CONTRACT, "seed_records": count}, "", change=False)
+        data = create_data(CONTRACT, count, seed.source, kinds, init.target_adapter, init.fallback_adapter)
+        await self._append("store.create", init.system, data, at, change=False)
+        await self._seal()
+
+    async def _upgrade_from(self, version: int) -> None:
+        """A store written before the trail could rebuild the state: the upgrade attests its tables."""
+        tables = await self._stored_tables()
+        system = ActorContext("system", auth_mode="store-upgrade", self_asserted=False)
+        await self._append("store.upgrade", system, upgrade_data(version, tables), self._clock(), change=False)
+        await self._seal()
 
     # ------------------------------------------------------------- internals
 
@@ -219,25 +263,37 @@ class SQLiteStore:
             (key, value),
         )
 
-    async def _append(self, kind: str, ctx: ActorContext, data: dict[str, Any], subject: str, *, change: bool) -> int:
+    async def _append(self, kind: str, ctx: ActorContext, data: dict[str, Any], at: str, *, change: bool) -> int:
         count, prev = await (await self._conn.execute("select count, head from audit_head where id = 1")).fetchone()
         seq = count + 1
-        body = event_body(seq=seq, prev=prev, at=self._clock(), kind=kind, ctx=ctx, data=data)
+        body = event_body(seq=seq, prev=prev, at=at, kind=kind, ctx=ctx, data=data)
         digest = event_hash(body)
+        # The searchable columns are copies of the body's fields (verify checks them).
         await self._conn.execute(
             "insert into audit_events(seq, hash, body, kind, actor, subject) values (?, ?, ?, ?, ?, ?)",
-            (seq, digest, body.encode("utf-8"), kind, ctx.actor_id, subject),
+            (seq, digest, body.encode("utf-8"), kind, ctx.actor_id, replay.subject_of(kind, data)),
         )
         await self._conn.execute("update audit_head set count = ?, head = ? where id = 1", (seq, digest))
         if change:
             await self._set_meta("last_change_seq", str(seq))
         return seq
 
+    async def _seal(self) -> None:
+        """Record in the head the digest of the state as now stored (same transaction as the event)."""
+        state = await run_async(state_plan(check=False), self._conn)
+        await self._conn.execute("update audit_head set state_digest = ? where id = 1", (replay.state_digest(state),))
+
+    async def _stored_tables(self) -> replay.Tables:
+        rows = {}
+        for table, columns in replay.STORED_COLUMNS.items():
+            rows[table] = await self._conn.execute_fetchall(f"select {columns} from {table}")
+        return replay.tables_from_rows(rows)
+
     async def _write(
-        self, kind: str, ctx: ActorContext, data: dict[str, Any], *, subject: str = "",
-        apply: Apply | None = None, idem: str | None = None,
+        self, kind: str, ctx: ActorContext, data: dict[str, Any], *,
+        apply: Apply | None = None, idem: str | None = None, idem_args: dict[str, Any] | None = None,
     ) -> int:
-        """One atomic change: BEGIN IMMEDIATE, idempotency check, apply, audit, commit."""
+        """One atomic change: BEGIN IMMEDIATE, idempotency check, state check, apply, audit, seal, commit."""
         if self.read_only:
             raise StoreError(f"{self.path}: database is read-only; nothing was changed")
         async with self._lock:
@@ -247,18 +303,26 @@ class SQLiteStore:
             except sqlite3.Error as exc:
                 raise translate_error(exc, self.path) from None
             try:
+                binding = idem_binding(kind, ctx.actor_id, idem_args or {}) if idem else None
                 if idem:
-                    row = await (await conn.execute("select event_seq from idempotency where key = ?", (idem,))).fetchone()
+                    row = await (await conn.execute(
+                        "select event_seq, binding from idempotency where key = ?", (idem,))).fetchone()
                     if row:
-                        await conn.execute("rollback")
-                        return int(row[0])
+                        if row[1] == binding:
+                            raise AlreadyDone(idem, int(row[0]))
+                        raise idem_refusal(idem, int(row[0]), kind, str(data.get("check", "")))
+                # Never build on a state that is not the trail's: that would bless a forgery.
+                await run_async(state_plan(), conn)
+                at = self._clock()
                 count = (await (await conn.execute("select count from audit_head where id = 1")).fetchone())[0]
                 seq = count + 1
                 if apply is not None:
-                    await apply(conn, seq)
-                seq = await self._append(kind, ctx, data, subject, change=kind in CHANGE_KINDS)
+                    await apply(conn, seq, at)
+                seq = await self._append(kind, ctx, data, at, change=kind in CHANGE_KINDS)
                 if idem:
-                    await conn.execute("insert into idempotency(key, event_seq) values (?, ?)", (idem, seq))
+                    await conn.execute("insert into idempotency(key, event_seq, binding) values (?, ?, ?)",
+                                       (idem, seq, binding))
+                await self._seal()
                 await conn.execute("commit")
                 return seq
             except BaseException as exc:
@@ -332,18 +396,25 @@ class SQLiteStore:
         try:
             await conn.execute("begin")
             try:
-                count, head = await (await conn.execute("select count, head from audit_head where id = 1")).fetchone()
+                count, head, sealed = await (await conn.execute(
+                    "select count, head, state_digest from audit_head where id = 1")).fetchone()
                 # cast: a body rewritten as TEXT by a hand edit still compares as bytes.
-                cursor = await conn.execute("select cast(body as blob) from audit_events order by seq")
+                cursor = await conn.execute(
+                    f"select cast(body as blob), hash, {COLUMNS_DIFFER} from audit_events order by seq")
                 bodies: list[bytes] = []
-                first = itemgetter(0)
+                hashes: list[str] = []
+                differ: list[int] = []
+                first, second, third = itemgetter(0), itemgetter(1), itemgetter(2)
                 while True:
                     batch = await cursor.fetchmany(50000)
                     if not batch:
                         break
                     bodies.extend(map(first, batch))
+                    hashes.extend(map(second, batch))
+                    differ.extend(map(third, batch))
                 stored = {}
-                result = verify_chain(bodies, count, head, stored.get)
+                joined = "".join(h if isinstance(h, str) else "" for h in hashes).encode("ascii", "replace")
+                result = verify_chain(bodies, count, head, stored.get, hashes=joined)
                 if not result.ok and result.first_bad_seq:
                     # Slow path, failures only: fetch the neighbours to name the fault precisely.
                     rows = await (await conn.execute(
@@ -351,12 +422,26 @@ class SQLiteStore:
                         (result.first_bad_seq - 1, result.first_bad_seq),
                     )).fetchall()
                     stored.update({seq: (digest, body) for seq, digest, body in rows})
-                    result = verify_chain(bodies, count, head, stored.get)
+                    result = verify_chain(bodies, count, head, stored.get, hashes=joined)
+                elif any(differ):
+                    result = await self._column_fault(differ.index(1) + 1, count, head)
+                else:
+                    result = await self._state_fault(count, head, sealed)
             finally:
                 await conn.execute("commit")
         except sqlite3.Error as exc:
             raise translate_error(exc, self.path) from None
         return result
+
+    async def _column_fault(self, seq: int, count: int, head: str) -> VerifyResult:
+        kind, actor, subject, body = await (await self._conn.execute(
+            "select kind, actor, subject, cast(body as blob) from audit_events where seq = ?", (seq,))).fetchone()
+        return column_fault(seq, (kind, actor, subject), body, count, head)
+
+    async def _state_fault(self, count: int, head: str, digest: str) -> VerifyResult:
+        """Replay the trail and compare every state table with it, then the head's digest."""
+        trail = replay.replay(map(itemgetter(0), await self._conn.execute_fetchall(REPLAY_EVENTS)))
+        return state_fault(trail, await self._stored_tables(), count, head, digest)
 
     async def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncIterator[list[tuple[str, str, str]]]:
         row = await (await self._conn.execute(
@@ -411,10 +496,9 @@ class SQLiteStore:
     async def save_scenario(self, payload: ScenarioPayload, ctx: ActorContext, idem: str | None = None) -> int:
         result: dict[str, Any] = {}
 
-        async def apply(conn: aiosqlite.Connection, seq: int) -> None:
+        async def apply(conn: aiosqlite.Connection, seq: int, at: str) -> None:
             version = (await (await conn.execute("select max(version) from scenarios")).fetchone())[0] + 1
             count, kinds = await self._insert_records(version, payload.rows)
-            at = self._clock()
             await conn.execute(
                 "insert into scenarios(version, saved_at, actor, source, records, kind_counts) values (?, ?, ?, ?, ?, ?)",
                 (version, at, ctx.actor_id, payload.source, count, json.dumps(kinds, sort_keys=True)),
@@ -424,15 +508,16 @@ class SQLiteStore:
                 "delete from scenario_records where version <> ? and version not in "
                 "(select scenario_version from snapshots order by id desc limit 1)", (version,),
             )
-            result.update(version=version, records=count, source=payload.source)
+            result.update(save_data(version, count, payload.source, kinds))
 
-        return await self._write("scenario.save", ctx, result, apply=apply, idem=idem)
+        return await self._write("scenario.save", ctx, result, apply=apply, idem=idem,
+                                 idem_args={"source": payload.origin or payload.source})
 
     async def freeze_snapshot(self, ctx: ActorContext, session: str, tenant: str) -> SnapshotInfo:
         info: dict[str, Any] = {}
         data: dict[str, Any] = {}
 
-        async def apply(conn: aiosqlite.Connection, seq: int) -> None:
+        async def apply(conn: aiosqlite.Connection, seq: int, at: str) -> None:
             version, saved_at, records, kinds = await (await conn.execute(
                 "select version, saved_at, records, kind_counts from scenarios order by version desc limit 1"
             )).fetchone()
@@ -448,13 +533,12 @@ class SQLiteStore:
                     break
                 hasher.add_many(b[0] for b in batch)
             digest = hasher.hexdigest()
-            at = self._clock()
             cur = await conn.execute(
                 "insert into snapshots(scenario_version, rows, digest, kind_counts, frozen_at, actor, event_seq) "
                 "values (?, ?, ?, ?, ?, ?, ?)", (version, hasher.rows, digest, kinds, at, ctx.actor_id, seq),
             )
             info.update(id=cur.lastrowid, rows=hasher.rows, digest=digest, at=at, kinds=json.loads(kinds))
-            data.update(freeze_data(cur.lastrowid, hasher.rows, digest, version))
+            data.update(freeze_data(cur.lastrowid, hasher.rows, digest, version, json.loads(kinds)))
 
         await self._write("snapshot.freeze", ctx, data, apply=apply)
         return SnapshotInfo(info["id"], info["rows"], info["digest"], info["at"], info["kinds"])
@@ -465,35 +549,35 @@ class SQLiteStore:
     ) -> int:
         data = accept_data(check_id, note, value, snapshot_digest, countersign)
 
-        async def apply(conn: aiosqlite.Connection, seq: int) -> None:
+        async def apply(conn: aiosqlite.Connection, seq: int, at: str) -> None:
             await conn.execute(
                 "insert or replace into acceptances(check_id, actor, note, value, snapshot_digest, countersign, at, event_seq) "
                 "values (?, ?, ?, ?, ?, ?, ?, ?)",
-                (check_id, ctx.actor_id, note, value, snapshot_digest, int(countersign), self._clock(), seq),
+                (check_id, ctx.actor_id, note, value, snapshot_digest, int(countersign), at, seq),
             )
 
-        return await self._write("check.accept", ctx, data, subject=check_id, apply=apply, idem=idem)
+        return await self._write("check.accept", ctx, data, apply=apply, idem=idem,
+                                 idem_args={"check": check_id, "note": note, "value": value})
 
     async def revoke(self, check_id: str, ctx: ActorContext, *, note: str, idem: str | None = None) -> int:
-        async def apply(conn: aiosqlite.Connection, seq: int) -> None:
+        async def apply(conn: aiosqlite.Connection, seq: int, at: str) -> None:
             cur = await conn.execute("delete from acceptances where check_id = ?", (check_id,))
             if cur.rowcount == 0:
                 raise Refused(f"{check_id} is not accepted; nothing to revoke", action="check.revoke", subject=check_id)
 
-        return await self._write("check.revoke", ctx, revoke_data(check_id, note), subject=check_id,
-                                 apply=apply, idem=idem)
+        return await self._write("check.revoke", ctx, revoke_data(check_id, note), apply=apply, idem=idem,
+                                 idem_args={"check": check_id, "note": note})
 
     async def record_probe(self, run: ProbeRunRecord, ctx: ActorContext) -> int:
         facts = dict(run.facts or {})
-        facts.update(tls=run.tls, credentials_external=run.credentials_external)
         data = probe_data(run)
 
-        async def apply(conn: aiosqlite.Connection, seq: int) -> None:
+        async def apply(conn: aiosqlite.Connection, seq: int, at: str) -> None:
             await conn.execute(
                 "insert into probe_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (run.run_id, run.probe, run.target_kind, run.endpoint, int(run.passed), run.started_at,
-                 run.finished_at, run.snapshot_digest, json.dumps(facts, sort_keys=True),
-                 json.dumps([s._asdict() for s in run.steps]), json.dumps(list(run.transcript)), seq),
+                 run.finished_at, run.snapshot_digest, probe_facts_json(run),
+                 json.dumps([s._asdict() for s in run.steps]), probe_transcript_json(run), seq),
             )
             await conn.executemany(
                 "insert or replace into probe_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -505,26 +589,26 @@ class SQLiteStore:
             if run.probe == "connection":
                 await self._set_meta("connection_endpoint", run.endpoint)
 
-        return await self._write("probe.run", ctx, data, subject=f"probe:{run.probe}", apply=apply)
+        return await self._write("probe.run", ctx, data, apply=apply)
 
     async def record_export(self, packet: str, fmt: str, destination: str, digest: str, ctx: ActorContext) -> int:
-        async def apply(conn: aiosqlite.Connection, seq: int) -> None:
+        async def apply(conn: aiosqlite.Connection, seq: int, at: str) -> None:
             await conn.execute(
                 "insert into exports(packet, format, destination, digest, at, actor, event_seq) values (?, ?, ?, ?, ?, ?, ?)",
-                (packet, fmt, destination, digest, self._clock(), ctx.actor_id, seq),
+                (packet, fmt, destination, digest, at, ctx.actor_id, seq),
             )
             if packet == "release":
                 await self._set_meta("last_release_export_seq", str(seq))
 
         data = export_data(packet, fmt, destination, digest)
-        return await self._write("packet.export", ctx, data, subject=f"packet:{packet}", apply=apply)
+        return await self._write("packet.export", ctx, data, apply=apply)
 
     async def record_refusal(self, action: str, subject: str, reason: str, ctx: ActorContext) -> int:
         data = refusal_data(action, subject, reason)
-        return await self._write("action.refused", ctx, data, subject=subject)
+        return await self._write("action.refused", ctx, data)
 
     async def record_event(self, kind: str, data: dict[str, Any], ctx: ActorContext) -> int:
-        return await self._write(kind, ctx, data, subject=str(data.get("subject", "")))
+        return await self._write(kind, ctx, data)
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):

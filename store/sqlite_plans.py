@@ -13,9 +13,10 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
-from bfg_tui.errors import StoreError
+from bfg_tui.errors import StateMismatch, StoreError
 from bfg_tui.models import Acceptance, ProbeResult, ScenarioInfo, SnapshotInfo, State
 
+from .replay import MISMATCH, state_digest
 from .schema import APPLICATION_ID, SCHEMA_VERSION
 from .sqlite_errors import BUSY_TIMEOUT_MS, translate_error
 
@@ -38,7 +39,8 @@ def header_plan(path: Path) -> Plan:
     return version
 
 
-def state_plan() -> Plan:
+def state_plan(check: bool = True) -> Plan:
+    """The state the engine reads; with `check`, refused unless it is the trail's (digest in the head)."""
     meta = dict((yield ("select key, value from meta", ())))
     v, saved_at, actor, records, kinds = (yield (
         "select version, saved_at, actor, records, kind_counts from scenarios order by version desc limit 1", ()
@@ -61,8 +63,8 @@ def state_plan() -> Plan:
             "credentials_external, at, event_seq, fingerprint from probe_results", ()
         ))
     }
-    count, head = (yield ("select count, head from audit_head where id = 1", ()))[0]
-    return State(
+    count, head, digest = (yield ("select count, head, state_digest from audit_head where id = 1", ()))[0]
+    state = State(
         store_contract=meta.get("contract", ""),
         target_adapter=meta.get("target_adapter") or None,
         fallback_adapter=meta.get("fallback_adapter") or None,
@@ -77,6 +79,9 @@ def state_plan() -> Plan:
         audit_head=head,
         last_save_actor=actor,
     )
+    if check and state_digest(state) != digest:
+        raise StateMismatch(MISMATCH)
+    return state
 
 
 def run_sync(plan: Plan, conn: sqlite3.Connection) -> Any:
@@ -97,7 +102,7 @@ async def run_async(plan: Plan, conn: Any) -> Any:
         return done.value
 
 
-def read_state_sync(path: Path) -> State | None:
+def read_state_sync(path: Path, *, check: bool = True) -> State | None:
     """The state of an existing store without asyncio; None if there is no store yet."""
     if not path.is_file() or path.stat().st_size == 0:
         return None
@@ -112,7 +117,7 @@ def read_state_sync(path: Path) -> State | None:
             return None  # needs a migration: the full store does that
         conn.execute("begin")
         try:
-            return run_sync(state_plan(), conn)
+            return run_sync(state_plan(check), conn)
         finally:
             conn.execute("commit")
     except sqlite3.Error as exc:

@@ -179,7 +179,7 @@ def test_newer_schema_is_refused(cli, saved: Path) -> None:
     for args, actor in ((("status",), None), (("accept", "transition.db_schema"), OLENA)):
         result = cli(*args, actor=actor)
         assert result.code == 1, result
-        assert "schema version 99 is newer than this bfg-tui understands (1); upgrade bfg-tui" in result.err
+        assert "schema version 99 is newer than this bfg-tui understands (2); upgrade bfg-tui" in result.err
     assert _file_bytes(saved) == before
 
 

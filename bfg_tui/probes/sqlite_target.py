@@ -9,12 +9,13 @@ says so. Only a PostgreSQL target proves RLS.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from ..canonical import canonical_json
-from ..errors import BfgError
+from ..errors import AlreadyDone, BfgError
 from .base import ConnectionFacts, Log, ReplayOutcome, SnapshotSource, StepResult
 
 OTHER_TENANT = "probe-other-tenant"
@@ -164,8 +165,10 @@ class SQLiteFileTarget:
 
         store = await self._target_store()
         # Streamed batch by batch: a 1M-record snapshot never sits in memory whole.
-        await store.save_scenario(ScenarioPayload(rows=source.batches(), source=f"replay:{replay_id}"),
-                                  actor_context("system"), idem=f"replay:{replay_id}:{source.digest}")
+        # A repeated dry-run of the same snapshot into the same target finds its key: nothing to add.
+        with contextlib.suppress(AlreadyDone):
+            await store.save_scenario(ScenarioPayload(rows=source.batches(), source=f"replay:{replay_id}"),
+                                      actor_context("system"), idem=f"replay:{replay_id}:{source.digest}")
         # Reading back = freezing in the target, which re-reads every row it stored.
         snap = await store.freeze_snapshot(actor_context("system"), source.session, source.tenant_id)
         log(f"replayed {snap.rows} records into {self.endpoint}; target checksum {snap.checksum}")
