@@ -1,93 +1,123 @@
 """The benchmark runner: `make bench` prints one table of figures against their budgets.
 
-Options: --quick (skip the 1M-record rows), --only NAME (substring of a row name).
+Each row shows its figure, the floor it is judged against measured in the same run,
+its budget, the 1-minute load average before → after it, and ok / MISSED / skipped.
+The PostgreSQL rows use the test server, which the runner starts (and stops again)
+when none is running and `scripts/pg-test-server` can start one.
+
+Options: --quick (skip the 1M-record rows), --only NAME (substring of a row name),
+--scale (the scale curve: 100k, 1M and 10M records; --sizes to choose).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
+from pathlib import Path
 
 from benchmarks import core_bench
+from benchmarks.rows import Row, Skip, load
 
-Row = tuple[str, Callable[[], dict[str, Any]], str, Callable[[dict[str, Any]], tuple[str, bool]]]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _rows(quick: bool) -> list[Row]:
-    rows: list[Row] = [
-        ("status --json wall (demo store)", core_bench.status_wall, "≤ 150 ms median",
-         lambda r: (f"median {r['median_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, min {r['min_ms']:.0f} ms",
-                    r["median_ms"] <= 150)),
-        ("engine recompute (full catalog)", core_bench.engine_recompute, "≤ 1 ms",
-         lambda r: (f"{r['ms_per_recompute']:.3f} ms ({r['checks']} checks, {r['nodes']} nodes)",
-                    r["ms_per_recompute"] <= 1)),
-        ("freeze + checksum, 100k records", lambda: core_bench.freeze_and_checksum(10_000),
-         "checksum ≥ 1M rec/s", _freeze_fmt(limit_s=None)),
-    ]
-    if not quick:
-        rows.append(("freeze + checksum, 1M records", lambda: core_bench.freeze_and_checksum(100_000),
-                     "freeze ≤ 4 s; checksum ≥ 1M rec/s", _freeze_fmt(limit_s=4.0)))
-    rows.append(("audit verify, 100k events", core_bench.audit_verify, "≥ 300k events/s",
-                 lambda r: (f"{r['events_per_s'] / 1000:.0f}k events/s ({r['seconds'] * 1000:.0f} ms)",
-                            r["events_per_s"] >= 300_000)))
-    rows.extend(_optional_rows(quick))
-    return rows
-
-
-def _freeze_fmt(limit_s: float | None) -> Callable[[dict[str, Any]], tuple[str, bool]]:
-    def fmt(r: dict[str, Any]) -> tuple[str, bool]:
-        ok = r["checksum_records_per_s"] >= 1_000_000 and (limit_s is None or r["freeze_s"] <= limit_s)
-        return (f"{r['records']} rec: save {r['save_s']:.2f} s, freeze {r['freeze_s']:.2f} s, "
-                f"checksum {r['checksum_records_per_s'] / 1e6:.2f}M rec/s", ok)
-
-    return fmt
-
-
-def _optional_rows(quick: bool) -> list[Row]:
-    """Rows contributed by other parts (console, PostgreSQL) when present."""
-    rows: list[Row] = []
+    rows = list(core_bench.rows(quick))
     for name in ("benchmarks.tui_bench", "benchmarks.pg_bench"):
-        try:
-            module = __import__(name, fromlist=["ROWS"])
-        except ImportError:
-            continue
+        module = __import__(name, fromlist=["rows"])
         rows.extend(module.rows(quick))
     return rows
+
+
+def _compile() -> None:
+    # Measure what users run: an installed package has its bytecode compiled (pip does it);
+    # an editable checkout under PYTHONDONTWRITEBYTECODE=1 would recompile on every start.
+    import compileall
+
+    for folder in ("bfg_tui", "store", "screens"):
+        compileall.compile_dir(ROOT / folder, quiet=1)
+
+
+def start_pg_server() -> bool:
+    """Start the PostgreSQL test server when none answers; True when this call started it."""
+    from benchmarks import pg_bench
+
+    try:
+        pg_bench.server()
+        return False
+    except Skip:
+        pass
+    script = ROOT / "scripts" / "pg-test-server"
+    try:
+        out = subprocess.run([str(script), "start"], capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pg_bench.NOT_STARTED = f"scripts/pg-test-server start failed ({exc})"
+        return False
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        pg_bench.NOT_STARTED = f"scripts/pg-test-server start failed: {last}"
+        return False
+    os.environ["BFG_TUI_PG_ENV"] = out.stdout.strip()
+    print(f"  ... started the PostgreSQL test server ({out.stdout.strip()})", file=sys.stderr, flush=True)
+    return True
+
+
+def stop_pg_server() -> None:
+    subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "stop"], capture_output=True, timeout=120)
+
+
+def run_rows(rows: list[Row], only: str = "") -> list[tuple[str, str, str, str, str, str]]:
+    results = []
+    for row in rows:
+        if only and only not in row.name:
+            continue
+        before = load()
+        try:
+            verdict = row.verdict(row.run())
+            figure, floor, result = verdict.figure, verdict.floor, "ok" if verdict.ok else "MISSED"
+        except Skip as why:
+            figure, floor, result = "—", "—", f"skipped: {why}"
+        except Exception as exc:  # a broken row is reported, the table goes on
+            figure, floor, result = f"error: {type(exc).__name__}: {exc}", "—", "MISSED"
+        loads = f"{before:.1f} → {load():.1f}"
+        results.append((row.name, figure, floor, row.budget, loads, result))
+        print(f"  ... {row.name}: {figure} | floor {floor} | load {loads} | {result}", file=sys.stderr, flush=True)
+    return results
+
+
+def print_table(results: list[tuple[str, str, str, str, str, str]]) -> None:
+    head = ("benchmark", "figure", "floor (same run)", "budget", "load 1m", "result")
+    widths = [max(len(head[i]), *(len(r[i]) for r in results)) for i in range(5)] if results else [10] * 5
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=False)) + "  " + head[5])
+    print("-" * (sum(widths) + 2 * 5 + 8))
+    for r in results:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[5])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks.run")
     parser.add_argument("--quick", action="store_true", help="skip the 1M-record rows")
     parser.add_argument("--only", default="", help="run rows whose name contains this")
+    parser.add_argument("--scale", action="store_true", help="the scale curve instead of the budget table")
+    parser.add_argument("--sizes", default="100k,1M,10M", help="scale curve sizes (records): e.g. 100k,1M")
     args = parser.parse_args(argv)
-    # Measure what users run: an installed package has its bytecode compiled (pip does it);
-    # an editable checkout under PYTHONDONTWRITEBYTECODE=1 would recompile on every start.
-    import compileall
-    from pathlib import Path
+    _compile()
+    started = start_pg_server()
+    t0 = time.perf_counter()
+    try:
+        if args.scale:
+            from benchmarks import scale_bench
 
-    root = Path(__file__).resolve().parent.parent
-    for folder in ("bfg_tui", "store", "screens"):
-        compileall.compile_dir(root / folder, quiet=1)
-    results = []
-    for name, fn, budget, fmt in _rows(args.quick):
-        if args.only and args.only not in name:
-            continue
-        t0 = time.perf_counter()
-        try:
-            figure, ok = fmt(fn())
-        except Exception as exc:  # a broken row is reported, the table goes on
-            figure, ok = f"error: {type(exc).__name__}: {exc}", False
-        results.append((name, figure, budget, "ok" if ok else "MISSED", time.perf_counter() - t0))
-        print(f"  ... {name}: {figure}", file=sys.stderr, flush=True)
-    width = max(len(r[0]) for r in results) if results else 10
-    fwidth = max(len(r[1]) for r in results) if results else 10
-    print(f"{'benchmark':<{width}}  {'figure':<{fwidth}}  {'budget':<34}  result")
-    print("-" * (width + fwidth + 48))
-    for name, figure, budget, verdict, _t in results:
-        print(f"{name:<{width}}  {figure:<{fwidth}}  {budget:<34}  {verdict}")
+            return scale_bench.main(args.sizes)
+        results = run_rows(_rows(args.quick), args.only)
+        print_table(results)
+    finally:
+        if started:
+            stop_pg_server()
+    print(f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     return 0
 
 
