@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import sqlite3
@@ -58,6 +59,7 @@ from .base import (
     StepRecord,
     VerifyResult,
 )
+from .rows import Tally, column_batches
 from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from .sqlite_errors import BUSY_TIMEOUT_MS, translate_error
 from .sqlite_plans import header_plan, run_async, state_plan
@@ -97,17 +99,6 @@ class StoreInit(NamedTuple):
     fallback_adapter: str
     seed: Callable[[], ScenarioPayload]
     system: ActorContext
-
-
-async def _aiter_rows(rows: Any) -> AsyncIterator[tuple[str, str, str]]:
-    """Rows from a plain iterable, or from an async iterable of row batches."""
-    if hasattr(rows, "__aiter__"):
-        async for batch in rows:
-            for row in batch:
-                yield row
-    else:
-        for row in rows:
-            yield row
 
 
 def _read_only_file(path: Path) -> bool:
@@ -239,19 +230,13 @@ class SQLiteStore:
     # ------------------------------------------------------------- internals
 
     async def _insert_records(self, version: int, rows: Any) -> tuple[int, dict[str, int]]:
-        kinds: dict[str, int] = {}
-        count = 0
-        batch: list[tuple[int, int, str, str, str]] = []
-        async for kind, rid, body in _aiter_rows(rows):
-            batch.append((version, count, kind, rid, body.encode("utf-8") if isinstance(body, str) else body))
-            kinds[kind] = kinds.get(kind, 0) + 1
-            count += 1
-            if len(batch) >= INSERT_BATCH:
-                await self._conn.executemany("insert into scenario_records values (?, ?, ?, ?, ?)", batch)
-                batch = []
-        if batch:
-            await self._conn.executemany("insert into scenario_records values (?, ?, ?, ?, ?)", batch)
-        return count, kinds
+        tally = Tally()
+        async for cols in column_batches(rows, INSERT_BATCH):
+            start = tally.add(cols)
+            # The parameter tuples are built by zip in C, not by a Python loop per row.
+            params = zip(itertools.repeat(version), itertools.count(start), cols.kinds, cols.rids, cols.bodies)
+            await self._conn.executemany("insert into scenario_records values (?, ?, ?, ?, ?)", params)
+        return tally.count, tally.kinds
 
     async def _meta(self, key: str) -> str:
         row = await (await self._conn.execute("select value from meta where key = ?", (key,))).fetchone()
@@ -504,9 +489,11 @@ class SQLiteStore:
                 (version, at, ctx.actor_id, payload.source, count, json.dumps(kinds, sort_keys=True)),
             )
             # Keep only the new version and the one the latest snapshot reads from.
+            # By version through the primary key: `version <> ?` alone would scan every row.
             await conn.execute(
-                "delete from scenario_records where version <> ? and version not in "
-                "(select scenario_version from snapshots order by id desc limit 1)", (version,),
+                "delete from scenario_records where version in (select version from scenarios "
+                "where version <> ? and version not in "
+                "(select scenario_version from snapshots order by id desc limit 1))", (version,),
             )
             result.update(save_data(version, count, payload.source, kinds))
 

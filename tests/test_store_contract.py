@@ -204,6 +204,15 @@ async def test_scenario_save_retry_with_a_key_changes_nothing(console: Console) 
     assert again.seq == first.seq and (await console.state()).audit_count == count
 
 
+async def test_a_save_keeps_only_its_own_rows_and_the_frozen_snapshots(console: Console) -> None:
+    await console.save_scenario(MAREK, scale=2)  # version 1, frozen below
+    await console.freeze(MAREK)
+    await console.save_scenario(MAREK, scale=3)  # version 2, superseded by version 3
+    await console.save_scenario(MAREK)  # version 3
+    held = {v: len(await collect(console.store.scenario_rows(v))) for v in range(4)}
+    assert held == {0: 0, 1: len(list(demo_rows(CATALOG, 2))), 2: 0, 3: len(list(demo_rows(CATALOG)))}
+
+
 async def test_refusals_are_recorded(console: Console) -> None:
     with pytest.raises(Refused):
         await console.accept(DRIVER, "transition.db_schema")
