@@ -141,10 +141,10 @@ async def _verify(events: int) -> dict[str, Any]:
                               data={"check": "transition.db_schema", "note": f"n{seq}", "value": None,
                                     "snapshot_digest": None, "countersign": False})
             prev = event_hash(body)
-            rows.append((seq, prev, body.encode(), "check.accept", ctx.actor_id, "transition.db_schema"))
+            rows.append((seq, prev, body.encode()))
         last = count + events
         async with aiosqlite.connect(path) as conn:
-            await conn.executemany("insert into audit_events values (?, ?, ?, ?, ?, ?)", rows)
+            await conn.executemany("insert into audit_events(seq, hash, body) values (?, ?, ?)", rows)
             await conn.execute("update audit_head set count = ?, head = ?", (last, prev))
             # The state those events leave (the tables are the trail's replay), and its digest.
             at = "2026-11-27T00:00:00.000000Z"

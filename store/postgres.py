@@ -732,7 +732,10 @@ class PostgresStore:
             f"{s}.audit_events where kind = any(%s) group by subject) order by seq",
             (kinds, list(replay.ACCEPTANCE_KINDS)),
         )).fetchall()
-        trail = replay.replay(bytes(r[0]) for r in rows)
+        try:
+            trail = replay.replay(bytes(r[0]) for r in rows)
+        except replay.ReplayFault as fault:
+            return VerifyResult(False, count, head, str(fault), fault.seq)
         return state_fault(trail, await self._stored_tables(conn), count, head, digest)
 
     async def _pages(self, version: int, size: int) -> AsyncIterator[list[tuple[str, str, bytes]]]:

@@ -137,11 +137,26 @@ def _apply_probe(tables: Tables, data: Mapping[str, Any], seq: int) -> None:
         tables["meta"]["connection_endpoint"] = data["endpoint"]
 
 
+class ReplayFault(ValueError):
+    """An event the trail cannot hold where it stands (named by seq)."""
+
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__(f"event {seq}: {reason}")
+        self.seq = seq
+
+
 def replay(bodies: Iterable[bytes | str]) -> Tables:
     """The tables the trail's events (in seq order) produce."""
     tables = empty()
+    replayable = False  # from here on the trail alone rebuilds the tables
     for body in bodies:
-        tables = apply(tables, json.loads(body))
+        doc = json.loads(body)
+        if doc["kind"] == "store.upgrade" and replayable:
+            # An upgrade attests the tables it finds: only once, and only on an older store.
+            raise ReplayFault(int(doc["seq"]), "a store upgrade in a store whose trail needs none")
+        replayable = replayable or doc["kind"] == "store.upgrade" or (
+            doc["kind"] == "store.create" and "kind_counts" in doc["data"])
+        tables = apply(tables, doc)
     return tables
 
 

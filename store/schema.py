@@ -3,7 +3,22 @@
 from __future__ import annotations
 
 APPLICATION_ID = 0x42464754  # "BFGT": tells our files from other SQLite databases
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+# The searchable copies of an event's body, as SQLite generated columns; the subject as
+# store.replay.subject_of derives it.
+_BODY = "json_extract(cast(body as text), "
+AUDIT_COLUMNS = (
+    f"kind text generated always as ({_BODY}'$.kind')) virtual,\n"
+    f"        actor text generated always as ({_BODY}'$.actor')) virtual,\n"
+    f"        subject text generated always as (case {_BODY}'$.kind') "
+    f"when 'check.accept' then coalesce({_BODY}'$.data.check'), '') "
+    f"when 'check.revoke' then coalesce({_BODY}'$.data.check'), '') "
+    f"when 'probe.run' then 'probe:' || coalesce({_BODY}'$.data.probe'), '') "
+    f"when 'packet.export' then 'packet:' || coalesce({_BODY}'$.data.packet'), '') "
+    f"else (case when json_type(cast(body as text), '$.data.subject') = 'text' "
+    f"then {_BODY}'$.data.subject') else '' end) end) virtual"
+)
 
 # MIGRATIONS[n] moves a database from version n to n + 1.
 MIGRATIONS: list[str] = [
@@ -104,5 +119,21 @@ MIGRATIONS: list[str] = [
     """
     alter table audit_head add column state_digest text not null default '';
     alter table idempotency add column binding text;
+    """,
+    # 3: an event's searchable kind, actor and subject are computed from its hashed body
+    # (generated columns: they cannot be edited apart from it; verify checks the table's
+    # definition), indexed for the filters and for replaying the state.
+    f"""
+    create table audit_events_v3 (
+        seq integer primary key,
+        hash text not null,
+        body blob not null, -- canonical JSON, UTF-8: what the hash covers
+        {AUDIT_COLUMNS}
+    );
+    insert into audit_events_v3(seq, hash, body) select seq, hash, body from audit_events;
+    drop table audit_events;
+    alter table audit_events_v3 rename to audit_events;
+    create index audit_subject on audit_events(subject, seq);
+    create index audit_kind on audit_events(kind, subject, seq);
     """,
 ]

@@ -31,7 +31,6 @@ from . import replay
 from .audit_chain import (
     GENESIS,
     accept_data,
-    column_fault,
     create_data,
     event_body,
     event_hash,
@@ -66,26 +65,16 @@ from .sqlite_plans import header_plan, run_async, state_plan
 
 INSERT_BATCH = 20000
 
-# 1 where an event's searchable columns are not the copies of its body they must be
-# (the subject as replay.subject_of derives it). Evaluated in C, in the verify scan.
-_BODY = "cast(body as text)"
-COLUMNS_DIFFER = (
-    f"json_extract({_BODY}, '$.kind') is not kind or json_extract({_BODY}, '$.actor') is not actor or "
-    f"(case json_extract({_BODY}, '$.kind') "
-    f"when 'check.accept' then json_extract({_BODY}, '$.data.check') "
-    f"when 'check.revoke' then json_extract({_BODY}, '$.data.check') "
-    f"when 'probe.run' then 'probe:' || json_extract({_BODY}, '$.data.probe') "
-    f"when 'packet.export' then 'packet:' || json_extract({_BODY}, '$.data.packet') "
-    f"else (case when json_type({_BODY}, '$.data.subject') = 'text' "
-    f"then json_extract({_BODY}, '$.data.subject') else '' end) end) is not subject"
-)
+# What `audit_events` must be: kind, actor and subject generated from the body. A table
+# rebuilt with plain columns (writable_schema) could make them say anything.
+AUDIT_TABLE = " ".join(MIGRATIONS[2].split("create table audit_events_v3", 1)[1].split(";")[0].split("(", 1)[1].split())
 # The events a replay needs: every one that shapes a table, and of acceptances only the
 # latest per check (the columns it selects on are verified first).
 _KINDS = ", ".join(f"'{k}'" for k in replay.STATE_KINDS)
-_ACCEPTANCES = ", ".join(f"'{k}'" for k in replay.ACCEPTANCE_KINDS)
 REPLAY_EVENTS = (
-    f"select cast(body as blob) from audit_events where kind in ({_KINDS}) or seq in "
-    f"(select max(seq) from audit_events where kind in ({_ACCEPTANCES}) group by subject) order by seq"
+    f"select cast(body as blob) from audit_events where seq in (select seq from audit_events where kind in ({_KINDS}) "
+    f"union all select max(seq) from audit_events where kind = 'check.accept' group by subject "
+    f"union all select max(seq) from audit_events where kind = 'check.revoke' group by subject) order by seq"
 )
 
 Clock = Callable[[], str]
@@ -253,11 +242,9 @@ class SQLiteStore:
         seq = count + 1
         body = event_body(seq=seq, prev=prev, at=at, kind=kind, ctx=ctx, data=data)
         digest = event_hash(body)
-        # The searchable columns are copies of the body's fields (verify checks them).
-        await self._conn.execute(
-            "insert into audit_events(seq, hash, body, kind, actor, subject) values (?, ?, ?, ?, ?, ?)",
-            (seq, digest, body.encode("utf-8"), kind, ctx.actor_id, replay.subject_of(kind, data)),
-        )
+        # kind, actor and subject are generated from the body (schema.AUDIT_COLUMNS).
+        await self._conn.execute("insert into audit_events(seq, hash, body) values (?, ?, ?)",
+                                 (seq, digest, body.encode("utf-8")))
         await self._conn.execute("update audit_head set count = ?, head = ? where id = 1", (seq, digest))
         if change:
             await self._set_meta("last_change_seq", str(seq))
@@ -384,19 +371,16 @@ class SQLiteStore:
                 count, head, sealed = await (await conn.execute(
                     "select count, head, state_digest from audit_head where id = 1")).fetchone()
                 # cast: a body rewritten as TEXT by a hand edit still compares as bytes.
-                cursor = await conn.execute(
-                    f"select cast(body as blob), hash, {COLUMNS_DIFFER} from audit_events order by seq")
+                cursor = await conn.execute("select cast(body as blob), hash from audit_events order by seq")
                 bodies: list[bytes] = []
                 hashes: list[str] = []
-                differ: list[int] = []
-                first, second, third = itemgetter(0), itemgetter(1), itemgetter(2)
+                first, second = itemgetter(0), itemgetter(1)
                 while True:
                     batch = await cursor.fetchmany(50000)
                     if not batch:
                         break
                     bodies.extend(map(first, batch))
                     hashes.extend(map(second, batch))
-                    differ.extend(map(third, batch))
                 stored = {}
                 joined = "".join(h if isinstance(h, str) else "" for h in hashes).encode("ascii", "replace")
                 result = verify_chain(bodies, count, head, stored.get, hashes=joined)
@@ -408,8 +392,9 @@ class SQLiteStore:
                     )).fetchall()
                     stored.update({seq: (digest, body) for seq, digest, body in rows})
                     result = verify_chain(bodies, count, head, stored.get, hashes=joined)
-                elif any(differ):
-                    result = await self._column_fault(differ.index(1) + 1, count, head)
+                elif not await self._columns_generated():
+                    result = VerifyResult(False, count, head, "the audit_events table was altered: its kind, actor "
+                                          "and subject are no longer generated from the event bodies")
                 else:
                     result = await self._state_fault(count, head, sealed)
             finally:
@@ -418,14 +403,17 @@ class SQLiteStore:
             raise translate_error(exc, self.path) from None
         return result
 
-    async def _column_fault(self, seq: int, count: int, head: str) -> VerifyResult:
-        kind, actor, subject, body = await (await self._conn.execute(
-            "select kind, actor, subject, cast(body as blob) from audit_events where seq = ?", (seq,))).fetchone()
-        return column_fault(seq, (kind, actor, subject), body, count, head)
+    async def _columns_generated(self) -> bool:
+        row = await (await self._conn.execute(
+            "select sql from sqlite_master where type = 'table' and name = 'audit_events'")).fetchone()
+        return row is not None and " ".join(row[0].split("(", 1)[-1].split()) == AUDIT_TABLE
 
     async def _state_fault(self, count: int, head: str, digest: str) -> VerifyResult:
         """Replay the trail and compare every state table with it, then the head's digest."""
-        trail = replay.replay(map(itemgetter(0), await self._conn.execute_fetchall(REPLAY_EVENTS)))
+        try:
+            trail = replay.replay(map(itemgetter(0), await self._conn.execute_fetchall(REPLAY_EVENTS)))
+        except replay.ReplayFault as fault:
+            return VerifyResult(False, count, head, str(fault), fault.seq)
         return state_fault(trail, await self._stored_tables(), count, head, digest)
 
     async def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncIterator[list[tuple[str, str, str]]]:

@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from bfg_tui.store.schema import SCHEMA_VERSION
 
 from tests.conftest import audit_rows, table_dump
 
@@ -179,7 +180,7 @@ def test_newer_schema_is_refused(cli, saved: Path) -> None:
     for args, actor in ((("status",), None), (("accept", "transition.db_schema"), OLENA)):
         result = cli(*args, actor=actor)
         assert result.code == 1, result
-        assert "schema version 99 is newer than this bfg-tui understands (2); upgrade bfg-tui" in result.err
+        assert f"schema version 99 is newer than this bfg-tui understands ({SCHEMA_VERSION}); upgrade bfg-tui" in result.err
     assert _file_bytes(saved) == before
 
 

@@ -202,24 +202,86 @@ def test_status_json_error_is_json(cli, walked: Path) -> None:
     assert json.loads(out.out)["error"]["code"] == "state_mismatch"
 
 
-@pytest.mark.parametrize("column,value", [("actor", ANNA), ("kind", "check.revoke"),
-                                          ("subject", "transition.other"), ("hash", "0" * 64)])
-def test_an_edited_event_column_names_the_event(cli, walked: Path, column: str, value: str) -> None:
-    """The searchable copies beside the hashed body are checked against it."""
-    conn = sqlite3.connect(walked)
-    seq = conn.execute("select seq from audit_events where kind = 'check.accept'").fetchone()[0]
-    conn.close()
-    _sql(walked, f"update audit_events set {column} = '{value}' where seq = {seq}")
+@pytest.mark.parametrize("column", ["actor", "kind", "subject"])
+def test_the_searchable_columns_cannot_be_edited_apart_from_the_body(walked: Path, column: str) -> None:
+    """kind, actor and subject are generated from the hashed body: an edit is refused."""
+    with pytest.raises(sqlite3.OperationalError, match="generated column"):
+        _sql(walked, f"update audit_events set {column} = 'x' where seq = 4")
+
+
+def test_an_edited_hash_column_names_the_event(cli, walked: Path) -> None:
+    _sql(walked, f"update audit_events set hash = '{'0' * 64}' where seq = 4")
     verify = cli("audit", "verify")
-    assert verify.code == 1, verify
-    assert f"broken at event {seq}: event {seq}: its {column} column does not match its body" in verify.err
+    assert verify.code == 1 and "broken at event 4: event 4: its hash column does not match its body" in verify.err
 
 
-def test_a_hidden_refusal_is_caught(cli, walked: Path) -> None:
-    """Editing a refusal's columns hides it from `audit list --filter`; verify names it."""
+def test_a_table_rebuilt_with_plain_columns_is_named(cli, walked: Path) -> None:
+    """Whoever rebuilds audit_events with editable columns to hide a refusal is caught."""
     assert cli("accept", "transition.db_schema", "--note", "x", actor="nobody").code == 1
-    listed = cli("audit", "list", "--json", "--filter", "action.refused").json()
-    seq = listed[0]["seq"]
-    _sql(walked, f"update audit_events set kind = 'packet.export', actor = '{ANNA}' where seq = {seq}")
+    seq = cli("audit", "list", "--json", "--filter", "action.refused").json()[0]["seq"]
+    _sql(walked,
+         "create table forged (seq integer primary key, hash text not null, body blob not null, kind text not null, "
+         "actor text not null, subject text not null default '')",
+         "insert into forged select seq, hash, body, kind, actor, subject from audit_events",
+         "drop table audit_events", "alter table forged rename to audit_events",
+         f"update audit_events set kind = 'packet.export', actor = '{ANNA}' where seq = {seq}")
+    assert cli("audit", "list", "--json", "--filter", "action.refused").json() == []  # hidden from the filter...
+    verify = cli("audit", "verify")  # ...but not from verify
+    assert verify.code == 1 and "the audit_events table was altered" in verify.err, verify
+
+
+def _v1_store(path: Path) -> None:
+    """A store as the version before the trail could rebuild the state left it."""
+    from bfg_tui.store.audit_chain import GENESIS, event_body, event_hash
+    from bfg_tui.store.base import ActorContext
+    from bfg_tui.store.schema import APPLICATION_ID, MIGRATIONS
+
+    conn = sqlite3.connect(path)
+    for statement in MIGRATIONS[0].split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute(f"pragma application_id = {APPLICATION_ID}")
+    conn.execute("pragma user_version = 1")
+    meta = {"contract": "ScenarioStore.v1", "target_adapter": "postgresql", "fallback_adapter": "sqlite",
+            "last_change_seq": "2", "last_release_export_seq": "0", "connection_endpoint": "", "created_at": AT}
+    conn.executemany("insert into meta values (?, ?)", meta.items())
+    conn.execute("insert into scenarios values (0, null, null, 'seed', 0, '{}')")
+    ctx = ActorContext("system")
+    create = event_body(seq=1, prev=GENESIS, at=AT, kind="store.create", ctx=ActorContext("system"),
+                        data={"contract": "ScenarioStore.v1", "seed_records": 0})
+    accept = event_body(seq=2, prev=event_hash(create), at=AT, kind="check.accept", ctx=ActorContext(OLENA),
+                        data={"check": "transition.db_schema", "note": "old", "value": None, "snapshot_digest": None,
+                              "countersign": False})
+    for seq, body, kind, actor, subject in ((1, create, "store.create", ctx.actor_id, ""),
+                                            (2, accept, "check.accept", OLENA, "transition.db_schema")):
+        conn.execute("insert into audit_events values (?, ?, ?, ?, ?, ?)",
+                     (seq, event_hash(body), body.encode(), kind, actor, subject))
+    conn.execute("insert into acceptances values ('transition.db_schema', ?, 'old', null, null, 0, ?, 2)", (OLENA, AT))
+    conn.execute("insert into audit_head values (1, 2, ?)", (event_hash(accept),))
+    conn.commit()
+    conn.close()
+
+
+def test_an_older_store_is_upgraded_by_an_attesting_event(cli, db: Path) -> None:
+    _v1_store(db)
+    assert cli("accept", "transition.secrets_and_auth", "--note", "new", actor=OLENA).code == 0
+    events = cli("audit", "list", "--json").json()
+    assert [e["kind"] for e in reversed(events)] == ["store.create", "check.accept", "store.upgrade", "check.accept"]
+    assert events[1]["data"]["state"]["acceptances"]["transition.db_schema"]["note"] == "old"
+    assert cli("audit", "verify").code == 0
+    assert cli("status").code == 0
+    # A second upgrade, appended by hand to bless a forgery, is named.
+    _sql(db, "update audit_head set state_digest = ''")
+    from bfg_tui.store.audit_chain import event_body, event_hash
+    from bfg_tui.store.base import ActorContext
+
+    conn = sqlite3.connect(db)
+    count, head = conn.execute("select count, head from audit_head").fetchone()
+    body = event_body(seq=count + 1, prev=head, at=AT, kind="store.upgrade", ctx=ActorContext("system"),
+                      data={"from_version": 1, "state": events[1]["data"]["state"]})
+    conn.execute("insert into audit_events(seq, hash, body) values (?, ?, ?)", (count + 1, event_hash(body), body.encode()))
+    conn.execute("update audit_head set count = ?, head = ?", (count + 1, event_hash(body)))
+    conn.commit()
+    conn.close()
     verify = cli("audit", "verify")
-    assert verify.code == 1 and f"event {seq}: its kind column does not match its body" in verify.err
+    assert verify.code == 1 and f"event {count + 1}: a store upgrade in a store whose trail needs none" in verify.err
