@@ -21,6 +21,7 @@ from textual.binding import BindingType
 from textual.screen import Screen
 
 import bfg_tui.screens as _screens_pkg
+from bfg_tui.i18n import STRINGS as _STRINGS
 from bfg_tui.i18n import default_lang, message_text, t
 from bfg_tui.screens.base import MODE_ORDER, ConsoleScreen, View, bind, localize_bindings
 
@@ -308,9 +309,32 @@ class BfgApp(App[int]):
             if getattr(node, "help_key", None):
                 break
             node = node.parent
-        bindings = [(b.binding.key_display or self.get_key_display(b.binding), b.binding.description or b.binding.action,
-                     b.binding.id or "") for b in self.screen.active_bindings.values()]
-        self.push_screen(HelpScreen(key, bindings))
+        self.push_screen(HelpScreen(key, self.keys_in_force()))
+
+    # Textual's own bindings, by action: their words are ours to translate.
+    _OWN_ACTIONS: ClassVar[dict[str, str]] = {
+        "app.focus_next": "focus.next", "app.focus_previous": "focus.previous",
+        "app.command_palette": "palette", "help_quit": "",
+    }
+
+    def keys_in_force(self) -> list[tuple[str, str, str]]:
+        """Every key in force on this screen, one row per binding (its keys together: "down, j")."""
+        rows: dict[str, tuple[list[str], str, str]] = {}
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            # Ours have ids; of Textual's, only those named here (not its scroll-left/right twins).
+            ident = binding.id or self._OWN_ACTIONS.get(binding.action, "")
+            if not ident:
+                continue
+            display = binding.key_display or self.get_key_display(binding)
+            if ident not in rows:
+                described = f"bind.{ident}"
+                description = t(described, self.lang) if described in _STRINGS else (binding.description or ident)
+                rows[ident] = ([], description, binding.id or "")
+            if display not in rows[ident][0] and key not in rows[ident][0]:
+                rows[ident][0].append(display)
+        return [(", ".join(keys), description, bid) for keys, description, bid in rows.values()]
+
 
     def action_save_scenario(self) -> None:
         self.save_flow()
@@ -355,18 +379,20 @@ class BfgApp(App[int]):
             return
         if initial:
             self.actor_id = chosen
-            self.repaint_badge()
+            self.repaint_badge(land=True)
             return
         previous = self.actor_id or ""
         out = await self.act(self.service.switch_actor(previous, chosen))
         if out is not None:
             self.actor_id = chosen
-        self.repaint_badge()
+        self.repaint_badge(land=True)
 
-    def repaint_badge(self) -> None:
+    def repaint_badge(self, land: bool = False) -> None:
         for screen in reversed(self.screen_stack):
             if isinstance(screen, ConsoleScreen):
                 screen.repaint(force=True)
+                if land:  # the queue belongs to the new actor: land on it
+                    screen.call_after_refresh(screen.land)
                 break
 
     @work(group="flow")

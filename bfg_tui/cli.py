@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("connection", "dry-run"):
         q = pr.add_parser(name, help=f"run the {name} probe against TARGET")
         q.add_argument("target", metavar="TARGET", help="a SQLite file path or a postgresql:// DSN (no password)")
+        if name == "connection":
+            q.add_argument("--new-target", action="store_true",
+                           help="probe a target other than the selected one (it becomes selected when it passes)")
 
     e = sub.add_parser("export", help="export a packet (secret scan first)")
     e.add_argument("packet", metavar="PACKET", help="runbook, cutover, preflight, release, rollback, connection, "
@@ -76,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--filter", default="", help="substring of kind, actor or subject")
     av = au.add_parser("verify", help="recompute the chain; exit 1 naming the first bad event")
     av.add_argument("--expect-head", metavar="COUNT:HASH", help="also require this head (as printed in a packet)")
+
+    pl = sub.add_parser("plan", help="the path to GO: the fewest remaining actions, in order, by owner")
+    pl.add_argument("--json", action="store_true", help="machine-readable output")
 
     ch = sub.add_parser("checks", help="every check with its kind, owner and state")
     ch.add_argument("--json", action="store_true")
@@ -122,6 +128,8 @@ async def _dispatch(console: Any, args: argparse.Namespace) -> int:
         return await _audit(console, args)
     elif cmd == "checks":
         return await _checks(console, args)
+    elif cmd == "plan":
+        return await _plan(console, args)
     else:  # pragma: no cover - argparse restricts the choices
         raise SystemExit(EXIT_USAGE)
     _print(out.message)
@@ -212,7 +220,8 @@ def _status_text(doc: dict[str, Any]) -> str:
 
 
 async def _probe(console: Any, actor: str | None, args: argparse.Namespace) -> int:
-    run = await console.probe(actor, args.probe_cmd, args.target, log=_print)
+    run = await console.probe(actor, args.probe_cmd, args.target, log=_print,
+                              new_target=bool(getattr(args, "new_target", False)))
     if run.passed:
         _print(f"{run.probe.replace('_', '-')} probe passed: {len(run.steps)}/{len(run.steps)} against {run.endpoint}")
         return EXIT_OK
@@ -294,6 +303,20 @@ async def _checks(console: Any, args: argparse.Namespace) -> int:
         for r in rows:
             mark = "STALE" if r["stale"] else ("ok" if r["ready"] else "--")
             _print(f"{mark:<6} {r['id']:<38} {r['kind']:<8} {r['owner'] or '':<22} {r['reason']}")
+    return EXIT_OK
+
+
+async def _plan(console: Any, args: argparse.Namespace) -> int:
+    import json
+
+    from .plan import make_plan, plan_text
+
+    state, ev = await console.evaluate(args.lang or "en")
+    plan = make_plan(console.catalog, state, ev)
+    if args.json:
+        _print(json.dumps(plan.as_json(), ensure_ascii=False))
+    else:
+        _print(plan_text(console.catalog, plan, ev, args.lang or "en"))
     return EXIT_OK
 
 

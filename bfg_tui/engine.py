@@ -52,6 +52,9 @@ class Action(NamedTuple):
     detail: str
 
 
+_NO_ACTION = Action(None, "", "")
+
+
 class Evaluation(NamedTuple):
     nodes: dict[str, bool]
     checks: dict[str, CheckStatus]
@@ -140,7 +143,8 @@ def _probe_status(check: Check, state: State) -> CheckStatus:
     return CheckStatus(check.id, True, False, f"passed on {result.endpoint}")
 
 
-def evaluate(catalog: Catalog, state: State, lang: str = "en") -> Evaluation:
+def evaluate(catalog: Catalog, state: State, lang: str = "en", *, recommend: bool = True) -> Evaluation:
+    """Every figure and decision; `recommend=False` skips the path to GO (the planner's own runs)."""
     facts = _facts(catalog, state)
     nodes: dict[str, bool] = {}
     checks: dict[str, CheckStatus] = {}
@@ -191,9 +195,13 @@ def evaluate(catalog: Catalog, state: State, lang: str = "en") -> Evaluation:
                 nodes[node] = value == DECISION_READY
 
     groups = {name: _count(catalog, nodes, name) for name in _group_names(catalog)}
-    recommended = _recommend(catalog, nodes, groups, lang)
     stale = tuple(c for c, s in checks.items() if s.stale)
-    return Evaluation(nodes, checks, groups, decisions, recommended, stale)
+    ev = Evaluation(nodes, checks, groups, decisions, _NO_ACTION, stale)
+    if not recommend:
+        return ev
+    from .plan import make_plan, recommend_action  # the planner runs the engine: imported here, not at the top
+
+    return ev._replace(recommended=recommend_action(catalog, state, ev, make_plan(catalog, state, ev), lang))
 
 
 def _group_names(catalog: Catalog) -> list[str]:
@@ -203,16 +211,6 @@ def _group_names(catalog: Catalog) -> list[str]:
 def _count(catalog: Catalog, nodes: dict[str, bool], name: str) -> tuple[int, int]:
     members = catalog.deps[f"group:{name}"]
     return sum(1 for m in members if nodes[m]), len(members)
-
-
-def _recommend(catalog: Catalog, nodes: dict[str, bool], groups: dict[str, tuple[int, int]], lang: str) -> Action:
-    for gate in catalog.gates:
-        if not nodes[f"group:{gate.group}"]:
-            ready, total = groups[gate.group]
-            return Action(gate.id, gate.action.get(lang), gate.hint.get(lang).format(ready=ready, total=total))
-    if lang == "pl":
-        return Action(None, "Wszystkie bramki integracji sa gotowe", "Przejrzyj decyzje go/no-go i pakiety.")
-    return Action(None, "All integration gates are ready", "Review the go/no-go decision and the packets.")
 
 
 def status_document(catalog: Catalog, state: State, ev: Evaluation) -> dict[str, object]:

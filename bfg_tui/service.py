@@ -302,9 +302,14 @@ class Console:
         with contextlib.suppress(BfgError):
             await self.store.record_event("packet.export_failed", data, actor_context(actor_id))
 
-    async def probe(self, actor_id: str | None, probe: str, target: str, log: Callable[[str], None] | None = None) -> Any:
-        """Run the connection or dry-run probe for real; returns the stored run record."""
+    async def probe(self, actor_id: str | None, probe: str, target: str, log: Callable[[str], None] | None = None,
+                    *, new_target: bool = False) -> Any:
+        """Run the connection or dry-run probe for real; returns the stored run record.
+
+        A connection probe of a target other than the selected one needs `new_target`
+        (the console asks first), so a mistyped path is never probed by accident.
+        """
         from .probes.runner import run_probe
 
         actor = await self.require(actor_id, "probe.run", f"probe:{probe}")
-        return await run_probe(self, actor, probe, target, log or (lambda _line: None))
+        return await run_probe(self, actor, probe, target, log or (lambda _line: None), new_target=new_target)

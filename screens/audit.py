@@ -54,6 +54,7 @@ class AuditScreen(ConsoleScreen):
         self.page_offset = max(0, min(self.page_offset, max(0, self.page_total - 1) // PAGE * PAGE))
         events = await store.audit_page(offset=self.page_offset, limit=PAGE, text=self.filter_text)
         rows = []
+        self._events = {str(e.seq): e for e in events}
         for e in events:
             data = e.data
             subject = data.get("check") or data.get("packet") or data.get("probe") or data.get("subject") or ""
@@ -66,6 +67,16 @@ class AuditScreen(ConsoleScreen):
         else:
             page = self.tr("audit.empty")
         self.put("#page", page)
+
+    def row_detail(self, _table: object, key: str) -> object:
+        """enter on an event: its whole hashed body (data and who acted from where)."""
+        from .modals import pretty_json
+
+        event = getattr(self, "_events", {}).get(key)
+        if event is None:
+            return None
+        return Text(pretty_json({"kind": event.kind, "actor": event.actor, "auth": event.auth, "data": event.data,
+                                 "hash": event.hash, "prev": event.prev}))
 
     @work(exclusive=True, group="audit-verify")
     async def verify(self) -> None:

@@ -337,6 +337,8 @@ class ConsoleScreen(Localized, Screen[None]):
 
     def on_mount(self) -> None:
         self.repaint()
+        if self.built:  # composed with the data (a screen first shown after loading): land now
+            self.call_after_refresh(self._auto_focus)
 
     def on_screen_resume(self) -> None:
         self.repaint()
@@ -359,16 +361,22 @@ class ConsoleScreen(Localized, Screen[None]):
         self.shown_version = -1
         self.repaint()
         self.refresh_bindings()
-        if self.AUTO_FOCUS:
-            self.call_after_refresh(self._auto_focus)
+        self.call_after_refresh(self._auto_focus)
 
     def _auto_focus(self) -> None:
-        found = self.query(self.AUTO_FOCUS or "*")
+        """Land where the user can act: the screen's AUTO_FOCUS widget, else its first list."""
+        from .widgets import RowTable
+
+        found = self.query(self.AUTO_FOCUS) if self.AUTO_FOCUS else self.query(RowTable)
         target = next((w for w in found if w.focusable), None)
         if target is not None:
             target.focus()
         elif self.focused is None:
             self.focus_next()
+
+    def land(self) -> None:
+        """Focus where the user can act now (after the actor changed, the queue did too)."""
+        self._auto_focus()
 
     def show(self, view: View) -> None:  # pragma: no cover - overridden
         pass

@@ -157,18 +157,31 @@ class CutoverScreen(ConsoleScreen):
                 pane.dirty = True
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        pane = self.query(f"#pane-{event.pane.id}")
+        pane_id = event.pane.id
+        pane = self.query(f"#pane-{pane_id}")
         if pane:
             gate = pane.first(GatePane)
             if gate.dirty and self.bfg.view is not None:
                 gate.show(self.bfg.view)
-            if not isinstance(self.focused, Tabs):
-                gate.query_one(CheckTable).focus()
+        if not isinstance(self.focused, Tabs):
+            self._focus_pane(pane_id)
+
+    def _focus_pane(self, pane_id: str | None, tries: int = 10) -> None:
+        """Land on the tab's checks, so a / enter / j / k act at once (a Lazy pane mounts a frame later)."""
+        tables = self.query(f"#checks-{pane_id}")
+        if tables:
+            tables.first(CheckTable).focus(scroll_visible=False)
+        elif pane_id is not None and tries:
+            self.call_after_refresh(self._focus_pane, pane_id, tries - 1)
+
+    def _auto_focus(self) -> None:
+        self._focus_pane(self.query_one(TabbedContent).active)
 
     def action_tab(self, step: int) -> None:
         tabs = self.query_one(TabbedContent)
         ids = [t.id for t in TABS]
         tabs.active = ids[(ids.index(tabs.active) + step) % len(ids)]
+        self._focus_pane(tabs.active)
 
     def action_probe(self) -> None:
         tab = self.active_tab

@@ -29,6 +29,10 @@ class HomeScreen(ConsoleScreen):
 
         with VerticalScroll(id="body"):
             yield Static(id="summary")
+            yield Static(id="queue-title", classes="section")
+            yield Static(id="queue-none", classes="hint")
+            yield CheckTable(id="queue")
+            yield Static(id="plan", classes="panel")
             yield Static(id="gonogo", classes="panel")
             yield Static(id="recommended", classes="panel")
             yield Static(self.tr("home.gates"), classes="section")
@@ -50,10 +54,24 @@ class HomeScreen(ConsoleScreen):
             yield Static(self.tr("home.proof"), classes="section")
             yield Static(f"{self.tr('home.proof_intro')}\n{self.tr('home.proof_steps')}", classes="hint")
 
+    def _auto_focus(self) -> None:
+        # Land where the owner can act: their queue; with nothing to sign, the blockers.
+        from .widgets import CheckTable
+
+        for selector in ("#queue", "#blockers"):
+            table = self.query_one(selector, CheckTable)
+            if table.display and table.row_count:
+                table.focus(scroll_visible=False)
+                self.query_one("#body").scroll_home(animate=False, immediate=True)
+                return
+        super()._auto_focus()
+
     def show(self, view: View) -> None:
         from .widgets import CheckTable, Table, decision_text, mark
 
         lang = self.bfg.lang
+        self._show_queue(view)
+        self._show_plan(view)
         cat, state, ev = view.catalog, view.state, view.ev
         target = state.target_adapter or "—"
         summary = Text()
@@ -119,3 +137,73 @@ class HomeScreen(ConsoleScreen):
         self.put("#wiring-decision", line)
         for table_id in ("#provider-selection", "#infrastructure", "#wiring"):
             self.query_one(table_id, CheckTable).show(view)
+
+    def _show_queue(self, view: View) -> None:
+        """The acting owner's sign-offs: pending first (in the plan's order), then the accepted ones."""
+        from bfg_tui.plan import owner_check_order
+        from bfg_tui.rbac import P_ACCEPT, permissions
+
+        from .widgets import CheckTable
+
+        cat, ev = view.catalog, view.ev
+        actor = self.bfg.actor
+        table = self.query_one("#queue", CheckTable)
+        owned = [c for c in owner_check_order(cat) if cat.checks[c].owner == (actor.id if actor else None)]
+        if actor is None:
+            title, none = self.tr("queue.title_nobody"), self.tr("queue.nobody")
+        else:
+            first = actor.name.split()[0]
+            role = cat.roles[actor.role].label.get(self.bfg.lang)
+            if not owned:
+                title = self.tr("queue.title_none", name=first)
+                key = "queue.read_only" if P_ACCEPT not in permissions(cat, actor) else "queue.owns_none"
+                owners = sorted({cat.actor(c.owner).name for c in cat.checks.values()  # type: ignore[union-attr]
+                                 if c.owner and cat.actor(c.owner)})
+                none = self.tr(key, name=actor.name, role=role, owners=", ".join(owners))
+            else:
+                waiting = [c for c in owned if not ev.checks[c].ready]
+                title = self.tr("queue.title", name=first, n=len(waiting))
+                none = "" if waiting else self.tr("queue.all_done")
+                plan_order = [s.check for s in self._plan(view).steps if s.action == "accept"]
+                waiting.sort(key=lambda c: plan_order.index(c) if c in plan_order else len(plan_order))
+                table.set_ids(waiting + [c for c in owned if c not in waiting])
+        self.put("#queue-title", title)
+        self.put("#queue-none", none)
+        self.query_one("#queue-none").display = bool(none)
+        table.display = bool(owned) and actor is not None
+        if table.display:
+            table.show(view)
+
+    def _plan(self, view: View):  # type: ignore[no-untyped-def]
+        from bfg_tui.plan import make_plan
+
+        cached = getattr(self, "_plan_cache", None)
+        if cached is None or cached[0] != view.version:
+            cached = (view.version, make_plan(view.catalog, view.state, view.ev))
+            self._plan_cache = cached
+        return cached[1]
+
+    def _show_plan(self, view: View) -> None:
+        """Path to GO: the same steps `bfg-tui plan` prints, by owner, the first few in full."""
+        from bfg_tui.plan import owner_summary, step_text
+
+        lang = self.bfg.lang
+        plan = self._plan(view)
+        text = Text()
+        text.append(self.tr("plan.heading") + "  ", style="bold")
+        if not plan.steps:
+            text.append(self.tr("plan.none", decision=view.ev.decisions[view.catalog.go_no_go.id]))
+            self.put("#plan", text)
+            return
+        text.append(self.tr("plan.summary", n=len(plan.steps), decision=plan.decision))
+        text.append("\n" + owner_summary(view.catalog, plan, lang))
+        if plan.steps[0].postgresql:
+            text.append("\n" + self.tr("plan.pg_now", checks=", ".join(plan.postgresql_evidence)), style="bold yellow")
+        shown = 5
+        for i, step in enumerate(plan.steps[:shown], 1):
+            text.append(f"\n{i:>2}. {step_text(view.catalog, step, lang, short=True)}", style="bold" if i == 1 else "")
+        if len(plan.steps) > shown:
+            text.append("\n" + self.tr("plan.more", n=len(plan.steps) - shown), style="dim")
+        if plan.postgresql_evidence and not plan.steps[0].postgresql:
+            text.append("\n" + self.tr("plan.pg_note", checks=", ".join(plan.postgresql_evidence)), style="dim")
+        self.put("#plan", text)

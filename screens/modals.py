@@ -143,8 +143,12 @@ class ActorPicker(BfgModal[str]):
         view = self.bfg.view
         assert view is not None
         lang = self.bfg.lang
+        # One actor per line at 80×24: name, role and id in columns, never wrapped.
+        name_w = max(len(a.name) for a in view.catalog.actors) + 2
+        role_w = max(len(view.catalog.roles[a.role].label.get(lang)) for a in view.catalog.actors) + 2
         options = [
-            Option(f"{a.name} · {a.id} · {view.catalog.roles[a.role].label.get(lang)} · {a.desk}", id=a.id)
+            Option(Text(f"{a.name:<{name_w}}{view.catalog.roles[a.role].label.get(lang):<{role_w}}{a.id}",
+                        no_wrap=True, overflow="ellipsis"), id=a.id)
             for a in view.catalog.actors
         ]
         with Vertical(classes="dialog"):
@@ -400,6 +404,31 @@ class ExportModal(BfgModal[tuple[str, str, str]]):
             self.query_one("#problem", Static).update(self.tr("export.no_path"))
             return
         self.dismiss((packet, fmt, path))
+
+
+class RowDetail(BfgModal[None]):
+    """One row of a read-only table in full (its cells are cut to fit the table), and more where a screen adds it."""
+
+    BINDINGS = [bind("escape,enter", "cancel", "modal.close")]
+
+    def __init__(self, key: str, pairs: Sequence[tuple[str, object]], body: Any = None) -> None:
+        super().__init__()
+        self.key = key
+        self.pairs = pairs
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        grid = RichTable.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        for label, cell in self.pairs:
+            grid.add_row(label, cell if isinstance(cell, Text) else Text(str(cell)))
+        with Vertical(classes="dialog wide"):
+            yield Label(self.key, classes="dialog-title")
+            with VerticalScroll(id="detail-body"):
+                yield Static(grid)
+                if self.body is not None:
+                    yield Static(self.body)
 
 
 class HelpScreen(BfgModal[None]):

@@ -14,6 +14,7 @@ from .widgets import CheckTable, Table
 class ProvidersScreen(ConsoleScreen):
     mode = "providers"
     help_key = "help.providers"
+    AUTO_FOCUS = "#providers"
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):

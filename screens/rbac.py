@@ -18,6 +18,7 @@ from .widgets import Table
 class RbacScreen(ConsoleScreen):
     mode = "rbac"
     help_key = "help.rbac"
+    AUTO_FOCUS = "#actors"
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):

@@ -58,6 +58,9 @@ def status_label(view: View, check_id: str, lang: str) -> str:
 
 Cell = object  # a str, or a rich Text (its style is kept)
 
+# The selected row's glyph: filled in the focused table, hollow in the others.
+CURSOR_FOCUSED, CURSOR_BLURRED = "▶", "▷"
+
 
 def _cell_key(cell: Cell) -> object:
     """What decides a cell's look: Text equality ignores the base style, so compare it too."""
@@ -333,24 +336,29 @@ class RowTable(Localized, ScrollView, can_focus=True):
             return Strip.blank(width, base)
         key = self._keys[index]
         is_cursor = index == self.cursor_row
-        look = (base, cursor if is_cursor else None, width, tuple(self._widths))
+        glyph = (CURSOR_FOCUSED if self.has_focus else CURSOR_BLURRED) if is_cursor else " "
+        look = (base, cursor if is_cursor else None, width, tuple(self._widths), glyph)
         cached = self._strips.get(key)
         if cached is None or cached[0] != look:
             post = Style.from_color(cursor.color) if is_cursor else None  # the cursor's colour wins, as in DataTable
             pre = base + cursor if is_cursor else base
-            cached = (look, self._render_row(self._rows[key], pre, post, width))
+            cached = (look, self._render_row(self._rows[key], pre, post, width, glyph))
             self._strips[key] = cached
         return cached[1].crop_extend(scroll_x, scroll_x + width, base)
 
-    def _render_row(self, cells: Sequence[Cell], pre: Style, post: Style | None, width: int) -> Strip:
-        """One row: each cell padded by one space each side and cut to its column (…), then the rest of the line."""
+    def _render_row(self, cells: Sequence[Cell], pre: Style, post: Style | None, width: int,
+                    glyph: str = " ") -> Strip:
+        """One row: each cell padded by one space each side and cut to its column (…), then the rest of the line.
+
+        The selected row's first pad is a glyph, so the cursor shows without colour (NO_COLOR).
+        """
         line = Text(end="", no_wrap=True)
-        for cell, column_width in zip(cells, self._widths, strict=True):
+        for i, (cell, column_width) in enumerate(zip(cells, self._widths, strict=True)):
             text = cell if isinstance(cell, Text) else Text(str(cell))
             if text.cell_len > column_width:
                 text = text.copy()
                 text.truncate(column_width, overflow="ellipsis")
-            line.append(" ")
+            line.append(glyph if i == 0 else " ", style="bold" if i == 0 and glyph != " " else "")
             line.append_text(text)
             line.append(" " * (column_width - text.cell_len + 1))
         segments = list(Segment.apply_style(line.render(self.app.console), pre, post))
@@ -428,15 +436,35 @@ class CheckTable(RowTable):
 
 
 class Table(RowTable):
-    """A read-only table with j/k navigation."""
+    """A read-only table with j/k navigation; enter shows the row in full, a says where sign-offs are."""
 
     DEFAULT_CSS = """
     Table { height: auto; max-height: 16; margin: 0 0 1 0; }
     """
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        bind("enter", "open", "row.detail"),
+        bind("a", "no_accept", "check.accept", show=False),
+    ]
+
     def __init__(self, columns: Sequence[tuple[str, str]], *, id: str | None = None, help_key: str = "help.app") -> None:
         super().__init__([(key, label_key, None) for key, label_key in columns], id=id)
         self.help_key = help_key
+
+    def action_open(self) -> None:
+        from .modals import RowDetail
+
+        key = self.current
+        if key is None:
+            return
+        extra = getattr(self.screen, "row_detail", None)
+        body = extra(self, key) if extra is not None else None
+        pairs = [(Text.from_markup(self.tr(label)).plain or key_, cell)
+                 for (key_, label, _w), cell in zip(self._columns, self.get_row_at(self.cursor_row), strict=True)]
+        self.app.push_screen(RowDetail(key, pairs, body))
+
+    def action_no_accept(self) -> None:
+        self.bfg.say(Text(self.tr("table.no_accept"), style="yellow"))
 
     def upsert(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         """Rows by key: only the changed rows repaint (cursor and scroll stay)."""

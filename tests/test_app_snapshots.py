@@ -1,4 +1,5 @@
-"""Snapshot tests (pytest-textual-snapshot) of the six screens at 80×24 and 120×40, fresh state.
+"""Snapshot tests (pytest-textual-snapshot) of the six screens at 80×24 and 120×40, in English
+and Polish, fresh state.
 
 Deterministic: a pinned clock (BFG_TUI_FIXED_CLOCK) and OS user, no SSH variables, the
 store path never shown, workers awaited, the cursor not blinking.
@@ -27,12 +28,13 @@ def fixed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 
+@pytest.mark.parametrize("lang", ("en", "pl"))
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("key", SCREENS, ids=["home", "providers", "rbac", "board", "cutover", "audit"])
-def test_screen_snapshot(snap_compare, fixed: None, db: Path, key: str, size: tuple[int, int]) -> None:
+def test_screen_snapshot(snap_compare, fixed: None, db: Path, key: str, size: tuple[int, int], lang: str) -> None:
     from bfg_tui.app import BfgApp
 
-    app = BfgApp(db=str(db), actor="user_md_anna", lang="en", poll_seconds=3600)
+    app = BfgApp(db=str(db), actor="user_md_anna", lang=lang, poll_seconds=3600)
 
     async def run_before(pilot) -> None:
         await settle(pilot)

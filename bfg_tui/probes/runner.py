@@ -64,7 +64,22 @@ class _Transcript:
         self._sink(stamped)
 
 
-async def run_probe(console: Any, actor: Actor, probe: str, target: str, sink: Callable[[str], None]) -> Any:
+def new_target_reason(state: Any, endpoint: str) -> str | None:
+    """Why a connection probe of `endpoint` needs --new-target (None when it does not).
+
+    Only a selected target with passing evidence is guarded: that evidence is what a
+    mistyped path would otherwise push out of the figures.
+    """
+    selected = state.connection_endpoint
+    holds = any(r.passed and r.endpoint == selected for r in state.probes.values())
+    if selected and selected != endpoint and holds:
+        return (f"{endpoint} is not the selected target ({selected}); pass --new-target to probe it "
+                f"(it becomes the selected target only when its connection probe passes)")
+    return None
+
+
+async def run_probe(console: Any, actor: Actor, probe: str, target: str, sink: Callable[[str], None],
+                    *, new_target: bool = False) -> Any:
     from bfg_tui.store.base import ProbeRunRecord, StepRecord
 
     from ..service import actor_context
@@ -80,6 +95,10 @@ async def run_probe(console: Any, actor: Actor, probe: str, target: str, sink: C
 
     state = await console.state()
     source: SnapshotSource | None = None
+    if probe == "connection" and not new_target:
+        reason = new_target_reason(state, endpoint)
+        if reason:
+            raise await console.refuse("probe.run", "probe:connection", reason, actor.id)
     if probe == "dry_run":
         reason = _dry_run_blocker(state, endpoint)
         if reason:

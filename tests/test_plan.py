@@ -1,0 +1,92 @@
+"""The path to GO: `bfg-tui plan --json`, followed exactly, reaches what it promises.
+
+From a fresh store the plan lists the local rehearsal (TARGET = a SQLite file); followed
+argv by argv it reaches every local gate ready in exactly its number of steps. Then the plan
+names the evidence only PostgreSQL can give, and followed against the test server it
+reaches READY_FOR_REVIEWED_CUTOVER.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.test_pg_probes import pg  # noqa: F401  (fixture)
+
+PG_ONLY = {"wiring.endpoint_contract", "wiring.tenant_context", "wiring.live_credentials"}
+CONTRACT_KEYS = {"actor", "action", "check", "argv", "needs_value", "unlocks"}
+
+
+def _plan(cli) -> dict:
+    result = cli("plan", "--json")
+    assert result.code == 0, result
+    doc = result.json()
+    assert set(doc) == {"decision", "steps"}
+    for step in doc["steps"]:
+        assert set(step) == CONTRACT_KEYS, step
+        assert "--db" not in step["argv"] and "--as" not in step["argv"]
+    return doc
+
+
+def _follow(cli, doc: dict, target: str, catalog) -> None:
+    for step in doc["steps"]:
+        argv = [target if a == "TARGET" else a for a in step["argv"]]
+        if step["needs_value"]:
+            argv += ["--value", catalog.checks[step["check"]].value.example]
+        result = cli(*argv, actor=step["actor"])
+        assert result.code == 0, (step, result)
+
+
+def _status(cli) -> dict:
+    return cli("status", "--json").json()
+
+
+def test_fresh_plan_has_twenty_steps_and_the_recommended_action_is_its_first(cli) -> None:
+    doc = _plan(cli)
+    actions = [s["action"] for s in doc["steps"]]
+    assert len(actions) == 20
+    assert actions.count("accept") == 15
+    assert actions.count("save") == actions.count("freeze") == 1
+    assert actions.count("probe_connection") == actions.count("probe_dry_run") == 1
+    assert actions[-1] == "export_release"
+    assert _status(cli)["recommended_action"]["gate"] == "connection"  # the first step: connection evidence
+    text = cli("plan").out
+    assert "Anna Kowalska: 11 sign-offs, release export" in text
+    assert "Marek Zielinski: 2 sign-offs, save, freeze, 2 probes" in text
+    assert "Then only a PostgreSQL target can prove: wiring.endpoint_contract" in text
+
+
+def test_following_the_plan_reaches_every_local_gate_then_names_postgresql(cli, tmp_path: Path) -> None:
+    from bfg_tui.catalog import default_catalog
+
+    catalog = default_catalog()
+    doc = _plan(cli)
+    _follow(cli, doc, str(tmp_path / "target.db"), catalog)
+    status = _status(cli)
+    assert status["groups"]["gates"] == {"ready": 9, "total": 9}
+    for group in ("transition", "infrastructure", "provider_selection", "decision_board"):
+        assert status["groups"][group]["ready"] == status["groups"][group]["total"], group
+    for decision in ("runbook", "release", "rollback", "cutover"):
+        assert status["decisions"][decision] == "READY", decision
+    assert status["decisions"]["go_no_go"] == doc["decision"] == "BLOCKED_PENDING_INFRASTRUCTURE_OR_CREDENTIALS"
+
+    after = _plan(cli)
+    first = after["steps"][0]
+    assert first["action"] == "probe_connection" and first["check"] in PG_ONLY
+    assert "--new-target" in first["argv"]
+    rec = _status(cli)["recommended_action"]
+    assert "PostgreSQL" in rec["title"] and "wiring.live_credentials" in rec["detail"]
+    assert after["decision"] == "READY_FOR_REVIEWED_CUTOVER"
+
+
+@pytest.mark.postgres
+def test_following_the_plan_with_postgresql_reaches_ready_for_reviewed_cutover(pg, cli, tmp_path: Path) -> None:  # noqa: F811
+    from bfg_tui.catalog import default_catalog
+
+    catalog = default_catalog()
+    _follow(cli, _plan(cli), str(tmp_path / "target.db"), catalog)
+    doc = _plan(cli)
+    _follow(cli, doc, pg.app_dsn, catalog)
+    assert _status(cli)["decisions"]["go_no_go"] == "READY_FOR_REVIEWED_CUTOVER"
+    assert _plan(cli) == {"decision": "READY_FOR_REVIEWED_CUTOVER", "steps": []}
