@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="store: a SQLite file path or postgresql:// DSN (env BFG_TUI_DB)")
     p.add_argument("--as", dest="actor", help="acting actor id (env BFG_ACTOR); self-asserted, mock-auth-header")
     p.add_argument("--lang", choices=("pl", "en"), help="language (default from the locale)")
+    p.add_argument("--key", dest="signing_key", metavar="FILE",
+                   help="sign with this unencrypted private key file instead of ssh-agent (env BFG_TUI_SIGNING_KEY)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     s = sub.add_parser("status", help="gates, decisions and the recommended action")
@@ -83,6 +85,28 @@ def build_parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plan", help="the path to GO: the fewest remaining actions, in order, by owner")
     pl.add_argument("--json", action="store_true", help="machine-readable output")
 
+    ro = sub.add_parser("roster", help="who signs: actors and their SSH keys").add_subparsers(
+        dest="roster_cmd", metavar="VERB", parser_class=_Parser, required=True)
+    ri = ro.add_parser("init", help="turn this store from demo to signed identity (the managing director)")
+    ri.add_argument("--actor", required=True, help="the first roster actor, who may manage the roster")
+    ri.add_argument("--key", dest="pubkey", required=True, metavar="PUBKEY_FILE", help="their public key (.pub)")
+    ra = ro.add_parser("add", help="give ACTOR a key (as the managing director)")
+    ra.add_argument("target", metavar="ACTOR")
+    ra.add_argument("pubkey", metavar="PUBKEY_FILE")
+    rr = ro.add_parser("revoke", help="revoke ACTOR's key (all of them without FINGERPRINT)")
+    rr.add_argument("target", metavar="ACTOR")
+    rr.add_argument("fingerprint", metavar="FINGERPRINT", nargs="?")
+    rl = ro.add_parser("list", help="the roster keys, revoked ones included")
+    rl.add_argument("--json", action="store_true")
+    ro.add_parser("export", help="an OpenSSH allowed_signers file (ssh-keygen -Y verify -f)")
+
+    ss = sub.add_parser("ssh", help="serving owners over OpenSSH's sshd").add_subparsers(
+        dest="ssh_cmd", metavar="VERB", parser_class=_Parser, required=True)
+    ak = ss.add_parser("authorized-keys", help="authorized_keys lines: each roster key runs ssh-session as its actor")
+    ak.add_argument("--bfg-tui", dest="bfg_tui", metavar="PATH", help="the bfg-tui sshd runs (default: this one)")
+    se = sub.add_parser("ssh-session", help="what sshd runs for a roster key (forced command)")
+    se.add_argument("--actor", required=True)
+
     ch = sub.add_parser("checks", help="every check with its kind, owner and state")
     ch.add_argument("--json", action="store_true")
     sub.add_parser("paths", help="where the store and config live")
@@ -100,7 +124,7 @@ def _print(text: str) -> None:
 async def _run(args: argparse.Namespace) -> int:
     from .service import Console
 
-    console = await Console.open(args.db)
+    console = await Console.open(args.db, key_file=args.signing_key)
     try:
         return await _dispatch(console, args)
     finally:
@@ -130,6 +154,10 @@ async def _dispatch(console: Any, args: argparse.Namespace) -> int:
         return await _checks(console, args)
     elif cmd == "plan":
         return await _plan(console, args)
+    elif cmd == "roster":
+        return await _roster(console, actor, args)
+    elif cmd == "ssh":
+        return await _ssh(console, args)
     else:  # pragma: no cover - argparse restricts the choices
         raise SystemExit(EXIT_USAGE)
     _print(out.message)
@@ -202,7 +230,8 @@ def _status_print(catalog: Any, state: Any, ev: Any, args: argparse.Namespace) -
 
 
 def _status_text(doc: dict[str, Any]) -> str:
-    lines = [f"go/no-go: {doc['decisions']['go_no_go']}"]
+    identity = "signed (SSH keys, roster)" if doc["identity"] == "signed" else "demo (self-asserted)"
+    lines = [f"go/no-go: {doc['decisions']['go_no_go']}", f"identity: {identity}"]
     action = doc["recommended_action"]
     lines.append(f"next: {action['title']} — {action['detail']}")
     snap = doc["snapshot"]
@@ -262,6 +291,11 @@ async def _audit(console: Any, args: argparse.Namespace) -> int:
 
     if args.audit_cmd == "verify":
         result = await console.store.audit_verify()
+        signatures = await console.verify_signatures() if result.ok else None
+        if signatures is not None and not signatures.ok:
+            sys.stderr.write(f"bfg-tui: audit trail signature check failed at event {signatures.first_bad_seq}: "
+                             f"{signatures.reason}\n")
+            return EXIT_FAIL
         chain_holds = result.ok or result.first_bad_seq is None  # a state fault leaves the chain's head good
         if chain_holds and args.expect_head:
             count, _, head = args.expect_head.partition(":")
@@ -271,6 +305,8 @@ async def _audit(console: Any, args: argparse.Namespace) -> int:
                 return EXIT_FAIL
         if result.ok:
             _print(f"audit trail ok: {result.count} events, head {result.head}")
+            if signatures is not None:
+                _print(signatures.summary())
             return EXIT_OK
         if result.first_bad_seq is None:  # the chain holds; the state tables are not its replay
             sys.stderr.write(f"bfg-tui: {result.reason}\n")
@@ -279,12 +315,67 @@ async def _audit(console: Any, args: argparse.Namespace) -> int:
         return EXIT_FAIL
     events = await console.store.audit_page(limit=max(1, args.limit), text=args.filter)
     if args.json:
-        _print(json.dumps([{"seq": e.seq, "at": e.at, "kind": e.kind, "actor": e.actor, "data": e.data,
-                            "auth": e.auth, "hash": e.hash} for e in events], ensure_ascii=False))
+        docs = []
+        for e in events:
+            doc = {"seq": e.seq, "at": e.at, "kind": e.kind, "actor": e.actor, "data": e.data, "auth": e.auth,
+                   "hash": e.hash}
+            if e.signature:
+                # Enough to check the event with OpenSSH alone (ssh-keygen -Y verify).
+                doc.update(signature=e.signature, signed_message=e.body)
+            docs.append(doc)
+        _print(json.dumps(docs, ensure_ascii=False))
     else:
         for e in events:
             subject = e.data.get("check") or e.data.get("packet") or e.data.get("probe") or e.data.get("subject") or ""
             _print(f"{e.seq:>6}  {e.at}  {e.actor:<22} {e.kind:<20} {subject}")
+    return EXIT_OK
+
+
+async def _roster(console: Any, actor: str | None, args: argparse.Namespace) -> int:
+    import json
+
+    verb = args.roster_cmd
+    if verb == "init":
+        out = await console.roster_init(args.actor, args.pubkey)
+    elif verb == "add":
+        out = await console.roster_add(actor, args.target, args.pubkey)
+    elif verb == "revoke":
+        out = await console.roster_revoke(actor, args.target, args.fingerprint)
+    else:
+        roster = await console.roster()
+        if verb == "export":
+            sys.stdout.write(roster.allowed_signers())
+            return EXIT_OK
+        rows = [{"actor": rk.actor, "fingerprint": rk.fingerprint, "type": rk.key.key_type, "comment": rk.key.comment,
+                 "added_seq": rk.added_seq, "revoked_seq": rk.revoked_seq} for rk in roster.keys.values()]
+        if args.json:
+            _print(json.dumps({"identity": "signed" if roster.signed else "demo", "keys": rows}))
+        elif not rows:
+            _print("no roster: demo identity (self-asserted); start one with `bfg-tui roster init`")
+        else:
+            for r in rows:
+                state = f"revoked at {r['revoked_seq']}" if r["revoked_seq"] else "active"
+                _print(f"{r['actor']:<24} {r['fingerprint']}  {r['type']:<20} added at {r['added_seq']}, {state}")
+        return EXIT_OK
+    _print(out.message)
+    return EXIT_OK
+
+
+async def _ssh(console: Any, args: argparse.Namespace) -> int:
+    roster = await console.roster()
+    if not roster.signed:
+        from .errors import BfgError
+
+        raise BfgError("this store has no roster yet (demo identity): `bfg-tui roster init` first")
+    location = args.db or os.environ.get("BFG_TUI_DB") or ""
+    if not location:
+        from .paths import default_db
+
+        location = default_db()
+    if "://" not in location:
+        location = str(Path(location).resolve())
+    bfg_tui = args.bfg_tui or str(Path(sys.argv[0]).resolve())
+    sys.stdout.write(roster.authorized_keys(bfg_tui, location))
     return EXIT_OK
 
 

@@ -121,6 +121,9 @@ def _owner_status(check: Check, state: State) -> CheckStatus:
     acc = state.acceptances.get(check.id)
     if acc is None:
         return CheckStatus(check.id, False, False, f"waiting for {check.owner}")
+    if state.identity == "signed" and acc.key is None:
+        # Accepted before the roster: anyone could have typed that name. It no longer counts.
+        return CheckStatus(check.id, False, False, f"self-asserted by {acc.actor_id}, sign again")
     digest = state.snapshot.digest if state.snapshot else None
     if check.binds_snapshot and acc.snapshot_digest != digest:
         return CheckStatus(check.id, False, True, "stale: accepted against another snapshot")
@@ -235,4 +238,5 @@ def status_document(catalog: Catalog, state: State, ev: Evaluation) -> dict[str,
             "records": state.scenario.records,
         },
         "audit": {"count": state.audit_count, "head": state.audit_head},
+        "identity": state.identity,
     }

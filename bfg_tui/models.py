@@ -184,6 +184,7 @@ class Acceptance(NamedTuple):
     value: str | None = None
     snapshot_digest: str | None = None
     countersign: bool = False
+    key: str | None = None  # the signing key's fingerprint; None: self-asserted (demo identity)
 
 
 class ProbeResult(NamedTuple):
@@ -239,3 +240,6 @@ class State(NamedTuple):
     audit_head: str = ""
     runbook_lint_ok: bool = True
     last_save_actor: str | None = None
+    # "demo" (self-asserted) until `roster init`, then "signed" (from event `roster_seq` on).
+    identity: str = "demo"
+    roster_seq: int = 0

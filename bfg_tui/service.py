@@ -27,7 +27,12 @@ from .runbook import shipped_lint
 SYSTEM_ACTOR = "system"
 
 
-def actor_context(actor_id: str) -> Any:
+def actor_context(actor_id: str, signer: Any = None, *, unsigned: bool = False) -> Any:
+    """Who acts and from where; with `signer`, proven by that SSH key (the event is signed).
+
+    `unsigned` marks an event that a signed store records without a signature: a refusal
+    of an actor who holds no key.
+    """
     from bfg_tui.store.base import ActorContext
 
     ssh = os.environ.get("SSH_CONNECTION", "")
@@ -37,6 +42,11 @@ def actor_context(actor_id: str) -> Any:
         os_user = str(os.getuid())
     # Keep only the client address and port of SSH_CONNECTION; the rest is ours.
     ssh_client = " ".join(ssh.split()[:2]) if ssh else ""
+    if signer is not None:
+        return ActorContext(actor_id=actor_id[:64], os_user=os_user, ssh=ssh_client, auth_mode="sshsig",
+                            self_asserted=False, key=signer.key.fingerprint, signer=signer)
+    if unsigned:
+        return ActorContext(actor_id=actor_id[:64], os_user=os_user, ssh=ssh_client, auth_mode="unsigned")
     return ActorContext(actor_id=actor_id[:64], os_user=os_user, ssh=ssh_client)
 
 
@@ -96,18 +106,46 @@ def already_done(done: AlreadyDone) -> Outcome:
 
 
 class Console:
-    def __init__(self, store: Any, catalog: Catalog | None = None, clock: Callable[[], str] = utc_now) -> None:
+    def __init__(self, store: Any, catalog: Catalog | None = None, clock: Callable[[], str] = utc_now,
+                 identity: Any = None) -> None:
+        from .identity.gate import Identity
+
         self.store = store
         self.catalog = catalog or default_catalog()
         self.clock = clock
+        self.identity: Identity = identity or Identity()
 
     @classmethod
-    async def open(cls, location: str | None = None, catalog: Catalog | None = None) -> Console:
+    async def open(cls, location: str | None = None, catalog: Catalog | None = None, *,
+                   key_file: str | None = None) -> Console:
+        from .identity.gate import Identity
+
         catalog = catalog or default_catalog()
-        return cls(await open_store(location, catalog), catalog)
+        return cls(await open_store(location, catalog), catalog, identity=Identity(key_file))
 
     async def close(self) -> None:
+        await self.identity.close()
         await self.store.close()
+
+    # ------------------------------------------------------------- identity
+
+    async def context(self, actor: Actor, action: str, subject: str = "") -> Any:
+        """The actor context a write is made with: in a signed store, signed with the actor's key or refused."""
+        await self.identity.refresh(self.store)
+        if not self.identity.roster.signed:
+            return actor_context(actor.id)
+        signer = await self.identity.signer_for(actor.id)
+        if signer is None:
+            from .identity.gate import no_key_reason
+
+            reason = Reason(no_key_reason(actor.id), "identity.no_key", actor=actor.id)
+            raise await self.refuse(action, subject, reason, actor.id)
+        return actor_context(actor.id, signer)
+
+    async def key_actors(self) -> list[str] | None:
+        """In a signed store, the actors whose keys this session holds; None in a demo store."""
+        await self.identity.refresh(self.store)
+        return await self.identity.key_actors() if self.identity.roster.signed else None
 
     # ------------------------------------------------------------- reading
 
@@ -124,12 +162,25 @@ class Console:
     async def refuse(self, action: str, subject: str, reason: str, actor_id: str) -> Refused:
         """Record the refusal as an audit event and return the error to raise."""
         ctx = actor_context(actor_id or "anonymous")
+        if self.identity.roster.signed:
+            # Signed when the actor's key is here; otherwise recorded unsigned, marked so.
+            signer = await self.identity.signer_for(actor_id)
+            ctx = actor_context(actor_id or "anonymous", signer, unsigned=signer is None)
         # A read-only store cannot record it; the refusal still stands.
         with contextlib.suppress(StoreError):
             await self.store.record_refusal(action, subject, str(reason), ctx)
         return Refused(reason, action=action, subject=subject)  # a Reason's code and params go along
 
     async def actor(self, actor_id: str | None, action: str, subject: str = "") -> Actor:
+        if not actor_id:
+            # In a signed store the key says who acts; several keys: --as chooses.
+            held = await self.key_actors()
+            if held and len(held) == 1:
+                actor_id = held[0]
+            elif held:
+                reason = Reason(f"your agent holds keys of {', '.join(held)}: choose one with --as",
+                                "identity.several", actors=", ".join(held))
+                raise await self.refuse(action, subject, reason, "anonymous")
         found = rbac.resolve_actor(self.catalog, actor_id)
         if isinstance(found, str):
             raise await self.refuse(action, subject, found, actor_id or "anonymous")
@@ -170,9 +221,10 @@ class Console:
             rows = demo_rows(self.catalog, scale or DEMO_ORDERS)
             source = "demo" if scale is None else f"demo:scale={scale}"
             origin = source
+        ctx = await self.context(actor, "scenario.save", "scenario")
         try:
             seq = await self.store.save_scenario(ScenarioPayload(rows=rows, source=source, origin=origin),
-                                                 actor_context(actor.id), idem)
+                                                 ctx, idem)
         except AlreadyDone as done:
             return already_done(done)
         except Refused as exc:
@@ -184,10 +236,9 @@ class Console:
 
     async def freeze(self, actor_id: str | None) -> Outcome:
         actor = await self.require(actor_id, "snapshot.freeze", "snapshot")
+        ctx = await self.context(actor, "snapshot.freeze", "snapshot")
         try:
-            snap = await self.store.freeze_snapshot(
-                actor_context(actor.id), self.catalog.session, self.catalog.tenant_id
-            )
+            snap = await self.store.freeze_snapshot(ctx, self.catalog.session, self.catalog.tenant_id)
         except Refused as exc:
             raise await self.refuse("snapshot.freeze", "snapshot", exc.reason, actor.id) from None
         data = {"rows": snap.rows, "checksum": snap.checksum, "digest": snap.digest}
@@ -217,16 +268,17 @@ class Console:
                 raise await self.refuse("check.accept", check_id, reason, actor.id)
             digest = state.snapshot.digest
         current = state.acceptances.get(check_id)
+        ctx = await self.context(actor, "check.accept", check_id)
         if (
             current is not None and idem is None and current.actor_id == actor.id and current.note == note
-            and current.value == value and current.snapshot_digest == digest
+            and current.value == value and current.snapshot_digest == digest and current.key == (ctx.key or None)
         ):
             # A retried command must never double an acceptance.
             return Outcome(f"{check_id} already accepted by {actor.id}; nothing changed", current.seq,
                            code="outcome.already_accepted", params={"check": check_id, "actor": actor.id})
         try:
             seq = await self.store.accept(
-                check_id, actor_context(actor.id), note=note, value=value, snapshot_digest=digest,
+                check_id, ctx, note=note, value=value, snapshot_digest=digest,
                 countersign=grant.countersign, idem=idem,
             )
         except AlreadyDone as done:
@@ -242,8 +294,9 @@ class Console:
         grant = rbac.may_sign(self.catalog, actor, check_id, "revoke")
         if isinstance(grant, str):
             raise await self.refuse("check.revoke", check_id, grant, actor.id)
+        ctx = await self.context(actor, "check.revoke", check_id)
         try:
-            seq = await self.store.revoke(check_id, actor_context(actor.id), note=note, idem=idem)
+            seq = await self.store.revoke(check_id, ctx, note=note, idem=idem)
         except AlreadyDone as done:
             return already_done(done)
         except Refused as exc:
@@ -254,9 +307,13 @@ class Console:
     async def switch_actor(self, from_id: str, to_id: str) -> Outcome:
         """Demo mode only: switching who acts is itself an audited action."""
         target = await self.actor(to_id, "session.switch_actor", to_id)
+        if (await self.key_actors()) is not None:
+            # Signed: only to an actor whose key is here, and the switch is signed with it.
+            ctx = await self.context(target, "session.switch_actor", f"actor:{target.id}")
+        else:
+            ctx = actor_context(from_id or target.id)
         seq = await self.store.record_event(
-            "session.switch_actor", {"from": from_id, "to": target.id, "subject": f"actor:{target.id}"},
-            actor_context(from_id or target.id),
+            "session.switch_actor", {"from": from_id, "to": target.id, "subject": f"actor:{target.id}"}, ctx,
         )
         return Outcome(f"now acting as {target.id}", seq, code="outcome.acting_as", params={"actor": target.id})
 
@@ -285,22 +342,23 @@ class Console:
         except Refused as exc:
             raise await self.refuse("packet.export", f"packet:{pid}", exc.reason, actor.id) from None
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        ctx = await self.context(actor, "packet.export", f"packet:{pid}")
         if write is not None:
             try:
                 write(text if text.endswith("\n") else text + "\n")
             except BfgError as exc:
-                await self._export_failed(pid, fmt, destination, exc.reason, actor.id)
+                await self._export_failed(pid, fmt, destination, exc.reason, ctx)
                 raise
-        seq = await self.store.record_export(pid, fmt, destination, digest, actor_context(actor.id))
+        seq = await self.store.record_export(pid, fmt, destination, digest, ctx)
         return Outcome(text, seq, {"packet": pid, "sha256": digest})
 
-    async def _export_failed(self, pid: str, fmt: str, destination: str, reason: str, actor_id: str) -> None:
+    async def _export_failed(self, pid: str, fmt: str, destination: str, reason: str, ctx: Any) -> None:
         """Note the failed attempt; it is not a `packet.export`, so nothing counts it as done."""
         data = {"packet": pid, "format": fmt, "destination": destination, "reason": str(reason)[:512],
                 "subject": f"packet:{pid}"}
         # The store may sit on the same full disk: the failure itself is what the user sees.
         with contextlib.suppress(BfgError):
-            await self.store.record_event("packet.export_failed", data, actor_context(actor_id))
+            await self.store.record_event("packet.export_failed", data, ctx)
 
     async def probe(self, actor_id: str | None, probe: str, target: str, log: Callable[[str], None] | None = None,
                     *, new_target: bool = False) -> Any:
@@ -313,3 +371,87 @@ class Console:
 
         actor = await self.require(actor_id, "probe.run", f"probe:{probe}")
         return await run_probe(self, actor, probe, target, log or (lambda _line: None), new_target=new_target)
+
+    # --------------------------------------------------------- the roster
+
+    async def _roster_manager(self, actor_id: str | None, action: str, target: str) -> Actor:
+        actor = await self.actor(actor_id, action, "roster")
+        if "roster.manage" not in rbac.permissions(self.catalog, actor):
+            reason = Reason(f"{actor.id} ({actor.role}) may not manage the roster: only the managing director may",
+                            "identity.not_manager", actor=actor.id, role=actor.role)
+            raise await self.refuse(action, "roster", reason, actor.id)
+        if target and self.catalog.actor(target) is None:
+            raise await self.refuse(action, "roster", f"unknown actor '{target}'", actor.id)
+        return actor
+
+    async def roster_init(self, actor_id: str | None, key_path: str) -> Outcome:
+        """Turn a demo store into signed identity: the first roster key, signed with itself."""
+        from .identity.keys import KeyFormatError, read_public_key_file
+        from .identity.roster import init_data
+
+        if not actor_id:
+            raise BfgError("roster init needs --actor ACTOR (the managing director)")
+        roster = await self.identity.refresh(self.store)
+        if roster.signed:
+            raise await self.refuse("roster.init", "roster", f"the roster is already in force (since event "
+                                    f"{roster.init_seq}); use roster add", actor_id)
+        actor = await self._roster_manager(actor_id, "roster.init", actor_id)
+        try:
+            key = read_public_key_file(key_path)
+        except KeyFormatError as exc:
+            raise await self.refuse("roster.init", "roster", exc.reason, actor.id) from None
+        found = (await self.identity.keyring()).for_fingerprints({key.fingerprint})
+        if not found:
+            raise await self.refuse("roster.init", "roster", f"{key.fingerprint} is not in your agent (ssh-add -l "
+                                    "lists what it holds): the roster's first event is signed with it", actor.id)
+        seq = await self.store.record_event("roster.init", init_data(actor.id, key), actor_context(actor.id, found[0]))
+        await self.identity.refresh(self.store)
+        return Outcome(f"roster in force: {actor.id} signs with {key.fingerprint}; every event from now on is signed",
+                       seq, code="outcome.roster_init", params={"actor": actor.id, "key": key.fingerprint})
+
+    async def roster_add(self, actor_id: str | None, target: str, key_path: str) -> Outcome:
+        from .identity.keys import KeyFormatError, read_public_key_file
+        from .identity.roster import RosterError, add_data
+
+        actor = await self._signed_manager(actor_id, "roster.add", target)
+        try:
+            key = read_public_key_file(key_path)
+            self.identity.roster.check_add(target, key)
+        except (KeyFormatError, RosterError) as exc:
+            raise await self.refuse("roster.add", "roster", exc.reason, actor.id) from None
+        ctx = await self.context(actor, "roster.add", "roster")
+        seq = await self.store.record_event("roster.add", add_data(target, key), ctx)
+        return Outcome(f"{target} may now sign with {key.fingerprint}", seq, code="outcome.roster_add",
+                       params={"actor": target, "key": key.fingerprint})
+
+    async def roster_revoke(self, actor_id: str | None, target: str, fingerprint: str | None) -> Outcome:
+        from .identity.roster import RosterError, revoke_data
+
+        actor = await self._signed_manager(actor_id, "roster.revoke", target)
+        try:
+            fingerprints = self.identity.roster.check_revoke(target, fingerprint)
+        except RosterError as exc:
+            raise await self.refuse("roster.revoke", "roster", exc.reason, actor.id) from None
+        ctx = await self.context(actor, "roster.revoke", "roster")
+        seq = await self.store.record_event("roster.revoke", revoke_data(target, fingerprints), ctx)
+        return Outcome(f"revoked {', '.join(fingerprints)} of {target}: it signs nothing from event {seq} on", seq,
+                       code="outcome.roster_revoke", params={"actor": target, "keys": ", ".join(fingerprints)})
+
+    async def _signed_manager(self, actor_id: str | None, action: str, target: str) -> Actor:
+        roster = await self.identity.refresh(self.store)
+        if not roster.signed:
+            raise BfgError("this store has no roster yet (demo identity): start it with "
+                           "`bfg-tui roster init --actor ACTOR --key PUBKEY_FILE`")
+        return await self._roster_manager(actor_id, action, target)
+
+    async def verify_signatures(self) -> Any:
+        """Every signature against the roster in force at its event (bfg_tui.identity.trail)."""
+        from .identity.trail import verify_signatures
+
+        rows: list[tuple[int, bytes, str | None]] = []
+        async for batch in self.store.signed_rows():
+            rows.extend(batch)
+        return verify_signatures(rows)
+
+    async def roster(self) -> Any:
+        return await self.identity.refresh(self.store)

@@ -32,6 +32,15 @@ def event_body(
     )
 
 
+async def event_signature(ctx: ActorContext, body: str) -> str | None:
+    """The signing hook: the armored SSHSIG over the exact body bytes the chain hashes.
+
+    Called inside the append transaction, once seq and prev are fixed, so a signature
+    names its place in the chain and cannot be replayed elsewhere.
+    """
+    return await ctx.signer.sign(body.encode("utf-8")) if ctx.signer is not None else None
+
+
 def event_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 

@@ -22,21 +22,30 @@ CHANGE_KINDS = frozenset(
 
 
 class ActorContext(NamedTuple):
-    """Who acts, as asserted in mock-auth-header mode, and from where."""
+    """Who acts, and from where: self-asserted (mock-auth-header), or proven by an SSH key.
+
+    `key` is the signing key's fingerprint and `signer` signs the event's canonical body
+    (bfg_tui.identity.signing.Signer); in a demo store both are empty.
+    """
 
     actor_id: str
     os_user: str = ""
     ssh: str = ""
     auth_mode: str = "mock-auth-header"
     self_asserted: bool = True
+    key: str = ""
+    signer: Any = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        doc = {
             "mode": self.auth_mode,
             "os_user": self.os_user,
             "self_asserted": self.self_asserted,
             "ssh": self.ssh,
         }
+        if self.key:
+            doc["key"] = self.key
+        return doc
 
 
 class AuditEvent(NamedTuple):
@@ -48,6 +57,8 @@ class AuditEvent(NamedTuple):
     auth: dict[str, Any]
     hash: str
     prev: str
+    signature: str | None = None  # ASCII-armored SSHSIG over `body`, in a signed store
+    body: str = ""  # the exact signed (and hashed) text
 
 
 class VerifyResult(NamedTuple):
@@ -116,4 +127,6 @@ class ScenarioStore(Protocol):
     async def latest_probe_runs(self, limit: int = 20) -> list[tuple[str, str, str, bool, str]]: ...
     async def check_history(self, check_id: str, limit: int = 50) -> list[AuditEvent]: ...
     async def data_version(self) -> int: ...
+    async def signed_rows(self) -> AsyncIterator[list[tuple[int, bytes, str | None]]]: ...
+    async def roster_events(self) -> list[tuple[int, str, dict[str, Any]]]: ...
     async def close(self) -> None: ...

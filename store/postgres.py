@@ -55,6 +55,7 @@ from .audit_chain import (
     create_data,
     event_body,
     event_hash,
+    event_signature,
     export_data,
     freeze_data,
     idem_binding,
@@ -480,10 +481,12 @@ class PostgresStore:
         seq = count + 1
         body = event_body(seq=seq, prev=prev, at=at, kind=kind, ctx=ctx, data=data)
         digest = event_hash(body)
+        signature = await event_signature(ctx, body)
         # The searchable columns are copies of the body's fields (verify checks them).
         await conn.execute(
-            f"insert into {self._s}.audit_events(seq, hash, body, kind, actor, subject) values (%s, %s, %b, %s, %s, %s)",
-            (seq, digest, body.encode("utf-8"), kind, ctx.actor_id, replay.subject_of(kind, data)),
+            f"insert into {self._s}.audit_events(seq, hash, body, kind, actor, subject, signature) "
+            "values (%s, %s, %b, %s, %s, %s, %s)",
+            (seq, digest, body.encode("utf-8"), kind, ctx.actor_id, replay.subject_of(kind, data), signature),
         )
         await conn.execute(f"update {self._s}.audit_head set count = %s, head = %s", (seq, digest))
         if change:
@@ -557,8 +560,12 @@ class PostgresStore:
             f"select id, rows, digest, frozen_at, kind_counts from {s}.snapshots order by id desc limit 1"
         )).fetchone()
         acc_rows = await (await conn.execute(
-            f"select check_id, actor, note, value, snapshot_digest, countersign, at, event_seq from {s}.acceptances"
+            f"select check_id, actor, note, value, snapshot_digest, countersign, at, event_seq, key from {s}.acceptances"
         )).fetchall()
+        # The roster's first event turns the store from demo to signed identity.
+        roster_seq = (await (await conn.execute(
+            f"select min(seq) from {s}.audit_events where subject = 'roster'"
+        )).fetchone())[0] or 0
         probe_rows = await (await conn.execute(
             f"select check_id, passed, target_kind, endpoint, detail, run_id, snapshot_digest, tls, "
             f"credentials_external, at, event_seq, fingerprint from {s}.probe_results"
@@ -574,7 +581,8 @@ class PostgresStore:
             fallback_adapter=meta.get("fallback_adapter") or None,
             scenario=ScenarioInfo(v, saved_at, records, json.loads(kinds)),
             snapshot=snapshot,
-            acceptances={r[0]: Acceptance(r[0], r[1], r[6], r[7], r[2], r[3], r[4], bool(r[5])) for r in acc_rows},
+            acceptances={r[0]: Acceptance(r[0], r[1], r[6], r[7], r[2], r[3], r[4], bool(r[5]), r[8])
+                         for r in acc_rows},
             probes={r[0]: ProbeResult(r[0], bool(r[1]), r[2], r[3], r[4], r[5], r[9], r[10], r[6], bool(r[7]),
                                       bool(r[8]), r[11]) for r in probe_rows},
             connection_endpoint=meta.get("connection_endpoint") or None,
@@ -583,6 +591,8 @@ class PostgresStore:
             audit_count=count,
             audit_head=head,
             last_save_actor=actor,
+            identity="signed" if roster_seq else "demo",
+            roster_seq=roster_seq,
         )
         if check and replay.state_digest(state) != digest:
             raise StateMismatch(replay.MISMATCH)
@@ -643,10 +653,12 @@ class PostgresStore:
         return int(row[0]), str(row[1])
 
     @staticmethod
-    def _event(row: tuple[int, str, bytes]) -> AuditEvent:
-        seq, digest, body = row
-        doc = json.loads(body)
-        return AuditEvent(seq, doc["at"], doc["kind"], doc["actor"], doc["data"], doc["auth"], digest, doc["prev"])
+    def _event(row: tuple[int, str, bytes, str | None]) -> AuditEvent:
+        seq, digest, body, signature = row
+        text = bytes(body).decode("utf-8")
+        doc = json.loads(text)
+        return AuditEvent(seq, doc["at"], doc["kind"], doc["actor"], doc["data"], doc["auth"], digest, doc["prev"],
+                          signature, text)
 
     async def audit_page(self, *, offset: int = 0, limit: int = 100, text: str = "") -> list[AuditEvent]:
         """Newest first; `text` filters on kind, actor or subject (substring, case-insensitive)."""
@@ -655,12 +667,12 @@ class PostgresStore:
             if text:
                 like = f"%{text}%"
                 rows = await (await conn.execute(
-                    f"select seq, hash, body from {s}.audit_events where kind ilike %s or actor ilike %s "
+                    f"select seq, hash, body, signature from {s}.audit_events where kind ilike %s or actor ilike %s "
                     "or subject ilike %s order by seq desc limit %s offset %s", (like, like, like, limit, offset),
                 )).fetchall()
             else:
                 rows = await (await conn.execute(
-                    f"select seq, hash, body from {s}.audit_events order by seq desc limit %s offset %s",
+                    f"select seq, hash, body, signature from {s}.audit_events order by seq desc limit %s offset %s",
                     (limit, offset),
                 )).fetchall()
         return [self._event(r) for r in rows]
@@ -679,7 +691,7 @@ class PostgresStore:
     async def check_history(self, check_id: str, limit: int = 50) -> list[AuditEvent]:
         async with self._tx() as conn:
             rows = await (await conn.execute(
-                f"select seq, hash, body from {self._s}.audit_events where subject = %s order by seq desc limit %s",
+                f"select seq, hash, body, signature from {self._s}.audit_events where subject = %s order by seq desc limit %s",
                 (check_id, limit),
             )).fetchall()
         return [self._event(r) for r in rows]
@@ -737,6 +749,23 @@ class PostgresStore:
         except replay.ReplayFault as fault:
             return VerifyResult(False, count, head, str(fault), fault.seq)
         return state_fault(trail, await self._stored_tables(conn), count, head, digest)
+
+    async def signed_rows(self) -> AsyncIterator[list[tuple[int, bytes, str | None]]]:
+        """(seq, body, signature) batches in seq order, for checking the signatures."""
+        async with self._tx(snapshot=True) as conn, conn.cursor(name="bfg_signed_rows", binary=True) as cur:
+            await cur.execute(f"select seq, body, signature from {self._s}.audit_events order by seq")
+            while True:
+                batch = await cur.fetchmany(50000)
+                if not batch:
+                    break
+                yield [(seq, bytes(body), signature) for seq, body, signature in batch]
+
+    async def roster_events(self) -> list[tuple[int, str, dict[str, Any]]]:
+        async with self._tx() as conn:
+            rows = await (await conn.execute(
+                f"select seq, kind, body from {self._s}.audit_events where subject = 'roster' order by seq"
+            )).fetchall()
+        return [(seq, kind, json.loads(bytes(body))["data"]) for seq, kind, body in rows]
 
     async def _pages(self, version: int, size: int) -> AsyncIterator[list[tuple[str, str, bytes]]]:
         # Keyset pages, each its own short transaction: a long read never holds the
@@ -866,11 +895,11 @@ class PostgresStore:
         async def apply(conn: psycopg.AsyncConnection, seq: int, at: str) -> None:
             await conn.execute(
                 f"insert into {self._s}.acceptances(check_id, actor, note, value, snapshot_digest, countersign, at, "
-                "event_seq) values (%s, %s, %s, %s, %s, %s, %s, %s) on conflict (tenant_id, check_id) do update set "
-                "actor = excluded.actor, note = excluded.note, value = excluded.value, "
+                "event_seq, key) values (%s, %s, %s, %s, %s, %s, %s, %s, %s) on conflict (tenant_id, check_id) do update "
+                "set actor = excluded.actor, note = excluded.note, value = excluded.value, "
                 "snapshot_digest = excluded.snapshot_digest, countersign = excluded.countersign, at = excluded.at, "
-                "event_seq = excluded.event_seq",
-                (check_id, ctx.actor_id, note, value, snapshot_digest, bool(countersign), at, seq),
+                "event_seq = excluded.event_seq, key = excluded.key",
+                (check_id, ctx.actor_id, note, value, snapshot_digest, bool(countersign), at, seq, ctx.key or None),
             )
 
         return await self._write("check.accept", ctx, data, apply=apply, idem=idem,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 DEFAULT_SCHEMA = "bfg_console"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 NOTIFY_CHANNEL = "bfg_console"
 LOCK_CLASS = 0x42464754  # "BFGT": advisory-lock namespace of this store
 
@@ -234,7 +234,13 @@ alter table {s}.probe_results add column fingerprint text;
 """
 
 # MIGRATIONS[n] moves a schema from version n to n + 1 (0: nothing there yet).
-MIGRATIONS: list[str] = [_V1, _V2]
+# 3: signed identity. The SSHSIG signature beside each event (over its exact body),
+# and the signing key's fingerprint beside each acceptance.
+_V3 = """
+alter table {s}.audit_events add column signature text;
+alter table {s}.acceptances add column key text;
+"""
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 
 
 def migration_sql(step: int, schema: str) -> str:

@@ -101,7 +101,7 @@ def apply(tables: Tables, doc: Mapping[str, Any]) -> Tables:
         tables["acceptances"][data["check"]] = {
             "actor": actor, "note": data["note"], "value": data["value"],
             "snapshot_digest": data["snapshot_digest"], "countersign": bool(data["countersign"]),
-            "at": at, "event_seq": seq,
+            "at": at, "event_seq": seq, "key": doc["auth"].get("key") or None,  # the signer's fingerprint
         }
     elif kind == "check.revoke":
         tables["acceptances"].pop(data["check"], None)
@@ -174,9 +174,9 @@ def tables_from_rows(rows: Mapping[str, list[tuple[Any, ...]]]) -> Tables:
         t["snapshots"][str(sid)] = {"scenario_version": version, "rows": n, "digest": digest,
                                     "kind_counts": json.loads(kinds), "frozen_at": at, "actor": actor,
                                     "event_seq": seq}
-    for check, actor, note, value, digest, countersign, at, seq in rows["acceptances"]:
+    for check, actor, note, value, digest, countersign, at, seq, key in rows["acceptances"]:
         t["acceptances"][check] = {"actor": actor, "note": note, "value": value, "snapshot_digest": digest,
-                                   "countersign": bool(countersign), "at": at, "event_seq": seq}
+                                   "countersign": bool(countersign), "at": at, "event_seq": seq, "key": key}
     for (run_id, probe, kind, endpoint, passed, started, finished, digest, facts, steps, transcript,
          seq) in rows["probe_runs"]:
         t["probe_runs"][run_id] = {
@@ -205,7 +205,7 @@ STORED_COLUMNS = {
     "meta": "key, value",
     "scenarios": "version, saved_at, actor, source, records, kind_counts",
     "snapshots": "id, scenario_version, rows, digest, kind_counts, frozen_at, actor, event_seq",
-    "acceptances": "check_id, actor, note, value, snapshot_digest, countersign, at, event_seq",
+    "acceptances": "check_id, actor, note, value, snapshot_digest, countersign, at, event_seq, key",
     "probe_runs": "run_id, probe, target_kind, endpoint, passed, started_at, finished_at, snapshot_digest, "
                   "facts, steps, transcript, event_seq",
     "probe_results": "check_id, passed, target_kind, endpoint, detail, run_id, snapshot_digest, tls, "
@@ -256,7 +256,8 @@ def state_from_tables(t: Tables, audit_count: int = 0, audit_head: str = "") -> 
         scenario=ScenarioInfo(int(latest), sc["saved_at"], sc["records"], sc["kind_counts"]),
         snapshot=snapshot,
         acceptances={c: Acceptance(c, a["actor"], a["at"], a["event_seq"], a["note"], a["value"],
-                                   a["snapshot_digest"], a["countersign"]) for c, a in t["acceptances"].items()},
+                                   a["snapshot_digest"], a["countersign"], a.get("key"))
+                     for c, a in t["acceptances"].items()},
         probes={c: ProbeResult(c, p["passed"], p["target_kind"], p["endpoint"], p["detail"], p["run_id"], p["at"],
                                p["event_seq"], p["snapshot_digest"], p["tls"], p["credentials_external"],
                                p["fingerprint"]) for c, p in t["probe_results"].items()},
@@ -279,7 +280,9 @@ def state_digest(state: State) -> str:
         "snapshot": None if state.snapshot is None else [
             state.snapshot.id, state.snapshot.rows, state.snapshot.digest, state.snapshot.at,
             dict(state.snapshot.kind_counts)],
-        "acceptances": {c: [a.actor_id, a.at, a.seq, a.note, a.value, a.snapshot_digest, bool(a.countersign)]
+        # The signer's key only when signed, so a demo store's digest is what it always was.
+        "acceptances": {c: [a.actor_id, a.at, a.seq, a.note, a.value, a.snapshot_digest, bool(a.countersign),
+                            *([a.key] if a.key else [])]
                         for c, a in state.acceptances.items()},
         "probes": {c: [bool(p.passed), p.target_kind, p.endpoint, p.detail, p.run_id, p.at, p.seq,
                        p.snapshot_digest, bool(p.tls), bool(p.credentials_external), p.fingerprint]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 APPLICATION_ID = 0x42464754  # "BFGT": tells our files from other SQLite databases
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # The searchable copies of an event's body, as SQLite generated columns; the subject as
 # store.replay.subject_of derives it.
@@ -135,5 +135,12 @@ MIGRATIONS: list[str] = [
     alter table audit_events_v3 rename to audit_events;
     create index audit_subject on audit_events(subject, seq);
     create index audit_kind on audit_events(kind, subject, seq);
+    """,
+    # 4: signed identity. The SSHSIG signature beside each signed event (over its exact
+    # body; a table of its own, so audit_events keeps the definition verify checks), and
+    # the signing key's fingerprint beside each acceptance.
+    """
+    create table audit_signatures (seq integer primary key, signature text not null);
+    alter table acceptances add column key text;
     """,
 ]

@@ -34,6 +34,7 @@ from .audit_chain import (
     create_data,
     event_body,
     event_hash,
+    event_signature,
     export_data,
     freeze_data,
     idem_binding,
@@ -245,6 +246,9 @@ class SQLiteStore:
         # kind, actor and subject are generated from the body (schema.AUDIT_COLUMNS).
         await self._conn.execute("insert into audit_events(seq, hash, body) values (?, ?, ?)",
                                  (seq, digest, body.encode("utf-8")))
+        signature = await event_signature(ctx, body)
+        if signature is not None:
+            await self._conn.execute("insert into audit_signatures(seq, signature) values (?, ?)", (seq, signature))
         await self._conn.execute("update audit_head set count = ?, head = ? where id = 1", (seq, digest))
         if change:
             await self._set_meta("last_change_seq", str(seq))
@@ -329,22 +333,25 @@ class SQLiteStore:
         return int(row[0]), str(row[1])
 
     @staticmethod
-    def _event(row: tuple[int, str, str]) -> AuditEvent:
-        seq, digest, body = row
-        doc = json.loads(body)
-        return AuditEvent(seq, doc["at"], doc["kind"], doc["actor"], doc["data"], doc["auth"], digest, doc["prev"])
+    def _event(row: tuple[int, str, Any, str | None]) -> AuditEvent:
+        seq, digest, body, signature = row
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        doc = json.loads(text)
+        return AuditEvent(seq, doc["at"], doc["kind"], doc["actor"], doc["data"], doc["auth"], digest, doc["prev"],
+                          signature, text)
 
     async def audit_page(self, *, offset: int = 0, limit: int = 100, text: str = "") -> list[AuditEvent]:
         """Newest first; `text` filters on kind, actor or subject (substring)."""
         if text:
             like = f"%{text}%"
             rows = await (await self._conn.execute(
-                "select seq, hash, body from audit_events where kind like ? or actor like ? or subject like ? "
+                "select seq, hash, body, signature from audit_events left join audit_signatures using (seq) where kind like ? or actor like ? or subject like ? "
                 "order by seq desc limit ? offset ?", (like, like, like, limit, offset),
             )).fetchall()
         else:
             rows = await (await self._conn.execute(
-                "select seq, hash, body from audit_events order by seq desc limit ? offset ?", (limit, offset)
+                "select seq, hash, body, signature from audit_events left join audit_signatures using (seq) "
+                "order by seq desc limit ? offset ?", (limit, offset)
             )).fetchall()
         return [self._event(r) for r in rows]
 
@@ -359,7 +366,8 @@ class SQLiteStore:
 
     async def check_history(self, check_id: str, limit: int = 50) -> list[AuditEvent]:
         rows = await (await self._conn.execute(
-            "select seq, hash, body from audit_events where subject = ? order by seq desc limit ?", (check_id, limit)
+            "select seq, hash, body, signature from audit_events left join audit_signatures using (seq) where subject = ? "
+            "order by seq desc limit ?", (check_id, limit)
         )).fetchall()
         return [self._event(r) for r in rows]
 
@@ -415,6 +423,22 @@ class SQLiteStore:
         except replay.ReplayFault as fault:
             return VerifyResult(False, count, head, str(fault), fault.seq)
         return state_fault(trail, await self._stored_tables(), count, head, digest)
+
+    async def signed_rows(self) -> AsyncIterator[list[tuple[int, bytes, str | None]]]:
+        """(seq, body, signature) batches in seq order, for checking the signatures."""
+        cursor = await self._conn.execute("select seq, cast(body as blob), signature from audit_events left join audit_signatures using (seq) "
+            "order by seq")
+        while True:
+            batch = await cursor.fetchmany(50000)
+            if not batch:
+                break
+            yield batch
+
+    async def roster_events(self) -> list[tuple[int, str, dict[str, Any]]]:
+        rows = await (await self._conn.execute(
+            "select seq, kind, body from audit_events where subject = 'roster' order by seq"
+        )).fetchall()
+        return [(seq, kind, json.loads(body)["data"]) for seq, kind, body in rows]
 
     async def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncIterator[list[tuple[str, str, str]]]:
         row = await (await self._conn.execute(
@@ -526,9 +550,9 @@ class SQLiteStore:
 
         async def apply(conn: aiosqlite.Connection, seq: int, at: str) -> None:
             await conn.execute(
-                "insert or replace into acceptances(check_id, actor, note, value, snapshot_digest, countersign, at, event_seq) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?)",
-                (check_id, ctx.actor_id, note, value, snapshot_digest, int(countersign), at, seq),
+                "insert or replace into acceptances(check_id, actor, note, value, snapshot_digest, countersign, at, "
+                "event_seq, key) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (check_id, ctx.actor_id, note, value, snapshot_digest, int(countersign), at, seq, ctx.key or None),
             )
 
         return await self._write("check.accept", ctx, data, apply=apply, idem=idem,

@@ -51,11 +51,13 @@ def state_plan(check: bool = True) -> Plan:
         sid, rows, digest, at, skinds = snap_rows[0]
         snapshot = SnapshotInfo(sid, rows, digest, at, json.loads(skinds))
     acceptances = {
-        r[0]: Acceptance(r[0], r[1], r[6], r[7], r[2], r[3], r[4], bool(r[5]))
+        r[0]: Acceptance(r[0], r[1], r[6], r[7], r[2], r[3], r[4], bool(r[5]), r[8])
         for r in (yield (
-            "select check_id, actor, note, value, snapshot_digest, countersign, at, event_seq from acceptances", ()
+            "select check_id, actor, note, value, snapshot_digest, countersign, at, event_seq, key from acceptances", ()
         ))
     }
+    # The roster's first event turns the store from demo to signed identity.
+    roster_seq = (yield ("select min(seq) from audit_events where subject = 'roster'", ()))[0][0] or 0
     probes = {
         r[0]: ProbeResult(r[0], bool(r[1]), r[2], r[3], r[4], r[5], r[9], r[10], r[6], bool(r[7]), bool(r[8]), r[11])
         for r in (yield (
@@ -78,6 +80,8 @@ def state_plan(check: bool = True) -> Plan:
         audit_count=count,
         audit_head=head,
         last_save_actor=actor,
+        identity="signed" if roster_seq else "demo",
+        roster_seq=roster_seq,
     )
     if check and state_digest(state) != digest:
         raise StateMismatch(MISMATCH)

@@ -420,3 +420,93 @@ async def test_same_actions_give_byte_identical_chains_on_both_backends(
             pg_bodies = [bytes(b) for (b,) in pconn.execute(
                 f"select body from {pg_backend_.schema}.audit_events order by seq")]
         assert pg_bodies == sqlite_bodies
+
+
+# --- signed identity on both backends ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def actor_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One ssh-keygen Ed25519 key per actor (deterministic signatures: both backends sign alike)."""
+    from tests.ssh_tools import keygen
+
+    directory = tmp_path_factory.mktemp("actor-keys")
+    return {actor.id: str(keygen(directory, actor.id)) for actor in CATALOG.actors}
+
+
+async def signed_console(store: Backend, keys: dict[str, str], actors: tuple[str, ...] = (ANNA, MAREK, OLENA)) -> Console:
+    """A console whose keyring holds `actors`' keys, on a store whose roster lists every actor."""
+    from bfg_tui.identity.gate import Identity
+    from bfg_tui.identity.signing import KeyRing, load_key_file
+
+    everyone = Console(await open_store(store.location, CATALOG), CATALOG,
+                       identity=Identity(ring=KeyRing([load_key_file(k) for k in keys.values()], "test")))
+    if not (await everyone.roster()).signed:
+        await everyone.roster_init(ANNA, keys[ANNA] + ".pub")
+        for actor in (MAREK, OLENA, DRIVER):
+            await everyone.roster_add(ANNA, actor, keys[actor] + ".pub")
+    await everyone.close()
+    ring = KeyRing([load_key_file(keys[a]) for a in actors], "test")
+    return Console(await open_store(store.location, CATALOG), CATALOG, identity=Identity(ring=ring))
+
+
+@pytest.mark.skipif(not __import__("shutil").which("ssh-keygen"), reason="ssh-keygen is not installed")
+async def test_signed_writes_carry_verifiable_signatures(store: Backend, actor_keys: dict[str, str]) -> None:
+    from bfg_tui.identity import NAMESPACE
+    from bfg_tui.identity.sshsig import verify
+
+    console = await store.console()
+    await console.save_scenario(MAREK)
+    await console.freeze(MAREK)
+    await console.accept(OLENA, "transition.db_schema")  # demo era: self-asserted
+    await console.close()
+    console = await signed_console(store, actor_keys, (ANNA, OLENA))
+    try:
+        state = await console.state()
+        assert state.identity == "signed" and state.roster_seq == 5
+        assert state.acceptances["transition.db_schema"].key is None
+        await console.accept(OLENA, "transition.db_schema", note="signed now")
+        with pytest.raises(Refused, match=f"no key for {MAREK} in your agent"):
+            await console.freeze(MAREK)
+        state = await console.state()
+        olena_fp = (await console.roster()).actor_keys(OLENA)[0].fingerprint
+        assert state.acceptances["transition.db_schema"].key == olena_fp
+        refused, accept = (await console.store.audit_page(limit=2))
+        assert refused.signature is None and refused.auth["mode"] == "unsigned"
+        assert verify(accept.body.encode(), accept.signature, NAMESPACE).fingerprint == olena_fp
+        assert [kind for _seq, kind, _data in await console.store.roster_events()] == [
+            "roster.init", "roster.add", "roster.add", "roster.add"]
+        report = await console.verify_signatures()
+        assert report.ok and (report.signed, report.keys, report.actors, report.before_roster) == (5, 2, 2, 4)
+        seq = accept.seq
+    finally:
+        await console.close()
+    # An attacker who rewrites a signed event (and its hash) cannot re-sign it.
+    store.tamper(seq, "signed now", "signed n0w")
+    console = await store.console()
+    try:
+        report = await console.verify_signatures()
+        assert not report.ok and report.first_bad_seq == seq and "does not match" in report.reason
+    finally:
+        await console.close()
+
+
+@pytest.mark.postgres
+async def test_signed_chains_are_byte_identical_on_both_backends(
+    pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, actor_keys: dict[str, str],
+) -> None:
+    monkeypatch.setenv("BFG_TUI_FIXED_CLOCK", "2026-03-01T09:00:00.000000Z")
+    sqlite_backend = Backend("sqlite", str(tmp_path / "console.db"))
+    async with pg_backend(pg_server, monkeypatch) as pg_backend_:
+        trails = []
+        for backend in (sqlite_backend, pg_backend_):
+            console = await signed_console(backend, actor_keys)
+            try:
+                await _script(console)
+                events = await console.store.audit_page(limit=100)
+                assert all(e.signature for e in events if e.seq >= 2 and e.kind != "action.refused")
+                assert (await console.verify_signatures()).ok
+                trails.append([(e.seq, e.body, e.signature) for e in events])
+            finally:
+                await console.close()
+        assert trails[0] == trails[1]

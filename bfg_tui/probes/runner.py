@@ -82,11 +82,10 @@ async def run_probe(console: Any, actor: Actor, probe: str, target: str, sink: C
                     *, new_target: bool = False) -> Any:
     from bfg_tui.store.base import ProbeRunRecord, StepRecord
 
-    from ..service import actor_context
-
     probe = probe.replace("-", "_")
     if probe not in ("connection", "dry_run"):
         raise await console.refuse("probe.run", f"probe:{probe}", f"unknown probe '{probe}' (connection, dry-run)", actor.id)
+    ctx = await console.context(actor, "probe.run", f"probe:{probe}")  # in a signed store: the key, before the run
     try:
         endpoint = redact_endpoint(target)
         kind = target_kind(target)
@@ -139,7 +138,7 @@ async def run_probe(console: Any, actor: Actor, probe: str, target: str, sink: C
         facts={"fingerprint": facts.fingerprint, "server": facts.server,
                "replay_id": replay_id_for(source.digest, endpoint) if source else None},
     )
-    await console.store.record_probe(record, actor_context(actor.id))
+    await console.store.record_probe(record, ctx)
     return record
 
 
