@@ -376,7 +376,8 @@ class Console:
 
     async def _roster_manager(self, actor_id: str | None, action: str, target: str) -> Actor:
         actor = await self.actor(actor_id, action, "roster")
-        if "roster.manage" not in rbac.permissions(self.catalog, actor):
+        # Whoever may countersign for every owner (the managing director) manages who signs.
+        if rbac.P_COUNTERSIGN not in rbac.permissions(self.catalog, actor):
             reason = Reason(f"{actor.id} ({actor.role}) may not manage the roster: only the managing director may",
                             "identity.not_manager", actor=actor.id, role=actor.role)
             raise await self.refuse(action, "roster", reason, actor.id)
