@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -59,7 +60,7 @@ def ssh_agent(directory: Path, *keys: Path) -> Iterator[str]:
                             stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10
-        while not sock.exists():  # the agent binds its socket before it serves
+        while not _accepts(sock):  # the socket file appears at bind(), before listen()
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("ssh-agent did not start")
             time.sleep(0.01)
@@ -69,6 +70,17 @@ def ssh_agent(directory: Path, *keys: Path) -> Iterator[str]:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
+
+
+def _accepts(path: Path) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
 
 
 def ssh_add(sock: str, key: Path) -> None:
