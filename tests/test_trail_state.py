@@ -46,7 +46,7 @@ def _sql(db: Path, *statements: str) -> None:
 # table -> (the edit, what `audit verify` must name)
 DECISION_FORGERIES: dict[str, tuple[str, str]] = {
     "acceptances": (
-        f"insert into acceptances values ('transition.secrets_and_auth', '{OLENA}', 'forged', null, null, 0, '{AT}', 7)",
+        f"insert into acceptances values ('transition.secrets_and_auth', '{OLENA}', 'forged', null, null, 0, '{AT}', 7, null)",
         "acceptance of transition.secrets_and_auth is not in the trail",
     ),
     "acceptances-edit": (
@@ -133,7 +133,7 @@ def test_forging_every_row_never_reaches_ready(cli, db: Path) -> None:
         if check.kind == "owner":
             statements.append(
                 f"insert or replace into acceptances values ('{check.id}', '{check.owner}', '', 'v', "
-                f"(select digest from snapshots order by id desc limit 1), 0, '{AT}', 3)")
+                f"(select digest from snapshots order by id desc limit 1), 0, '{AT}', 3, null)")
         elif check.kind == "probe":
             statements.append(
                 f"insert or replace into probe_results values ('{check.id}', 1, 'postgresql', 'pg', 'ok', 'r', "
