@@ -33,12 +33,21 @@ def time_until_shown(
     timeout: float = 60.0, size: tuple[int, int] = (COLUMNS, LINES),
 ) -> float:
     """Milliseconds from spawn until every marker has been written to the terminal."""
+    return times_until_shown(argv, [markers], env, timeout=timeout, size=size)[0]
+
+
+def times_until_shown(
+    argv: Sequence[str], stages: Sequence[Sequence[str]], env: dict[str, str] | None = None, *,
+    timeout: float = 60.0, size: tuple[int, int] = (COLUMNS, LINES),
+) -> list[float]:
+    """Milliseconds from spawn until each stage's markers have all been written to the terminal."""
     master, slave = pty.openpty()
     cols, lines = size
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, cols, 0, 0))
     os.set_blocking(master, False)
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(lines), **(env or {})}
-    wanted = [m.encode("utf-8") for m in markers]
+    wanted = [[m.encode("utf-8") for m in markers] for markers in stages]
+    times: list[float] = []
     seen = b""
     t0 = time.perf_counter()
     proc = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT,
@@ -55,13 +64,17 @@ def time_until_shown(
                     data = b""
                 if data:
                     seen += data
-                    if all(w in seen for w in wanted):
-                        return (time.perf_counter() - t0) * 1000
+                    now = (time.perf_counter() - t0) * 1000
+                    while len(times) < len(wanted) and all(w in seen for w in wanted[len(times)]):
+                        times.append(now)
+                    if len(times) == len(wanted):
+                        return times
                     continue
             if proc.poll() is not None:
                 break
         tail = seen[-300:].decode("utf-8", "replace")
-        raise NotShown(f"{' + '.join(markers)} never shown (exit {proc.poll()}): {tail!r}")
+        missing = " + ".join(stages[len(times)])
+        raise NotShown(f"{missing} never shown (exit {proc.poll()}): {tail!r}")
     finally:
         _end(proc)
         os.close(master)

@@ -172,10 +172,15 @@ Bare().run()
 
 
 def data_on_screen(runs: int = 9) -> dict[str, Any]:
-    """Spawn → the copilot's figures painted, in a pty; paired with a bare Textual app."""
+    """Spawn → the copilot's figures painted, in a pty; paired with a bare Textual app.
+
+    The figure is the first frame holding the gates count and the go/no-go decision; the
+    moment the whole copilot body (its gate table down to the last gate) has been written
+    is reported beside it.
+    """
     from bfg_tui.store.sqlite_plans import read_state_sync
 
-    from benchmarks.terminal import time_until_shown
+    from benchmarks.terminal import time_until_shown, times_until_shown
     from bfg_tui.catalog import default_catalog
     from bfg_tui.engine import evaluate
 
@@ -188,11 +193,18 @@ def data_on_screen(runs: int = 9) -> dict[str, Any]:
         assert state is not None
         ev = evaluate(catalog, state, "en")
         markers = [ev.count("gates"), ev.decisions[catalog.go_no_go.id]]  # "2/9", "BLOCKED_PENDING_DRY_RUN"
+        last_gate = catalog.groups[catalog.gates[-1].group].title.get("en")  # the gate table's last row
         console = [sys.executable, "-m", "bfg_tui", "--db", str(db), "--as", ANNA, "--lang", "en"]
         bare = _bare_app(Path(tmp))
-        out = paired(lambda: time_until_shown(console, markers), lambda: time_until_shown(bare, ["bare textual floor"]),
-                     runs, warmup=1)
-    return {**out, "markers": markers}
+        bodies: list[float] = []
+
+        def figures() -> float:
+            first, body = times_until_shown(console, [markers, [last_gate]])
+            bodies.append(body)
+            return first
+
+        out = paired(figures, lambda: time_until_shown(bare, ["bare textual floor"]), runs, warmup=1)
+    return {**out, "markers": markers, "body_median": statistics.median(bodies[1:] or bodies)}
 
 
 def _terminal_app(db: Path) -> Any:
@@ -309,7 +321,8 @@ def rows(quick: bool) -> list[Row]:
         Row("data_on_screen: spawn → copilot figures painted (pty)", data_on_screen,
             f"≤ {BUDGETS['data_ratio']:.2f}× floor",
             lambda r: Verdict(f"median {r['median']:.0f} ms, min {r['min']:.0f} ms, max {r['max']:.0f} ms "
-                              f"({' + '.join(r['markers'])} shown; {r['runs']} runs)",
+                              f"({' + '.join(r['markers'])} shown; whole copilot body median "
+                              f"{r['body_median']:.0f} ms; {r['runs']} runs)",
                               f"bare Textual (Static + Footer), same pty timing: median {r['floor_median']:.0f} ms; "
                               f"ratio {r['ratio']:.2f}×", r["ratio"] <= BUDGETS["data_ratio"])),
         Row("cold_start: spawn → first frame (the app's own marker)", cold_start,

@@ -1,12 +1,18 @@
 """The Textual console: a thin App that wires screens to the service.
 
-The first frame is painted before the store is opened: opening and evaluating run in
-a worker after the first refresh. Screens show what the engine computed; every action
-goes through `bfg_tui.service.Console`, and a refusal is shown with its reason.
+The first frame is the data: before Textual composes the first screen, the state of an
+existing SQLite store is read with plain sqlite3 (as `bfg-tui status` does) and
+evaluated, so the copilot paints its figures in its first frame. The console service
+(aiosqlite, the write path, the live poll) opens in a worker after that frame. A store
+that cannot be read that way (a new one, PostgreSQL) is opened in full, and if that
+takes longer than FIRST_FRAME_WAIT_S a loading frame is painted first. Screens show what
+the engine computed; every action goes through `bfg_tui.service.Console`, and a refusal
+is shown with its reason.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import time
@@ -26,11 +32,12 @@ from bfg_tui.i18n import default_lang, message_text, t
 from bfg_tui.screens.base import MODE_ORDER, ConsoleScreen, View, bind, localize_bindings
 
 if TYPE_CHECKING:
-    from bfg_tui.models import Actor
+    from bfg_tui.models import Actor, Catalog
     from bfg_tui.screens.widgets import CheckTable
     from bfg_tui.service import Console, Outcome
 
 POLL_SECONDS = 0.5
+FIRST_FRAME_WAIT_S = 0.3  # how long the first frame waits for the data before a loading frame
 DARK, LIGHT = "textual-dark", "textual-light"
 _SCREENS = {
     "home": ("home", "HomeScreen"),
@@ -80,7 +87,7 @@ class BfgApp(App[int]):
 
     def __init__(
         self, db: str | None = None, actor: str | None = None, lang: str | None = None, *,
-        pick_actor: bool = True, poll_seconds: float = POLL_SECONDS,
+        pick_actor: bool = True, poll_seconds: float = POLL_SECONDS, first_frame_wait: float = FIRST_FRAME_WAIT_S,
     ) -> None:
         super().__init__()
         self.db = db
@@ -88,6 +95,9 @@ class BfgApp(App[int]):
         self.lang = lang if lang in ("en", "pl") else default_lang()
         self.pick_actor = pick_actor
         self.poll_seconds = poll_seconds
+        self.first_frame_wait = first_frame_wait
+        self.first_frame_painted = False
+        self._opening: asyncio.Future[None] | None = None
         self.service: Console | None = None
         self.view: View | None = None
         self.last_message: Text | str = ""
@@ -103,7 +113,58 @@ class BfgApp(App[int]):
 
     # ------------------------------------------------------------- start-up
 
+    async def on_load(self) -> None:
+        """Before the first screen is composed: get the data, waiting at most `first_frame_wait`."""
+        self._opening = asyncio.ensure_future(self._first_view())
+        await asyncio.wait({self._opening}, timeout=self.first_frame_wait)
+
+    async def _first_view(self) -> None:
+        """The first View: read directly when the store is an existing SQLite file, else the full open."""
+        view = self._read_view()
+        if view is not None:
+            self.view = view
+            return
+        from bfg_tui.service import Console
+
+        self.service = await Console.open(self.db)
+        await self.reload()
+
+    def _read_view(self) -> View | None:
+        """The state of an existing SQLite store, read and evaluated without opening the service.
+
+        Plain sqlite3 through the store's own read plan: no aiosqlite thread, no write path,
+        none of the service's imports before the first frame. None when this does not apply
+        or fails; the full open then does the work (and reports any error).
+        """
+        from bfg_tui.errors import BfgError
+        from bfg_tui.paths import default_db, is_postgres
+
+        location = self.db or default_db()
+        if is_postgres(location):
+            return None
+        from bfg_tui.catalog import default_catalog
+        from bfg_tui.engine import evaluate
+        from bfg_tui.runbook import shipped_lint
+        from bfg_tui.store.sqlite_plans import read_state_sync
+
+        try:
+            state = read_state_sync(Path(location))
+            if state is None:
+                return None
+            catalog = default_catalog()
+            state = state._replace(runbook_lint_ok=shipped_lint().ok)
+            ev = evaluate(catalog, state, self.lang)
+        except BfgError:
+            return None
+        self._version += 1
+        return View(catalog, state, ev, self._version)
+
     def on_mount(self) -> None:
+        self.call_after_refresh(self._after_first_frame)
+
+    def _load_keymap(self) -> None:
+        # After the first frame: finding the config directory (platformdirs) and parsing TOML
+        # are not needed to paint it (a key pressed before that frame acts with the default keys).
         from bfg_tui.keymap import keymap_path, load_keymap
 
         keymap, problem = load_keymap()
@@ -111,9 +172,11 @@ class BfgApp(App[int]):
             self.notify(t("app.keymap_error", self.lang, path=keymap_path(), reason=problem), severity="warning")
         elif keymap:
             self.set_keymap(keymap)
-        self.call_after_refresh(self._after_first_frame)
 
     def _after_first_frame(self) -> None:
+        self.first_frame_painted = True
+        self._load_keymap()
+        self.repaint()  # the body's tables and panels, when the first view is already there
         if os.environ.get("BFG_TUI_BENCH_EXIT_ON_FIRST_FRAME"):
             t0 = float(os.environ.get("BFG_TUI_BENCH_T0") or 0) or None
             self.first_frame_ms = (time.time() - t0) * 1000 if t0 else None
@@ -134,7 +197,10 @@ class BfgApp(App[int]):
         from bfg_tui.service import Console
 
         try:
-            self.service = await Console.open(self.db)
+            if self._opening is not None:
+                await self._opening  # the first view, or the full open started before the first frame
+            if self.service is None:
+                self.service = await Console.open(self.db)
         except BfgError as exc:
             self.say(Text(t("app.load_failed", self.lang, reason=exc.reason), style="bold red"))
             return
@@ -211,19 +277,28 @@ class BfgApp(App[int]):
     # ------------------------------------------------------------- identity
 
     @property
+    def catalog(self) -> Catalog | None:
+        """The service's catalog, or the first view's while the service opens."""
+        if self.service is not None:
+            return self.service.catalog
+        return self.view.catalog if self.view is not None else None
+
+    @property
     def actor(self) -> Actor | None:
-        if self.service is None or self.actor_id is None:
+        catalog = self.catalog
+        if catalog is None or self.actor_id is None:
             return None
-        return self.service.catalog.actor(self.actor_id)
+        return catalog.actor(self.actor_id)
 
     def badge(self, short: bool = False) -> Text:
         """The always-visible "acting as" badge."""
         actor = self.actor
-        if actor is None and self.service is None and self.actor_id:  # loading: the id as given
+        catalog = self.catalog
+        if actor is None and catalog is None and self.actor_id:  # loading: the id as given
             return Text(t("app.acting_as_id", self.lang, actor=self.actor_id), style="bold")
         if actor is None:
             return Text(t("app.nobody", self.lang), style="bold yellow")
-        role = self.service.catalog.roles[actor.role].label.get(self.lang) if self.service else actor.role
+        role = catalog.roles[actor.role].label.get(self.lang) if catalog else actor.role
         key = "app.acting_as_short" if short else "app.acting_as"
         return Text(t(key, self.lang, name=actor.name, actor=actor.id, role=role), style="bold")
 

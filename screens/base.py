@@ -323,14 +323,25 @@ class ConsoleScreen(Localized, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.mode)
-        if self.bfg.view is None:
-            # The first frame: paint fast, before the store is open; the body comes with the data.
-            yield Static(self.tr("app.loading"), id="loading")
+        view = self.bfg.view
+        if view is None or not self.bfg.first_frame_painted:
+            # The first frame: the top bar (go/no-go) and the figures at a glance, painted before
+            # the body's tables and panels are mounted (they come in the next frame), or a
+            # loading line while the store opens.
+            yield Static(self.glance(view), id="loading")
         else:
             self.built = True
             yield from self.compose_body()
         yield Static(id="message")
         yield KeyBar()
+
+    def glance(self, view: View | None) -> Text:
+        """The first frame's line: the copilot's gate figures, or "opening the store"."""
+        if view is None:
+            return Text(self.tr("app.loading"))
+        text = Text(self.tr("home.heading") + "  ", style="bold")
+        target = view.state.target_adapter or "—"
+        return text.append(self.tr("home.gates_ready", count=view.ev.count("gates"), target=target))
 
     def compose_body(self) -> ComposeResult:  # pragma: no cover - overridden
         yield from ()
@@ -345,13 +356,13 @@ class ConsoleScreen(Localized, Screen[None]):
 
     def repaint(self, force: bool = False) -> None:
         view = self.bfg.view
-        if view is not None and not self.built:
+        if view is not None and not self.built and self.bfg.first_frame_painted:
             self.built = True
             self.call_later(self._build)
             return
         self.query_one(TopBar).paint(self.bfg, view)
         self.say(self.bfg.last_message)
-        if view is None or (view.version == self.shown_version and not force):
+        if view is None or not self.built or (view.version == self.shown_version and not force):
             return
         self.shown_version = view.version
         self.show(view)

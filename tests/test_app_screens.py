@@ -22,8 +22,20 @@ def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
 
 
-async def test_first_frame_is_painted_before_the_store_opens(make_app, db: Path) -> None:
-    app = make_app()
+async def test_the_first_frame_is_the_data(make_app, db: Path, cli) -> None:
+    cli("status")  # an existing store, as on every start but the very first
+    app = make_app(first_frame_wait=60)  # never the loading frame here, however busy the machine
+    async with app.run_test(size=(120, 40)):
+        # The first frame already shows the figures, read before the console service opened.
+        assert app.view is not None
+        text = screen_text(app)
+        assert "2/9 integration gates are ready" in text and "Opening the store" not in text
+        assert "go/no-go BLOCKED_PENDING_DRY_RUN" in text
+        assert "acting as Anna Kowalska (user_md_anna · Managing Director)" in text
+
+
+async def test_a_store_slower_than_the_wait_gets_a_loading_frame_first(make_app, db: Path) -> None:
+    app = make_app(first_frame_wait=0)
     async with app.run_test(size=(120, 40)) as pilot:
         # The first frame: a loading top bar, no store yet.
         assert app.view is None
@@ -31,6 +43,18 @@ async def test_first_frame_is_painted_before_the_store_opens(make_app, db: Path)
         await settle(pilot)
         assert app.view is not None and db.exists()
         assert "go/no-go BLOCKED_PENDING_DRY_RUN" in screen_text(app)
+
+
+async def test_the_console_opens_its_service_after_a_data_first_frame(make_app, db: Path, cli) -> None:
+    cli("status")
+    app = make_app(first_frame_wait=60)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.service is not None
+        await service_do(db, ("accept", (ANNA, "transition.contracts_frozen"), {}))
+        await app.poll()  # the service's data version saw the CLI's commit
+        await settle(pilot)
+        assert "transition.contracts_frozen" in app.view.state.acceptances
 
 
 async def test_home_shows_the_fresh_figures(make_app) -> None:
