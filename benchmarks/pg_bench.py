@@ -110,30 +110,68 @@ async def _replay(scale: int) -> dict[str, Any]:
     srv = server()
     with _pg_env(srv), tempfile.TemporaryDirectory() as tmp:
         console, digest = await _store(tmp, scale)
-        target = srv["BFG_TUI_PG_APP_DSN"]
         try:
-            _forget(srv, digest)
-            conn = await console.probe(MAREK, "connection", target)
-            if not conn.passed:
-                raise RuntimeError(next(s.detail for s in conn.steps if not s.passed))
-            t0 = time.perf_counter()
-            dry = await console.probe(MAREK, "dry_run", target)
-            dry_s = time.perf_counter() - t0
-            if not dry.passed:
-                raise RuntimeError(next(s.detail for s in dry.steps if not s.passed))
+            out = await _dry_run(srv, console, digest)
             state = await console.state()
             snapshot_rows = [row async for batch in console.store.snapshot_batches(state.snapshot.id) for row in batch]
-            floor = _floors(srv, "snap-" + digest[:24], snapshot_rows)
+            out.update(_floors(srv, "snap-" + digest[:24], snapshot_rows))
         finally:
             _forget(srv, digest)
             await console.close()
+    return out
+
+
+async def replay_store(db: Path) -> dict[str, Any]:
+    """The dry-run's replay of an existing store's latest snapshot (for the scale curve), with
+    the disk its partition takes on the server; no floors."""
+    from bfg_tui.service import Console
+
+    srv = server()
+    with _pg_env(srv):
+        console = await Console.open(str(db))
+        try:
+            state = await console.state()
+            digest = state.snapshot.digest
+            out = await _dry_run(srv, console, digest, measure_disk=True)
+        finally:
+            _forget(srv, digest)
+            await console.close()
+    return out
+
+
+async def _dry_run(srv: dict[str, str], console: Any, digest: str, measure_disk: bool = False) -> dict[str, Any]:
+    """connection + dry-run probes against the test server; the COPY and read-back figures."""
+    target = srv["BFG_TUI_PG_APP_DSN"]
+    _forget(srv, digest)
+    conn = await console.probe(MAREK, "connection", target)
+    if not conn.passed:
+        raise RuntimeError(next(s.detail for s in conn.steps if not s.passed))
+    t0 = time.perf_counter()
+    dry = await console.probe(MAREK, "dry_run", target)
+    dry_s = time.perf_counter() - t0
+    if not dry.passed:
+        raise RuntimeError(next(s.detail for s in dry.steps if not s.passed))
     text = "\n".join(dry.transcript)
     copy, read = _COPY_RE.search(text), _READ_RE.search(text)
     if copy is None or read is None:
         raise RuntimeError("the dry-run transcript has no COPY or read-back timing")
     rows, copy_s = int(copy.group(1)), float(copy.group(2))
-    return {"rows": rows, "copy_s": copy_s, "rows_per_s": rows / copy_s, "readback_s": float(read.group(2)),
-            "dry_run_s": dry_s, **floor}
+    out = {"rows": rows, "copy_s": copy_s, "rows_per_s": rows / copy_s, "readback_s": float(read.group(2)),
+           "dry_run_s": dry_s}
+    if measure_disk:
+        out["pg_bytes"] = _partition_bytes(srv, digest)
+    return out
+
+
+def _partition_bytes(srv: dict[str, str], digest: str) -> int:
+    import psycopg
+
+    from bfg_tui.probes.postgres_target import partition_name
+
+    with psycopg.connect(srv["BFG_TUI_PG_ADMIN_DSN"], passfile=srv["PGPASSFILE"]) as conn:
+        name = f"bfg_flowcontrol.{partition_name('snap-' + digest[:24])}"
+        found = conn.execute("select pg_total_relation_size(to_regclass(%s))", (name,)).fetchone()[0]
+    return int(found or 0)
 
 
 def _floors(srv: dict[str, str], snap: str, rows: list[tuple[str, str, bytes]]) -> dict[str, float]:

@@ -61,7 +61,10 @@ def start_pg_server() -> bool:
         pg_bench.NOT_STARTED = f"scripts/pg-test-server start failed: {last}"
         return False
     os.environ["BFG_TUI_PG_ENV"] = out.stdout.strip()
-    print(f"  ... started the PostgreSQL test server ({out.stdout.strip()})", file=sys.stderr, flush=True)
+    if "already running" in out.stderr:  # someone else's server: use it, never stop it
+        return False
+    print(f"  ... started the PostgreSQL test server ({out.stdout.strip()}; stopped at the end)",
+          file=sys.stderr, flush=True)
     return True
 
 
