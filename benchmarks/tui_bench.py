@@ -175,8 +175,8 @@ def data_on_screen(runs: int = 9) -> dict[str, Any]:
     """Spawn → the copilot's figures painted, in a pty; paired with a bare Textual app.
 
     The figure is the first frame holding the gates count and the go/no-go decision; the
-    moment the whole copilot body (its gate table down to the last gate) has been written
-    is reported beside it.
+    moment the copilot's body (mounted after the first frame) has been written is reported
+    beside it.
     """
     from bfg_tui.store.sqlite_plans import read_state_sync
 
@@ -193,14 +193,16 @@ def data_on_screen(runs: int = 9) -> dict[str, Any]:
         assert state is not None
         ev = evaluate(catalog, state, "en")
         markers = [ev.count("gates"), ev.decisions[catalog.go_no_go.id]]  # "2/9", "BLOCKED_PENDING_DRY_RUN"
-        last_gate = catalog.groups[catalog.gates[-1].group].title.get("en")  # the gate table's last row
+        from bfg_tui.i18n import t
+
+        body = t("home.snapshot_none", "en")[:24]  # the summary's snapshot line: in the body, not the glance
         console = [sys.executable, "-m", "bfg_tui", "--db", str(db), "--as", ANNA, "--lang", "en"]
         bare = _bare_app(Path(tmp))
         bodies: list[float] = []
 
         def figures() -> float:
-            first, body = times_until_shown(console, [markers, [last_gate]])
-            bodies.append(body)
+            first, whole = times_until_shown(console, [markers, [body]])
+            bodies.append(whole)
             return first
 
         out = paired(figures, lambda: time_until_shown(bare, ["bare textual floor"]), runs, warmup=1)
