@@ -88,10 +88,14 @@ class BfgApp(App[int]):
     def __init__(
         self, db: str | None = None, actor: str | None = None, lang: str | None = None, *,
         pick_actor: bool = True, poll_seconds: float = POLL_SECONDS, first_frame_wait: float = FIRST_FRAME_WAIT_S,
+        bound: bool = False,
     ) -> None:
         super().__init__()
         self.db = db
         self.actor_id = actor or None
+        self.bound = bound  # ssh-session: the key's actor, no switching
+        self.key_actors: list[str] | None = None  # signed store: actors whose keys are here
+        self.identity_key: str | None = None  # the acting actor's key fingerprint, when signed
         self.lang = lang if lang in ("en", "pl") else default_lang()
         self.pick_actor = pick_actor
         self.poll_seconds = poll_seconds
@@ -204,6 +208,10 @@ class BfgApp(App[int]):
         except BfgError as exc:
             self.say(Text(t("app.load_failed", self.lang, reason=exc.reason), style="bold red"))
             return
+        await self.refresh_identity()
+        if self.actor_id is None and self.key_actors is not None and len(self.key_actors) == 1:
+            self.actor_id = self.key_actors[0]  # signed: the one key here says who acts
+            await self.refresh_identity()
         await self.reload()
         if os.environ.get("BFG_TUI_BENCH_EXIT_AFTER_LOAD"):
             self.call_after_refresh(self._bench_loaded)
@@ -216,6 +224,16 @@ class BfgApp(App[int]):
             self.actor_id = None
         if self.actor_id is None and self.pick_actor:
             self.switch_actor_flow(initial=True)
+
+    async def refresh_identity(self) -> None:
+        """Signed store: which actors' keys this session holds, and the acting actor's key."""
+        if self.service is None:
+            return
+        self.key_actors = await self.service.key_actors()
+        self.identity_key = None
+        if self.key_actors is not None and self.actor_id:
+            signer = await self.service.identity.signer_for(self.actor_id)
+            self.identity_key = signer.key.fingerprint if signer else None
 
     async def on_unmount(self) -> None:
         if self.service is not None:
@@ -302,6 +320,17 @@ class BfgApp(App[int]):
         key = "app.acting_as_short" if short else "app.acting_as"
         return Text(t(key, self.lang, name=actor.name, actor=actor.id, role=role), style="bold")
 
+    def identity_badge(self, short: bool = False) -> Text:
+        """ "signed · SHA256:ab12…" or "identity: demo (self-asserted)" (the top bar's first line)."""
+        if self.service is None or self.view is None:
+            return Text()
+        if self.view.state.identity != "signed":
+            return Text(t("app.identity_demo_short" if short else "app.identity_demo", self.lang), style="yellow")
+        if self.identity_key is None:
+            return Text(t("app.identity_no_key", self.lang), style="bold yellow")
+        key = self.identity_key[:11] + "…"  # SHA256: and four characters
+        return Text(key if short else t("app.identity_signed", self.lang, fingerprint=key), style="bold green")
+
     # ------------------------------------------------------------- messages
 
     def say(self, message: Text | str) -> None:
@@ -371,6 +400,10 @@ class BfgApp(App[int]):
         self.notify(t("app.theme", self.lang, theme=self.theme), timeout=2)
 
     def action_switch_actor(self) -> None:
+        if self.bound:
+            self.say(Text(t("app.bound", self.lang, actor=self.actor_id or ""), style="yellow"))
+            self.repaint_badge()
+            return
         self.switch_actor_flow()
 
     def action_help(self) -> None:
@@ -447,19 +480,26 @@ class BfgApp(App[int]):
 
         if self.service is None:
             return
-        chosen = await self.push_screen_wait(ActorPicker(self.actor_id))
+        await self.refresh_identity()
+        if self.key_actors == []:
+            self.say(Text(t("app.no_keys", self.lang), style="yellow"))
+            self.repaint_badge()
+            return
+        chosen = await self.push_screen_wait(ActorPicker(self.actor_id, self.key_actors))
         if not chosen or chosen == self.actor_id:
             if initial and not chosen:
                 self.say(Text(t("app.no_actor", self.lang), style="yellow"))
             return
         if initial:
             self.actor_id = chosen
+            await self.refresh_identity()
             self.repaint_badge(land=True)
             return
         previous = self.actor_id or ""
         out = await self.act(self.service.switch_actor(previous, chosen))
         if out is not None:
             self.actor_id = chosen
+        await self.refresh_identity()
         self.repaint_badge(land=True)
 
     def repaint_badge(self, land: bool = False) -> None:
@@ -604,9 +644,9 @@ class BfgApp(App[int]):
             self.done(t("export.done_clip", self.lang, packet=pid, fmt=fmt))
 
 
-def run_app(db: str | None = None, actor: str | None = None, lang: str | None = None) -> int:
-    """Open the console on the store (`bfg-tui` with no subcommand)."""
-    app = BfgApp(db=db, actor=actor, lang=lang)
+def run_app(db: str | None = None, actor: str | None = None, lang: str | None = None, *, bound: bool = False) -> int:
+    """Open the console on the store (`bfg-tui` with no subcommand; `ssh-session` binds the actor)."""
+    app = BfgApp(db=db, actor=actor, lang=lang, bound=bound)
     code = app.run()
     if app.first_frame_ms is not None or app.bench_memory:
         import sys

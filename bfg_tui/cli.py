@@ -427,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     if args.command is None:
         return _open_console(args)
+    if args.command == "ssh-session":
+        return _ssh_session(args)
     from .errors import BfgError
 
     try:
@@ -448,12 +450,55 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAIL
 
 
-def _open_console(args: argparse.Namespace) -> int:
+# What a roster key may run over SSH (sshd's forced command hands the rest to us).
+SSH_VERBS = ("status", "checks", "plan", "accept", "revoke", "probe", "export", "audit")
+_SSH_FORBIDDEN = ("--as", "--db", "--key", "-o", "--output", "--force")
+
+
+def _ssh_session(args: argparse.Namespace) -> int:
+    """sshd's forced command for one roster key: the console bound to ACTOR, or one allowed verb.
+
+    The client's command (SSH_ORIGINAL_COMMAND) is split with shlex and parsed here, never
+    run through a shell; it may not choose the actor, the store or a key file.
+    """
+    import shlex
+
+    command = os.environ.get("SSH_ORIGINAL_COMMAND", "").strip()
+    if not command:
+        if not sys.stdin.isatty():
+            sys.stderr.write("bfg-tui: the console needs a terminal: connect with ssh -t (or give a command)\n")
+            return EXIT_USAGE
+        return _open_console(args, bound=True)
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        sys.stderr.write(f"bfg-tui: cannot parse the command: {exc}\n")
+        return EXIT_USAGE
+    for word in words:
+        if word.split("=", 1)[0] in _SSH_FORBIDDEN:
+            sys.stderr.write(f"bfg-tui: {word.split('=', 1)[0]} is not allowed over SSH: this key acts as "
+                             f"{args.actor} on this store only\n")
+            return EXIT_USAGE
+    if words[0] not in SSH_VERBS or (words[0] == "audit" and words[1:2] not in (["list"], ["verify"])):
+        sys.stderr.write(f"bfg-tui: not allowed over SSH: {words[0][:40]} (allowed: {', '.join(SSH_VERBS)}; "
+                         "audit list|verify; no shell)\n")
+        return EXIT_USAGE
+    argv = ["--as", args.actor, *words]
+    if args.db:
+        argv = ["--db", args.db, *argv]
+    if args.lang:
+        argv = ["--lang", args.lang, *argv]
+    return main(argv)
+
+
+def _open_console(args: argparse.Namespace, bound: bool = False) -> int:
     try:
         from .app import run_app
     except ImportError:
         sys.stderr.write("bfg-tui: the console is not built yet; use the headless verbs (see --help)\n")
         return EXIT_FAIL
+    if bound:
+        return run_app(db=args.db, actor=args.actor, lang=args.lang, bound=True)
     return run_app(db=args.db, actor=_env_actor(args), lang=args.lang)
 
 

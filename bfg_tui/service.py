@@ -162,6 +162,8 @@ class Console:
     async def refuse(self, action: str, subject: str, reason: str, actor_id: str) -> Refused:
         """Record the refusal as an audit event and return the error to raise."""
         ctx = actor_context(actor_id or "anonymous")
+        with contextlib.suppress(StoreError):
+            await self.identity.refresh(self.store)
         if self.identity.roster.signed:
             # Signed when the actor's key is here; otherwise recorded unsigned, marked so.
             signer = await self.identity.signer_for(actor_id)

@@ -153,6 +153,7 @@ class TopBar(Widget):
         self._nav = Text()
         self._badge = Text()
         self._decision = Text()
+        self._identity: tuple[Text, Text] = (Text(), Text())
 
     def paint(self, app: BfgApp, view: View | None) -> None:
         lang = app.lang
@@ -165,7 +166,8 @@ class TopBar(Widget):
             ready = value == view.catalog.go_no_go.ready
             decision = Text(t("app.go_no_go", lang, value=value), style="bold green" if ready else "bold red")
         badge = app.badge(short=self.size.width < 110)
-        key = (self.mode, lang, content_key(badge), content_key(decision))
+        identity = (app.identity_badge(), app.identity_badge(short=True))
+        key = (self.mode, lang, content_key(badge), content_key(decision), *map(content_key, identity))
         if self._shown == key:
             return  # the same bar: nothing to repaint
         self._shown = key
@@ -174,12 +176,16 @@ class TopBar(Widget):
         for i, mode in enumerate(MODE_ORDER, start=1):
             nav.append(f" {i} {t('nav.' + mode, lang)} ", style="reverse bold" if mode == self.mode else "")
         self._nav, self._badge, self._decision = nav, badge, Text(" ").append_text(decision)
+        self._identity = identity
         self.refresh()
 
     def render(self) -> Text:
         width = self.content_size.width
         nav = self._nav.copy()
-        nav.truncate(width, overflow="ellipsis")
+        # The identity mode at the right of the first line: in full where it fits.
+        ident = next((i for i in self._identity if nav.cell_len + 1 + i.cell_len <= width), Text())
+        nav.truncate(max(0, width - ident.cell_len), overflow="ellipsis", pad=bool(ident.cell_len))
+        nav.append_text(ident)
         left = self._badge.copy()
         left.truncate(max(0, width - self._decision.cell_len), overflow="ellipsis", pad=True)
         line = Text(end="", no_wrap=True)

@@ -133,11 +133,17 @@ class ActorList(OptionList):
 
 
 class ActorPicker(BfgModal[str]):
-    """Who is acting: one of the five catalog actors."""
+    """Who is acting: one of the catalog actors (in a signed store, only those whose keys are here)."""
 
-    def __init__(self, current: str | None) -> None:
+    def __init__(self, current: str | None, allowed: list[str] | None = None) -> None:
         super().__init__()
         self.current = current
+        self.allowed = allowed
+
+    def actors(self) -> list[Any]:
+        view = self.bfg.view
+        actors = list(view.catalog.actors) if view else []
+        return actors if self.allowed is None else [a for a in actors if a.id in self.allowed]
 
     def compose(self) -> ComposeResult:
         view = self.bfg.view
@@ -149,7 +155,7 @@ class ActorPicker(BfgModal[str]):
         options = [
             Option(Text(f"{a.name:<{name_w}}{view.catalog.roles[a.role].label.get(lang):<{role_w}}{a.id}",
                         no_wrap=True, overflow="ellipsis"), id=a.id)
-            for a in view.catalog.actors
+            for a in self.actors()
         ]
         with Vertical(classes="dialog"):
             yield Label(self.tr("picker.title"), classes="dialog-title")
@@ -158,7 +164,7 @@ class ActorPicker(BfgModal[str]):
 
     def on_mount(self) -> None:
         actors = self.query_one(ActorList)
-        ids = [a.id for a in self.bfg.view.catalog.actors] if self.bfg.view else []
+        ids = [a.id for a in self.actors()]
         if self.current in ids:
             actors.highlighted = ids.index(self.current)
         actors.focus()

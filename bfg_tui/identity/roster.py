@@ -125,7 +125,7 @@ class Roster:
         """sshd authorized_keys lines: each key may only run `ssh-session` as its actor."""
         lines = []
         for rk in self.active():
-            command = f"{bfg_tui} --db {shlex.quote(db)} ssh-session --actor {rk.actor}"
+            command = f"{shlex.quote(bfg_tui)} --db {shlex.quote(db)} ssh-session --actor {rk.actor}"
             quoted = command.replace("\\", "\\\\").replace('"', '\\"')
             comment = f" {rk.key.comment}" if rk.key.comment else ""
             lines.append(f'restrict,pty,agent-forwarding,command="{quoted}" {rk.key.openssh(comment=False)}{comment}\n')
