@@ -598,6 +598,16 @@ class PostgresStore:
             raise StateMismatch(replay.MISMATCH)
         return state
 
+    async def store_id(self) -> str:
+        """No file to copy here: a probe target is compared by server, database and schema."""
+        return ""
+
+    def server_key(self) -> tuple[str, str, str]:
+        """(host, port, database) of this store's server, for telling a probe target apart."""
+        from bfg_tui.probes.own_store import pg_server_key
+
+        return pg_server_key(self._loc.conninfo)
+
     async def data_version(self) -> int:
         """Changes whenever any process commits a change to this store (LISTEN/NOTIFY)."""
         if self._closed:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 APPLICATION_ID = 0x42464754  # "BFGT": tells our files from other SQLite databases
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # The searchable copies of an event's body, as SQLite generated columns; the subject as
 # store.replay.subject_of derives it.
@@ -142,5 +142,10 @@ MIGRATIONS: list[str] = [
     """
     create table audit_signatures (seq integer primary key, signature text not null);
     alter table acceptances add column key text;
+    """,
+    # 5: a store id, so a probe aimed at the console's own store (or a copy) is recognised.
+    """
+    alter table audit_head add column store_id text not null default '';
+    update audit_head set store_id = lower(hex(randomblob(16)));
     """,
 ]

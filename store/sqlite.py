@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import sqlite3
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from operator import itemgetter
 from pathlib import Path
@@ -199,7 +200,8 @@ class SQLiteStore:
         }
         at = meta["created_at"]
         await conn.executemany("insert into meta(key, value) values (?, ?)", meta.items())
-        await conn.execute("insert into audit_head(id, count, head) values (1, 0, ?)", (GENESIS,))
+        await conn.execute("insert into audit_head(id, count, head, store_id) values (1, 0, ?, ?)",
+                           (GENESIS, uuid.uuid4().hex))
         seed = init.seed()
         count, kinds = await self._insert_records(0, seed.rows)
         await conn.execute(
@@ -323,6 +325,11 @@ class SQLiteStore:
             return await run_async(state_plan(), self._conn)
         finally:
             await self._conn.execute("commit")
+
+    async def store_id(self) -> str:
+        """This store's id (a copy of the file shares it): what a probe target is compared with."""
+        row = await (await self._conn.execute("select store_id from audit_head where id = 1")).fetchone()
+        return str(row[0]) if row else ""
 
     async def data_version(self) -> int:
         row = await (await self._conn.execute("pragma data_version")).fetchone()

@@ -91,6 +91,11 @@ async def run_probe(console: Any, actor: Actor, probe: str, target: str, sink: C
         kind = target_kind(target)
     except ValueError as exc:
         raise await console.refuse("probe.run", f"probe:{probe}", f"bad target: {exc}", actor.id) from None
+    from .own_store import own_store_reason
+
+    own = await own_store_reason(console.store, target, kind)
+    if own:  # a replay into the store that reports on it would pass and pollute its trail
+        raise await console.refuse("probe.run", f"probe:{probe}", own, actor.id)
 
     state = await console.state()
     source: SnapshotSource | None = None

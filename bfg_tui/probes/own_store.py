@@ -1,0 +1,82 @@
+"""Is a probe's target the console's own store? Then the probe is refused before it runs.
+
+A dry-run writes its replay (a scenario, a snapshot, system events) into its target; aimed
+at the console's own store it would pass and leave that in the very trail it reports on.
+The same store is recognised however the target is spelled:
+
+* SQLite: the same file (device and inode: through a symlink, `..`, a hard link or another
+  spelling), or a file carrying the same store id (a copy of the store);
+* PostgreSQL: the same server, database and schema (the dry-run writes the runbook's
+  schema, so a console store kept in that schema is refused).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+SAME_FILE = "the target is the console's own store ({how}); a probe must run against a rehearsal target"
+
+
+async def own_store_reason(store: Any, target: str, kind: str) -> str | None:
+    """Why `target` is the console's own store, or None."""
+    path = getattr(store, "path", None)
+    if kind == "sqlite" and isinstance(path, Path):
+        return _sqlite_reason(await store.store_id(), path, Path(target).expanduser())
+    server = getattr(store, "server_key", None)
+    if kind == "postgresql" and callable(server):
+        from ..runbook import SCHEMA
+
+        if store.schema == SCHEMA and server() == pg_server_key(target):
+            return SAME_FILE.format(how=f"the same PostgreSQL database and schema {SCHEMA}")
+    return None
+
+
+def _sqlite_reason(ours: str, own: Path, target: Path) -> str | None:
+    try:
+        if os.path.samefile(own, target):
+            return SAME_FILE.format(how="the same file")
+    except OSError:
+        return None  # no such target file yet: it cannot be ours
+    if ours and read_store_id(target) == ours:
+        return SAME_FILE.format(how=f"a copy of it: the same store id {ours}")
+    return None
+
+
+def read_store_id(path: Path) -> str | None:
+    """The store id of a bfg-tui SQLite file, read-only and creating nothing; None if it has none."""
+    from bfg_tui.store.schema import APPLICATION_ID
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except (sqlite3.Error, ValueError, OSError):
+        return None
+    try:
+        if conn.execute("pragma application_id").fetchone()[0] != APPLICATION_ID:
+            return None
+        row = conn.execute("select store_id from audit_head where id = 1").fetchone()
+        return str(row[0]) if row and row[0] else None
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def pg_server_key(location: str) -> tuple[str, str, str]:
+    """(host, port, database) of a PostgreSQL location, with libpq's defaults filled in."""
+    import psycopg
+
+    base = location.partition("?")[0] if location.startswith(("postgresql://", "postgres://")) else location
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(base)
+    except psycopg.Error:
+        return ("", "", "")
+    host = params.get("host") or os.environ.get("PGHOST") or "localhost"
+    port = str(params.get("port") or os.environ.get("PGPORT") or "5432")
+    user = params.get("user") or os.environ.get("PGUSER") or ""
+    dbname = params.get("dbname") or os.environ.get("PGDATABASE") or user
+    if host in ("127.0.0.1", "::1"):
+        host = "localhost"
+    return (str(host), port, str(dbname))
