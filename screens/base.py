@@ -368,10 +368,17 @@ class ConsoleScreen(Localized, Screen[None]):
             return
         self.query_one(TopBar).paint(self.bfg, view)
         self.say(self.bfg.last_message)
+        self._hide_figures(view is None and bool(self.bfg.integrity_error))
         if view is None or not self.built or (view.version == self.shown_version and not force):
             return
         self.shown_version = view.version
         self.show(view)
+
+    def _hide_figures(self, hide: bool) -> None:
+        """A state the trail does not back shows no figures at all, only why (top bar, message line)."""
+        for child in self.children:
+            if not isinstance(child, (TopBar, KeyBar)) and child.id != "message" and child.display == hide:
+                child.display = not hide
 
     async def _build(self) -> None:
         await self.recompose()

@@ -285,3 +285,18 @@ def test_an_older_store_is_upgraded_by_an_attesting_event(cli, db: Path) -> None
     conn.close()
     verify = cli("audit", "verify")
     assert verify.code == 1 and f"event {count + 1}: a store upgrade in a store whose trail needs none" in verify.err
+
+
+async def test_a_forgery_while_the_console_is_open_hides_its_figures(walked: Path, make_app: Callable) -> None:
+    from tests.conftest import screen_text, settle
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert "go/no-go BLOCKED" in screen_text(app)
+        _sql(walked, DECISION_FORGERIES["acceptances"][0])
+        await app.reload()  # what the live refresh does on the next change
+        await pilot.pause()
+        text = screen_text(app)
+        assert "does not match the audit trail" in text
+        assert "BLOCKED" not in text and "READY" not in text
