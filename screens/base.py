@@ -320,6 +320,7 @@ class ConsoleScreen(Localized, Screen[None]):
         super().__init__()
         self.shown_version = -1
         self.built = False
+        self._trail_hidden: list[Widget] = []  # what a state the trail does not back hid
         # A new screen is styled from the current stylesheet when it mounts. Textual would still
         # re-parse every stylesheet and restyle the whole app for it (a mode screen's first
         # visit, and before the first frame): ~30 ms on a 2-core machine. A CSS change later
@@ -376,9 +377,16 @@ class ConsoleScreen(Localized, Screen[None]):
 
     def _hide_figures(self, hide: bool) -> None:
         """A state the trail does not back shows no figures at all, only why (top bar, message line)."""
-        for child in self.children:
-            if not isinstance(child, (TopBar, KeyBar)) and child.id != "message" and child.display == hide:
-                child.display = not hide
+        hidden = self._trail_hidden
+        if hide and not hidden:
+            for child in self.children:
+                if not isinstance(child, (TopBar, KeyBar)) and child.id != "message" and child.display:
+                    child.display = False
+                    hidden.append(child)
+        elif not hide and hidden:
+            for child in hidden:
+                child.display = True
+            hidden.clear()
 
     async def _build(self) -> None:
         await self.recompose()
