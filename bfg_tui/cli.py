@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("plan", help="the path to GO: the fewest remaining actions, in order, by owner")
     pl.add_argument("--json", action="store_true", help="machine-readable output")
+    sub.add_parser("init", help="create the store (read verbs never create one)")
 
     ro = sub.add_parser("roster", help="who signs: actors and their SSH keys").add_subparsers(
         dest="roster_cmd", metavar="VERB", parser_class=_Parser, required=True)
@@ -121,14 +122,41 @@ def _print(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+# Only these make a store where there is none (and the console); the read verbs never do.
+WRITE_VERBS = frozenset({"init", "scenario", "snapshot", "accept", "revoke", "probe"})
+ROSTER_WRITES = frozenset({"init", "add", "revoke"})
+
+
+def _creates(args: argparse.Namespace) -> bool:
+    if args.command == "roster":
+        return getattr(args, "roster_cmd", "") in ROSTER_WRITES
+    return args.command in WRITE_VERBS
+
+
 async def _run(args: argparse.Namespace) -> int:
     from .service import Console
 
-    console = await Console.open(args.db, key_file=args.signing_key)
+    fresh = args.command == "init" and _store_missing(args.db)
+    console = await Console.open(args.db, key_file=args.signing_key, create=_creates(args))
     try:
+        if args.command == "init":
+            where = getattr(console.store, "path", args.db)
+            _print(f"created a new store at {where}" if fresh else f"a store already exists at {where}; nothing changed")
+            return EXIT_OK
         return await _dispatch(console, args)
     finally:
         await console.close()
+
+
+def _store_missing(location: str | None) -> bool:
+    from .paths import default_db, is_postgres
+
+    location = location or default_db()
+    if is_postgres(location):
+        return False
+    from bfg_tui.store.sqlite_files import existing_store
+
+    return not existing_store(Path(location))
 
 
 async def _dispatch(console: Any, args: argparse.Namespace) -> int:
@@ -418,12 +446,44 @@ def _safe(message: str) -> str:
     return "an error occurred whose message looked like it held a secret; it was withheld" if scan(message) else message
 
 
+def _location_problem(args: argparse.Namespace) -> str | None:
+    """A --db that is no location at all: a usage error, before anything is opened."""
+    from .paths import KEYVALUE_REFUSED, is_libpq_keyvalue
+
+    if args.db is None:
+        return None
+    if not args.db.strip():
+        return "--db is empty; give a store path or a postgresql:// URL (or leave --db out for the default store)"
+    if is_libpq_keyvalue(args.db):
+        return KEYVALUE_REFUSED
+    return None
+
+
+def _shown_store(location: str) -> str:
+    from .paths import is_libpq_keyvalue, is_postgres
+
+    if is_libpq_keyvalue(location):
+        return "(a libpq key=value string: not supported, not shown)"
+    if is_postgres(location):
+        from .secrets import redact_endpoint
+
+        try:
+            return redact_endpoint(location)
+        except ValueError:
+            return "(an invalid postgresql:// URL: not shown)"
+    return location
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    problem = _location_problem(args)
+    if problem and args.command != "paths":
+        sys.stderr.write(f"bfg-tui: usage error: {problem}\n")
+        return EXIT_USAGE
     if args.command == "paths":
         from .paths import config_dir, default_db
 
-        _print(f"store:  {args.db or default_db()}\nconfig: {config_dir()}")
+        _print(f"store:  {_shown_store(args.db or default_db())}\nconfig: {config_dir()}")
         return EXIT_OK
     if args.command is None:
         return _open_console(args)

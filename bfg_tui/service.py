@@ -21,7 +21,7 @@ from .clock import utc_now
 from .engine import Evaluation, evaluate
 from .errors import AlreadyDone, BfgError, Reason, Refused, StoreError
 from .models import Actor, Catalog, State
-from .paths import default_db, is_postgres
+from .paths import KEYVALUE_REFUSED, default_db, is_libpq_keyvalue, is_postgres
 from .runbook import shipped_lint
 
 SYSTEM_ACTOR = "system"
@@ -59,9 +59,14 @@ def _seed_payload(catalog: Catalog) -> Any:
     return ScenarioPayload(rows=rows, source="seed")
 
 
-async def open_store(location: str | None, catalog: Catalog, *, create: bool = True) -> Any:
-    """Open (creating and seeding if new) the store at `location`."""
+async def open_store(location: str | None, catalog: Catalog, *, create: bool = True, adopt: bool = False) -> Any:
+    """Open (creating and seeding if new) the store at `location`.
+
+    `adopt`: a SQLite probe target the connection probe left empty is made a store in place.
+    """
     location = location or default_db()
+    if is_libpq_keyvalue(location):
+        raise StoreError(KEYVALUE_REFUSED)  # the string itself is never echoed: it may hold a password
     if is_postgres(location):
         try:
             from bfg_tui.store.postgres import PostgresStore
@@ -71,7 +76,7 @@ async def open_store(location: str | None, catalog: Catalog, *, create: bool = T
                                         tenant=catalog.tenant_id)
     from bfg_tui.store.sqlite import SQLiteStore
 
-    return await SQLiteStore.open(Path(location), _store_init(catalog) if create else None, utc_now)
+    return await SQLiteStore.open(Path(location), _store_init(catalog) if create else None, utc_now, adopt=adopt)
 
 
 def _store_init(catalog: Catalog) -> Any:
@@ -117,11 +122,12 @@ class Console:
 
     @classmethod
     async def open(cls, location: str | None = None, catalog: Catalog | None = None, *,
-                   key_file: str | None = None) -> Console:
+                   key_file: str | None = None, create: bool = True) -> Console:
+        """Open the console's store; `create=False` (the read verbs) never makes one."""
         from .identity.gate import Identity
 
         catalog = catalog or default_catalog()
-        return cls(await open_store(location, catalog), catalog, identity=Identity(key_file))
+        return cls(await open_store(location, catalog, create=create), catalog, identity=Identity(key_file))
 
     async def close(self) -> None:
         await self.identity.close()

@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import json
 import os
+import secrets
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -63,6 +64,7 @@ from .base import (
 from .rows import Tally, column_batches
 from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from .sqlite_errors import BUSY_TIMEOUT_MS, translate_error
+from .sqlite_files import existing_store, how_to_create, make_private_dirs, read_only_medium, read_only_uri
 from .sqlite_plans import header_plan, run_async, state_plan
 
 INSERT_BATCH = 20000
@@ -92,14 +94,6 @@ class StoreInit(NamedTuple):
     system: ActorContext
 
 
-def _read_only_file(path: Path) -> bool:
-    # Honour the file's mode bits even for root, who may write anything: an owner who
-    # made the store read-only means it.
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return False
-    return (mode & 0o222) == 0 or not os.access(path, os.W_OK)
 
 
 class SQLiteStore:
@@ -115,26 +109,30 @@ class SQLiteStore:
     # ------------------------------------------------------------------ open
 
     @classmethod
-    async def open(cls, path: Path, init: StoreInit | None, clock: Clock) -> SQLiteStore:
+    async def open(cls, path: Path, init: StoreInit | None, clock: Clock, *, adopt: bool = False) -> SQLiteStore:
+        """Open the store at `path`; with `init`, create it first when nothing is there.
+
+        Anything at `path` that is not a SQLite file (a device, FIFO, directory, an empty or a
+        foreign file) is refused before SQLite touches it. A store on read-only media is
+        opened read-only through a URI that needs no WAL side files. `adopt` (a probe target
+        only) seeds an empty file or an empty SQLite database in place.
+        """
         path = Path(path)
-        exists = path.exists() and path.stat().st_size > 0
-        if not exists and init is None:
-            raise StoreError(f"{path}: no store here")
-        if path.exists() and path.is_dir():
-            raise StoreError(f"{path}: is a directory, not a store file")
-        read_only = exists and _read_only_file(path)
-        if not exists:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"{path}: cannot create the store directory ({exc.strerror})") from None
+        if not existing_store(path, allow_empty=adopt and init is not None):
+            if init is None:
+                raise StoreError(how_to_create(path))
+            await cls._create(path, init, clock)
+        read_only = read_only_medium(path)
         try:
-            conn = await aiosqlite.connect(str(path), isolation_level=None)
+            if read_only:
+                conn = await aiosqlite.connect(read_only_uri(path), isolation_level=None, uri=True)
+            else:
+                conn = await aiosqlite.connect(str(path), isolation_level=None)
         except (sqlite3.Error, OSError) as exc:
             raise translate_error(exc, path) from None
         store = cls(conn, path, clock, read_only)
         try:
-            await store._prepare(init)
+            await store._prepare(init if adopt else None)
         except BaseException as exc:
             await conn.close()
             if isinstance(exc, StoreError):
@@ -144,12 +142,58 @@ class SQLiteStore:
             raise
         return store
 
+    @classmethod
+    async def _create(cls, path: Path, init: StoreInit, clock: Clock) -> None:
+        """Make a new store atomically: seeded in a private temp file, then linked into place.
+
+        The path never holds a half-made store, and a store another process linked there
+        first is kept (theirs is opened).
+        """
+        make_private_dirs(path.parent)
+        tmp = path.with_name(f".{path.name[:180]}.{secrets.token_hex(6)}.new")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            os.close(os.open(tmp, flags, 0o600))
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create the store ({exc.strerror})") from None
+        try:
+            conn = await aiosqlite.connect(str(tmp), isolation_level=None)
+            try:
+                await cls(conn, path, clock, False)._prepare(init)
+            finally:
+                await conn.close()
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # created meanwhile by another process: that one stands
+            except OSError:  # no hard links here: rename, unless a store appeared meanwhile
+                if not path.exists():
+                    os.replace(tmp, path)
+            with contextlib.suppress(OSError):
+                dfd = os.open(path.parent, os.O_RDONLY)
+                try:
+                    os.fsync(dfd)
+                finally:
+                    os.close(dfd)
+        except sqlite3.Error as exc:
+            raise translate_error(exc, path) from None
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create the store ({exc.strerror})") from None
+        finally:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(OSError):
+                    os.unlink(f"{tmp}{suffix}")
+
     async def _prepare(self, init: StoreInit | None) -> None:
         conn = self._conn
         await conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
         if self.read_only:
             await conn.execute("pragma query_only = 1")
         version = await run_async(header_plan(self.path), conn)
+        if version == 0 and init is None:
+            # An empty SQLite database: not ours, and nothing (not even the WAL switch) may touch it.
+            raise StoreError(f"{self.path}: not a bfg-tui store (a SQLite file without its schema); "
+                             "it was left untouched")
         if self.read_only:
             if version < SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: database is read-only and needs a schema upgrade")

@@ -108,17 +108,23 @@ async def run_async(plan: Plan, conn: Any) -> Any:
 
 def read_state_sync(path: Path, *, check: bool = True) -> State | None:
     """The state of an existing store without asyncio; None if there is no store yet."""
-    if not path.is_file() or path.stat().st_size == 0:
+    from .sqlite_files import existing_store, read_only_medium, read_only_uri
+
+    if not existing_store(path):  # refuses a device, an empty or a foreign file untouched
         return None
     try:
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        if read_only_medium(path):
+            conn = sqlite3.connect(read_only_uri(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                   uri=True)
+        else:
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     except sqlite3.Error as exc:
         raise translate_error(exc, path) from None
     try:
         conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("pragma query_only = 1")
         if run_sync(header_plan(path), conn) < SCHEMA_VERSION:
-            return None  # needs a migration: the full store does that
+            return None  # needs a migration (or is not ours): the full store says which
         conn.execute("begin")
         try:
             return run_sync(state_plan(check), conn)

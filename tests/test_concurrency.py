@@ -28,7 +28,7 @@ def _events(db: Path) -> dict[int, dict]:
 
 
 def test_two_processes_accepting_and_revoking_lose_nothing(cli, db: Path) -> None:
-    assert cli("status").code == 0  # create the store
+    assert cli("init").code == 0  # create the store
     rounds = 25
     procs = [
         subprocess.Popen([*WORKER, str(db), "user_accountant_olena", "transition.db_schema", str(rounds)],
@@ -52,7 +52,7 @@ def test_two_processes_accepting_and_revoking_lose_nothing(cli, db: Path) -> Non
 
 
 def test_sigkill_mid_write_keeps_the_store_sound(cli, db: Path) -> None:
-    assert cli("status").code == 0
+    assert cli("init").code == 0
     proc = subprocess.Popen([*WORKER, str(db), "user_accountant_olena", "transition.db_schema", "100000"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     acked: list[tuple[int, str]] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 FRESH_GROUPS = {
     "gates": (2, 9), "preflight": (1, 5), "transition": (0, 6), "connection": (0, 4), "dry_run": (0, 5),
     "runbook": (1, 6), "data_cutover": (0, 5), "batch_groups": (1, 4), "release": (3, 5), "rollback": (0, 4),
@@ -15,6 +17,11 @@ FRESH_DECISIONS = {
     "wiring": "BLOCKED_PENDING_INFRASTRUCTURE_OR_CREDENTIALS",
     "go_no_go": "BLOCKED_PENDING_DRY_RUN",
 }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_store(cli) -> None:
+    assert cli("init").code == 0  # read verbs never create a store
 
 
 def test_fresh_status_json_matches_spec_field_by_field(cli) -> None:
@@ -37,7 +44,7 @@ def test_fresh_status_json_matches_spec_field_by_field(cli) -> None:
 
 
 def test_fresh_status_is_the_same_on_the_second_read(cli) -> None:
-    # The first call creates and seeds the store; the second reads it on the fast path.
+    # Both read the store `init` created and seeded, on the fast path.
     first = cli("status", "--json").json()
     second = cli("status", "--json").json()
     assert first == second

@@ -30,7 +30,7 @@ def test_headless_verbs_never_import_textual(tmp_path) -> None:
     db = tmp_path / "h.db"
     script = (
         "from bfg_tui.cli import main\n"
-        f"for argv in (['status', '--json'], ['audit', 'verify'], ['export', 'release'], ['checks']):\n"
+        f"for argv in (['init'], ['status', '--json'], ['audit', 'verify'], ['export', 'release'], ['checks']):\n"
         f"    main(['--db', {str(db)!r}, '--as', 'user_md_anna', *argv])\n"
     )
     loaded = _modules_after(script)
@@ -40,7 +40,7 @@ def test_headless_verbs_never_import_textual(tmp_path) -> None:
 
 def test_status_fast_path_does_not_import_asyncio(tmp_path) -> None:
     db = tmp_path / "f.db"
-    subprocess.run([sys.executable, "-m", "bfg_tui", "--db", str(db), "status"], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "bfg_tui", "--db", str(db), "init"], cwd=ROOT, check=True,
                    capture_output=True)
     loaded = _modules_after(f"from bfg_tui.cli import main\nmain(['--db', {str(db)!r}, 'status', '--json'])")
     assert "asyncio" not in loaded and "aiosqlite" not in loaded

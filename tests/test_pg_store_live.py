@@ -150,6 +150,9 @@ async def test_listener_survives_a_dropped_connection(backend: Backend, pg_serve
 
 
 def test_cli_status_json_on_postgres_equals_the_fresh_figures(backend: Backend) -> None:
+    missing = cli(backend.location, "status", "--json")  # a read verb never creates the store
+    assert missing.returncode == 1 and "no store here" in missing.stderr, missing.stderr
+    assert cli(backend.location, "init").returncode == 0
     result = cli(backend.location, "status", "--json")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
@@ -162,7 +165,7 @@ def test_cli_status_json_on_postgres_equals_the_fresh_figures(backend: Backend) 
 
 
 def test_two_processes_writing_at_once_keep_one_chain(backend: Backend) -> None:
-    assert cli(backend.location, "status").returncode == 0  # create the tenant's store
+    assert cli(backend.location, "init").returncode == 0  # create the tenant's store
     rounds = 10
     worker = [sys.executable, "-m", "tests.workers.hammer", backend.location]
     procs = [
@@ -209,7 +212,7 @@ def test_a_canary_password_in_the_location_reaches_nothing(backend: Backend, pg_
         f"{clean}&password={canary}",
         f"{clean}&options=-c%20password%3D{canary}",
     ]
-    assert cli(clean, "status").returncode == 0
+    assert cli(clean, "init").returncode == 0
     # All at once (each is a process start): every location with a password, two verbs...
     procs = [cli_start(location, *args, actor=OLENA) for location in locations
              for args in (("status", "--json"), ("accept", "transition.db_schema"))]
@@ -247,7 +250,7 @@ async def test_in_process_open_refuses_a_password_without_quoting_it(backend: Ba
 
 
 def test_every_console_table_is_tenant_scoped_by_forced_rls(backend: Backend, pg_server: PgServer) -> None:
-    assert cli(backend.location, "status").returncode == 0
+    assert cli(backend.location, "init").returncode == 0
     assert lint_rls(schema_sql(backend.schema)).ok
     with pg_server.connect("admin") as conn:
         rows = conn.execute(
@@ -313,7 +316,7 @@ async def test_tenants_sharing_a_schema_see_only_their_own_rows(backend: Backend
 
 
 def test_the_audit_trail_is_append_only_even_for_the_owner(backend: Backend, pg_server: PgServer) -> None:
-    assert cli(backend.location, "status").returncode == 0
+    assert cli(backend.location, "init").returncode == 0
     with pg_server.connect("migration") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege,
                                                               match="append-only"):
         conn.execute("set role bfg_migrator")

@@ -31,7 +31,7 @@ def assert_only_refusal(db: Path, before_tables: dict, before_audit: list, resul
 
 @pytest.fixture
 def saved(cli, db: Path) -> Path:
-    assert cli("status").code == 0
+    assert cli("init").code == 0
     assert cli("scenario", "save", actor=MAREK).code == 0
     assert cli("snapshot", "freeze", actor=MAREK).code == 0
     return db
@@ -98,14 +98,14 @@ def test_drivers_and_clients_cannot_export(cli, saved: Path, actor: str) -> None
 
 
 def test_empty_snapshot_cannot_be_frozen(cli, db: Path) -> None:
-    assert cli("status").code == 0
+    assert cli("init").code == 0
     tables, audit = table_dump(db), audit_rows(db)
     assert_only_refusal(db, tables, audit, cli("snapshot", "freeze", actor=MAREK),
                         contains="no scenario saved yet")
 
 
 def test_a_scenario_with_no_records_cannot_be_saved(cli, db: Path, tmp_path: Path) -> None:
-    assert cli("status").code == 0
+    assert cli("init").code == 0
     empty = tmp_path / "empty.json"
     empty.write_text(json.dumps({"schema": "BFGScenarioImport.v1", "tenant": "bfg", "records": []}))
     tables, audit = table_dump(db), audit_rows(db)
@@ -114,7 +114,7 @@ def test_a_scenario_with_no_records_cannot_be_saved(cli, db: Path, tmp_path: Pat
 
 
 def test_malformed_import_is_refused_with_the_field_path(cli, db: Path, tmp_path: Path) -> None:
-    assert cli("status").code == 0
+    assert cli("init").code == 0
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"schema": "BFGScenarioImport.v1", "tenant": "bfg", "records": [
         {"kind": "orders", "id": "ord-1", "data": {"pallets": 3, "temperature_min": 2.5}}]}))

@@ -37,6 +37,7 @@ def counts(doc: dict, *groups: str) -> dict[str, str]:
 
 def test_local_walkthrough_reaches_blocked_pending_infrastructure(cli, tmp_path: Path) -> None:
     target = tmp_path / "rehearsal-target.db"
+    assert cli("init").code == 0
     doc = status(cli)
     assert doc["decisions"]["go_no_go"] == "BLOCKED_PENDING_DRY_RUN"
 

@@ -132,7 +132,7 @@ class SQLiteFileTarget:
         if self._store is None:
             from ..service import open_store
 
-            self._store = await open_store(str(self.path), self.catalog)
+            self._store = await open_store(str(self.path), self.catalog, adopt=True)
         return self._store
 
     async def schema_map(self, log: Log, kind_tables: dict[str, str], kinds: list[str]) -> StepResult:

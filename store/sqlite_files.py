@@ -1,0 +1,125 @@
+"""The store file itself: what may be opened, how a read-only one is read, how a new one is made.
+
+Kept free of aiosqlite so the headless `status` path can use it. The rules:
+- only a regular file holding a SQLite database is ever opened; a device, FIFO, directory,
+  an empty or a foreign file is refused before SQLite touches it (no `-journal` beside it);
+- a store on read-only media (file mode, directory mode or a read-only mount) is opened
+  through a URI that needs no WAL side files;
+- a new store's missing directories are made 0700 and the store itself 0600.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from pathlib import Path
+from urllib.parse import quote
+
+from bfg_tui.errors import StoreError
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def how_to_create(path: Path) -> str:
+    return (f"no store at {path}: create one with `bfg-tui init` (same --db), a write verb such as "
+            "`scenario save`, or the console")
+
+
+def _kind(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    for test, words in (
+        (stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def existing_store(path: Path, *, allow_empty: bool = False) -> bool:
+    """True for a SQLite file that may be a store, False when nothing is there; refuses anything else.
+
+    Reads at most 16 bytes: nothing is written, so a refused file stays byte-identical.
+    `allow_empty` accepts a zero-byte file too (a probe target the connection probe just made).
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    except NotADirectoryError:
+        raise StoreError(f"{path}: a parent of this path is not a directory") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot open the store ({exc.strerror})") from None
+    kind = _kind(st.st_mode)
+    if kind is not None:
+        raise StoreError(f"{path} is {kind}, not a store file")
+    if st.st_size == 0:
+        if allow_empty:
+            return True
+        raise StoreError(f"{path}: an empty file is not a bfg-tui store; it was left untouched "
+                         "(remove it, or choose another --db)")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the store ({exc.strerror})") from None
+    if head != SQLITE_MAGIC:
+        raise StoreError(f"{path}: not a readable bfg-tui store (not a SQLite file); it was left untouched")
+    return True
+
+
+def read_only_medium(path: Path) -> bool:
+    """The store cannot be written here: its mode, its directory's mode, or a read-only mount.
+
+    Mode bits are honoured even for root, who could write anyway: an owner who made the
+    store read-only means it.
+    """
+    folder = path.parent
+    try:
+        mode, dmode = path.stat().st_mode, folder.stat().st_mode
+    except OSError:
+        return False
+    if (mode & 0o222) == 0 or not os.access(path, os.W_OK):
+        return True
+    if (dmode & 0o222) == 0 or not os.access(folder, os.W_OK):
+        return True
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
+def read_only_uri(path: Path) -> str:
+    """A read-only URI for SQLite: `mode=ro` when a WAL file holds committed pages, else `immutable=1`.
+
+    `immutable=1` takes no locks and needs no `-shm`/`-wal`, which read-only media cannot
+    hold; on such media nobody can be writing. A left-over WAL must be read, so then `mode=ro`.
+    """
+    uri = "file:" + quote(str(path.absolute()))
+    wal = Path(f"{path}-wal")
+    with contextlib.suppress(OSError):
+        if wal.stat().st_size > 0:
+            return uri + "?mode=ro"
+    return uri + "?immutable=1"
+
+
+def make_private_dirs(folder: Path) -> None:
+    """Create the missing directories of `folder`, each 0700 (mkdir -p would use the umask)."""
+    missing: list[Path] = []
+    here = folder
+    while not here.exists():
+        missing.append(here)
+        if here.parent == here:
+            break
+        here = here.parent
+    for part in reversed(missing):
+        try:
+            part.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise StoreError(f"{folder}: cannot create the store directory ({exc.strerror})") from None
+    if not folder.is_dir():
+        raise StoreError(f"{folder}: not a directory; the store cannot be created there")
