@@ -603,15 +603,18 @@ class BfgApp(App[int]):
         await self.reload()
 
     def default_export_path(self, packet: str, fmt: str) -> str:
+        from bfg_tui.paths import export_dir
+
         ext = {"text": "txt", "json": "json", "md": "md"}[fmt]
         if packet in ("release", "rollback") and fmt == "text":
             ext = "env"
         if packet == "runbook" and fmt == "text":
             ext = "sql"
-        return str(Path.cwd() / f"bfg-{packet.replace('_', '-')}.{ext}")
+        return str(export_dir()[0] / f"bfg-{packet.replace('_', '-')}.{ext}")
 
     @work(group="flow")
     async def export_flow(self, packet: str | None) -> None:
+        from bfg_tui.safe_write import write_file
         from bfg_tui.screens.modals import ExportModal
 
         console = self.service
@@ -623,25 +626,34 @@ class BfgApp(App[int]):
         choice = await self.push_screen_wait(ExportModal(packet or "release"))
         if choice is None:
             return
-        pid, fmt, path = choice
-        from bfg_tui.safe_write import write_file
-
-        if path:
-            target = Path(path).expanduser()
+        pid, fmt = choice.packet, choice.fmt
+        if choice.path:
+            target = Path(choice.path)
             destination = f"file:{target.name}"
 
             def write(text: str) -> None:
-                write_file(target, text.encode("utf-8"), force=False)
+                self._ensure_export_dir(target.parent)
+                # The same rules as `export -o`; `force` only after the owner said yes.
+                write_file(target, text.encode("utf-8"), force=choice.force)
         else:
             destination = "clipboard:osc52"
             write = self.copy_to_clipboard
         out = await self.act(console.export(self.actor_id, pid, fmt, destination, write=write), success=lambda _o: "")
         if out is None:
             return
-        if path:
+        if choice.path:
             self.done(t("export.done_file", self.lang, packet=pid, fmt=fmt, path=target))
         else:
             self.done(t("export.done_clip", self.lang, packet=pid, fmt=fmt))
+
+    @staticmethod
+    def _ensure_export_dir(folder: Path) -> None:
+        """The default export folder is made (0700) on first use; any other folder must exist."""
+        from bfg_tui.paths import export_dir
+        from bfg_tui.store.sqlite_files import make_private_dirs
+
+        if folder == export_dir()[0] and not folder.exists():
+            make_private_dirs(folder)
 
 
 def run_app(db: str | None = None, actor: str | None = None, lang: str | None = None, *, bound: bool = False) -> int:

@@ -28,6 +28,23 @@ def config_dir() -> Path:
     return Path(user_config_dir(APP, appauthor=False))
 
 
+def export_dir() -> tuple[Path, str]:
+    """Where the console's export dialog writes by default, and why (shown in the dialog).
+
+    BFG_TUI_EXPORT_DIR, else the user's documents folder when it exists, else an `exports`
+    folder in the user data dir (never the current directory).
+    """
+    env = os.environ.get("BFG_TUI_EXPORT_DIR")
+    if env:
+        return Path(env).expanduser(), "BFG_TUI_EXPORT_DIR"
+    from platformdirs import user_data_dir, user_documents_dir
+
+    documents = Path(user_documents_dir())
+    if documents.is_dir():
+        return documents, "documents"
+    return Path(user_data_dir(APP, appauthor=False)) / "exports", "data"
+
+
 def is_postgres(location: str) -> bool:
     return location.startswith(("postgresql://", "postgres://"))
 

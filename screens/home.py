@@ -16,7 +16,7 @@ OWNER_GROUPS = ("transition", "provider_selection", "infrastructure", "wiring")
 class HomeScreen(ConsoleScreen):
     mode = "home"
     help_key = "help.home"
-    packet = "infrastructure"
+    packet = "release"  # the packet the copilot's path to GO ends with
 
     BINDINGS = [
         bind("s", "app.save_scenario", "scenario.save"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
 
 from rich.console import Group
 from rich.table import Table as RichTable
@@ -13,10 +14,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Log, OptionList, ProgressBar, Select, Static
+from textual.widgets import Input, Label, Log, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from bfg_tui.errors import BfgError
 from bfg_tui.i18n import message_text, reason_text
 
 from .base import Localized, bind, tcss
@@ -361,55 +363,190 @@ class ProbeModal(BfgModal[bool]):
         self.dismiss(self.outcome == "passed")
 
 
-class ExportModal(BfgModal[tuple[str, str, str]]):
-    """Packet, format, destination (a file path, or the clipboard through OSC 52)."""
+class ExportChoice(NamedTuple):
+    packet: str
+    fmt: str
+    path: str  # "" = the clipboard
+    force: bool  # the owner agreed to replace the file there
+
+
+# One key per packet and per format, shown in the dialog; none collides with the dialog's own keys.
+PACKET_KEYS: dict[str, str] = {
+    "release": "r", "rollback": "b", "runbook": "u", "cutover": "c", "preflight": "p",
+    "connection": "n", "dry_run": "d", "infrastructure": "i", "wiring": "w",
+}
+FORMAT_KEYS: dict[str, str] = {"text": "t", "json": "j", "md": "m"}
+
+
+class ExportModal(BfgModal[ExportChoice]):
+    """Packet and format by key, a file (in the export folder) or the clipboard (OSC 52).
+
+    It shows what will be written where before writing, refuses what `bfg_tui.safe_write`
+    refuses (a symlink, device, directory...) with the reason, and asks before replacing a file.
+    """
+
+    AUTO_FOCUS = ""  # nothing focused: keys choose; `e` (or tab) edits the path
+    BINDINGS = [
+        bind("escape", "cancel", "modal.cancel"),
+        bind("enter", "submit", "export.submit"),
+        bind("e", "edit_path", "export.edit_path"),
+        bind("f", "dest('file')", "export.to_file", show=False),
+        bind("y", "dest('clipboard')", "export.to_clipboard", show=False),
+        *(bind(key, f"packet('{pid}')", f"export.packet.{pid}", show=False) for pid, key in PACKET_KEYS.items()),
+        *(bind(key, f"format('{fmt}')", f"export.format.{fmt}", show=False) for fmt, key in FORMAT_KEYS.items()),
+    ]
 
     def __init__(self, packet: str) -> None:
         super().__init__()
-        self.packet = packet
+        self.packet = packet if packet in PACKET_KEYS else "release"
+        self.fmt = "text"
+        self.dest = "file"
+        self.auto_path = ""
 
     def compose(self) -> ComposeResult:
-        from bfg_tui.packets import FORMATS, PACKETS
-
-        with Vertical(classes="dialog wide"):
+        with Vertical(classes="dialog wide", id="export"):
             yield Label(self.tr("export.title"), classes="dialog-title")
-            yield Label(self.tr("export.packet"))
-            yield Select([(f"{pid} · {schema}", pid) for pid, schema in PACKETS.items()], value=self.packet,
-                         allow_blank=False, id="packet")
-            yield Label(self.tr("export.format"))
-            yield Select([(f, f) for f in FORMATS], value="text", allow_blank=False, id="format")
-            yield Label(self.tr("export.dest"))
-            yield Select([(self.tr("export.file"), "file"), (self.tr("export.clipboard"), "clipboard")],
-                         value="file", allow_blank=False, id="dest")
-            yield Label(self.tr("export.path"))
-            yield Input(value=self.bfg.default_export_path(self.packet, "text"), id="path")
-            yield Static(f"{self.tr('modal.yes')}   {self.tr('modal.no')}", classes="hint")
+            yield Static(id="packets")
+            yield Static(id="formats")
+            yield Static(id="folder", classes="hint")
+            yield Input(id="path")
+            yield Static(id="plan")
             yield Static(id="problem", classes="warn")
+            yield Static(self.tr("export.keys"), classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one("#path", Input).focus()
+        super().on_mount()
+        self.auto_path = self.bfg.default_export_path(self.packet, self.fmt)
+        self.query_one("#path", Input).value = self.auto_path
+        self._paint()
 
-    @on(Select.Changed)
-    def _changed(self, event: Select.Changed) -> None:
-        packet = str(self.query_one("#packet", Select).value)
-        fmt = str(self.query_one("#format", Select).value)
+    # ---- keys
+
+    def action_packet(self, packet: str) -> None:
+        self.packet = packet
+        self._follow_defaults()
+
+    def action_format(self, fmt: str) -> None:
+        self.fmt = fmt
+        self._follow_defaults()
+
+    def action_dest(self, dest: str) -> None:
+        self.dest = dest
+        self.query_one("#path", Input).disabled = dest != "file"
+        self._paint()
+
+    def action_edit_path(self) -> None:
+        if self.dest == "file":
+            self.query_one("#path", Input).focus()
+
+    def action_cancel(self) -> None:
         path = self.query_one("#path", Input)
-        if event.select.id in ("packet", "format"):
-            path.value = self.bfg.default_export_path(packet, fmt)
+        if path.has_focus:  # leave the path field first: the keys choose again
+            self.set_focus(None)
+            return
+        self.dismiss(None)
+
+    def _follow_defaults(self) -> None:
+        """A path the owner has not typed follows the packet and format."""
+        path = self.query_one("#path", Input)
+        if path.value == self.auto_path:
+            self.auto_path = self.bfg.default_export_path(self.packet, self.fmt)
+            path.value = self.auto_path
+        self._paint()
+
+    @on(Input.Changed, "#path")
+    def _path_changed(self, event: Input.Changed) -> None:
+        self._paint()
+
+    # ---- what is shown
+
+    def _paint(self) -> None:
+        from bfg_tui.packets import PACKETS
+        from bfg_tui.paths import export_dir
+
+        grid = RichTable.grid(padding=(0, 2))
+        for _ in range(3):
+            grid.add_column()
+        cells = []
+        for pid, key in PACKET_KEYS.items():
+            chosen = pid == self.packet
+            cells.append(Text.assemble(("▶ " if chosen else "  "), (f"[{key}] ", "bold"),
+                                       (pid.replace("_", "-"), "bold reverse" if chosen else "")))
+        for row in range(0, len(cells), 3):
+            grid.add_row(*cells[row:row + 3])
+        schema = Text(f"{self.tr('export.packet')}: {self.packet.replace('_', '-')} · {PACKETS[self.packet]}",
+                      style="bold")
+        self.put("#packets", Group(schema, grid))
+        line = Text(f"{self.tr('export.format')}: ")
+        for fmt, key in FORMAT_KEYS.items():
+            line.append(f"[{key}] ", style="bold")
+            line.append(fmt, style="bold reverse" if fmt == self.fmt else "")
+            line.append("   ")
+        line.append(f"\n{self.tr('export.dest')}: ")
+        for dest, key, label in (("file", "f", self.tr("export.file")), ("clipboard", "y", self.tr("export.clipboard"))):
+            line.append(f"[{key}] ", style="bold")
+            line.append(label, style="bold reverse" if dest == self.dest else "")
+            line.append("  ")
+        self.put("#formats", line)
+        folder, source = export_dir()
+        self.put("#folder", self.tr("export.folder", folder=folder, source=source))
+        self.put("#plan", self._plan())
+        self.put("#problem", "")
+
+    def _plan(self) -> Text:
+        from bfg_tui.safe_write import inspect
+
+        name = self.packet.replace("_", "-")
+        if self.dest == "clipboard":
+            return Text(self.tr("export.plan_clip", packet=name, fmt=self.fmt), style="bold")
+        raw = self.query_one("#path", Input).value.strip()
+        if not raw:
+            return Text(self.tr("export.no_path"), style="yellow")
+        target = Path(raw).expanduser()
+        plan = Text(self.tr("export.plan_file", packet=name, fmt=self.fmt, path=target), style="bold")
+        try:
+            if inspect(target) is not None:
+                plan.append("\n" + self.tr("export.plan_replace"), style="yellow")
+        except BfgError as exc:
+            plan.append("\n" + message_text(exc.reason, self.bfg.lang), style="bold red")
+        return plan
+
+    # ---- export
 
     @on(Input.Submitted, "#path")
-    def _submit(self, event: Input.Submitted) -> None:
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
         self.action_submit()
 
     def action_submit(self) -> None:
-        packet = str(self.query_one("#packet", Select).value)
-        fmt = str(self.query_one("#format", Select).value)
-        clipboard = self.query_one("#dest", Select).value == "clipboard"
-        path = "" if clipboard else self.query_one("#path", Input).value.strip()
-        if not clipboard and not path:
-            self.query_one("#problem", Static).update(self.tr("export.no_path"))
+        from bfg_tui.safe_write import check_target
+
+        if self.dest == "clipboard":
+            self.dismiss(ExportChoice(self.packet, self.fmt, "", False))
             return
-        self.dismiss((packet, fmt, path))
+        raw = self.query_one("#path", Input).value.strip()
+        if not raw:
+            self.put("#problem", self.tr("export.no_path"))
+            return
+        target = Path(raw).expanduser()
+        try:
+            existing = check_target(target, force=True)  # the same rules as `export -o`
+        except BfgError as exc:
+            self.put("#problem", Text("✗ " + message_text(exc.reason, self.bfg.lang), style="bold red"))
+            return
+        if existing is None:
+            self.dismiss(ExportChoice(self.packet, self.fmt, str(target), False))
+            return
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self.dismiss(ExportChoice(self.packet, self.fmt, str(target), True))
+            else:
+                self.put("#problem", self.tr("export.kept", path=target))
+
+        self.app.push_screen(ConfirmModal(self.tr("export.replace_title"),
+                                          self.tr("export.confirm_replace", path=target, packet=self.packet.replace("_", "-"),
+                                                  fmt=self.fmt)), answered)
 
 
 class RowDetail(BfgModal[None]):

@@ -23,6 +23,7 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     monkeypatch.delenv("BFG_TUI_SIGNING_KEY", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("BFG_TUI_EXPORT_DIR", str(tmp_path / "exports"))
 
 
 class CliResult:

@@ -242,36 +242,7 @@ async def test_dry_run_refused_without_connection(make_app, db: Path, tmp_path: 
         assert "dry-run needs a frozen snapshot" in screen_text(app)
 
 
-async def test_export_to_a_file_and_to_the_clipboard(make_app, db: Path, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    out = tmp_path / "bfg-release.env"  # the default path: the packet's name in the working directory
-    app = make_app(ANNA)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("5")
-        await settle(pilot)
-        app.screen.query_one("TabbedContent").active = "release"
-        await settle(pilot)
-        await pilot.press("x")
-        await settle(pilot)
-        assert type(app.screen).__name__ == "ExportModal"
-        await pilot.press("enter")
-        await settle(pilot)
-        assert "BFG_RELEASE_DECISION=BLOCKED_PENDING_DRY_RUN" in out.read_text()
-        assert f"Exported release (text) to {out}" in widget_text(app.screen.query_one("#message", Static))
-        # The clipboard (OSC 52): choose the destination with the keyboard.
-        await pilot.press("x")
-        await settle(pilot)
-        await pilot.press("shift+tab")  # the destination select
-        await pilot.press("enter", "down", "enter")  # open it, pick the clipboard
-        await settle(pilot)
-        assert app.screen.query_one("#dest").value == "clipboard"
-        await pilot.press("tab", "enter")  # back to the path field; enter exports
-        await settle(pilot)
-        assert app.clipboard.startswith("# ProductionReleaseHandoff.v1")
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("select packet, destination from exports order by event_seq").fetchall()
-    assert rows == [("release", "file:bfg-release.env"), ("release", "clipboard:osc52")]
+# The export dialog (packets by key, asks before replacing, refuses odd targets): tests/test_app_export.py
 
 
 async def test_export_refused_for_a_driver(make_app, db: Path, tmp_path: Path, monkeypatch) -> None:

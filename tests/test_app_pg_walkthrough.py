@@ -70,7 +70,7 @@ async def test_console_walkthrough_against_postgresql_is_ready_for_reviewed_cuto
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        assert "BFG_RELEASE_DECISION=READY" in (tmp_path / "bfg-release.env").read_text()
+        assert "BFG_RELEASE_DECISION=READY" in (tmp_path / "exports" / "bfg-release.env").read_text()
 
         await pilot.press("1")
         await settle(pilot)

@@ -143,7 +143,7 @@ async def test_keyboard_walkthrough_ends_blocked_pending_infrastructure(make_app
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        assert "BFG_RELEASE_DECISION=READY" in (tmp_path / "bfg-release.env").read_text()
+        assert "BFG_RELEASE_DECISION=READY" in (tmp_path / "exports" / "bfg-release.env").read_text()
 
         await pilot.press("1")
         await settle(pilot)
