@@ -18,6 +18,11 @@ PG_ONLY = {"wiring.endpoint_contract", "wiring.tenant_context", "wiring.live_cre
 CONTRACT_KEYS = {"actor", "action", "check", "argv", "needs_value", "unlocks"}
 
 
+@pytest.fixture(autouse=True)
+def _store(cli) -> None:
+    assert cli("init").code == 0  # `plan` is a read verb: it never creates the store
+
+
 def _plan(cli) -> dict:
     result = cli("plan", "--json")
     assert result.code == 0, result
