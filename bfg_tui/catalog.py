@@ -82,6 +82,23 @@ def _rule(raw: dict[str, Any], where: str) -> Rule:
     return Rule(all=tuple(str(r) for r in refs))
 
 
+# The figure kinds of bfg_tui.figures ("count:dry_run", "decision:rollback", "actors", ...).
+FIGURE_KINDS = frozenset({
+    "providers", "store_contract", "snapshot_records", "snapshot_checksum", "snapshot_rows", "actors",
+    "actor_count", "env_vars", "fallback", "fallback_or_blocked", "packet", "pg_endpoint", "tenant_mode",
+    "rls_lint", "live_credentials", "count", "decision", "value",
+})
+
+
+def _figure(raw: object, where: str) -> str:
+    if not isinstance(raw, str):
+        raise CatalogError(f"catalog: {where}.figure must be a string")
+    kind = raw.partition(":")[0]
+    if raw and kind not in FIGURE_KINDS:
+        raise CatalogError(f"catalog: {where} uses unknown figure '{kind}'")
+    return raw
+
+
 def _unique(ids: list[str], what: str) -> None:
     seen: set[str] = set()
     for item in ids:
@@ -160,6 +177,7 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
         if kind == "probe" and probe not in PROBES:
             raise CatalogError(f"catalog: {where} has unknown probe '{probe}'")
         rule = _rule(c.get("rule"), where) if kind == "derived" else None
+        figure = _figure(c.get("figure", ""), where)
         value = None
         if "value" in c:
             value = ValueSpec(_text(c["value"], "label", where), _field(c["value"], "example", str, where))
@@ -175,6 +193,7 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
             probe=probe,
             passes_when=str(c.get("passes_when", "")),
             rule=rule,
+            figure=figure,
         )
         members[group].append(cid)
     groups = {g: Group(g, group_titles[g], tuple(members[g])) for g in group_titles}
@@ -267,6 +286,7 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
         decisions=decisions,
         go_no_go=go_no_go,
     )
+    _check_figures(catalog)
     deps = node_dependencies(catalog)
     order = _evaluation_order(deps)
     _check_decision_coverage(catalog)
@@ -305,6 +325,19 @@ def _evaluation_order(graph: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     except CycleError as exc:
         cycle = " -> ".join(exc.args[1])
         raise CatalogError(f"catalog: dependency cycle: {cycle}") from None
+
+
+def _check_figures(catalog: Catalog) -> None:
+    """A figure names groups, decisions or checks that exist."""
+    synthetic = {"decision_board", "batch_groups", "gates"}
+    for check in catalog.checks.values():
+        kind, _, arg = check.figure.partition(":")
+        for ref in filter(None, arg.split("+")):
+            known = ((kind == "count" and (ref in catalog.groups or ref in synthetic))
+                     or (kind == "decision" and ref in catalog.decisions)
+                     or (kind == "value" and ref in catalog.checks))
+            if not known:
+                raise CatalogError(f"catalog: check '{check.id}' figure names unknown '{ref}'")
 
 
 def _check_decision_coverage(catalog: Catalog) -> None:

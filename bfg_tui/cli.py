@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     ak.add_argument("--bfg-tui", dest="bfg_tui", metavar="PATH", help="the bfg-tui sshd runs (default: this one)")
     se = sub.add_parser("ssh-session", help="what sshd runs for a roster key (forced command)")
     se.add_argument("--actor", required=True)
+    ex = sub.add_parser("explain", help="one check: its state, its figure and the dependency tree with each node's state")
+    ex.add_argument("check", metavar="CHECK", help="check id, e.g. runbook.adapter_replay")
+    ex.add_argument("--json", action="store_true")
 
     ch = sub.add_parser("checks", help="every check with its kind, owner and state")
     ch.add_argument("--json", action="store_true")
@@ -186,6 +189,8 @@ async def _dispatch(console: Any, args: argparse.Namespace) -> int:
         return await _roster(console, actor, args)
     elif cmd == "ssh":
         return await _ssh(console, args)
+    elif cmd == "explain":
+        return await _explain(console, args)
     else:  # pragma: no cover - argparse restricts the choices
         raise SystemExit(EXIT_USAGE)
     _print(out.message)
@@ -410,18 +415,22 @@ async def _ssh(console: Any, args: argparse.Namespace) -> int:
 async def _checks(console: Any, args: argparse.Namespace) -> int:
     import json
 
-    _state, ev = await console.evaluate()
+    from .figures import value
+
+    state, ev = await console.evaluate()
     rows = []
     for check in console.catalog.checks.values():
         status = ev.checks[check.id]
         rows.append({"id": check.id, "kind": check.kind, "group": check.group, "owner": check.owner,
-                     "ready": status.ready, "stale": status.stale, "reason": status.reason})
+                     "ready": status.ready, "stale": status.stale, "reason": status.reason,
+                     "value": value(console.catalog, state, ev, check.id)})
     if args.json:
-        _print(json.dumps(rows))
+        _print(json.dumps(rows, ensure_ascii=False))
     else:
         for r in rows:
             mark = "STALE" if r["stale"] else ("ok" if r["ready"] else "--")
-            _print(f"{mark:<6} {r['id']:<38} {r['kind']:<8} {r['owner'] or '':<22} {r['reason']}")
+            figure = f"[{r['value']}] " if r["value"] else ""
+            _print(f"{mark:<6} {r['id']:<38} {r['kind']:<8} {r['owner'] or '':<22} {figure}{r['reason']}")
     return EXIT_OK
 
 
@@ -436,6 +445,23 @@ async def _plan(console: Any, args: argparse.Namespace) -> int:
         _print(json.dumps(plan.as_json(), ensure_ascii=False))
     else:
         _print(plan_text(console.catalog, plan, ev, args.lang or "en"))
+    return EXIT_OK
+
+
+async def _explain(console: Any, args: argparse.Namespace) -> int:
+    import json
+
+    from .figures import tree, tree_lines
+
+    if args.check not in console.catalog.checks:
+        raise _usage(f"unknown check '{args.check}' (bfg-tui checks lists them)")
+    lang = args.lang or "en"
+    state, ev = await console.evaluate(lang)
+    nodes = tree(console.catalog, state, ev, args.check, lang)
+    if args.json:
+        _print(json.dumps([n._asdict() for n in nodes], ensure_ascii=False))
+    else:
+        _print("\n".join(tree_lines(nodes, lang)))
     return EXIT_OK
 
 

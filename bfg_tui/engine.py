@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .figures import why
 from .models import BLOCKED_PREFIX, DECISION_READY, Catalog, Check, State
 
 RELEASE_ENV_KEYS = (
@@ -117,10 +118,11 @@ def _facts(catalog: Catalog, state: State) -> dict[str, bool]:
     }
 
 
-def _owner_status(check: Check, state: State) -> CheckStatus:
+def _owner_status(check: Check, state: State, catalog: Catalog) -> CheckStatus:
     acc = state.acceptances.get(check.id)
     if acc is None:
-        return CheckStatus(check.id, False, False, f"waiting for {check.owner}")
+        owner = catalog.actor(check.owner or "")
+        return CheckStatus(check.id, False, False, f"waiting for {owner.name if owner else check.owner}")
     if state.identity == "signed" and acc.key is None:
         # Accepted before the roster: anyone could have typed that name. It no longer counts.
         return CheckStatus(check.id, False, False, f"self-asserted by {acc.actor_id}, sign again")
@@ -134,7 +136,8 @@ def _owner_status(check: Check, state: State) -> CheckStatus:
 def _probe_status(check: Check, state: State) -> CheckStatus:
     result = state.probes.get(check.id)
     if result is None:
-        return CheckStatus(check.id, False, False, f"waiting for the {check.probe} probe")
+        probe = (check.probe or "").replace("_", "-")
+        return CheckStatus(check.id, False, False, f"waiting for the {probe} probe")
     if check.binds_snapshot:
         digest = state.snapshot.digest if state.snapshot else None
         if result.snapshot_digest != digest:
@@ -161,14 +164,14 @@ def evaluate(catalog: Catalog, state: State, lang: str = "en", *, recommend: boo
         if node in catalog.checks:
             check = catalog.checks[node]
             if check.kind == "owner":
-                status = _owner_status(check, state)
+                status = _owner_status(check, state, catalog)
             elif check.kind == "probe":
                 status = _probe_status(check, state)
             else:
                 rule = check.rule
                 assert rule is not None
                 ok = facts[rule.fact] if rule.fact else all(nodes[r] for r in rule.all)
-                status = CheckStatus(node, ok, False, "derived")
+                status = CheckStatus(node, ok, False, "ready" if ok else "")
             checks[node] = status
             nodes[node] = status.ready
             continue
@@ -200,6 +203,10 @@ def evaluate(catalog: Catalog, state: State, lang: str = "en", *, recommend: boo
     groups = {name: _count(catalog, nodes, name) for name in _group_names(catalog)}
     stale = tuple(c for c, s in checks.items() if s.stale)
     ev = Evaluation(nodes, checks, groups, decisions, _NO_ACTION, stale)
+    # A derived check that is not ready says why: its first unmet dependency, by name.
+    for cid, status in checks.items():
+        if not status.ready and not status.reason:
+            checks[cid] = status._replace(reason=why(catalog, state, ev, cid))
     if not recommend:
         return ev
     from .plan import make_plan, recommend_action  # the planner runs the engine: imported here, not at the top

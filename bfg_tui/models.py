@@ -58,6 +58,7 @@ class Check(NamedTuple):
     probe: str | None = None
     passes_when: str = ""
     rule: Rule | None = None
+    figure: str = ""  # a derived check's figure, e.g. "count:dry_run" (bfg_tui.figures)
 
 
 class Rule(NamedTuple):

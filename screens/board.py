@@ -41,6 +41,11 @@ class BoardScreen(ConsoleScreen):
             else:
                 accepted = sum(1 for c in row.checks if ev.checks[c].ready)
                 evidence = self.tr("board.evidence", ready=accepted, total=len(row.checks))
+                if row.rule is not None:  # evidence besides the ticks, e.g. the dry-run itself
+                    from bfg_tui.figures import node_figure, node_title
+
+                    evidence += "".join(f" + {node_title(cat, r, lang)} {node_figure(cat, view.state, ev, r, lang)}"
+                                        for r in row.rule.all)
             rows.append((row.id, (mark(ev.ready(f"board:{row.id}"), False, lang), row.title.get(lang), owner,
                                   evidence, row.subject)))
         self.query_one("#board", Table).upsert(rows)

@@ -33,8 +33,10 @@ class HomeScreen(ConsoleScreen):
             yield Static(id="queue-none", classes="hint")
             yield CheckTable(id="queue")
             yield Static(id="plan", classes="panel")
-            yield Static(id="gonogo", classes="panel")
             yield Static(id="recommended", classes="panel")
+            yield Static(id="gonogo", classes="panel")
+            yield Static(id="decision-needed", classes="panel")
+            yield Static(id="cards")
             yield Static(self.tr("home.gates"), classes="section")
             yield Table([("gate", "col.gate"), ("count", "col.count"), ("state", "col.state")], id="gates",
                         help_key="help.home")
@@ -75,6 +77,8 @@ class HomeScreen(ConsoleScreen):
         cat, state, ev = view.catalog, view.state, view.ev
         target = state.target_adapter or "—"
         summary = Text()
+        summary.append(self.tr("home.page_title") + "\n", style="bold")
+        summary.append(self.tr("home.page_intro") + "\n", style="dim")
         summary.append(self.tr("home.heading") + "  ", style="bold")
         summary.append(self.tr("home.gates_ready", count=ev.count("gates"), target=target))
         summary.append("\n")
@@ -95,6 +99,9 @@ class HomeScreen(ConsoleScreen):
         panel.append("\n" + self.tr("home.why", order=", ".join(go.first_blocked_of)) + ": ", style="dim")
         panel.append("  ".join(f"{d}={ev.decisions[d]}" for d in go.first_blocked_of), style="dim")
         self.put("#gonogo", panel)
+
+        self._show_decision_needed(view, decision)
+        self._show_cards(view)
 
         rec = ev.recommended
         text = Text()
@@ -134,6 +141,11 @@ class HomeScreen(ConsoleScreen):
 
         line = Text(self.tr("home.wiring_decision", decision=wiring, traffic=TRAFFIC),
                     style="bold green" if wiring == DECISION_READY else "bold red")
+        line.append("\n" + self.tr("home.no_live_secrets"), style="")
+        preflight = self.tr("home.preflight_ready" if ev.ready("group:preflight") else "home.preflight_not_run",
+                            count=ev.count("preflight"))
+        infra = self.tr("home.infra_accepted" if ev.ready("group:infrastructure") else "home.infra_blocked")
+        line.append("\n" + self.tr("home.preflight_status", preflight=preflight, infra=infra), style="dim")
         self.put("#wiring-decision", line)
         for table_id in ("#provider-selection", "#infrastructure", "#wiring"):
             self.query_one(table_id, CheckTable).show(view)
@@ -207,3 +219,49 @@ class HomeScreen(ConsoleScreen):
         if plan.postgresql_evidence and not plan.steps[0].postgresql:
             text.append("\n" + self.tr("plan.pg_note", checks=", ".join(plan.postgresql_evidence)), style="dim")
         self.put("#plan", text)
+
+    def _show_decision_needed(self, view: View, decision: str) -> None:
+        """The seed's "Decision needed" card, the infrastructure prompt and the selected target, while blocked."""
+        cat, ev, state = view.catalog, view.ev, view.state
+        target = state.target_adapter or "—"
+        card = self.query_one("#decision-needed", Static)
+        card.display = decision != cat.go_no_go.ready
+        if not card.display:
+            return
+        text = Text()
+        text.append(self.tr("home.decision_needed") + "  ", style="bold yellow")
+        text.append(self.tr("home.decision_needed_title") + "\n", style="bold")
+        text.append(self.tr("home.decision_needed_detail", release=ev.count("release"), cutover=ev.count("data_cutover")))
+        text.append("\n" + self.tr("home.infra_prompt_title") + ": ", style="bold")
+        text.append(self.tr("home.infra_prompt", target=target, decision=decision))
+        text.append("\n" + self.tr("home.selected_target", target=target), style="bold")
+        text.append(" " + self.tr("home.selected_target_detail"))
+        self.put("#decision-needed", text)
+
+    def _show_cards(self, view: View) -> None:
+        """The seed's six summary cards: contract, actors, provider modes, preflight, transition, connection."""
+        from rich.table import Table as RichTable
+
+        cat, ev, state = view.catalog, view.ev, view.state
+        cards = (
+            ("card.contract", state.store_contract),
+            ("card.actors", str(len(cat.actors))),
+            ("card.providers", str(len(cat.providers))),
+            ("card.preflight", ev.count("preflight")),
+            ("card.transition", ev.count("transition")),
+            ("card.connection", ev.count("connection")),
+        )
+        columns = 3 if self.size.width >= 110 else 2
+        grid = RichTable.grid(padding=(0, 2), expand=True)
+        for _ in range(columns):
+            grid.add_column(ratio=1)
+        cells = []
+        for key, figure in cards:
+            cell = Text()
+            cell.append(self.tr(key) + "  ", style="bold")
+            cell.append(figure + "\n", style="bold cyan")
+            cell.append(self.tr(key + "_detail"), style="dim")
+            cells.append(cell)
+        for i in range(0, len(cells), columns):
+            grid.add_row(*cells[i:i + columns])
+        self.put("#cards", grid, key=(columns, cards, self.bfg.lang))

@@ -190,9 +190,34 @@ class CheckDetail(BfgModal[None]):
             yield Label(self.tr("detail.title", check=self.check_id), classes="dialog-title")
             with VerticalScroll(id="detail-body"):
                 yield Static(self._facts(), id="facts")
+                yield Static(self.tr("detail.tree"), classes="section")
+                yield Static(self._tree(), id="tree")
                 yield Static(self.tr("detail.history"), classes="section")
                 yield Static("…", id="history")
                 yield Static(id="evidence")
+
+    def _tree(self) -> Text:
+        """The dependency tree, each node with its state (ok / --) and figure; why where it is not passing."""
+        from bfg_tui.figures import tree
+
+        view = self.bfg.view
+        assert view is not None
+        lang = self.bfg.lang
+        text = Text()
+        for node in tree(view.catalog, view.state, view.ev, self.check_id, lang):
+            if node.depth == 0:
+                continue
+            text.append("  " * (node.depth - 1))
+            text.append("ok " if node.ready else "-- ", style="bold green" if node.ready else "red")
+            text.append(node.title)
+            if node.value:
+                text.append(f"  {node.value}", style="bold")
+            if node.why:
+                text.append(f"  — {node.why}", style="dim")
+            if node.repeated:
+                text.append("  " + self.tr("fig.above"), style="dim")
+            text.append("\n")
+        return text if text.plain else Text(self.tr("detail.tree_none"), style="dim")
 
     def _facts(self) -> RichTable:
         view = self.bfg.view
@@ -216,7 +241,13 @@ class CheckDetail(BfgModal[None]):
         table.add_row(self.tr("detail.owner"), owner)
         table.add_row(self.tr("detail.state"), Text(state, style="bold green" if status.ready else "bold red"))
         table.add_row(self.tr("detail.stale"), Text(yes, style="bold yellow") if status.stale else no)
-        table.add_row(self.tr("detail.reason"), reason_text(status.reason, lang))
+        from bfg_tui.figures import value, why
+
+        figure = value(view.catalog, view.state, view.ev, self.check_id, lang)
+        if figure:
+            table.add_row(self.tr("col.value"), figure)
+        table.add_row(self.tr("detail.reason"), why(view.catalog, view.state, view.ev, self.check_id, lang)
+                      or reason_text(status.reason, lang))
         table.add_row(self.tr("detail.binds"), yes if check.binds_snapshot else no)
         if check.passes_when:
             table.add_row(self.tr("detail.passes_when"), check.passes_when)

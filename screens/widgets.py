@@ -48,12 +48,20 @@ def owner_label(view: View, check_id: str, lang: str) -> str:
 
 
 def status_label(view: View, check_id: str, lang: str) -> str:
+    """Why a check is not passing (its first unmet dependency, by name), or who or what made it pass."""
+    from bfg_tui.figures import why
+
     status = view.ev.checks[check_id]
-    acc = view.state.acceptances.get(check_id)
-    text = reason_text(status.reason, lang)
-    if status.ready and acc is not None and acc.value:
-        text = f"{acc.value} · {text}"
-    return text
+    if not status.ready:
+        return why(view.catalog, view.state, view.ev, check_id, lang)
+    return reason_text(status.reason, lang)
+
+
+def value_label(view: View, check_id: str, lang: str) -> str:
+    """The check's figure as the seed words it ("0/4 + 0/5", "5 actors", a chosen value)."""
+    from bfg_tui.figures import value
+
+    return value(view.catalog, view.state, view.ev, check_id, lang)
 
 
 Cell = object  # a str, or a rich Text (its style is kept)
@@ -395,7 +403,7 @@ class CheckTable(RowTable):
     def __init__(
         self, ids: Iterable[str] = (), *, group: str | None = None, id: str | None = None, classes: str | None = None,
     ) -> None:
-        super().__init__([("mark", "col.state", 5), ("check", "col.check", None), ("owner", "col.owner", None),
+        super().__init__([("mark", "col.state", 5), ("check", "col.check", None), ("value", "col.value", None),
                           ("status", "col.status", None)], id=id, classes=classes)
         self.ids: list[str] = list(ids)
         self.group = group
@@ -414,25 +422,29 @@ class CheckTable(RowTable):
         """Change which checks are listed (the cursor stays on the same check if it stays)."""
         self.ids = list(ids)
 
-    def _row(self, view: View, check_id: str) -> tuple[Cell, ...]:
+    def _check_rows(self, view: View) -> list[tuple[str, tuple[Cell, ...]]]:
+        """Mark, title, figure, why: the status column takes the width the other columns leave."""
         lang = self.bfg.lang
-        status = view.ev.checks[check_id]
-        title = view.catalog.checks[check_id].title.get(lang)
         width = self.app.size.width
-        title_w = 34 if width >= 110 else 26
-        owner_w = 18 if width >= 110 else 16
-        status_w = max(16, min(70, width - title_w - owner_w - 19))
-        return (
-            mark(status.ready, status.stale, lang),
-            clip(title, title_w),
-            clip(owner_label(view, check_id, lang), owner_w),
-            clip(status_label(view, check_id, lang), status_w),
-        )
+        title_w = 30 if width >= 110 else 21
+        value_w = 30 if width >= 110 else 23  # BLOCKED_PENDING_DRY_RUN fits at 80 columns
+        cells = [(c, view.catalog.checks[c].title.get(lang), value_label(view, c, lang), status_label(view, c, lang))
+                 for c in self.ids]
+        used_v = min(value_w, max((len(v) for _c, _t, v, _s in cells), default=0))
+        title_w = max(title_w, min(30, width - 17 - max(used_v, 5) - 26))  # short figures leave titles room
+        used_t = min(title_w, max((len(t) for _c, t, _v, _s in cells), default=0))
+        status_w = max(16, min(70, width - used_t - used_v - 17))
+        out = []
+        for check_id, title, figure, why in cells:
+            status = view.ev.checks[check_id]
+            out.append((check_id, (mark(status.ready, status.stale, lang), clip(title, title_w), clip(figure, value_w),
+                                   clip(why, status_w))))
+        return out
 
     def show(self, view: View) -> None:
         if self.group and not self.ids:
             self.ids = list(view.catalog.groups[self.group].checks)
-        self.set_rows([(check_id, self._row(view, check_id)) for check_id in self.ids])
+        self.set_rows(self._check_rows(view))
 
 
 class Table(RowTable):

@@ -83,7 +83,7 @@ async def test_accept_a_valued_check_asks_for_the_value(make_app, db: Path) -> N
         await settle(pilot)
         assert accepted(db)["infra.region_residency"] == (ANNA, "ops", "EU")
         row = app.screen.query_one("#infrastructure", RowTable).get_row_at(1)
-        assert str(row[0]) == "ok" and str(row[3]).startswith("EU · accepted by user_md_anna")
+        assert str(row[0]) == "ok" and str(row[2]) == "EU" and str(row[3]).startswith("accepted by user_md_anna")
         assert "1/4" in widget_text(app.screen.query_one("#infra-hint", Static))
 
 

@@ -140,8 +140,9 @@ async def test_decision_board_screen(make_app) -> None:
         board = app.screen.query_one("#board", RowTable)
         assert board.row_count == 7
         evidence = [str(board.get_row_at(i)[3]) for i in range(7)]
+        # The migration dry-run row needs the dry-run evidence as well as the owner's tick.
         assert evidence == ["Target locked", "0/2 checks accepted", "0/2 checks accepted", "0/1 checks accepted",
-                            "0/1 checks accepted", "0/2 checks accepted", "0/6 checks accepted"]
+                            "0/1 checks accepted + Dry-run 0/5", "0/2 checks accepted", "0/6 checks accepted"]
         assert app.screen.query_one("#transition", RowTable).row_count == 6
         assert "Decision board 1/7" in widget_text(app.screen.query_one("#board-intro", Static))
 
@@ -228,7 +229,7 @@ async def test_polish(make_app) -> None:
         assert str(board.get_row_at(1)[3]) == "0/2 checkow accepted"
         transition = app.screen.query_one("#transition", RowTable)
         assert transition.get_row_at(0)[1] == "Kontrakty zamrozone"
-        assert "czeka na user_md_anna" in str(transition.get_row_at(0)[3])
+        assert "czeka na Anna Kowalska" in str(transition.get_row_at(0)[3])
 
 
 def test_language_defaults_from_the_locale() -> None:

@@ -58,7 +58,7 @@ def test_local_walkthrough_reaches_blocked_pending_infrastructure(cli, tmp_path:
         assert result.code == 0, result
     doc = status(cli)
     assert counts(doc, "transition", "decision_board", "preflight") == {
-        "transition": "6/6", "decision_board": "7/7", "preflight": "3/5"}
+        "transition": "6/6", "decision_board": "6/7", "preflight": "2/5"}  # the dry-run row waits for the dry-run
     assert doc["decisions"]["release"] == "BLOCKED_PENDING_DRY_RUN"
 
     conn = cli("probe", "connection", str(target), actor=MAREK)
