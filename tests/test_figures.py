@@ -79,6 +79,11 @@ WALKED = {
 DERIVED = [c.id for c in default_catalog().checks.values() if c.kind == "derived"]
 
 
+@pytest.fixture(autouse=True)
+def _store(cli) -> None:
+    assert cli("init").code == 0  # `checks` and `explain` are read verbs: they never create the store
+
+
 def test_every_derived_check_has_a_seed_figure() -> None:
     assert sorted(FRESH) == sorted(DERIVED) == sorted(WALKED)
 
