@@ -333,6 +333,14 @@ class BfgApp(App[int]):
 
     # ------------------------------------------------------------- messages
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        """A toast: plain text, never markup, every control character made visible (reasons quote input)."""
+        from bfg_tui.sanitise import visible, visible_lines
+
+        super().notify(visible_lines(str(message)), title=visible(str(title)), severity=severity, timeout=timeout,
+                       markup=False)
+
     def say(self, message: Text | str) -> None:
         self.last_message = message
         for screen in reversed(self.screen_stack):

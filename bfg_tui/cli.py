@@ -18,8 +18,20 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # one line, exit 2, no usage dump
-        self.exit(EXIT_USAGE, f"{self.prog}: usage error: {message} (see --help)\n")
+    def error(self, message: str) -> Any:  # one line, exit 2, no usage dump; argparse quotes what was typed
+        from .sanitise import visible
+
+        self.exit(EXIT_USAGE, f"{self.prog}: usage error: {visible(message)} (see --help)\n")
+
+
+def _expect_head(text: str) -> str:
+    """COUNT:HASH as a packet prints it (`audit_events`, `audit_head`): both parts, the whole hash."""
+    count, sep, head = text.partition(":")
+    if not (sep and count.isdigit() and count.isascii() and len(head) == 64
+            and all(c in "0123456789abcdef" for c in head)):
+        raise argparse.ArgumentTypeError("--expect-head needs COUNT:HASH, the audit_events count and the "
+                                         "64-hex audit_head a packet prints")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--limit", type=int, default=50)
     al.add_argument("--filter", default="", help="substring of kind, actor or subject")
     av = au.add_parser("verify", help="recompute the chain; exit 1 naming the first bad event")
-    av.add_argument("--expect-head", metavar="COUNT:HASH", help="also require this head (as printed in a packet)")
+    av.add_argument("--expect-head", metavar="COUNT:HASH", type=_expect_head,
+                    help="also require this head (as printed in a packet)")
 
     pl = sub.add_parser("plan", help="the path to GO: the fewest remaining actions, in order, by owner")
     pl.add_argument("--json", action="store_true", help="machine-readable output")
@@ -118,11 +131,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _env_actor(args: argparse.Namespace) -> str | None:
-    return args.actor or os.environ.get("BFG_ACTOR") or None
+    """Who acts: `--as` or BFG_ACTOR. An empty `--as`, or one that contradicts BFG_ACTOR, is a usage error."""
+    env = os.environ.get("BFG_ACTOR") or None
+    if args.actor is None:
+        return env
+    if not args.actor.strip():
+        raise _usage("--as needs an actor id; it was empty")
+    if env is not None and env != args.actor:
+        raise _usage(f"--as {args.actor} contradicts BFG_ACTOR={env}: unset one of them")
+    return args.actor
 
 
 def _print(text: str) -> None:
+    # Every line we print went through the sanitiser: nothing stored reaches the terminal raw.
+    from .sanitise import visible_lines
+
+    text = visible_lines(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _write(document: str) -> None:
+    """A file's content on stdout as it is, except a control character (a key comment is free text)."""
+    from .sanitise import visible_lines
+
+    sys.stdout.write(visible_lines(document))
+
+
+def _err(line: str) -> None:
+    """One line on stderr, control characters made visible."""
+    from .sanitise import visible
+
+    sys.stderr.write(f"bfg-tui: {visible(line)}\n")
 
 
 # Only these make a store where there is none (and the console); the read verbs never do.
@@ -230,7 +269,7 @@ def _status_refused(exc: BaseException, args: argparse.Namespace) -> int:
     if args.json:
         _print(json.dumps({"error": {"code": "state_mismatch", "message": reason}}))
     else:
-        sys.stderr.write(f"bfg-tui: {reason}\n")
+        _err(reason)
     return EXIT_FAIL
 
 
@@ -249,13 +288,12 @@ async def _status(console: Any, args: argparse.Namespace) -> int:
 
 
 def _status_print(catalog: Any, state: Any, ev: Any, args: argparse.Namespace) -> int:
-    import json
-
     from .engine import status_document
+    from .sanitise import dumps
 
     doc = status_document(catalog, state, ev)
     if args.json:
-        _print(json.dumps(doc, ensure_ascii=False))
+        _print(dumps(doc))
     else:
         _print(_status_text(doc))
     blocked = doc["decisions"]["go_no_go"] != catalog.go_no_go.ready  # type: ignore[index]
@@ -288,7 +326,7 @@ async def _probe(console: Any, actor: str | None, args: argparse.Namespace) -> i
         _print(f"{run.probe.replace('_', '-')} probe passed: {len(run.steps)}/{len(run.steps)} against {run.endpoint}")
         return EXIT_OK
     failed = next(s for s in run.steps if not s.passed)
-    sys.stderr.write(f"bfg-tui: probe failed: {failed.check_id}: {failed.detail}\n")
+    _err(f"probe failed: {failed.check_id}: {failed.detail}")
     return EXIT_FAIL
 
 
@@ -320,21 +358,20 @@ def _usage(message: str) -> BaseException:
 
 
 async def _audit(console: Any, args: argparse.Namespace) -> int:
-    import json
+    from .sanitise import dumps, visible
 
     if args.audit_cmd == "verify":
         result = await console.store.audit_verify()
         signatures = await console.verify_signatures() if result.ok else None
         if signatures is not None and not signatures.ok:
-            sys.stderr.write(f"bfg-tui: audit trail signature check failed at event {signatures.first_bad_seq}: "
-                             f"{signatures.reason}\n")
+            _err(f"audit trail signature check failed at event {signatures.first_bad_seq}: {signatures.reason}")
             return EXIT_FAIL
         chain_holds = result.ok or result.first_bad_seq is None  # a state fault leaves the chain's head good
         if chain_holds and args.expect_head:
             count, _, head = args.expect_head.partition(":")
-            if str(result.count) != count.strip() or not result.head.startswith(head.strip()):
-                sys.stderr.write(f"bfg-tui: audit trail does not match the expected head {args.expect_head} "
-                                 f"(now {result.count}:{result.head})\n")
+            if str(result.count) != count or result.head != head:
+                _err(f"audit trail does not match the expected head {args.expect_head} "
+                     f"(now {result.count}:{result.head})")
                 return EXIT_FAIL
         if result.ok:
             _print(f"audit trail ok: {result.count} events, head {result.head}")
@@ -342,9 +379,9 @@ async def _audit(console: Any, args: argparse.Namespace) -> int:
                 _print(signatures.summary())
             return EXIT_OK
         if result.first_bad_seq is None:  # the chain holds; the state tables are not its replay
-            sys.stderr.write(f"bfg-tui: {result.reason}\n")
+            _err(result.reason)
             return EXIT_FAIL
-        sys.stderr.write(f"bfg-tui: audit trail broken at event {result.first_bad_seq}: {result.reason}\n")
+        _err(f"audit trail broken at event {result.first_bad_seq}: {result.reason}")
         return EXIT_FAIL
     events = await console.store.audit_page(limit=max(1, args.limit), text=args.filter)
     if args.json:
@@ -356,11 +393,13 @@ async def _audit(console: Any, args: argparse.Namespace) -> int:
                 # Enough to check the event with OpenSSH alone (ssh-keygen -Y verify).
                 doc.update(signature=e.signature, signed_message=e.body)
             docs.append(doc)
-        _print(json.dumps(docs, ensure_ascii=False))
+        _print(dumps(docs))
     else:
         for e in events:
             subject = e.data.get("check") or e.data.get("packet") or e.data.get("probe") or e.data.get("subject") or ""
-            _print(f"{e.seq:>6}  {e.at}  {e.actor:<22} {e.kind:<20} {subject}")
+            # Each field on its one line: a stored newline must not forge an event.
+            _print(f"{e.seq:>6}  {visible(str(e.at))}  {visible(str(e.actor)):<22} {visible(str(e.kind)):<20} "
+                   f"{visible(str(subject))}")
     return EXIT_OK
 
 
@@ -377,7 +416,7 @@ async def _roster(console: Any, actor: str | None, args: argparse.Namespace) -> 
     else:
         roster = await console.roster()
         if verb == "export":
-            sys.stdout.write(roster.allowed_signers())
+            _write(roster.allowed_signers())
             return EXIT_OK
         rows = [{"actor": rk.actor, "fingerprint": rk.fingerprint, "type": rk.key.key_type, "comment": rk.key.comment,
                  "added_seq": rk.added_seq, "revoked_seq": rk.revoked_seq} for rk in roster.keys.values()]
@@ -408,7 +447,7 @@ async def _ssh(console: Any, args: argparse.Namespace) -> int:
     if "://" not in location:
         location = str(Path(location).resolve())
     bfg_tui = args.bfg_tui or str(Path(sys.argv[0]).resolve())
-    sys.stdout.write(roster.authorized_keys(bfg_tui, location))
+    _write(roster.authorized_keys(bfg_tui, location))
     return EXIT_OK
 
 
@@ -416,6 +455,7 @@ async def _checks(console: Any, args: argparse.Namespace) -> int:
     import json
 
     from .figures import value
+    from .sanitise import visible
 
     state, ev = await console.evaluate()
     rows = []
@@ -430,7 +470,8 @@ async def _checks(console: Any, args: argparse.Namespace) -> int:
         for r in rows:
             mark = "STALE" if r["stale"] else ("ok" if r["ready"] else "--")
             figure = f"[{r['value']}] " if r["value"] else ""
-            _print(f"{mark:<6} {r['id']:<38} {r['kind']:<8} {r['owner'] or '':<22} {figure}{r['reason']}")
+            # A reason may quote stored text (an endpoint): one line per check whatever it holds.
+            _print(f"{mark:<6} {r['id']:<38} {r['kind']:<8} {r['owner'] or '':<22} {visible(figure + r['reason'])}")
     return EXIT_OK
 
 
@@ -504,20 +545,21 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     problem = _location_problem(args)
     if problem and args.command != "paths":
-        sys.stderr.write(f"bfg-tui: usage error: {problem}\n")
+        _err(f"usage error: {problem}")
         return EXIT_USAGE
     if args.command == "paths":
         from .paths import config_dir, default_db
 
         _print(f"store:  {_shown_store(args.db or default_db())}\nconfig: {config_dir()}")
         return EXIT_OK
-    if args.command is None:
-        return _open_console(args)
-    if args.command == "ssh-session":
-        return _ssh_session(args)
     from .errors import BfgError
 
     try:
+        if args.command == "ssh-session":  # sshd's forced command: the actor is the key's, never --as
+            return _ssh_session(args)
+        actor = _env_actor(args)  # a contradictory or empty identity stops every verb, the console too
+        if args.command is None:
+            return _open_console(args, actor)
         if args.command == "status":
             fast = _status_fast(args)
             if fast is not None:
@@ -526,13 +568,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(_run(args))
     except BfgError as exc:
-        sys.stderr.write(f"bfg-tui: {_safe(exc.reason)}\n")
+        _err(_safe(exc.reason))
         return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("bfg-tui: interrupted\n")
+        _err("interrupted")
         return 130
     except Exception as exc:  # last line of defence: a one-line reason, never a traceback
-        sys.stderr.write(f"bfg-tui: unexpected error: {type(exc).__name__}: {_safe(str(exc))}\n")
+        _err(f"unexpected error: {type(exc).__name__}: {_safe(str(exc))}")
         return EXIT_FAIL
 
 
@@ -552,22 +594,22 @@ def _ssh_session(args: argparse.Namespace) -> int:
     command = os.environ.get("SSH_ORIGINAL_COMMAND", "").strip()
     if not command:
         if not sys.stdin.isatty():
-            sys.stderr.write("bfg-tui: the console needs a terminal: connect with ssh -t (or give a command)\n")
+            _err("the console needs a terminal: connect with ssh -t (or give a command)")
             return EXIT_USAGE
         return _open_console(args, bound=True)
     try:
         words = shlex.split(command)
     except ValueError as exc:
-        sys.stderr.write(f"bfg-tui: cannot parse the command: {exc}\n")
+        _err(f"cannot parse the command: {exc}")
         return EXIT_USAGE
     for word in words:
         if word.split("=", 1)[0] in _SSH_FORBIDDEN:
-            sys.stderr.write(f"bfg-tui: {word.split('=', 1)[0]} is not allowed over SSH: this key acts as "
-                             f"{args.actor} on this store only\n")
+            _err(f"{word.split('=', 1)[0]} is not allowed over SSH: this key acts as "
+                 f"{args.actor} on this store only")
             return EXIT_USAGE
     if words[0] not in SSH_VERBS or (words[0] == "audit" and words[1:2] not in (["list"], ["verify"])):
-        sys.stderr.write(f"bfg-tui: not allowed over SSH: {words[0][:40]} (allowed: {', '.join(SSH_VERBS)}; "
-                         "audit list|verify; no shell)\n")
+        _err(f"not allowed over SSH: {words[0][:40]} (allowed: {', '.join(SSH_VERBS)}; "
+             "audit list|verify; no shell)")
         return EXIT_USAGE
     argv = ["--as", args.actor, *words]
     if args.db:
@@ -577,15 +619,15 @@ def _ssh_session(args: argparse.Namespace) -> int:
     return main(argv)
 
 
-def _open_console(args: argparse.Namespace, bound: bool = False) -> int:
+def _open_console(args: argparse.Namespace, actor: str | None = None, bound: bool = False) -> int:
     try:
         from .app import run_app
     except ImportError:
-        sys.stderr.write("bfg-tui: the console is not built yet; use the headless verbs (see --help)\n")
+        _err("the console is not built yet; use the headless verbs (see --help)")
         return EXIT_FAIL
     if bound:
         return run_app(db=args.db, actor=args.actor, lang=args.lang, bound=True)
-    return run_app(db=args.db, actor=_env_actor(args), lang=args.lang)
+    return run_app(db=args.db, actor=actor, lang=args.lang)
 
 
 if __name__ == "__main__":  # pragma: no cover

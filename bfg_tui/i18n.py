@@ -478,6 +478,17 @@ STRINGS: dict[str, tuple[str, str]] = {
                               "{check} wymaga wybranej wartosci (--value), np. '{example}'"),
     "msg.check.needs_snapshot": ("{check} binds to the snapshot: freeze one first (`bfg-tui snapshot freeze`)",
                                  "{check} jest powiazana ze snapshotem: najpierw go zamroz (`bfg-tui snapshot freeze`)"),
+    "msg.check.takes_no_value": ("{check} takes no value: accept it without --value",
+                                 "{check} nie przyjmuje wartosci: zaakceptuj ja bez --value"),
+    "msg.input.control": ("{field} holds a control character ({char} at position {position}); "
+                          "control and bidi characters are not accepted",
+                          "{field} zawiera znak sterujacy ({char} na pozycji {position}); "
+                          "znaki sterujace i bidi sa odrzucane"),
+    "msg.input.too_long": ("{field} is {length} characters long; at most {limit} are accepted",
+                           "{field} ma {length} znakow; dozwolone jest najwyzej {limit}"),
+    "msg.input.secret": ("{field} looks like it holds a secret ({kind}); nothing was stored: keep secrets out of "
+                         "the console", "{field} wyglada na sekret ({kind}); nic nie zapisano: sekrety nie naleza "
+                         "do konsoli"),
     "msg.scenario.scale_min": ("--scale must be at least 1", "--scale musi wynosic co najmniej 1"),
     "msg.outcome.scenario_saved": ("scenario saved: {records} records ({source})",
                                    "scenariusz zapisany: {records} rekordow ({source})"),

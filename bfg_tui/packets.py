@@ -15,7 +15,6 @@ Stdlib only (no Textual, no SQLite): the headless `export` command imports this.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -24,6 +23,7 @@ from .engine import Evaluation, release_env
 from .errors import Refused
 from .models import Catalog, State
 from .runbook import render_runbook, shipped_lint
+from .sanitise import dumps, visible
 from .secrets import Finding, scan, scan_fields
 
 Format = Literal["text", "json", "md"]
@@ -81,8 +81,9 @@ def packet_id(name: str) -> str:
 
 def _one_line(value: object) -> str:
     # Text formats are line-based: a stray newline in a note or probe detail would
-    # forge a field (or escape a `--` SQL comment in the runbook header).
-    return " ".join(str(value).split())
+    # forge a field (or escape a `--` SQL comment in the runbook header); any other
+    # control character an old store holds is shown, never sent to a reader's terminal.
+    return visible(" ".join(str(value).split()))
 
 
 def _checksum(state: State) -> str:
@@ -368,7 +369,7 @@ def _text(packet: Packet) -> str:
 
 def _json(packet: Packet) -> str:
     doc = {"schema": packet.schema, "fields": dict(packet.fields), "body": packet.body}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return dumps(doc, indent=2) + "\n"
 
 
 def _md_cell(value: str) -> str:

@@ -24,8 +24,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .canonical import record_json
+from .door import import_problem, import_suspect
 from .errors import InputError
 from .models import Catalog
+from .sanitise import dumps
 from .scenario import Record
 
 SCHEMA = "BFGScenarioImport.v1"
@@ -82,6 +84,8 @@ def parse_scenario(text: str, catalog: Catalog, *, source: str = "scenario.json"
 
 
 def _parse(text: str, catalog: Catalog, source: str) -> list[Record]:
+    # The door's cheap look at the whole text first: only a suspect file has each string checked.
+    suspect = import_suspect(text)
     try:
         raw = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
@@ -107,7 +111,7 @@ def _parse(text: str, catalog: Catalog, source: str) -> list[Record]:
         )
     if not envelope.records:
         raise InputError(f"{source}: records: the scenario holds no records")
-    return _check_records(envelope.records, catalog, source)
+    return _check_records(envelope.records, catalog, source, suspect)
 
 
 def dump_scenario(records: Iterable[Record], catalog: Catalog) -> str:
@@ -152,7 +156,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _check_records(records: list[_RecordIn], catalog: Catalog, source: str) -> list[Record]:
+def _check_records(records: list[_RecordIn], catalog: Catalog, source: str, suspect: bool = True) -> list[Record]:
     order = {kind: n for n, kind in enumerate(catalog.record_kinds)}
     actors = {actor.id for actor in catalog.actors}
     tenant = catalog.tenant_id
@@ -182,6 +186,8 @@ def _check_records(records: list[_RecordIn], catalog: Catalog, source: str) -> l
                 f"{source}: {where}.id: {_show('id', rid)} is not the catalog tenant '{tenant}'"
             )
         problem = _check_value(record.data, f"{where}.data", tenant)
+        if problem is None and suspect:
+            problem = _door_problem(record.data, f"{where}.data")
         if problem:
             raise InputError(f"{source}: {problem}")
         out.append((kind, rid, record.data))
@@ -244,6 +250,29 @@ def _check_value(value: Any, path: str, tenant: str) -> str | None:
     return None
 
 
+def _door_problem(value: Any, path: str) -> str | None:
+    """The first string or key of a record's data the door refuses (a control character, a secret)."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if type(item) is dict:
+            children = []
+            for key, child in item.items():
+                child_path = where + _key_path(key)
+                problem = import_problem(child_path + " (its key)", key) if not key.isidentifier() else None
+                if problem:
+                    return str(problem)
+                children.append((child, child_path))
+            stack.extend(reversed(children))  # report problems in document order
+        elif type(item) is list:
+            stack.extend((child, f"{where}[{i}]") for i, child in reversed(list(enumerate(item))))
+        elif type(item) is str:
+            problem = import_problem(where, item)
+            if problem:
+                return str(problem)
+    return None
+
+
 _PYDANTIC_REASONS = {
     "missing": "is required",
     "extra_forbidden": "unknown field",
@@ -274,11 +303,11 @@ def _loc_path(loc: tuple[int | str, ...]) -> str:
 
 def _key_path(key: str) -> str:
     # Plain names read as `.name`; anything else is quoted so the line stays one line.
-    return "." + key if _IDENT.match(key) else "[" + json.dumps(key, ensure_ascii=False) + "]"
+    return "." + key if _IDENT.match(key) else "[" + dumps(key) + "]"
 
 
 def _show_key(key: str) -> str:
-    return json.dumps(key, ensure_ascii=False)
+    return dumps(key)
 
 
 def _show(field_path: str, value: Any) -> str:
@@ -287,7 +316,7 @@ def _show(field_path: str, value: Any) -> str:
         return "<redacted>"
     if not isinstance(value, str):
         return _json_type(value)
-    text = json.dumps(value, ensure_ascii=False)[1:-1]  # escapes newlines and quotes
+    text = dumps(value)[1:-1]  # escapes newlines, quotes and every other control
     if len(text) > _SHOWN_CHARS:
         text = text[: _SHOWN_CHARS - 1] + "…"
     return f"'{text}'"

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import rbac
+from . import door, rbac
 from .canonical import record_json
 from .catalog import default_catalog
 from .clock import utc_now
@@ -25,6 +25,7 @@ from .paths import KEYVALUE_REFUSED, default_db, is_libpq_keyvalue, is_postgres
 from .runbook import shipped_lint
 
 SYSTEM_ACTOR = "system"
+MAX_REASON = 500  # characters of a refusal reason kept in the trail
 
 
 def actor_context(actor_id: str, signer: Any = None, *, unsigned: bool = False) -> Any:
@@ -166,21 +167,37 @@ class Console:
     # --------------------------------------------------------- refusing
 
     async def refuse(self, action: str, subject: str, reason: str, actor_id: str) -> Refused:
-        """Record the refusal as an audit event and return the error to raise."""
-        ctx = actor_context(actor_id or "anonymous")
+        """Record the refusal as an audit event and return the error to raise.
+
+        The subject and actor may be what the door just refused: they are recorded made
+        visible and clipped, never raw (and so is a reason that quotes them).
+        """
+        recorded_actor = door.recorded(actor_id or "anonymous")
+        subject = door.recorded(subject)
+        safe = door.recorded(reason, MAX_REASON)
+        if safe != reason:
+            reason = safe  # a plain string now: what its message id would show quoted raw text
+        ctx = actor_context(recorded_actor)
         with contextlib.suppress(StoreError):
             await self.identity.refresh(self.store)
         if self.identity.roster.signed:
             # Signed when the actor's key is here; otherwise recorded unsigned, marked so.
             signer = await self.identity.signer_for(actor_id)
-            ctx = actor_context(actor_id or "anonymous", signer, unsigned=signer is None)
+            ctx = actor_context(recorded_actor, signer, unsigned=signer is None)
         # A read-only store cannot record it; the refusal still stands.
         with contextlib.suppress(StoreError):
             await self.store.record_refusal(action, subject, str(reason), ctx)
         return Refused(reason, action=action, subject=subject)  # a Reason's code and params go along
 
+    async def at_the_door(self, action: str, subject: str, actor_id: str, problem: str | None) -> None:
+        """Refuse (recorded) when the door found a problem with the input."""
+        if problem:
+            raise await self.refuse(action, subject, problem, actor_id)
+
     async def actor(self, actor_id: str | None, action: str, subject: str = "") -> Actor:
-        if not actor_id:
+        if actor_id:
+            await self.at_the_door(action, subject, actor_id, door.id_problem("actor id", actor_id))
+        else:
             # In a signed store the key says who acts; several keys: --as chooses.
             held = await self.key_actors()
             if held and len(held) == 1:
@@ -220,7 +237,7 @@ class Console:
             except BfgError as exc:
                 raise await self.refuse("scenario.save", "scenario", exc.reason, actor.id) from None
             rows: Any = ((k, i, record_json(k, i, d, checked=False)) for k, i, d in records)
-            source = f"file:{source_file.name}"
+            source = f"file:{door.recorded(source_file.name, 128)}"
             origin = f"file:{source_file.resolve()}"
         else:
             if scale is not None and scale < 1:
@@ -258,11 +275,17 @@ class Console:
         idem: str | None = None,
     ) -> Outcome:
         actor = await self.actor(actor_id, "check.accept", check_id)
+        await self.at_the_door("check.accept", check_id, actor.id, door.id_problem("check id", check_id)
+                               or door.note_problem(note) or (door.value_problem(value) if value else None))
         grant = rbac.may_sign(self.catalog, actor, check_id, "accept")
         if isinstance(grant, str):
             raise await self.refuse("check.accept", check_id, grant, actor.id)
         check = self.catalog.checks[check_id]
         value = value.strip() if value else None
+        if check.value is None and value:
+            reason = Reason(f"{check_id} takes no value: accept it without --value", "check.takes_no_value",
+                            check=check_id)
+            raise await self.refuse("check.accept", check_id, reason, actor.id)
         if check.value is not None and not value:
             reason = Reason(f"{check_id} needs a chosen value (--value), e.g. '{check.value.example}'",
                             "check.needs_value", check=check_id, example=check.value.example)
@@ -299,6 +322,8 @@ class Console:
 
     async def revoke(self, actor_id: str | None, check_id: str, *, note: str = "", idem: str | None = None) -> Outcome:
         actor = await self.actor(actor_id, "check.revoke", check_id)
+        await self.at_the_door("check.revoke", check_id, actor.id,
+                               door.id_problem("check id", check_id) or door.note_problem(note))
         grant = rbac.may_sign(self.catalog, actor, check_id, "revoke")
         if isinstance(grant, str):
             raise await self.refuse("check.revoke", check_id, grant, actor.id)
@@ -319,9 +344,10 @@ class Console:
             # Signed: only to an actor whose key is here, and the switch is signed with it.
             ctx = await self.context(target, "session.switch_actor", f"actor:{target.id}")
         else:
-            ctx = actor_context(from_id or target.id)
+            ctx = actor_context(door.recorded(from_id) or target.id)
         seq = await self.store.record_event(
-            "session.switch_actor", {"from": from_id, "to": target.id, "subject": f"actor:{target.id}"}, ctx,
+            "session.switch_actor", {"from": door.recorded(from_id), "to": target.id, "subject": f"actor:{target.id}"},
+            ctx,
         )
         return Outcome(f"now acting as {target.id}", seq, code="outcome.acting_as", params={"actor": target.id})
 
@@ -340,7 +366,7 @@ class Console:
         try:
             pid = packet_id(packet)
         except ValueError as exc:
-            raise await self.refuse("packet.export", packet[:64], str(exc), actor_id or "anonymous") from None
+            raise await self.refuse("packet.export", packet, str(exc), actor_id or "anonymous") from None
         actor = await self.require(actor_id, "packet.export", f"packet:{pid}")
         if getattr(self.store, "read_only", False):
             raise StoreError(f"{self.store.path}: database is read-only; an export must be audited, so nothing was exported")
@@ -378,6 +404,7 @@ class Console:
         from .probes.runner import run_probe
 
         actor = await self.require(actor_id, "probe.run", f"probe:{probe}")
+        await self.at_the_door("probe.run", f"probe:{probe}", actor.id, door.target_problem(target))
         return await run_probe(self, actor, probe, target, log or (lambda _line: None), new_target=new_target)
 
     # --------------------------------------------------------- the roster

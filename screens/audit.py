@@ -7,6 +7,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
+from bfg_tui.sanitise import NO_CONTROL
+
 from .base import ConsoleScreen, View, bind, tcss
 from .widgets import Table
 
@@ -35,7 +37,7 @@ class AuditScreen(ConsoleScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="chain", classes="gate-line")
-        yield Input(placeholder=self.tr("audit.filter"), id="filter")
+        yield Input(placeholder=self.tr("audit.filter"), id="filter", restrict=NO_CONTROL)
         yield Static(id="page", classes="hint")
         yield Table([("seq", "audit.col.seq"), ("at", "audit.col.at"), ("actor", "audit.col.actor"),
                      ("kind", "audit.col.kind"), ("subject", "audit.col.subject")], id="events", help_key="help.audit")

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from bfg_tui.i18n import t
+from bfg_tui.sanitise import CONTROL, CONTROL_BUT_NEWLINE, visible, visible_lines
 
 if TYPE_CHECKING:  # the engine and the models load with the store, after the first frame
     from bfg_tui.app import BfgApp
@@ -79,6 +80,40 @@ _KNOWN = _known()
 _UNSET = object()
 
 
+def safe_text(text: Text, one_line: bool = False) -> Text:
+    """`text` with every control character made visible (`bfg_tui.sanitise`), styles kept.
+
+    Rich drops only a few control codes; an ESC in stored text would reach the terminal.
+    `one_line` makes newlines visible too (a table cell).
+    """
+    pattern = CONTROL if one_line else CONTROL_BUT_NEWLINE
+    plain = text.plain
+    if pattern.search(plain) is None:
+        return text
+    from rich.text import Span
+
+    cuts = sorted({cut for m in pattern.finditer(plain) for cut in (m.start(), m.end())})
+    out = text.blank_copy()
+    for part in text.divide(cuts):
+        if len(part.plain) == 1 and pattern.match(part.plain):
+            shown = visible(part.plain)
+            part = Text(shown, style=part.style, spans=[Span(0, len(shown), span.style) for span in part.spans])
+        out.append_text(part)
+    return out
+
+
+def safe(content: Any, one_line: bool = False) -> Any:
+    """What a widget is given to show, made safe: a str or Text with every control character visible.
+
+    Other renderables (a rich Table, a Syntax) are built from text made safe by their caller.
+    """
+    if isinstance(content, str):
+        return visible(content) if one_line else visible_lines(content)
+    if isinstance(content, Text):
+        return safe_text(content, one_line)
+    return content
+
+
 def content_key(content: Any) -> object:
     """What a Static shows, comparable: Text equality ignores the base style, other renderables are opaque."""
     if content is None or isinstance(content, str):
@@ -97,6 +132,7 @@ def put(widget: Static, content: Any, key: object = None) -> bool:
     most updates keep the line count, so the height is measured first (Textual's own measure).
     `key` stands for renderables that cannot be compared (a rich Table, Group or Syntax).
     """
+    content = safe(content)  # every Static the console updates goes through here
     key = content_key(content) if key is None else key
     if getattr(widget, "_bfg_shown", _UNSET) == key:
         return False
@@ -165,7 +201,7 @@ class TopBar(Widget):
             value = view.ev.decisions[view.catalog.go_no_go.id]
             ready = value == view.catalog.go_no_go.ready
             decision = Text(t("app.go_no_go", lang, value=value), style="bold green" if ready else "bold red")
-        badge = app.badge(short=self.size.width < 110)
+        badge = safe_text(app.badge(short=self.size.width < 110), one_line=True)  # the --as id as typed
         identity = (app.identity_badge(), app.identity_badge(short=True))
         key = (self.mode, lang, content_key(badge), content_key(decision), *map(content_key, identity))
         if self._shown == key:

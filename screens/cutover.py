@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.lazy import Lazy
 from textual.widgets import Static, TabbedContent, TabPane, Tabs
 
+from bfg_tui.sanitise import visible, visible_lines
+
 from .base import ConsoleScreen, Localized, View, bind, tcss
 from .widgets import CheckTable, decision_text, mark
 
@@ -102,9 +104,10 @@ class GatePane(Localized, VerticalScroll):
             body = self.query_one(".packet", Static)
             if self.tab.packet == "runbook":
                 # Highlighted once into Text: re-rendering a Syntax on every frame is slow.
-                body.update(Syntax("", "sql", theme="ansi_dark", background_color="default").highlight(packet_text))
+                body.update(Syntax("", "sql", theme="ansi_dark", background_color="default").highlight(
+                    visible_lines(packet_text)))
             else:
-                body.update(Text(packet_text))
+                body.update(Text(visible_lines(packet_text)))
         self.dirty = False
 
     @work(exclusive=True, group="transcript")
@@ -114,8 +117,8 @@ class GatePane(Localized, VerticalScroll):
             return
         run = await console.store.probe_run(run_id)
         if run is not None:
-            text = Text(f"{run.run_id} · {run.endpoint} · {run.finished_at}\n", style="bold")
-            text.append("\n".join(run.transcript))
+            text = Text(f"{visible(run.run_id)} · {visible(run.endpoint)} · {visible(run.finished_at)}\n", style="bold")
+            text.append("\n".join(visible(line) for line in run.transcript))
             self.put(".transcript", text)
 
 

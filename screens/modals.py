@@ -20,8 +20,9 @@ from textual.worker import Worker, WorkerState
 
 from bfg_tui.errors import BfgError
 from bfg_tui.i18n import message_text, reason_text
+from bfg_tui.sanitise import NO_CONTROL, visible, visible_lines
 
-from .base import Localized, bind, tcss
+from .base import Localized, bind, safe, tcss
 
 R = TypeVar("R")
 
@@ -90,9 +91,10 @@ class AcceptModal(BfgModal[tuple[str, str]]):
                     yield Label(self.tr("modal.value", label=check.value.label.get(self.bfg.lang),
                                         example=check.value.example))
                     acc = view.state.acceptances.get(check.id)
-                    yield Input(value=acc.value or "" if acc else "", placeholder=check.value.example, id="value")
+                    yield Input(value=visible(acc.value or "") if acc else "", placeholder=check.value.example,
+                                id="value", restrict=NO_CONTROL)
                 yield Label(self.tr("modal.note"))
-                yield Input(id="note")
+                yield Input(id="note", restrict=NO_CONTROL)  # a pasted escape sequence is refused as typed
             yield Static(id="question", classes="warn")
             yield Static(f"{self.tr('modal.yes')}   {self.tr('modal.no')}", classes="hint")
             yield Static(id="problem", classes="warn")
@@ -117,9 +119,9 @@ class AcceptModal(BfgModal[tuple[str, str]]):
         self.result = (self.query_one("#note", Input).value.strip(), value)
         self.query_one("#form").display = False
         self.query_one("#problem", Static).update("")
-        self.query_one("#question", Static).update(
+        self.query_one("#question", Static).update(Text(
             self.tr("modal.confirm_accept", check=self.check_id, actor=self.bfg.actor_id)
-            + (f"\n{self.tr('detail.value')}: {value}" if value else ""))
+            + (f"\n{self.tr('detail.value')}: {visible(value)}" if value else "")))
         self.set_focus(None)
 
     def action_confirm(self) -> None:
@@ -245,18 +247,19 @@ class CheckDetail(BfgModal[None]):
 
         figure = value(view.catalog, view.state, view.ev, self.check_id, lang)
         if figure:
-            table.add_row(self.tr("col.value"), figure)
-        table.add_row(self.tr("detail.reason"), why(view.catalog, view.state, view.ev, self.check_id, lang)
-                      or reason_text(status.reason, lang))
+            table.add_row(self.tr("col.value"), Text(visible(figure)))
+        table.add_row(self.tr("detail.reason"), Text(visible(why(view.catalog, view.state, view.ev, self.check_id, lang)
+                                                             or reason_text(status.reason, lang))))
         table.add_row(self.tr("detail.binds"), yes if check.binds_snapshot else no)
         if check.passes_when:
             table.add_row(self.tr("detail.passes_when"), check.passes_when)
         acc = view.state.acceptances.get(self.check_id)
         if acc is not None:
+            # Stored text as Text (never markup), every control character made visible.
             if acc.value:
-                table.add_row(self.tr("detail.value"), acc.value)
+                table.add_row(self.tr("detail.value"), Text(visible(acc.value)))
             if acc.note:
-                table.add_row(self.tr("detail.note"), acc.note)
+                table.add_row(self.tr("detail.note"), Text(visible_lines(acc.note)))
         return table
 
     def on_mount(self) -> None:
@@ -272,21 +275,23 @@ class CheckDetail(BfgModal[None]):
         events = await console.store.check_history(subject, 20)
         if events:
             lines = Text()
-            for e in events:
-                extra = e.data.get("value") or e.data.get("note") or e.data.get("reason") or ""
-                lines.append(f"#{e.seq} {e.at} {e.actor:<22} {e.kind}", style="bold" if e.kind == "check.accept" else "")
+            for e in events:  # one line per event: a stored newline must not forge one
+                extra = visible(str(e.data.get("value") or e.data.get("note") or e.data.get("reason") or ""))
+                lines.append(f"#{e.seq} {visible(str(e.at))} {visible(str(e.actor)):<22} {visible(str(e.kind))}",
+                             style="bold" if e.kind == "check.accept" else "")
                 lines.append(f"  {extra}\n" if extra else "\n")
-            self.query_one("#history", Static).update(lines)
+            self.query_one("#history", Static).update(safe(lines))
         else:
             self.query_one("#history", Static).update(self.tr("detail.history_none"))
         result = view.state.probes.get(self.check_id)
         if result is not None:
             run = await console.store.probe_run(result.run_id)
-            body = Text(self.tr("detail.evidence", run=result.run_id, endpoint=result.endpoint) + "\n", style="bold")
-            body.append(result.detail + "\n")
+            body = Text(self.tr("detail.evidence", run=visible(result.run_id), endpoint=visible(result.endpoint)) + "\n",
+                        style="bold")
+            body.append(visible(result.detail) + "\n")
             if run is not None:
                 body.append(self.tr("detail.transcript") + "\n", style="bold")
-                body.append("\n".join(run.transcript))
+                body.append("\n".join(visible(line) for line in run.transcript))
             self.query_one("#evidence", Static).update(body)
 
 
@@ -310,7 +315,7 @@ class ProbeModal(BfgModal[bool]):
         with Vertical(classes="dialog wide"):
             yield Label(self.tr("probe.title", probe=self.probe.replace("_", "-")), classes="dialog-title")
             yield Label(self.tr("probe.target"))
-            yield Input(value=self.default_target, id="target")
+            yield Input(value=visible(self.default_target), id="target", restrict=NO_CONTROL)
             yield ProgressBar(total=None, show_eta=False, id="progress")
             yield Static(id="status")
             yield Log(id="transcript", max_lines=2000)
@@ -334,12 +339,12 @@ class ProbeModal(BfgModal[bool]):
             return
         event.input.disabled = True
         self.query_one(Log).focus()
-        self.query_one("#status", Static).update(self.tr("probe.running", target=target))
+        self.query_one("#status", Static).update(Text(self.tr("probe.running", target=visible(target))))
         self.worker = self.run_probe(target)
 
     def _line(self, line: str) -> None:
         self.lines += 1
-        self.query_one(Log).write_line(line)
+        self.query_one(Log).write_line(visible(line))
         self.query_one("#progress", ProgressBar).tooltip = self.tr("probe.lines", n=self.lines)
 
     @work(exclusive=True, group="probe")
@@ -373,7 +378,7 @@ class ProbeModal(BfgModal[bool]):
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=1, progress=1)
         style = "bold green" if outcome == "passed" else "bold red"
-        self.query_one("#status", Static).update(Text(message, style=style))
+        self.query_one("#status", Static).update(Text(visible(message), style=style))
         target = self.query_one("#target", Input)
         target.disabled = False
         target.focus()
@@ -440,7 +445,7 @@ class ExportModal(BfgModal[ExportChoice]):
             yield Static(id="packets")
             yield Static(id="formats")
             yield Static(id="folder", classes="hint")
-            yield Input(id="path")
+            yield Input(id="path", restrict=NO_CONTROL)  # a pasted escape sequence is refused as typed
             yield Static(id="plan")
             yield Static(id="problem", classes="warn")
             yield Static(self.tr("export.keys"), classes="hint")

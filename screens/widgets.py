@@ -18,7 +18,7 @@ from textual.widget import Widget
 
 from bfg_tui.i18n import reason_text, t
 
-from .base import Localized, View, bind
+from .base import Localized, View, bind, safe
 
 
 def clip(text: str, width: int) -> str:
@@ -183,7 +183,12 @@ class RowTable(Localized, ScrollView, can_focus=True):
         return self._index[key]
 
     def set_rows(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
-        """Show `rows` (key, cells): unchanged rows are not repainted, the cursor stays on its row."""
+        """Show `rows` (key, cells): unchanged rows are not repainted, the cursor stays on its row.
+
+        Cells are made safe first: stored text (a value, a refused actor id) shows its control
+        characters, and a newline in it cannot break the row.
+        """
+        rows = [(key, tuple(safe(cell, one_line=True) for cell in cells)) for key, cells in rows]
         keys = [key for key, _cells in rows]
         if keys != self._keys:
             keep = self.current

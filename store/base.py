@@ -21,6 +21,11 @@ CHANGE_KINDS = frozenset(
 )
 
 
+def like_substring(text: str) -> str:
+    """A LIKE pattern matching `text` as a plain substring (with `escape '\\'`): `%` and `_` are literal."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 class ActorContext(NamedTuple):
     """Who acts, and from where: self-asserted (mock-auth-header), or proven by an SSH key.
 

@@ -79,6 +79,7 @@ from .base import (
     ScenarioPayload,
     StepRecord,
     VerifyResult,
+    like_substring,
 )
 from .postgres_schema import (
     DEFAULT_SCHEMA,
@@ -675,10 +676,11 @@ class PostgresStore:
         s = self._s
         async with self._tx() as conn:
             if text:
-                like = f"%{text}%"
+                like = like_substring(text)
                 rows = await (await conn.execute(
-                    f"select seq, hash, body, signature from {s}.audit_events where kind ilike %s or actor ilike %s "
-                    "or subject ilike %s order by seq desc limit %s offset %s", (like, like, like, limit, offset),
+                    f"select seq, hash, body, signature from {s}.audit_events where kind ilike %s escape '\\' "
+                    "or actor ilike %s escape '\\' or subject ilike %s escape '\\' order by seq desc limit %s offset %s",
+                    (like, like, like, limit, offset),
                 )).fetchall()
             else:
                 rows = await (await conn.execute(
@@ -690,11 +692,11 @@ class PostgresStore:
     async def audit_count(self, text: str = "") -> int:
         if not text:
             return (await self.audit_head())[0]
-        like = f"%{text}%"
+        like = like_substring(text)
         async with self._tx() as conn:
             row = await (await conn.execute(
-                f"select count(*) from {self._s}.audit_events where kind ilike %s or actor ilike %s "
-                "or subject ilike %s", (like, like, like),
+                f"select count(*) from {self._s}.audit_events where kind ilike %s escape '\\' "
+                "or actor ilike %s escape '\\' or subject ilike %s escape '\\'", (like, like, like),
             )).fetchone()
         return int(row[0])
 

@@ -60,6 +60,7 @@ from .base import (
     ScenarioPayload,
     StepRecord,
     VerifyResult,
+    like_substring,
 )
 from .rows import Tally, column_batches
 from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
@@ -394,10 +395,11 @@ class SQLiteStore:
     async def audit_page(self, *, offset: int = 0, limit: int = 100, text: str = "") -> list[AuditEvent]:
         """Newest first; `text` filters on kind, actor or subject (substring)."""
         if text:
-            like = f"%{text}%"
+            like = like_substring(text)
             rows = await (await self._conn.execute(
-                "select seq, hash, body, signature from audit_events left join audit_signatures using (seq) where kind like ? or actor like ? or subject like ? "
-                "order by seq desc limit ? offset ?", (like, like, like, limit, offset),
+                "select seq, hash, body, signature from audit_events left join audit_signatures using (seq) "
+                "where kind like ?1 escape '\\' or actor like ?1 escape '\\' or subject like ?1 escape '\\' "
+                "order by seq desc limit ?2 offset ?3", (like, limit, offset),
             )).fetchall()
         else:
             rows = await (await self._conn.execute(
@@ -409,9 +411,10 @@ class SQLiteStore:
     async def audit_count(self, text: str = "") -> int:
         if not text:
             return (await self.audit_head())[0]
-        like = f"%{text}%"
+        like = like_substring(text)
         row = await (await self._conn.execute(
-            "select count(*) from audit_events where kind like ? or actor like ? or subject like ?", (like, like, like)
+            "select count(*) from audit_events where kind like ?1 escape '\\' or actor like ?1 escape '\\' "
+            "or subject like ?1 escape '\\'", (like,)
         )).fetchone()
         return int(row[0])
 

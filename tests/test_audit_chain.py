@@ -76,7 +76,7 @@ def test_truncated_trail(cli, trail: Path) -> None:
 
 
 def test_truncation_with_a_forged_head_is_caught_by_the_published_head(cli, trail: Path) -> None:
-    head = cli("audit", "verify").out.split("head ")[1].strip()
+    head = cli("audit", "verify").out.split("head ")[1].split()[0]
     conn = sqlite3.connect(trail)
     prev = conn.execute("select hash from audit_events where seq = 6").fetchone()[0]
     conn.execute("delete from audit_events where seq = 7")
