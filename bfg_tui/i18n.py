@@ -324,6 +324,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cut.packet": ("Packet {schema} (x exports)", "Pakiet {schema} (x eksportuje)"),
     "cut.batches": ("Batch groups holding rows: {count}", "Grupy batchy z wierszami: {count}"),
     "cut.batch_rows": ("{title}: {rows} rows", "{title}: {rows} wierszy"),
+    "cut.targets": ("Evidence by target (latest run of each probe)", "Dowody według celu (ostatnie uruchomienie każdej próby)"),
+    "cut.targets_none": ("No target probed yet: press p.", "Żaden cel nie był jeszcze sprawdzany: naciśnij p."),
+    "cut.target_selected": ("selected: its evidence counts", "wybrany: jego dowody się liczą"),
+    "cut.run_passed": ("passed", "zaliczona"),
+    "cut.run_failed": ("failed", "niezaliczona"),
     "cut.transcript": ("Latest transcript", "Ostatni transcript"),
     "cut.transcript_none": ("No run yet: press p to run it.", "Jeszcze bez uruchomienia: nacisnij p."),
     "cut.sql": ("ProductionAdapterMigrationRunbook.v1 SQL outline", "ProductionAdapterMigrationRunbook.v1 SQL Outline"),
@@ -383,6 +388,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "probe.title": ("Run the {probe} probe", "Uruchom probe {probe}"),
     "probe.target": ("Target: a SQLite file path (local rehearsal) or a postgresql:// DSN without password",
                      "Cel: sciezka pliku SQLite (lokalny rehearsal) lub DSN postgresql:// bez hasla"),
+    "probe.ask_new_target": (
+        "{target} is not the selected target {selected}, which holds passing evidence. That evidence stays; if this probe "
+        "passes, {target} becomes the selected target and the old dry-run evidence goes stale. Enter again to probe it, esc to cancel.",
+        "{target} nie jest wybranym celem {selected}, który ma zaliczone dowody. Te dowody zostają; jeśli ta próba "
+        "przejdzie, {target} stanie się wybranym celem, a stary dowód dry-run będzie nieaktualny. Enter ponownie, aby sprawdzić, esc anuluje."),
     "probe.running": ("Running against {target}… (c or esc cancels)", "Uruchomione na {target}… (c lub esc przerywa)"),
     "probe.passed": ("Probe passed: {n}/{n} checks. Enter closes.", "Proba przeszla: {n}/{n} kontroli. Enter zamyka."),
     "probe.failed": ("Probe failed at {check}: {detail}. Enter closes.", "Proba nie przeszla przy {check}: {detail}. Enter zamyka."),

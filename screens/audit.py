@@ -77,8 +77,10 @@ class AuditScreen(ConsoleScreen):
         event = getattr(self, "_events", {}).get(key)
         if event is None:
             return None
-        return Text(pretty_json({"kind": event.kind, "actor": event.actor, "auth": event.auth, "data": event.data,
-                                 "hash": event.hash, "prev": event.prev}))
+        from bfg_tui.sanitise import visible_lines
+
+        return Text(visible_lines(pretty_json({"kind": event.kind, "actor": event.actor, "auth": event.auth, "data": event.data,
+                                 "hash": event.hash, "prev": event.prev})))
 
     @work(exclusive=True, group="audit-verify")
     async def verify(self) -> None:

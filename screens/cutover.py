@@ -56,6 +56,8 @@ class GatePane(Localized, VerticalScroll):
         if self.tab.id == "data_cutover":
             yield Static(classes="batches")
         if self.tab.probe:
+            yield Static(self.tr("cut.targets"), classes="section")
+            yield Static(self.tr("cut.targets_none"), classes="targets")
             yield Static(self.tr("cut.transcript"), classes="section")
             yield Static(self.tr("cut.transcript_none"), classes="transcript")
         yield Static(classes="section packet-title")
@@ -97,6 +99,9 @@ class GatePane(Localized, VerticalScroll):
                 self._run_id = run_id
                 if run_id:
                     self.load_transcript(run_id)
+            if getattr(self, "_targets_for", None) != (state.audit_count, state.connection_endpoint):
+                self._targets_for = (state.audit_count, state.connection_endpoint)
+                self.load_targets(state.connection_endpoint)
         self.put(".packet-title", self.tr("cut.packet", schema=PACKETS[self.tab.packet]))
         packet_text = render(build_packet(self.tab.packet, cat, state, ev), "text").rstrip("\n")
         if packet_text != self._packet_text:
@@ -109,6 +114,33 @@ class GatePane(Localized, VerticalScroll):
             else:
                 body.update(Text(visible_lines(packet_text)))
         self.dirty = False
+
+    @work(exclusive=True, group="targets")
+    async def load_targets(self, selected: str | None) -> None:
+        """Each target's latest evidence: its latest connection and dry-run runs, the selected one marked."""
+        console = self.bfg.service
+        if console is None:
+            return
+        runs = await console.store.latest_probe_runs(200)
+        latest: dict[str, dict[str, tuple[bool, str]]] = {}
+        for _run_id, probe, endpoint, passed, finished in runs:  # newest first
+            latest.setdefault(endpoint, {}).setdefault(probe, (passed, finished))
+        if not latest:
+            return
+        text = Text()
+        for endpoint, probes in latest.items():
+            chosen = endpoint == selected
+            text.append(("▶ " if chosen else "  ") + visible(endpoint), style="bold" if chosen else "")
+            if chosen:
+                text.append("  " + self.tr("cut.target_selected"), style="bold cyan")
+            for probe in ("connection", "dry_run"):
+                if probe in probes:
+                    passed, finished = probes[probe]
+                    word = self.tr("cut.run_passed" if passed else "cut.run_failed")
+                    text.append(f"  · {probe.replace('_', '-')} {word} {visible(str(finished))}",
+                                style="green" if passed else "red")
+            text.append("\n")
+        self.put(".targets", text)
 
     @work(exclusive=True, group="transcript")
     async def load_transcript(self, run_id: str) -> None:

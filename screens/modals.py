@@ -337,10 +337,35 @@ class ProbeModal(BfgModal[bool]):
         target = event.value.strip()
         if not target:
             return
+        new_target = False
+        if self.probe == "connection":
+            selected = self._other_selected(target)
+            if selected and getattr(self, "asked", None) != target:
+                # Another target holds passing evidence: ask first; enter again confirms.
+                self.asked = target
+                self.query_one("#status", Static).update(
+                    Text(self.tr("probe.ask_new_target", target=visible(target), selected=visible(selected)),
+                         style="bold yellow"))
+                return
+            new_target = bool(selected)
         event.input.disabled = True
         self.query_one(Log).focus()
         self.query_one("#status", Static).update(Text(self.tr("probe.running", target=visible(target))))
-        self.worker = self.run_probe(target)
+        self.worker = self.run_probe(target, new_target)
+
+    def _other_selected(self, target: str) -> str | None:
+        """The selected target, when probing `target` would need --new-target (else None)."""
+        from bfg_tui.probes.runner import new_target_reason
+        from bfg_tui.secrets import redact_endpoint
+
+        view = self.bfg.view
+        try:
+            endpoint = redact_endpoint(target)
+        except ValueError:
+            return None  # the service refuses a bad target with its reason
+        if view is None or new_target_reason(view.state, endpoint) is None:
+            return None
+        return view.state.connection_endpoint
 
     def _line(self, line: str) -> None:
         self.lines += 1
@@ -348,13 +373,13 @@ class ProbeModal(BfgModal[bool]):
         self.query_one("#progress", ProgressBar).tooltip = self.tr("probe.lines", n=self.lines)
 
     @work(exclusive=True, group="probe")
-    async def run_probe(self, target: str) -> None:
+    async def run_probe(self, target: str, new_target: bool = False) -> None:
         from bfg_tui.errors import BfgError, Refused
 
         app = self.bfg
         assert app.service is not None
         try:
-            run = await app.service.probe(app.actor_id, self.probe, target, log=self._line)
+            run = await app.service.probe(app.actor_id, self.probe, target, log=self._line, new_target=new_target)
         except Refused as exc:
             reason = message_text(exc.reason, app.lang, exc.code, exc.params)
             self._finish("refused", self.tr("probe.refused", reason=reason))
@@ -601,9 +626,10 @@ class RowDetail(BfgModal[None]):
         grid.add_column(style="bold")
         grid.add_column()
         for label, cell in self.pairs:
-            grid.add_row(label, cell if isinstance(cell, Text) else Text(str(cell)))
+            shown = cell.plain if isinstance(cell, Text) else str(cell)
+            grid.add_row(label, Text(visible(shown), style=cell.style if isinstance(cell, Text) else ""))
         with Vertical(classes="dialog wide"):
-            yield Label(self.key, classes="dialog-title")
+            yield Label(visible(self.key), classes="dialog-title")
             with VerticalScroll(id="detail-body"):
                 yield Static(grid)
                 if self.body is not None:

@@ -26,6 +26,16 @@ def like_substring(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def replaces_evidence(selected: str | None, selected_passing: bool, endpoint: str, passed: bool) -> bool:
+    """Whether a probe run becomes the latest evidence (and, for a connection, the selected target).
+
+    A failed run against another target never pushes a selected target's passing evidence
+    out of the figures (a mistyped path): it is kept in the runs and the trail, not counted.
+    Every backend and the trail's replay apply this one rule.
+    """
+    return passed or not selected or endpoint == selected or not selected_passing
+
+
 class ActorContext(NamedTuple):
     """Who acts, and from where: self-asserted (mock-auth-header), or proven by an SSH key.
 

@@ -80,6 +80,7 @@ from .base import (
     StepRecord,
     VerifyResult,
     like_substring,
+    replaces_evidence,
 )
 from .postgres_schema import (
     DEFAULT_SCHEMA,
@@ -940,6 +941,13 @@ class PostgresStore:
                  run.finished_at, run.snapshot_digest, probe_facts_json(run),
                  json.dumps([st._asdict() for st in run.steps]), probe_transcript_json(run), seq),
             )
+            row = await (await conn.execute(
+                f"select value from {s}.meta where key = 'connection_endpoint'")).fetchone()
+            selected = (row[0] if row else "") or None
+            holds = bool((await (await conn.execute(
+                f"select count(*) from {s}.probe_results where passed and endpoint = %s", (selected or "",))).fetchone())[0])
+            if not replaces_evidence(selected, holds, run.endpoint, run.passed):
+                return
             async with conn.cursor() as cur:
                 await cur.executemany(
                     f"insert into {s}.probe_results(check_id, passed, target_kind, endpoint, detail, run_id, "

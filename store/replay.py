@@ -25,6 +25,8 @@ from typing import Any
 from bfg_tui.canonical import canonical_json
 from bfg_tui.models import Acceptance, ProbeResult, ScenarioInfo, SnapshotInfo, State
 
+from .base import replaces_evidence
+
 MISMATCH = "the state does not match the audit trail: run `bfg-tui audit verify`"
 
 # Kinds that change checks, evidence or the snapshot (store.base.CHANGE_KINDS).
@@ -126,6 +128,10 @@ def _apply_probe(tables: Tables, data: Mapping[str, Any], seq: int) -> None:
         "snapshot_digest": data["snapshot_digest"], "facts_sha256": data.get("facts_sha256"),
         "steps": steps, "transcript_sha256": data.get("transcript_sha256"), "event_seq": seq,
     }
+    selected = tables["meta"].get("connection_endpoint") or None
+    holds = any(r["passed"] and r["endpoint"] == selected for r in tables["probe_results"].values())
+    if not replaces_evidence(selected, holds, data["endpoint"], bool(data["passed"])):
+        return
     for step in steps:
         tables["probe_results"][step["check"]] = {
             "passed": step["passed"], "target_kind": data["target_kind"], "endpoint": data["endpoint"],

@@ -61,6 +61,7 @@ from .base import (
     StepRecord,
     VerifyResult,
     like_substring,
+    replaces_evidence,
 )
 from .rows import Tally, column_batches
 from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
@@ -632,6 +633,12 @@ class SQLiteStore:
                  run.finished_at, run.snapshot_digest, probe_facts_json(run),
                  json.dumps([s._asdict() for s in run.steps]), probe_transcript_json(run), seq),
             )
+            row = await (await conn.execute("select value from meta where key = 'connection_endpoint'")).fetchone()
+            selected = (row[0] if row else "") or None
+            holds = bool((await (await conn.execute(
+                "select count(*) from probe_results where passed = 1 and endpoint = ?", (selected or "",))).fetchone())[0])
+            if not replaces_evidence(selected, holds, run.endpoint, run.passed):
+                return
             await conn.executemany(
                 "insert or replace into probe_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(s.check_id, int(s.passed), run.target_kind, run.endpoint, s.detail, run.run_id,

@@ -193,7 +193,7 @@ async def test_a_probe_can_be_cancelled_and_the_ui_stays_responsive(make_app, db
     app = make_app(MAREK)
     started = asyncio.Event()
 
-    async def slow_probe(actor, probe, target, log=None):
+    async def slow_probe(actor, probe, target, log=None, new_target=False):
         # A line every 50 ms: streaming, yet idle enough between lines for Pilot to see each key done.
         for i in range(400):
             log(f"step {i}")
