@@ -24,14 +24,30 @@ from typing import Any
 # a file), which a strict UTF-8 stream cannot even write.
 _BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
 CONTROL_CLASS = "\x00-\x1f" + _BEYOND_C0
-CONTROL = re.compile(f"[{CONTROL_CLASS}]")
-CONTROL_BUT_NEWLINE = re.compile(f"[\x00-\x09\x0b-\x1f{_BEYOND_C0}]")
-# What a note may not hold: every control but the newline and the tab.
-CONTROL_IN_NOTE = re.compile(f"[\x00-\x08\x0b-\x1f{_BEYOND_C0}]")
-# Raw in JSON text but outside the whitespace JSON allows between tokens (\t \n \r).
-CONTROL_IN_JSON = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_BEYOND_C0}]")
+# The patterns, compiled on first use (PEP 562 below): `status` prints clean text and
+# never needs one, and each compile costs a millisecond of its start-up budget.
+_PATTERNS = {
+    "CONTROL": f"[{CONTROL_CLASS}]",
+    "CONTROL_BUT_NEWLINE": f"[\x00-\x09\x0b-\x1f{_BEYOND_C0}]",
+    # What a note may not hold: every control but the newline and the tab.
+    "CONTROL_IN_NOTE": f"[\x00-\x08\x0b-\x1f{_BEYOND_C0}]",
+    # Raw in JSON text but outside the whitespace JSON allows between tokens (\t \n \r).
+    "CONTROL_IN_JSON": f"[\x00-\x08\x0b\x0c\x0e-\x1f{_BEYOND_C0}]",
+}
+_COMPILED: dict[str, re.Pattern[str]] = {}
 # For a text field that must refuse them as they are typed or pasted (Textual's `restrict`).
 NO_CONTROL = f"[^{CONTROL_CLASS}]*"
+
+
+def __getattr__(name: str) -> re.Pattern[str]:
+    if name not in _PATTERNS:
+        raise AttributeError(name)
+    found = _COMPILED.get(name)
+    if found is None:
+        found = _COMPILED[name] = re.compile(_PATTERNS[name])
+    return found
+
+
 _SHORT = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
 ELLIPSIS = "…"
 
@@ -43,16 +59,18 @@ def _escape(match: re.Match[str]) -> str:
 
 def visible(text: str) -> str:
     """`text` on one line with every control character shown as its escape."""
-    if CONTROL.search(text) is None:
+    if text.isprintable():  # no control, format or separator character at all: nothing to do
         return text
-    return CONTROL.sub(_escape, text)
+    pattern = __getattr__("CONTROL")
+    return pattern.sub(_escape, text) if pattern.search(text) else text
 
 
 def visible_lines(text: str) -> str:
     """Like `visible`, but keeps the newlines: for a document we laid out ourselves."""
-    if CONTROL_BUT_NEWLINE.search(text) is None:
+    if text.replace("\n", "").isprintable():
         return text
-    return CONTROL_BUT_NEWLINE.sub(_escape, text)
+    pattern = __getattr__("CONTROL_BUT_NEWLINE")
+    return pattern.sub(_escape, text) if pattern.search(text) else text
 
 
 def clip(text: str, limit: int) -> str:
