@@ -403,7 +403,10 @@ class ConsoleScreen(Localized, Screen[None]):
             self.built = True
             self.call_later(self._build)
             return
-        self.query_one(TopBar).paint(self.bfg, view)
+        bars = self.query(TopBar)
+        if not bars:  # still composing (a screen switched to while the store loads): it paints on mount
+            return
+        bars.first().paint(self.bfg, view)
         self.say(self.bfg.last_message)
         self._hide_figures(view is None and bool(self.bfg.integrity_error))
         if view is None or not self.built or (view.version == self.shown_version and not force):

@@ -1,6 +1,8 @@
-"""Save docs/screenshot-home.svg: the home screen of a fresh demo, painted by the app itself.
+"""Save docs/screenshot-<screen>.svg for each of the six screens of a fresh demo, painted by the app itself.
 
-    .venv/bin/python scripts/screenshot.py [OUT.svg]
+    .venv/bin/python scripts/screenshot.py [OUT_DIR]
+
+The copilot is shown as Olena sees it (her queue first); the other screens as Anna.
 """
 
 from __future__ import annotations
@@ -12,25 +14,36 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SCREENS = ("home", "providers", "rbac", "board", "cutover", "audit")
 
 
-async def main(out: Path) -> None:
-    os.environ.setdefault("BFG_TUI_FIXED_CLOCK", "2026-01-15T09:30:00.000000Z")
-    sys.path.insert(0, str(ROOT))
+async def shoot(out_dir: Path, db: Path, key: str, name: str, actor: str) -> None:
     from bfg_tui.app import BfgApp
 
+    app = BfgApp(db=str(db), actor=actor, lang="en", poll_seconds=3600)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.view is None:
+            await pilot.pause(0.05)
+        await pilot.press(key)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.save_screenshot(filename=f"screenshot-{name}.svg", path=str(out_dir))
+    print(f"saved {out_dir / f'screenshot-{name}.svg'}")
+
+
+async def main(out_dir: Path) -> None:
+    os.environ.setdefault("BFG_TUI_FIXED_CLOCK", "2026-01-15T09:30:00.000000Z")
+    os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+    sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as tmp:
-        app = BfgApp(db=str(Path(tmp) / "demo.db"), actor="user_md_anna", lang="en", poll_seconds=3600)
-        async with app.run_test(size=(120, 40)) as pilot:
-            while app.view is None:
-                await pilot.pause(0.05)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            app.save_screenshot(filename=out.name, path=str(out.parent))
-    print(f"saved {out}")
+        db = Path(tmp) / "demo.db"
+        for i, name in enumerate(SCREENS, 1):
+            await shoot(out_dir, db, str(i), name, "user_accountant_olena" if name == "home" else "user_md_anna")
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshot-home.svg"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs"
+    target.mkdir(parents=True, exist_ok=True)
     asyncio.run(main(target.resolve()))
