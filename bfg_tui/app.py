@@ -661,7 +661,7 @@ class BfgApp(App[int]):
         from bfg_tui.store.sqlite_files import make_private_dirs
 
         if folder == export_dir()[0] and not folder.exists():
-            make_private_dirs(folder)
+            make_private_dirs(folder, "the export folder")
 
 
 def run_app(db: str | None = None, actor: str | None = None, lang: str | None = None, *, bound: bool = False) -> int:

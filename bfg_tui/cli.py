@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                                                      parser_class=_Parser, required=True)
     al = au.add_parser("list", help="events, newest first")
     al.add_argument("--json", action="store_true")
-    al.add_argument("--limit", type=int, default=50)
+    al.add_argument("--limit", type=_limit, default=50, help="at most this many events (1 to 100000)")
     al.add_argument("--filter", default="", help="substring of kind, actor or subject")
     av = au.add_parser("verify", help="recompute the chain; exit 1 naming the first bad event")
     av.add_argument("--expect-head", metavar="COUNT:HASH", type=_expect_head,
@@ -128,6 +128,16 @@ def build_parser() -> argparse.ArgumentParser:
     ch.add_argument("--json", action="store_true")
     sub.add_parser("paths", help="where the store and config live")
     return p
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--limit must be a whole number, not {text[:20]!r}") from None
+    if not 1 <= value <= 100_000:
+        raise argparse.ArgumentTypeError("--limit must be between 1 and 100000")
+    return value
 
 
 def _env_actor(args: argparse.Namespace) -> str | None:
@@ -541,7 +551,26 @@ def _shown_store(location: str) -> str:
     return location
 
 
+def _not_utf8(argv: list[str]) -> str | None:
+    """Arguments are text: bytes that are not UTF-8 (surrogate-escaped by Python) are a usage error."""
+    for n, arg in enumerate(argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"argument {n} is not valid UTF-8 text"
+    for name in ("BFG_ACTOR", "BFG_TUI_DB"):
+        try:
+            os.environ.get(name, "").encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{name} is not valid UTF-8 text"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    problem = _not_utf8(sys.argv[1:] if argv is None else argv)
+    if problem:
+        sys.stderr.write(f"bfg-tui: usage error: {problem}\n")
+        return EXIT_USAGE
     args = build_parser().parse_args(argv)
     problem = _location_problem(args)
     if problem and args.command != "paths":

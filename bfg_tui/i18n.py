@@ -514,6 +514,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "msg.outcome.countersigned": ("{check} countersigned by {actor}", "{check} kontrasygnowana przez {actor}"),
     "msg.outcome.revoked": ("{check} revoked by {actor}", "akceptacja {check} cofnieta przez {actor}"),
     "msg.outcome.acting_as": ("now acting as {actor}", "teraz dzialasz jako {actor}"),
+    "msg.scenario.scale_max": ("--scale {scale} is past what the demo generator supports (at most {max} orders: "
+                               "their dates must stay within year 9999)",
+                               "--scale {scale} przekracza mozliwosci generatora demo (najwyzej {max} zamowien: "
+                               "ich daty musza zmiescic sie w roku 9999)"),
     # export targets (bfg_tui.safe_write): the same rules for the CLI and the console
     "msg.export.not_regular": ("{path} is {kind}; an export only creates or replaces a regular file "
                                "(nothing was written)",

@@ -102,6 +102,8 @@ _MINUTES_PER_DAY = 1440
 _FIRST_PICKUP = 6 * 60  # 06:00 UTC on the base date
 _PICKUP_SPACING = 20  # minutes between consecutive order pickups
 _SLACK_DAYS = 30  # the latest event (a payment) is < 30 days after the last pickup
+# The most orders whose dates still fit in a calendar year of four digits (date.max).
+MAX_ORDERS = (((date.max - BASE_DATE).days - _SLACK_DAYS + 1) * _MINUTES_PER_DAY - 1 - _FIRST_PICKUP) // _PICKUP_SPACING + 1
 # "HH:MM:00Z" for every minute of a day: a timestamp is then one concatenation.
 _CLOCK = tuple(f"{m // 60:02d}:{m % 60:02d}:00Z" for m in range(_MINUTES_PER_DAY))
 # Tenths of a degree as "d.d", 0.0 .. 29.9 °C.

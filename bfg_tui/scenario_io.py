@@ -15,9 +15,12 @@ do not pay for it at start-up.
 
 from __future__ import annotations
 
+import codecs
 import json
+import os
 import re
-from collections.abc import Iterable
+import stat
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,7 @@ MAX_SAFE_INTEGER = 2**53 - 1
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SECRET = re.compile(r"passw|pwd|token|secret|api_?key|private_?key|credential", re.IGNORECASE)
 _SHOWN_CHARS = 60
+MIB = 1024 * 1024
 
 
 class _RecordIn(BaseModel):
@@ -63,15 +67,229 @@ class _ScenarioIn(BaseModel):
 
 def load_scenario_file(path: Path, catalog: Catalog) -> list[Record]:
     """Read, validate and return the records of a scenario file, in canonical order."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    raw = read_import_bytes(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     return parse_scenario(text, catalog, source=str(path))
+
+
+# ---------------------------------------------------------------- reading a file, bounded
+
+MAX_IMPORT_MB_ENV = "BFG_TUI_MAX_IMPORT_MB"
+DEFAULT_MAX_IMPORT_MB = 64
+_CHUNK = MIB
+
+
+def max_import_bytes() -> int:
+    """The import size cap: BFG_TUI_MAX_IMPORT_MB (a whole number of MiB), else 64 MiB."""
+    raw = os.environ.get(MAX_IMPORT_MB_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_IMPORT_MB * MIB
+    if not raw.isdigit() or not 1 <= int(raw) <= 1024 * 1024:
+        raise InputError(f"{MAX_IMPORT_MB_ENV} must be a whole number of MiB between 1 and 1048576")
+    return int(raw) * MIB
+
+
+def _open_import(path: Path) -> tuple[int, int]:
+    """An open descriptor on a regular file within the cap, and the cap; anything else is refused."""
+    cap = max_import_bytes()
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: not a regular file ({_file_kind(st.st_mode)}); import a JSON file")
+        if st.st_size > cap:
+            raise InputError(_over_cap(path, st.st_size, cap))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, cap
+
+
+def _chunks(path: Path, fd: int, cap: int, size: int = _CHUNK) -> Iterator[bytes]:
+    """The file's bytes in chunks, never more than the cap in all (a file growing meanwhile is refused)."""
+    total = 0
+    while True:
+        try:
+            chunk = os.read(fd, size)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+        if not chunk:
+            return
+        total += len(chunk)
+        if total > cap:
+            raise InputError(_over_cap(path, total, cap))
+        yield chunk
+
+
+def read_import_bytes(path: Path) -> bytes:
+    """The whole file (a regular file, within the cap)."""
+    fd, cap = _open_import(path)
+    try:
+        return b"".join(_chunks(path, fd, cap))
+    finally:
+        os.close(fd)
+
+
+def _over_cap(path: Path, size: int, cap: int) -> str:
+    return (f"{path}: {size / MIB:.1f} MiB is over the import cap of {cap // MIB} MiB; "
+            f"raise it with {MAX_IMPORT_MB_ENV}=N (MiB)")
+
+
+def _file_kind(mode: int) -> str:
+    for test, words in ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+                        (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+# ---------------------------------------------------------------- streaming the records
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+class _Fallback(Exception):
+    """Anything unusual: the whole-document parser finds the problem and names it exactly."""
+
+
+class _Text:
+    """A sliding window of the file's text: records are decoded out of it one at a time."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self.buf = ""
+        self.at = 0
+        self.eof = False
+
+    def more(self) -> bool:
+        """Append the next chunk (dropping what was consumed); False at the end of the file."""
+        if self.eof:
+            return False
+        chunk = next(self._chunks, None)
+        try:
+            text = self._decoder.decode(chunk or b"", final=chunk is None)
+        except UnicodeDecodeError:
+            raise _Fallback from None
+        self.eof = chunk is None
+        self.buf = self.buf[self.at:] + text
+        self.at = 0
+        return True
+
+    def peek(self) -> str:
+        """The next character after whitespace ('' at the end of the file)."""
+        while True:
+            self.at = _WS.match(self.buf, self.at).end()  # type: ignore[union-attr]
+            if self.at < len(self.buf) or not self.more():
+                return self.buf[self.at:self.at + 1]
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise _Fallback
+        self.at += 1
+
+    def value(self, decoder: json.JSONDecoder) -> Any:
+        """One complete JSON value (an object, array or string: never cut at a chunk's end)."""
+        self.peek()
+        while True:
+            try:
+                value, self.at = decoder.raw_decode(self.buf, self.at)
+                return value
+            except json.JSONDecodeError:
+                if not self.more():  # truly malformed: the full parser says where
+                    raise _Fallback from None
+
+
+def load_scenario_rows(path: Path, catalog: Catalog) -> list[tuple[str, str, str]]:
+    """The canonical (kind, id, body) rows of a scenario file, in canonical order.
+
+    Memory stays near the file's size: the text is read in chunks, each record decoded
+    out of it and kept only as its canonical body. Anything unusual (a problem to name,
+    an odd layout) sends the file through the whole-document parser, which names it
+    exactly as `parse_scenario` does.
+    """
+    fd, cap = _open_import(path)
+    try:
+        return _stream_rows(_Text(_chunks(path, fd, cap)), catalog)
+    except (_Fallback, _DuplicateKey, RecursionError):
+        pass
+    finally:
+        os.close(fd)
+    records = load_scenario_file(path, catalog)  # raises the exact problem
+    return [(kind, rid, record_json(kind, rid, data, checked=False)) for kind, rid, data in records]
+
+
+def _stream_rows(text: _Text, catalog: Catalog) -> list[tuple[str, str, str]]:
+    decoder = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys)
+    order = {kind: n for n, kind in enumerate(catalog.record_kinds)}
+    actors = {actor.id for actor in catalog.actors}
+    tenant = catalog.tenant_id
+    keyed: list[Any] = []  # (kind order, id, body), turned into (kind, id, body) in place at the end
+    envelope: dict[str, Any] = {}
+    text.expect("{")
+    while True:
+        if text.peek() != '"':
+            raise _Fallback
+        key = text.value(decoder)
+        text.expect(":")
+        if key in envelope:
+            raise _Fallback
+        if key == "records":
+            text.expect("[")
+            if text.peek() == "]":
+                raise _Fallback  # no records: the full parser says so
+            while True:
+                keyed.append(_stream_record(text.value(decoder), order, actors, tenant))
+                if text.peek() == "]":
+                    text.at += 1
+                    break
+                text.expect(",")
+            envelope[key] = True
+        elif key in ("schema", "tenant"):
+            if text.peek() != '"':
+                raise _Fallback
+            envelope[key] = text.value(decoder)
+        else:
+            raise _Fallback
+        if text.peek() == ",":
+            text.at += 1
+            continue
+        text.expect("}")
+        if text.peek() != "":
+            raise _Fallback
+        break
+    if envelope.get("schema") != SCHEMA or envelope.get("tenant") != tenant or "records" not in envelope:
+        raise _Fallback
+    keyed.sort(key=lambda r: (r[0], r[1]))
+    kinds = catalog.record_kinds
+    for n, (rank, rid, body) in enumerate(keyed):
+        if n and keyed[n - 1][1] == rid and keyed[n - 1][0] == kinds[rank]:
+            raise _Fallback  # a duplicate (neighbours once sorted): the full parser names both places
+        keyed[n] = (kinds[rank], rid, body)  # in place: the old tuple is freed as we go
+    return keyed
+
+
+def _stream_record(record: Any, order: dict[str, int], actors: set[str], tenant: str) -> tuple[int, str, str]:
+    """One record checked as `_check_records` checks it; its canonical body, keyed for sorting."""
+    if type(record) is not dict or len(record) != 3:
+        raise _Fallback
+    kind, rid, data = record.get("kind"), record.get("id"), record.get("data")
+    if type(kind) is not str or type(rid) is not str or type(data) is not dict or kind not in order:
+        raise _Fallback
+    if not rid or len(rid) > MAX_ID_LENGTH or not rid.isprintable():
+        raise _Fallback
+    if (kind == "users" and rid not in actors) or (kind == "tenants" and rid != tenant):
+        raise _Fallback
+    if not _clean(data, tenant):
+        raise _Fallback
+    return order[kind], rid, record_json(kind, rid, data, checked=False)
 
 
 def parse_scenario(text: str, catalog: Catalog, *, source: str = "scenario.json") -> list[Record]:

@@ -226,22 +226,26 @@ class Console:
     ) -> Outcome:
         from bfg_tui.store.base import ScenarioPayload
 
-        from .scenario import DEMO_ORDERS, demo_rows
+        from .scenario import DEMO_ORDERS, MAX_ORDERS, demo_rows
 
         actor = await self.require(actor_id, "scenario.save", "scenario")
         if source_file is not None:
-            from .scenario_io import load_scenario_file
+            from .scenario_io import load_scenario_rows
 
             try:
-                records = load_scenario_file(source_file, self.catalog)
+                rows: Any = load_scenario_rows(source_file, self.catalog)
             except BfgError as exc:
                 raise await self.refuse("scenario.save", "scenario", exc.reason, actor.id) from None
-            rows: Any = ((k, i, record_json(k, i, d, checked=False)) for k, i, d in records)
             source = f"file:{door.recorded(source_file.name, 128)}"
             origin = f"file:{source_file.resolve()}"
         else:
             if scale is not None and scale < 1:
                 reason = Reason("--scale must be at least 1", "scenario.scale_min")
+                raise await self.refuse("scenario.save", "scenario", reason, actor.id)
+            if scale is not None and scale > MAX_ORDERS:
+                reason = Reason(f"--scale {scale} is past what the demo generator supports (at most {MAX_ORDERS} "
+                                "orders: their dates must stay within year 9999)", "scenario.scale_max",
+                                scale=scale, max=MAX_ORDERS)
                 raise await self.refuse("scenario.save", "scenario", reason, actor.id)
             rows = demo_rows(self.catalog, scale or DEMO_ORDERS)
             source = "demo" if scale is None else f"demo:scale={scale}"

@@ -105,7 +105,7 @@ def read_only_uri(path: Path) -> str:
     return uri + "?immutable=1"
 
 
-def make_private_dirs(folder: Path) -> None:
+def make_private_dirs(folder: Path, what: str = "the store directory") -> None:
     """Create the missing directories of `folder`, each 0700 (mkdir -p would use the umask)."""
     missing: list[Path] = []
     here = folder
@@ -120,6 +120,6 @@ def make_private_dirs(folder: Path) -> None:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise StoreError(f"{folder}: cannot create the store directory ({exc.strerror})") from None
+            raise StoreError(f"{folder}: cannot create {what} ({exc.strerror})") from None
     if not folder.is_dir():
-        raise StoreError(f"{folder}: not a directory; the store cannot be created there")
+        raise StoreError(f"{folder}: not a directory; cannot create {what} there")

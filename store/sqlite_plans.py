@@ -36,6 +36,10 @@ def header_plan(path: Path) -> Plan:
             f"{path}: store schema version {version} is newer than this bfg-tui understands "
             f"({SCHEMA_VERSION}); upgrade bfg-tui"
         )
+    if version >= 1 and not (yield ("select count(*) from audit_head where id = 1", ()))[0][0]:
+        # Every store has its head from the moment it is made: a missing one is a hand edit.
+        raise StoreError(f"{path}: the audit head is missing (the store was edited outside bfg-tui); "
+                         "nothing in it can be trusted: restore it from a backup")
     return version
 
 

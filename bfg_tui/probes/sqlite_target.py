@@ -43,6 +43,8 @@ class SQLiteFileTarget:
     def _connect(self) -> sqlite3.Connection:
         if not self.path.parent.is_dir():
             raise OSError(f"directory {self.path.parent} does not exist")
+        if self.path.exists() and not self.path.is_file():  # /dev/null would "pass" and grow a -journal
+            raise OSError(f"{self.path} is not a regular file")
         conn = sqlite3.connect(str(self.path), timeout=5, isolation_level=None)
         conn.execute("pragma busy_timeout = 5000")
         return conn
