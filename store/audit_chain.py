@@ -141,7 +141,7 @@ def verify_chain(bodies: Iterable[bytes], head_count: int, head_hash: str,
     # Whole-trail passes in C keep this ≥ 300k events/s: hash every body, hex the
     # joined digests once, cut every body's `prev` out with fixed slices, compare once.
     hex_all = hexlify(b"".join([sha(body).digest() for body in bodies]))
-    if not _links_hold(bodies, hex_all):
+    if bodies and not _links_hold(bodies, hex_all):  # no bodies at all: the count check below names it
         seq = _first_broken(bodies, hex_all)
         prev = GENESIS if seq == 1 else hex_all[64 * (seq - 2):64 * (seq - 1)].decode()
         return _diagnose(seq, bodies[seq - 1], prev, inspect)

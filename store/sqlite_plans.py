@@ -46,9 +46,13 @@ def header_plan(path: Path) -> Plan:
 def state_plan(check: bool = True) -> Plan:
     """The state the engine reads; with `check`, refused unless it is the trail's (digest in the head)."""
     meta = dict((yield ("select key, value from meta", ())))
-    v, saved_at, actor, records, kinds = (yield (
+    scenario_rows = yield (
         "select version, saved_at, actor, records, kind_counts from scenarios order by version desc limit 1", ()
-    ))[0]
+    )
+    if not scenario_rows:  # every store is seeded with one: an empty table is a hand edit
+        raise StoreError("the store holds no scenario row (it was edited outside bfg-tui); "
+                         "run `bfg-tui audit verify`, or restore the store from a backup")
+    v, saved_at, actor, records, kinds = scenario_rows[0]
     snap_rows = yield ("select id, rows, digest, frozen_at, kind_counts from snapshots order by id desc limit 1", ())
     snapshot = None
     if snap_rows:

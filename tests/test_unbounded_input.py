@@ -151,3 +151,17 @@ def test_a_character_device_is_no_probe_target(cli, db: Path, tmp_path: Path) ->
     result = cli("probe", "connection", str(dev), actor=MAREK)
     assert result.code == 1 and "not a regular file" in result.err, result
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["null", db.name])
+
+
+@pytest.mark.parametrize(("table", "verbs"), [
+    ("scenarios", [("status",), ("checks",), ("export", "release"), ("accept", "transition.db_schema")]),
+    ("audit_events", [("audit", "verify")]),
+])
+def test_a_deleted_table_is_named_not_a_crash(cli, db: Path, table: str, verbs) -> None:
+    assert cli("scenario", "save", actor=MAREK).code == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"delete from {table}")
+    for argv in verbs:
+        result = cli(*argv, actor=OLENA if argv[0] == "accept" else ANNA)
+        assert result.code == 1, result
+        assert result.err.count("\n") == 1 and "unexpected" not in result.err, result.err
