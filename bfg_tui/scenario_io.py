@@ -168,6 +168,11 @@ class _Text:
         self.buf = ""
         self.at = 0
         self.eof = False
+        # The door's cheap look (`import_suspect`), chunk by chunk with an overlap: once any text
+        # is suspect, every record decoded from then on has each string checked. A record is
+        # decoded only when all of it has arrived, so none escapes the look.
+        self.suspect = False
+        self._tail = ""
 
     def more(self) -> bool:
         """Append the next chunk (dropping what was consumed); False at the end of the file."""
@@ -179,6 +184,9 @@ class _Text:
         except UnicodeDecodeError:
             raise _Fallback from None
         self.eof = chunk is None
+        if not self.suspect:
+            self.suspect = import_suspect(self._tail + text)
+            self._tail = text[-64:]
         self.buf = self.buf[self.at:] + text
         self.at = 0
         return True
@@ -246,7 +254,7 @@ def _stream_rows(text: _Text, catalog: Catalog) -> list[tuple[str, str, str]]:
             if text.peek() == "]":
                 raise _Fallback  # no records: the full parser says so
             while True:
-                keyed.append(_stream_record(text.value(decoder), order, actors, tenant))
+                keyed.append(_stream_record(text.value(decoder), order, actors, tenant, text.suspect))
                 if text.peek() == "]":
                     text.at += 1
                     break
@@ -276,7 +284,9 @@ def _stream_rows(text: _Text, catalog: Catalog) -> list[tuple[str, str, str]]:
     return keyed
 
 
-def _stream_record(record: Any, order: dict[str, int], actors: set[str], tenant: str) -> tuple[int, str, str]:
+def _stream_record(
+    record: Any, order: dict[str, int], actors: set[str], tenant: str, suspect: bool,
+) -> tuple[int, str, str]:
     """One record checked as `_check_records` checks it; its canonical body, keyed for sorting."""
     if type(record) is not dict or len(record) != 3:
         raise _Fallback
@@ -287,7 +297,7 @@ def _stream_record(record: Any, order: dict[str, int], actors: set[str], tenant:
         raise _Fallback
     if (kind == "users" and rid not in actors) or (kind == "tenants" and rid != tenant):
         raise _Fallback
-    if not _clean(data, tenant):
+    if not _clean(data, tenant) or (suspect and _door_problem(data, "data") is not None):
         raise _Fallback
     return order[kind], rid, record_json(kind, rid, data, checked=False)
 

@@ -23,16 +23,20 @@ def assert_one_line(result, code: int, *needles: str) -> None:
         assert needle in result.err, result.err
 
 
-def scenario_file(path: Path, orders: int) -> Path:
-    """A valid BFGScenarioImport.v1 file with the demo generator's records, one record a line."""
+def scenario_file(path: Path, orders: int, *, escaped: bool = False) -> Path:
+    """A valid BFGScenarioImport.v1 file with the demo generator's records, one record a line.
+
+    Like `dump_scenario`, non-ASCII text is written as UTF-8; `escaped` writes `\\u` escapes
+    instead, which the door's cheap look treats as suspect (every string then checked).
+    """
     from bfg_tui.catalog import default_catalog
     from bfg_tui.scenario import demo_rows
 
-    with path.open("w") as out:
+    with path.open("w", encoding="utf-8") as out:
         out.write('{"schema": "BFGScenarioImport.v1", "tenant": "bfg", "records": [\n')
         for n, (_kind, _rid, body) in enumerate(demo_rows(default_catalog(), orders)):
             doc = json.loads(body)
-            out.write(("" if n == 0 else ",\n") + json.dumps(doc, separators=(",", ":")))
+            out.write(("" if n == 0 else ",\n") + json.dumps(doc, separators=(",", ":"), ensure_ascii=escaped))
         out.write("\n]}\n")
     return path
 
@@ -76,15 +80,29 @@ def test_an_oversized_file_names_the_cap_and_how_to_raise_it(cli, db: Path, tmp_
     assert_one_line(cli("scenario", "save", "--from", str(big), actor=MAREK), 1, "BFG_TUI_MAX_IMPORT_MB must be")
 
 
-def test_the_streamed_import_equals_the_whole_document_parse(tmp_path: Path) -> None:
+@pytest.mark.parametrize("escaped", [False, True])
+def test_the_streamed_import_equals_the_whole_document_parse(tmp_path: Path, escaped: bool) -> None:
     from bfg_tui.canonical import record_json
     from bfg_tui.catalog import default_catalog
     from bfg_tui.scenario_io import load_scenario_rows, parse_scenario
 
     catalog = default_catalog()
-    path = scenario_file(tmp_path / "s.json", 40)
-    whole = [(k, i, record_json(k, i, d, checked=False)) for k, i, d in parse_scenario(path.read_text(), catalog)]
+    path = scenario_file(tmp_path / "s.json", 600, escaped=escaped)  # > 1 MiB: several chunks
+    assert path.stat().st_size > 1024 * 1024
+    text = path.read_text(encoding="utf-8")
+    whole = [(k, i, record_json(k, i, d, checked=False)) for k, i, d in parse_scenario(text, catalog)]
     assert load_scenario_rows(path, catalog) == whole
+
+
+def test_a_secret_in_a_late_chunk_is_refused_with_its_field(cli, db: Path, tmp_path: Path) -> None:
+    path = scenario_file(tmp_path / "s.json", 600)
+    text = path.read_text(encoding="utf-8")
+    cut = text.rindex('{"data":{')  # the last record
+    planted = text[:cut] + '{"data":{"remark":"postgresql://app:hunter2@db.internal/bfg",' + text[cut + 9:]
+    path.write_text(planted, encoding="utf-8")
+    result = cli("scenario", "save", "--from", str(path), actor=MAREK)
+    assert result.code == 1 and ".data.remark" in result.err and "hunter2" not in result.err, result
+    assert result.err.count("\n") == 1
 
 
 def test_import_memory_stays_within_three_times_the_file(tmp_path: Path) -> None:
