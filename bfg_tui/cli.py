@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="bfg-tui", description="Keyboard-first cutover console: gates, checks, probes, packets.")
     p.add_argument("--version", action="version", version=f"bfg-tui {__version__}")
     p.add_argument("--db", help="store: a SQLite file path or postgresql:// DSN (env BFG_TUI_DB)")
-    p.add_argument("--as", dest="actor", help="acting actor id (env BFG_ACTOR); self-asserted, mock-auth-header")
+    # Its own dest: `roster init --actor` and `ssh-session --actor` name a subject, not who acts.
+    p.add_argument("--as", dest="as_actor", help="acting actor id (env BFG_ACTOR); self-asserted, mock-auth-header")
     p.add_argument("--lang", choices=("pl", "en"), help="language (default from the locale)")
     p.add_argument("--key", dest="signing_key", metavar="FILE",
                    help="sign with this unencrypted private key file instead of ssh-agent (env BFG_TUI_SIGNING_KEY)")
@@ -143,13 +144,14 @@ def _limit(text: str) -> int:
 def _env_actor(args: argparse.Namespace) -> str | None:
     """Who acts: `--as` or BFG_ACTOR. An empty `--as`, or one that contradicts BFG_ACTOR, is a usage error."""
     env = os.environ.get("BFG_ACTOR") or None
-    if args.actor is None:
+    given = args.as_actor
+    if given is None:
         return env
-    if not args.actor.strip():
+    if not given.strip():
         raise _usage("--as needs an actor id; it was empty")
-    if env is not None and env != args.actor:
-        raise _usage(f"--as {args.actor} contradicts BFG_ACTOR={env}: unset one of them")
-    return args.actor
+    if env is not None and env != given:
+        raise _usage(f"--as {given} contradicts BFG_ACTOR={env}: unset one of them")
+    return given
 
 
 def _print(text: str) -> None:

@@ -270,6 +270,17 @@ def _main(db: Path, *argv: str) -> int:
         return int(exc.code or 0)
 
 
+def test_a_subcommand_actor_option_is_not_the_acting_identity(cli, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BFG_ACTOR", OLENA)
+    assert cli("init").code == 0
+    code = _main(db, "roster", "init", "--actor", ANNA, "--key", str(db.parent / "missing.pub"))
+    assert code == 1  # no such key file: refused for that, not as a contradicting --as (exit 2)
+    from bfg_tui.cli import build_parser
+
+    args = build_parser().parse_args(["--as", ANNA, "roster", "init", "--actor", OLENA, "--key", "k.pub"])
+    assert (args.as_actor, args.actor) == (ANNA, OLENA)
+
+
 def test_a_value_on_a_check_that_takes_none_is_refused(cli, db: Path) -> None:
     result = cli("accept", "transition.db_schema", "--value", "postgres 15", actor=OLENA)
     assert result.code == 1 and "value" in result.err, result
