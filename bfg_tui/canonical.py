@@ -94,6 +94,15 @@ class SnapshotHasher:
             self._hash.update(",".join(batch).encode("utf-8"))  # type: ignore[arg-type]
         self.rows += len(batch)
 
+    def add_joined(self, joined: bytes, count: int) -> None:
+        """Add `count` canonical records already joined with "," (as a database can send them)."""
+        if not count:
+            return
+        if self.rows:
+            self._hash.update(b",")
+        self._hash.update(joined)
+        self.rows += count
+
     def hexdigest(self) -> str:
         final = self._hash.copy()
         final.update(b"]," + self._tail.encode("utf-8"))

@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import ipaddress
 import json
+import operator
 import os
 import re
 import ssl
@@ -33,7 +34,11 @@ import struct
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from itertools import chain, islice, repeat
+from operator import itemgetter
 from typing import Any
+
+from bfg_tui.store.rows import utf8_bodies
 
 from ..canonical import SnapshotHasher
 from ..runbook import MIGRATOR_ROLE, SCHEMA, SET_TENANT_SQL, runbook_sql, shipped_lint
@@ -55,6 +60,7 @@ COPY_COLUMNS = ("tenant_id", "snapshot_id", "seq", "batch_group", "kind", "recor
 COPY_PIECE = 5_000  # records encoded at a time (~1.4 MB), so the COPY starts and streams early
 COPY_FIRST_PIECE = 1_000
 COPY_QUEUE = 8  # encoded pieces waiting for the COPY
+READBACK_GROUP = 5_000  # records the server joins into one row of the read-back COPY
 SSL_REQUEST = struct.pack("!ii", 8, 80877103)
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 _COPY_TRAILER = b"\xff\xff"
@@ -783,12 +789,95 @@ class PostgresTarget:
                     " role_key = excluded.role_key, display_name = excluded.display_name, desk = excluded.desk", users)
         log(f"projected {len(users)} users and the tenant row into {SCHEMA}.users / {SCHEMA}.tenants")
 
+    async def _read_back(self, app: Any, tenant: str, snap: str, order: list[str],
+                         source: SnapshotSource) -> tuple[SnapshotHasher, bool]:
+        """Hash the snapshot's bodies in seq order as the app login: (hasher, True when
+        (kind, record_id) strictly follow canonical order, which proves them unique).
+
+        One `COPY (…) TO STDOUT (FORMAT binary)`: the server joins READBACK_GROUP records a
+        row (their seqs, keys and bodies, each one string), so the client handles a few
+        hundred rows, not a million, and checks them with C code (split, join, map). The
+        server joins in the order it reads, which is the key's order when it reads the key
+        (the usual plan); the joined seqs must then be exactly lo, lo+1, … in every group.
+        When they are not (another plan, or gaps in seq), the whole read is done again with
+        the joins sorted by seq, which costs the server a sort per group.
+        """
+        rec = _q("scenario_records")
+        lo, hi = await (await app.execute(
+            f"select min(seq), max(seq) from {rec} where tenant_id = %s and snapshot_id = %s",
+            (tenant, snap))).fetchone()
+        for sort in ("", " order by seq"):
+            hasher = SnapshotHasher(session=source.session, tenant=source.tenant_id)
+            if lo is None:
+                return hasher, True
+            in_order = await self._read_groups(app, rec, tenant, snap, order, hasher, lo, hi, sort)
+            if in_order is not None:
+                return hasher, in_order
+        raise _Fail("the read-back could not put the records in seq order")  # pragma: no cover
+
+    async def _read_groups(self, app: Any, rec: str, tenant: str, snap: str, order: list[str],
+                           hasher: SnapshotHasher, lo: int, hi: int, sort: str) -> bool | None:
+        """One read of every group; None when the seqs show the joins were not in seq order."""
+        step = READBACK_GROUP
+        query = (
+            "copy (select g.lo, r.n, r.seqs, r.keys, r.bodies"
+            " from generate_series(%(lo)s::int4, %(hi)s::int4, %(step)s::int4) as g(lo) cross join lateral ("
+            f" select count(*)::int4 as n, string_agg(seq::text, ','{sort}) as seqs,"
+            f" string_agg(kind || E'\\x1f' || record_id, E'\\x1e'{sort}) as keys,"
+            f" string_agg(body, ','{sort}) as bodies"
+            f" from {rec} where tenant_id = %(tenant)s and snapshot_id = %(snap)s"
+            " and seq >= g.lo and seq < g.lo + %(step)s) as r) to stdout (format binary)")
+        ranks = {kind: chr(0x21 + n) for n, kind in enumerate(order)}
+        rows = _BinaryRows()
+        ordered, in_seq, last, expect = True, True, "", lo
+        async with app.cursor().copy(query, {"lo": lo, "hi": hi, "step": step, "tenant": tenant,
+                                             "snap": snap}) as copy:
+            async for data in copy:
+                for g, n_raw, seqs, keys, bodies in rows.feed(data):
+                    start, n = _I32.unpack(g)[0], _I32.unpack(n_raw)[0]
+                    if start != expect:
+                        raise _Fail(f"read-back groups out of order at seq {start}")
+                    expect = start + step
+                    if not n or not in_seq:
+                        continue  # an empty range; or draining a read that is done again sorted
+                    if not sort:  # sorted joins need no proof: seq is unique and the ranges ascend
+                        in_seq = seqs.decode() == ",".join(map(str, range(start, start + n)))
+                        if not in_seq:
+                            continue
+                    hasher.add_joined(bodies, n)
+                    if ordered:
+                        ordered, last = _canonical_run(keys.decode("utf-8"), n, ranks, last)
+        if not rows.done:
+            raise _Fail("the read-back COPY ended early")
+        return ordered if in_seq else None
+
+    async def _count_unordered(self, app: Any, tenant: str, snap: str, rank: dict[str, int]) -> int:
+        """Rows out of canonical (kind, record_id) order, counted one by one: only when the
+        read-back found the order broken (or could not tell), to name how badly."""
+        unordered, last_rank, last_rid = 0, -1, ""
+        async with app.cursor(name="bfg_readback_order", binary=True) as cur:
+            cur.itersize = COPY_CHUNK
+            await cur.execute(
+                f"select kind, record_id from {_q('scenario_records')} where tenant_id = %s"
+                " and snapshot_id = %s order by seq", (tenant, snap))
+            while batch := await cur.fetchmany(COPY_CHUNK):
+                for kind, rid in batch:
+                    if kind in rank and rank[kind] == last_rank:
+                        if rid <= last_rid:
+                            unordered += 1
+                    else:
+                        this = rank.get(kind, len(rank))
+                        if this <= last_rank:
+                            unordered += 1
+                        last_rank = this
+                    last_rid = rid
+        return unordered
+
     async def _verify_replay(self, log: Log, source: SnapshotSource, replay_id: str, tenant: str, snap: str,
                              written: int) -> ReplayOutcome:
         app = await self._app_conn()
         self._phase = "reading the snapshot back as the app login"
         t0 = time.perf_counter()
-        hasher = SnapshotHasher(session=source.session, tenant=source.tenant_id)
         order = [k for k in self.catalog.record_kinds if k in source.kind_counts]
         order += sorted(k for k in source.kind_counts if k not in order)
         rank = {kind: n for n, kind in enumerate(order)}
@@ -796,28 +885,11 @@ class PostgresTarget:
         # by seq, the canonical position (the key's order), every row must follow the one
         # before it in that order: this proves (kind, record_id) unique within the snapshot,
         # which the key no longer enforces. Only when it does not hold, the server counts.
-        unordered = 0
-        last_rank, last_rid = -1, ""
         async with app.transaction(force_rollback=True):
             await app.execute(SET_TENANT_SQL, (tenant,))
-            total = await self._count_records(app, tenant, snap)
-            async with app.cursor(name="bfg_readback", binary=True) as cur:
-                cur.itersize = COPY_CHUNK
-                await cur.execute(
-                    f"select kind, record_id, body from {_q('scenario_records')} where tenant_id = %s"
-                    " and snapshot_id = %s order by seq", (tenant, snap))
-                while batch := await cur.fetchmany(COPY_CHUNK):
-                    for kind, rid, _body in batch:
-                        if kind in rank and rank[kind] == last_rank:
-                            if rid <= last_rid:
-                                unordered += 1
-                        else:
-                            this = rank.get(kind, len(rank))
-                            if this <= last_rank:
-                                unordered += 1
-                            last_rank = this
-                        last_rid = rid
-                    hasher.add_many(r[2] for r in batch)
+            hasher, in_order = await self._read_back(app, tenant, snap, order, source)
+            total = hasher.rows
+            unordered = 0 if in_order else await self._count_unordered(app, tenant, snap, rank)
             same_ids = 0
             if unordered:
                 same_ids = (await (await app.execute(
@@ -1003,31 +1075,102 @@ def _copy_encoder(tenant: str, snap: str, groups: dict[str, str], projected: lis
     """encode(batch, first_seq): one batch of (kind, id, body) as binary COPY tuples of
     COPY_COLUMNS (without tenant_id and snapshot_id when `defaults`: the table fills them).
 
-    One bytes format per kind holds everything constant (field count, tenant, snapshot
-    id, the seq field's length, batch group, kind); per record only seq, id and body are
-    filled in. Tenants and users records are also collected into `projected` (they land
-    in their own tables afterwards).
+    What is constant (field count, tenant, snapshot id, the seq field's length) and what is
+    constant per kind (batch group, kind) are prepared once; per record the seq, the id and
+    the body with their lengths are packed. The tuples are assembled by C code (map, zip, chain, join) rather
+    than a Python loop per record. Tenants and users records are also collected into
+    `projected` (they land in their own tables afterwards).
     """
     head = (struct.pack("!h", 5) if defaults else
             struct.pack("!h", 7) + _field(tenant.encode()) + _field(snap.encode())) + _I32.pack(4)
-    formats: dict[str, bytes] = {}
+    tails: dict[str, bytes] = {}
     pack = _I32.pack
 
     def encode(batch: list[tuple[str, str, Any]], seq: int) -> bytes:
-        kinds = {row[0] for row in batch}
-        for kind in kinds - formats.keys():
+        kinds = list(map(_first, batch))
+        for kind in set(kinds) - tails.keys():
             if kind not in groups:
                 raise _Fail(f"record kind {kind} belongs to no batch group")
-            tail = _field(groups[kind].encode()) + _field(kind.encode())
-            formats[kind] = head.replace(b"%", b"%%") + b"%b" + tail.replace(b"%", b"%%") + b"%b%b%b%b"
-        if batch and not isinstance(batch[0][2], bytes):
-            batch = [(k, r, b if isinstance(b, bytes) else b.encode("utf-8")) for k, r, b in batch]
-        if not kinds.isdisjoint(_PROJECTED):
-            projected.extend(row for row in batch if row[0] in _PROJECTED)
-        return b"".join([formats[kind] % (pack(n), pack(len(rid_b := rid.encode("utf-8"))), rid_b, pack(len(body)), body)
-                         for n, (kind, rid, body) in enumerate(batch, seq)])
+            tails[kind] = _field(groups[kind].encode()) + _field(kind.encode())
+        rids = list(map(str.encode, map(_second, batch)))
+        bodies = utf8_bodies(tuple(map(_third, batch)))
+        if not _PROJECTED.isdisjoint(kinds):
+            projected.extend((k, r, b) for k, r, b in zip(kinds, map(_second, batch), bodies, strict=True)
+                             if k in _PROJECTED)
+        return b"".join(chain.from_iterable(zip(
+            repeat(head), map(pack, range(seq, seq + len(batch))), map(tails.__getitem__, kinds),
+            map(pack, map(len, rids)), rids, map(pack, map(len, bodies)), bodies)))
 
     return encode
+
+
+_first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
+
+
+def _canonical_run(keys: str, n: int, ranks: dict[str, str], last: str) -> tuple[bool, str]:
+    """(strictly in canonical order, the last key) for one group's keys "kind␟id␞kind␟id…".
+
+    Each kind becomes a one-character rank (catalog order), so plain string order of the
+    keys is canonical order; the check is C code over the whole group.
+    """
+    keys = "\x1e" + keys
+    for kind, rank in ranks.items():
+        keys = keys.replace(f"\x1e{kind}\x1f", f"\x1e{rank}\x1f")
+    split = keys[1:].split("\x1e")
+    if len(split) != n or set(map(_second_char, split)) != {"\x1f"}:
+        return False, last  # an unknown kind, or a separator inside an id: the slow check decides
+    return last < split[0] and all(map(operator.lt, split, islice(split, 1, None))), split[-1]
+
+
+def _second_char(key: str) -> str:
+    return key[1:2]
+
+
+class _BinaryRows:
+    """Rows of a binary COPY stream, as lists of raw field values (None for NULL)."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._started = False
+        self.done = False
+
+    def feed(self, data: bytes | memoryview) -> list[list[bytes | None]]:
+        buf = self._buf
+        buf += data
+        pos, out, size = 0, [], len(buf)
+        if not self._started:
+            if size < 19:
+                return out
+            if bytes(buf[:11]) != _COPY_HEADER[:11]:
+                raise _Fail("the read-back COPY sent no binary header")
+            pos = 19 + int.from_bytes(buf[15:19], "big")
+            self._started = True
+        while size - pos >= 2:
+            fields_n = int.from_bytes(buf[pos:pos + 2], "big", signed=True)
+            if fields_n == -1:
+                self.done = True
+                pos += 2
+                break
+            p, fields = pos + 2, []
+            for _ in range(fields_n):
+                if size - p < 4:
+                    break
+                length = int.from_bytes(buf[p:p + 4], "big", signed=True)
+                p += 4
+                if length < 0:
+                    fields.append(None)
+                    continue
+                if size - p < length:
+                    break
+                fields.append(bytes(buf[p:p + length]))
+                p += length
+            else:
+                out.append(fields)
+                pos = p
+                continue
+            break  # an incomplete row: wait for more data
+        del buf[:pos]
+        return out
 
 
 async def _closed(writer: asyncio.StreamWriter) -> None:
