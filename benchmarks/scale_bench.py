@@ -94,6 +94,8 @@ def measure(label: str, orders: int, tmp: Path) -> dict[str, Any]:
                    pg_readback_s=replay["readback_s"], pg_mb=replay["pg_bytes"] / 1e6)
     except Skip as why:
         out["pg_skipped"] = str(why)
+    except Exception as exc:  # a failed replay is reported with the size, the curve goes on
+        out["pg_skipped"] = f"failed: {type(exc).__name__}: {exc}"
     out["load_after"] = load()
     out["records"] = records
     return out

@@ -24,6 +24,7 @@ local values, so the two cannot drift apart unnoticed.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from functools import cache
@@ -246,18 +247,12 @@ def _generate(catalog: Catalog, orders: int, *, rows: bool) -> _Out:
 
 
 def _chain(parts: Iterator[_Out]) -> _Out:
-    for part in parts:
-        yield from part
+    return itertools.chain.from_iterable(parts)  # no Python frame per record
 
 
 def _check_orders(orders: int) -> None:
     if isinstance(orders, bool) or not isinstance(orders, int) or orders < 0:
         raise ValueError(f"orders must be a non-negative integer, not {orders!r}")
-
-
-def _wrap(kind: str, rid: str, data_json: str) -> str:
-    # record_json's key order: data, id, kind.
-    return '{"data":' + data_json + ',"id":"' + rid + '","kind":"' + kind + '"}'
 
 
 def _encoded(records: list[Record], rows: bool) -> _Out:
@@ -288,11 +283,13 @@ class _Context:
         self.day_t = [d.isoformat() + "T" for d in days]  # "2026-03-02T"
         self.day = [d.isoformat() for d in days]  # "2026-03-02"
         self.ymd = [d.strftime("%Y%m%d") for d in days]  # "20260302"
+        day_t = self.day_t
 
-    def ts(self, minute: int) -> str:
-        """ISO-8601 UTC timestamp `minute` minutes after the base date's midnight."""
-        day, m = divmod(minute, _MINUTES_PER_DAY)
-        return self.day_t[day] + _CLOCK[m]
+        def ts(minute: int) -> str:
+            """ISO-8601 UTC timestamp `minute` minutes after the base date's midnight."""
+            return day_t[minute // _MINUTES_PER_DAY] + _CLOCK[minute % _MINUTES_PER_DAY]
+
+        self.ts: Callable[[int], str] = ts
 
 
 def _pickup(i: int) -> int:
@@ -333,10 +330,19 @@ def _vat_grosze(net: int) -> int:
     return (net * _VAT_PERCENT + 50) // 100  # half-up to the grosz
 
 
-def _gross(i: int) -> str:
-    """Order i's invoice total as a decimal string, exact in grosze."""
-    net = _net_grosze(i)
-    return _money(net + _vat_grosze(net))
+# Every amount depends on i only through i % 4, % 3, % 27 (pallets) and % 5 (cold chain).
+_AMOUNT_PERIOD = 540
+
+
+@cache
+def _amounts() -> tuple[tuple[str, str, str], ...]:
+    """(net, vat, gross) as decimal strings for each residue of i mod _AMOUNT_PERIOD."""
+    out = []
+    for r in range(_AMOUNT_PERIOD):
+        net = _net_grosze(r)
+        vat = _vat_grosze(net)
+        out.append((_money(net), _money(vat), _money(net + vat)))
+    return tuple(out)
 
 
 def _crossing(i: int) -> str:
@@ -355,13 +361,13 @@ def _orders(c: _Context, rows: bool) -> _Out:
         adr = i % 7 == 0  # e.g. ethanol-based disinfectants, UN 1170
         pickup, delivery = ts(_pickup(i)), ts(_delivery(i))
         if rows:
-            yield "orders", rid, _wrap("orders", rid, (
-                f'{{"adr":{_JSON_BOOL[adr]},"client_id":"{CLIENT_ID}",'
+            yield "orders", rid, (
+                f'{{"data":{{"adr":{_JSON_BOOL[adr]},"client_id":"{CLIENT_ID}",'
                 f'"delivery_at":"{delivery}","destination":"{dest}","gdp":true,'
                 f'"origin":"{origin}","pallets":{pallets},"pickup_at":"{pickup}",'
                 f'"temperature_max":"{t_max}","temperature_min":"{t_min}",'
-                f'"tenant_id":{tenant_json},"weight_kg":{weight}}}'
-            ))
+                f'"tenant_id":{tenant_json},"weight_kg":{weight}}},"id":"{rid}","kind":"orders"}}'
+            )
         else:
             yield "orders", rid, {
                 "tenant_id": tenant,
@@ -395,10 +401,10 @@ def _dispatch_events(c: _Context, rows: bool) -> _Out:
             rid = "dsp-" + n + "-" + suffix
             at = ts(minute)
             if rows:
-                yield "dispatch_events", rid, _wrap("dispatch_events", rid, (
-                    f'{{"actor_id":"{DISPATCHER_ID}","at":"{at}","driver_id":"{DRIVER_ID}",'
-                    f'"order_id":"{order_id}","type":"{kind}","vehicle":"{vehicle}"}}'
-                ))
+                yield "dispatch_events", rid, (
+                    f'{{"data":{{"actor_id":"{DISPATCHER_ID}","at":"{at}","driver_id":"{DRIVER_ID}",'
+                    f'"order_id":"{order_id}","type":"{kind}","vehicle":"{vehicle}"}},"id":"{rid}","kind":"dispatch_events"}}'
+                )
             else:
                 yield "dispatch_events", rid, {
                     "order_id": order_id,
@@ -431,10 +437,10 @@ def _driver_events(c: _Context, rows: bool) -> _Out:
             rid = "drv-" + n + "-" + suffix
             temp, at = _TENTHS[tenths], ts(minute)
             if rows:
-                yield "driver_events", rid, _wrap("driver_events", rid, (
-                    f'{{"at":"{at}","driver_id":"{DRIVER_ID}","location":"{location}",'
-                    f'"order_id":"{order_id}","temperature_c":"{temp}","type":"{kind}"}}'
-                ))
+                yield "driver_events", rid, (
+                    f'{{"data":{{"at":"{at}","driver_id":"{DRIVER_ID}","location":"{location}",'
+                    f'"order_id":"{order_id}","temperature_c":"{temp}","type":"{kind}"}},"id":"{rid}","kind":"driver_events"}}'
+                )
             else:
                 yield "driver_events", rid, {
                     "order_id": order_id,
@@ -454,10 +460,10 @@ def _client_events(c: _Context, rows: bool) -> _Out:
         kind = _CLIENT_EVENTS[i % 3]
         at = ts(_delivery(i) + 60 + (i % 4) * 15)
         if rows:
-            yield "client_events", rid, _wrap("client_events", rid, (
-                f'{{"at":"{at}","channel":"client_portal","client_id":"{CLIENT_ID}",'
-                f'"order_id":"{order_id}","type":"{kind}"}}'
-            ))
+            yield "client_events", rid, (
+                f'{{"data":{{"at":"{at}","channel":"client_portal","client_id":"{CLIENT_ID}",'
+                f'"order_id":"{order_id}","type":"{kind}"}},"id":"{rid}","kind":"client_events"}}'
+            )
         else:
             yield "client_events", rid, {
                 "order_id": order_id,
@@ -469,7 +475,7 @@ def _client_events(c: _Context, rows: bool) -> _Out:
 
 
 def _documents(c: _Context, rows: bool) -> _Out:
-    fmt, ts, ymd = c.fmt, c.ts, c.ymd
+    fmt, ts, ymd, amounts = c.fmt, c.ts, c.ymd, _amounts()
     for i in range(1, c.orders + 1):
         n = fmt(i)
         rid, order_id = "doc-" + n, "ord-" + n
@@ -496,7 +502,7 @@ def _documents(c: _Context, rows: bool) -> _Out:
         else:
             doc_type = "invoice"
             invoice = "FV/" + ymd[_invoiced(i) // _MINUTES_PER_DAY][:4] + "/" + n  # = KSeF's
-            gross = _gross(i)
+            gross = amounts[i % _AMOUNT_PERIOD][2]
             if rows:
                 fields = (
                     f'{{"buyer":"{CLIENT_NAME}","currency":"PLN","gross":"{gross}",'
@@ -510,11 +516,11 @@ def _documents(c: _Context, rows: bool) -> _Out:
                     "currency": "PLN",
                 }
         if rows:
-            yield "documents", rid, _wrap("documents", rid, (
-                f'{{"confidence":"{confidence}","doc_type":"{doc_type}","fields":{fields},'
+            yield "documents", rid, (
+                f'{{"data":{{"confidence":"{confidence}","doc_type":"{doc_type}","fields":{fields},'
                 f'"needs_review":{_JSON_BOOL[review]},"order_id":"{order_id}",'
-                f'"provider":"local-ocr","scanned_at":"{at}"}}'
-            ))
+                f'"provider":"local-ocr","scanned_at":"{at}"}},"id":"{rid}","kind":"documents"}}'
+            )
         else:
             yield "documents", rid, {
                 "order_id": order_id,
@@ -557,7 +563,7 @@ def _technical_crc_tables() -> tuple[tuple[int, ...], ...]:
 
 
 def _ksef_packages(c: _Context, rows: bool) -> _Out:
-    fmt, ts, ymd = c.fmt, c.ts, c.ymd
+    fmt, ts, ymd, amounts = c.fmt, c.ts, c.ymd, _amounts()
     t0, t1, t2, t3, t4, t5 = _technical_crc_tables()
     zeros = bytes(2 * _TECHNICAL_BYTES)
     prefix_crc: dict[int, int] = {}  # per day: crc("NIP-YYYYMMDD-" + 12 zeros)
@@ -567,9 +573,7 @@ def _ksef_packages(c: _Context, rows: bool) -> _Out:
         issued = _invoiced(i)
         day = issued // _MINUTES_PER_DAY
         at = ts(issued)
-        net_gr = _net_grosze(i)
-        vat_gr = _vat_grosze(net_gr)
-        net, vat, gross = _money(net_gr), _money(vat_gr), _money(net_gr + vat_gr)
+        net, vat, gross = amounts[i % _AMOUNT_PERIOD]
         invoice = "FV/" + ymd[day][:4] + "/" + n
         # NIP-YYYYMMDD-TTTTTTTTTTTT-CC like a real KSeF number: the date is the day
         # KSeF accepted the invoice, CC the CRC-8 of everything before it.
@@ -584,11 +588,11 @@ def _ksef_packages(c: _Context, rows: bool) -> _Out:
         )
         number = f"{prefix}{t:012X}-{crc:02X}"
         if rows:
-            yield "ksef_packages", rid, _wrap("ksef_packages", rid, (
-                f'{{"currency":"PLN","gross":"{gross}","invoice_number":"{invoice}",'
+            yield "ksef_packages", rid, (
+                f'{{"data":{{"currency":"PLN","gross":"{gross}","invoice_number":"{invoice}",'
                 f'"issued_at":"{at}","ksef_number":"{number}","net":"{net}",'
-                f'"order_id":"{order_id}","status":"accepted","vat":"{vat}"}}'
-            ))
+                f'"order_id":"{order_id}","status":"accepted","vat":"{vat}"}},"id":"{rid}","kind":"ksef_packages"}}'
+            )
         else:
             yield "ksef_packages", rid, {
                 "order_id": order_id,
@@ -604,22 +608,22 @@ def _ksef_packages(c: _Context, rows: bool) -> _Out:
 
 
 def _payments(c: _Context, rows: bool) -> _Out:
-    fmt, ts, day = c.fmt, c.ts, c.day
+    fmt, ts, day, amounts = c.fmt, c.ts, c.day, _amounts()
     for i in range(1, c.orders + 1):
         n = fmt(i)
         rid, invoice_id = "pay-" + n, "ksef-" + n
         issued = _invoiced(i)
-        amount = _gross(i)
+        amount = amounts[i % _AMOUNT_PERIOD][2]
         due = day[issued // _MINUTES_PER_DAY + 14]  # 14-day payment terms
         paid = i % 3 != 0  # every third invoice is still open
         paid_at = ts(issued + (7 + i % 5) * _MINUTES_PER_DAY) if paid else None
         if rows:
             paid_json = '"' + paid_at + '"' if paid_at else "null"
-            yield "payments", rid, _wrap("payments", rid, (
-                f'{{"amount":"{amount}","currency":"PLN","due_date":"{due}",'
+            yield "payments", rid, (
+                f'{{"data":{{"amount":"{amount}","currency":"PLN","due_date":"{due}",'
                 f'"invoice_id":"{invoice_id}","method":"bank_transfer",'
-                f'"paid_at":{paid_json},"status":"{"paid" if paid else "pending"}"}}'
-            ))
+                f'"paid_at":{paid_json},"status":"{"paid" if paid else "pending"}"}},"id":"{rid}","kind":"payments"}}'
+            )
         else:
             yield "payments", rid, {
                 "invoice_id": invoice_id,
