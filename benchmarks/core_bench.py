@@ -49,7 +49,7 @@ def save_wall(orders: int = 100_000, runs: int = 3) -> dict[str, Any]:
         db, floor_db = Path(tmp) / "save.db", Path(tmp) / "floor.db"
         exe = [str(Path(sys.executable).parent / "bfg-tui"), "--db", str(db), "--as", "user_dispatcher_marek",
                "scenario", "save", "--scale", str(orders)]
-        _cli(db, "status")  # the store exists: the figure is the save, not the store's creation
+        _cli(db, "init")  # the store exists: the figure is the save, not the store's creation
         wall_ms(exe)
         shape = floors.row_shape(db)  # the same count and average sizes, measured on what was saved
         floor = [sys.executable, "-m", "benchmarks.floors", "sqlite-rows", str(floor_db), *map(str, shape)]
@@ -58,7 +58,7 @@ def save_wall(orders: int = 100_000, runs: int = 3) -> dict[str, Any]:
             # A fresh store each run: a save into a store holding 1M rows also deletes them.
             for suffix in ("", "-wal", "-shm"):
                 Path(str(db) + suffix).unlink(missing_ok=True)
-            _cli(db, "status")
+            _cli(db, "init")
             return wall_ms(exe, cwd=ROOT)
 
         out = paired(save, lambda: wall_ms(floor, cwd=ROOT), runs, warmup=0)

@@ -79,7 +79,7 @@ def measure(label: str, orders: int, tmp: Path) -> dict[str, Any]:
     db = tmp / f"scale-{label}.db"
     out: dict[str, Any] = {"label": label, "load_before": load(), "disk_needed_gb": need / 1e9}
     base = [_bin("bfg-tui"), "--db", str(db)]
-    wall_ms([*base, "status"])  # create the store: the save is what is timed
+    wall_ms([*base, "init"])  # create the store: the save is what is timed
     out["save_s"] = wall_ms([*base, "--as", MAREK, "scenario", "save", "--scale", str(orders)]) / 1000
     out["freeze_s"] = wall_ms([*base, "--as", MAREK, "snapshot", "freeze"]) / 1000
     out["store_mb"] = _store_bytes(db) / 1e6

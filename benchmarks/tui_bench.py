@@ -103,7 +103,7 @@ def cold_start(runs: int = 9) -> dict[str, Any]:
     walls: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "demo.db"
-        _cli(db, "status")  # create the store once; the first frame never waits for it anyway
+        _cli(db, "init")  # create the store once; the first frame never waits for it anyway
         env = {**os.environ, "BFG_TUI_BENCH_EXIT_ON_FIRST_FRAME": "1", "TERM": "xterm-256color"}
         argv = [sys.executable, "-m", "bfg_tui", "--db", str(db), "--as", ANNA]
         for _ in range(runs):
@@ -187,7 +187,7 @@ def data_on_screen(runs: int = 9) -> dict[str, Any]:
     compile_bytecode()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "demo.db"
-        _cli(db, "status")  # the store exists, as on every start but the very first
+        _cli(db, "init")  # the store exists, as on every start but the very first
         catalog = default_catalog()
         state = read_state_sync(db)
         assert state is not None
