@@ -24,6 +24,20 @@ class HomeScreen(ConsoleScreen):
         bind("x", "app.export", "packet.export"),
     ]
 
+    def current_packet(self) -> str | None:
+        """The focused gate's packet (its decision's, or the one named like it); release otherwise."""
+        from bfg_tui.packets import PACKETS
+
+        from .widgets import Table
+
+        focused, view = self.focused, self.bfg.view
+        if isinstance(focused, Table) and focused.id == "gates" and view is not None and focused.current:
+            gate = focused.current
+            packet = next((d.packet for d in view.catalog.decisions.values() if d.gate == gate), gate)
+            if packet in PACKETS:
+                return packet
+        return self.packet
+
     def compose_body(self) -> ComposeResult:
         from .widgets import CheckTable, Table  # with the data: the first frame (home, loading) needs neither
 

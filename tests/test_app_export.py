@@ -123,3 +123,23 @@ async def test_a_refused_target_shows_a_one_line_reason(make_app, db: Path, tmp_
         await settle(pilot)
     assert victim.read_text() == "precious\n" and (folder / "bfg-release.env").is_symlink()
     assert exported(db) == []
+
+
+async def test_the_focused_gate_s_packet_is_preselected(make_app, db: Path) -> None:
+    from bfg_tui.screens.widgets import Table
+
+    app = make_app(ANNA)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        gates = app.screen.query_one("#gates", Table)
+        gates.focus()
+        await pilot.pause()
+        seen = {}
+        for _ in range(gates.row_count):
+            await open_dialog(pilot)
+            seen[gates.current] = app.screen.packet
+            await pilot.press("escape")
+            await settle(pilot)
+            await pilot.press("j")
+        assert seen["data_cutover"] == "cutover" and seen["dry_run"] == "dry_run" and seen["runbook"] == "runbook"
+        assert seen["provider_contracts"] == "release"  # a gate without a packet: the release packet
