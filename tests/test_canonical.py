@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 import rfc8785
@@ -65,3 +66,76 @@ def test_streaming_hash_equals_whole_document_hash() -> None:
     batched.add_many(canonical_json(r) for r in records[:17])
     batched.add_many(canonical_json(r) for r in records[17:])
     assert whole == one_by_one.hexdigest() == batched.hexdigest()
+
+
+def test_non_string_keys_are_refused_so_they_never_hash_like_string_keys() -> None:
+    with pytest.raises(CanonicalError, match=r"^\$\.data: object keys must be strings$"):
+        canonical_json({"data": {1: "a"}})
+    assert canonical_json({"1": "a"}) == '{"1":"a"}'
+
+
+def test_non_ascii_keys_are_refused_because_rfc8785_orders_them_differently() -> None:
+    # RFC 8785 sorts keys by UTF-16 code units; a plain sort would give another order here.
+    with pytest.raises(CanonicalError, match=r"^\$\.\U0001f600: object keys must be ASCII$"):
+        canonical_json({"\U0001f600": 1, "\uff61": 2})
+    with pytest.raises(CanonicalError, match=r"^\$\.data\.żółw: object keys must be ASCII$"):
+        canonical_json({"data": {"żółw": 1}})
+
+
+def test_floats_inside_lists_are_refused_with_their_index() -> None:
+    with pytest.raises(CanonicalError, match=r"^\$\.temps\[1\]: floats are not allowed"):
+        canonical_json({"temps": [4, 4.5]})
+    with pytest.raises(CanonicalError, match=r"^\$\[0\]\.t: floats are not allowed"):
+        canonical_json([{"t": 1.0}])
+
+
+def test_values_without_a_canonical_form_are_refused_by_type() -> None:
+    with pytest.raises(CanonicalError, match=r"^\$\.when: set has no canonical JSON form$"):
+        canonical_json({"when": {1}})
+
+
+def test_record_json_validates_unless_told_the_record_is_trusted() -> None:
+    with pytest.raises(CanonicalError, match=r"^\$\.data\.pallets: floats are not allowed"):
+        record_json("orders", "o-1", {"pallets": 1.5})
+    with pytest.raises(CanonicalError, match=r"object keys must be ASCII"):
+        record_json("orders", "o-1", {"paleta\u0301": 1})
+    # The hot path skips the walk for records already known to be canonical.
+    assert record_json("orders", "o-1", {"pallets": 2}, checked=False) == (
+        '{"data":{"pallets":2},"id":"o-1","kind":"orders"}')
+
+
+def test_a_one_record_batch_hashes_like_adding_that_record() -> None:
+    record = record_json("tenants", "bfg", {"name": "BFG Control"})
+    for batch in ([record], [record.encode()]):
+        hasher = SnapshotHasher(session="grant-demo-local", tenant="bfg")
+        hasher.add_many(batch)
+        assert hasher.hexdigest() == FIXED_ONE and hasher.rows == 1
+
+
+def test_an_empty_batch_after_records_changes_nothing() -> None:
+    records = [record_json("orders", f"o-{i}", {"n": i}) for i in range(3)]
+    plain = SnapshotHasher(session="s", tenant="t")
+    for r in records:
+        plain.add(r)
+    batched = SnapshotHasher(session="s", tenant="t")
+    batched.add_many(records[:2])
+    batched.add_many([])
+    batched.add_many(r.encode() for r in records[2:])
+    batched.add_many(iter(()))
+    assert batched.hexdigest() == plain.hexdigest() and batched.rows == plain.rows == 3
+
+
+def test_records_added_after_a_batch_are_separated() -> None:
+    records = [record_json("orders", f"o-{i}", {"n": i}) for i in range(3)]
+    whole = hashlib.sha256(canonical_json(snapshot_document(
+        [json.loads(r) for r in records], session="s", tenant="t")).encode()).hexdigest()
+    mixed = SnapshotHasher(session="s", tenant="t")
+    mixed.add_many(records[:1])
+    mixed.add(records[1])
+    mixed.add_many([records[2]])
+    assert mixed.hexdigest() == whole
+
+
+def test_the_unchecked_hot_path_still_never_writes_nan() -> None:
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        canonical_json({"t": float("nan")}, checked=False)

@@ -1,0 +1,36 @@
+"""Who may do what: the answers and reasons RBAC gives, in English and in the console's Polish."""
+
+from __future__ import annotations
+
+import pytest
+
+from bfg_tui.catalog import default_catalog
+from bfg_tui.i18n import message_text
+from bfg_tui.models import Catalog
+from bfg_tui.rbac import Grant, may_sign
+
+ANNA, MAREK, OLENA = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return default_catalog()
+
+
+def test_the_owner_signs_without_countersigning_and_the_director_countersigns(catalog: Catalog) -> None:
+    assert may_sign(catalog, catalog.actor(OLENA), "transition.db_schema") == Grant(countersign=False)
+    assert may_sign(catalog, catalog.actor(ANNA), "transition.db_schema") == Grant(countersign=True)
+
+
+@pytest.mark.parametrize(("verb", "polish"), [
+    ("accept", "ownerem transition.db_schema jest user_accountant_olena; user_dispatcher_marek nie moze jej "
+               "zaakceptowac"),
+    ("revoke", "ownerem transition.db_schema jest user_accountant_olena; user_dispatcher_marek nie moze cofnac jej "
+               "akceptacji"),
+])
+def test_a_refusal_for_someone_elses_check_names_its_owner_in_both_languages(
+        catalog: Catalog, verb: str, polish: str) -> None:
+    reason = may_sign(catalog, catalog.actor(MAREK), "transition.db_schema", verb)
+    assert reason == (f"transition.db_schema is owned by user_accountant_olena; user_dispatcher_marek may not "
+                      f"{verb} it")
+    assert message_text(reason, "pl") == polish
