@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install bench lint clean
+.PHONY: demo test install bench lint mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# Mutation testing of the core (engine, RBAC, audit chain, canonical JSON): fails when a
+# mutant not listed in mutation/equivalent.txt survives. MUTATE_ARGS=--modules engine,rbac
+mutate: $(STAMP)
+	$(BIN)/python -m mutation.run $(MUTATE_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
