@@ -44,7 +44,7 @@ def test_rule_dry_run_evidence_goes_stale_when_the_connection_is_repointed_to_an
     assert before["decisions"]["release"] == "READY" and before["groups"]["dry_run"] == {"ready": 5, "total": 5}
 
     # The connection now points at another target: the dry-run proved nothing about it.
-    assert cli("probe", "connection", str(second), actor=MAREK).code == 0
+    assert cli("probe", "connection", str(second), "--new-target", actor=MAREK).code == 0
     after = status(cli)
     assert set(after["stale"]) == DRY_RUN
     assert counts(after, "connection", "dry_run") == {"connection": "4/4", "dry_run": "0/5"}
@@ -79,7 +79,7 @@ def test_rule_a_batch_group_with_one_record_of_one_of_its_kinds_holds_data(cli, 
     assert counts(status(cli), "batch_groups") == {"batch_groups": "2/4"}
 
 
-def test_rule_all_gates_ready_recommends_reviewing_the_decision_in_english_and_polish(
+def test_rule_all_local_gates_ready_recommends_the_postgresql_probe_in_english_and_polish(
         cli, tmp_path: Path) -> None:
     _release_ready(cli, tmp_path / "target.db")
     assert cli("accept", "rollback.owner_confirmation", actor=ANNA).code == 0
@@ -89,17 +89,28 @@ def test_rule_all_gates_ready_recommends_reviewing_the_decision_in_english_and_p
 
     english = status(cli)
     assert english["groups"]["gates"] == {"ready": 9, "total": 9}
-    assert english["recommended_action"] == {
-        "gate": None, "title": "All integration gates are ready",
-        "detail": "Review the go/no-go decision and the packets.",
-    }
+    action = english["recommended_action"]
+    assert (action["gate"], action["title"]) == (None, "Probe a PostgreSQL target for wiring")
+    assert action["detail"].startswith("Every local gate is ready; a SQLite rehearsal cannot prove wiring.")
     polish = cli("--lang", "pl", "status", "--json")
     assert polish.code == 0, polish
-    assert polish.json()["recommended_action"] == {
-        "gate": None, "title": "Wszystkie bramki integracji sa gotowe",
-        "detail": "Przejrzyj decyzje go/no-go i pakiety.",
-    }
-    assert "Wszystkie bramki integracji sa gotowe" in cli("--lang", "pl", "status").out
+    action = polish.json()["recommended_action"]
+    assert (action["gate"], action["title"]) == (None, "Sprawdź cel PostgreSQL dla wiring")
+    assert action["detail"].startswith("Wszystkie lokalne bramki są gotowe; próba na SQLite nie dowiedzie wiring.")
+
+
+async def test_rule_go_ready_recommends_reviewing_the_decision_in_english_and_polish(db: Path) -> None:
+    from bfg_tui.engine import evaluate
+
+    catalog, state = await _state(db)
+    ready = _all_ready(catalog, state)
+    english, polish = evaluate(catalog, ready, "en").recommended, evaluate(catalog, ready, "pl").recommended
+    assert english == (None, "Go/no-go is READY_FOR_REVIEWED_CUTOVER",
+                       "Nothing is left to do here: review the go/no-go decision and the packets; traffic stays "
+                       "disabled.")
+    assert polish == (None, "Go/no-go: READY_FOR_REVIEWED_CUTOVER",
+                      "Nic tu już nie zostało: przejrzyj decyzję go/no-go i pakiety; ruch produkcyjny pozostaje "
+                      "wyłączony.")
 
 
 def test_rule_the_first_unready_gate_is_recommended_in_polish_too(cli) -> None:
@@ -215,7 +226,8 @@ def _all_ready(catalog, state):
     probes = {c.id: ProbeResult(c.id, True, "postgresql", "postgresql://db/bfg", "ok", "r", "t", 2,
                                 snapshot_digest=snap.digest, tls=True, credentials_external=True)
               for c in catalog.checks.values() if c.kind == "probe"}
-    scenario = state.scenario._replace(kind_counts=dict.fromkeys(catalog.record_kinds, 1))
+    scenario = state.scenario._replace(saved_at="t", records=len(catalog.record_kinds),
+                                      kind_counts=dict.fromkeys(catalog.record_kinds, 1))
     return state._replace(scenario=scenario, snapshot=snap, acceptances=accepted, probes=probes, connection_endpoint="postgresql://db/bfg",
                           last_change_seq=3, last_release_export_seq=4)
 
