@@ -227,3 +227,94 @@ def test_verify_chain_without_stored_hashes_names_the_broken_link(trail: Path) -
     result = verify_chain(bodies, 7, hashes[7])
     assert (result.ok, result.count, result.first_bad_seq) == (False, 4, 5)
     assert result.reason == "event 5 does not chain to event 4 (moved, swapped or replaced)"
+
+
+# ------------------------------------------------------------- the stored hash column, on long trails
+# Stores pass the hash column joined in seq order; verify names the first event whose stored
+# hash is not its body's, wherever it is (event 1, a two-digit seq, past the 64th event).
+
+
+def _chain(n: int) -> tuple[list[bytes], list[str]]:
+    from bfg_tui.store.audit_chain import GENESIS, event_body, event_hash
+    from bfg_tui.store.base import ActorContext
+
+    bodies, hashes, prev = [], [], GENESIS
+    for seq in range(1, n + 1):
+        body = event_body(seq=seq, prev=prev, at="2026-01-01T00:00:00Z", kind="check.accept",
+                          ctx=ActorContext(OLENA), data={"check": "transition.db_schema", "n": seq})
+        prev = event_hash(body)
+        bodies.append(body.encode())
+        hashes.append(prev)
+    return bodies, hashes
+
+
+@pytest.mark.parametrize(("seq", "edit"), [(1, "first digit"), (7, "whole"), (70, "whole"), (70, "last digit"),
+                                           (130, "first digit")])
+def test_an_edited_hash_column_is_named_at_its_event(seq: int, edit: str) -> None:
+    from bfg_tui.store.audit_chain import verify_chain
+
+    bodies, hashes = _chain(130)
+    assert verify_chain(bodies, 130, hashes[-1], hashes="".join(hashes).encode()).ok
+    wrong = "f" if hashes[seq - 1][0] != "f" else "e"
+    old = hashes[seq - 1]
+    hashes[seq - 1] = {"whole": "0" * 64, "first digit": wrong + old[1:], "last digit": old[:-1] + wrong}[edit]
+    result = verify_chain(bodies, 130, old if seq == 130 else hashes[-1], hashes="".join(hashes).encode())
+    assert (result.ok, result.first_bad_seq) == (False, seq)
+    assert result.reason == f"event {seq}: its hash column does not match its body"
+
+
+# ------------------------------------------------------------- what a probe event records
+
+
+def _run(facts: dict) -> object:
+    from bfg_tui.store.base import ProbeRunRecord, StepRecord
+
+    return ProbeRunRecord(run_id="run-1", probe="connection", target_kind="postgresql",
+                          endpoint="postgresql://bfg_app@db.example/bfg", started_at="t0", finished_at="t1",
+                          steps=(StepRecord("connection.tls_fingerprint", True, "ok"),), transcript=("done",),
+                          tls=True, credentials_external=True, facts=facts)
+
+
+def test_a_probe_event_records_the_runs_fingerprint() -> None:
+    from bfg_tui.store.audit_chain import probe_data
+
+    fingerprint = "sha256:" + "ab" * 32
+    assert probe_data(_run({"fingerprint": fingerprint, "server": "PostgreSQL 15"}))["fingerprint"] == fingerprint
+    assert probe_data(_run({}))["fingerprint"] is None
+
+
+def test_the_facts_digest_does_not_depend_on_the_order_facts_were_gathered() -> None:
+    from bfg_tui.store.audit_chain import probe_data, probe_facts_json
+
+    one = _run({"fingerprint": "sha256:ab", "server": "PostgreSQL 15"})
+    other = _run({"server": "PostgreSQL 15", "fingerprint": "sha256:ab"})
+    assert probe_facts_json(one) == probe_facts_json(other)
+    assert probe_data(one)["facts_sha256"] == probe_data(other)["facts_sha256"]
+
+
+# ------------------------------------------------------------- searchable columns that differ from the body
+# (PostgreSQL verify: kind, actor and subject are copies of the body a forger could edit.)
+
+
+def _accept_body() -> bytes:
+    return _chain(1)[0][0]
+
+
+@pytest.mark.parametrize(("columns", "named"), [
+    (("packet.export", OLENA, "transition.db_schema"), "kind"),
+    (("check.accept", ANNA, "transition.db_schema"), "actor"),
+    (("check.accept", OLENA, "transition.secrets_and_auth"), "subject"),
+])
+def test_verify_names_the_searchable_column_that_differs_from_the_body(columns: tuple, named: str) -> None:
+    from bfg_tui.store.audit_chain import column_fault
+
+    result = column_fault(3, columns, _accept_body(), 2, "h" * 64)
+    assert (result.ok, result.count, result.head, result.first_bad_seq) == (False, 2, "h" * 64, 3)
+    assert result.reason == f"event 3: its {named} column does not match its body"
+
+
+def test_columns_that_match_the_body_are_reported_without_naming_one() -> None:
+    from bfg_tui.store.audit_chain import column_fault
+
+    result = column_fault(3, ("check.accept", OLENA, "transition.db_schema"), _accept_body(), 2, "h" * 64)
+    assert (result.ok, result.reason) == (False, "event 3: its columns do not match its body")
