@@ -249,3 +249,20 @@ def test_a_failed_probe_is_not_evidence_and_not_stale(cli, tmp_path: Path) -> No
     assert failed, checks
     assert all(c["ready"] is False and c["stale"] is False for c in failed)
     assert status(cli)["stale"] == []
+
+
+async def test_rule_once_identities_are_signed_an_unsigned_acceptance_no_longer_counts(db: Path) -> None:
+    from bfg_tui.engine import evaluate
+    from bfg_tui.models import Acceptance
+
+    catalog, state = await _state(db)
+    check = "transition.db_schema"
+    unsigned = Acceptance(check, "user_accountant_olena", "t", 1)
+    signed = unsigned._replace(key="SHA256:" + "k" * 43)
+    ev = evaluate(catalog, state._replace(identity="signed", acceptances={check: unsigned}))
+    assert ev.checks[check] == (check, False, False, "self-asserted by user_accountant_olena, sign again")
+    assert ev.stale == ()
+    ev = evaluate(catalog, state._replace(identity="signed", acceptances={check: signed}))
+    assert ev.checks[check] == (check, True, False, "accepted by user_accountant_olena")
+    # Before the roster exists, a self-asserted acceptance counts as it always did.
+    assert evaluate(catalog, state._replace(acceptances={check: unsigned})).checks[check].ready is True
