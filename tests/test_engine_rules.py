@@ -70,6 +70,7 @@ def test_rule_a_snapshot_of_one_record_is_a_payload(cli, tmp_path: Path) -> None
 
 
 def test_rule_no_snapshot_is_no_payload(cli) -> None:
+    assert cli("init").code == 0
     assert _checks(cli)["preflight.snapshot_payload"]["ready"] is False
 
 
@@ -114,6 +115,7 @@ async def test_rule_go_ready_recommends_reviewing_the_decision_in_english_and_po
 
 
 def test_rule_the_first_unready_gate_is_recommended_in_polish_too(cli) -> None:
+    assert cli("init").code == 0
     doc = cli("--lang", "pl", "status", "--json").json()
     assert doc["recommended_action"] == {
         "gate": "connection", "title": "Zapisz dowody polaczenia adaptera",
