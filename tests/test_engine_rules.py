@@ -268,3 +268,25 @@ async def test_rule_once_identities_are_signed_an_unsigned_acceptance_no_longer_
     assert ev.checks[check] == (check, True, False, "accepted by user_accountant_olena")
     # Before the roster exists, a self-asserted acceptance counts as it always did.
     assert evaluate(catalog, state._replace(acceptances={check: unsigned})).checks[check].ready is True
+
+
+def test_every_check_says_why_it_is_or_is_not_ready(cli) -> None:
+    assert cli("init").code == 0
+    reasons = {c["id"]: (c["ready"], c["reason"]) for c in cli("checks", "--json").json()}
+    assert reasons["transition.db_schema"] == (False, "waiting for Olena Shevchenko")  # the owner, by name
+    assert reasons["dryrun.adapter_replay"] == (False, "waiting for the dry-run probe")
+    assert reasons["connection.endpoint_reachability"] == (False, "waiting for the connection probe")
+    assert reasons["contracts.providers_visible"] == (True, "ready")
+    assert reasons["preflight.snapshot_payload"] == (False, "waiting for a frozen snapshot with records")
+    # A derived check that is not ready names its first unmet dependency.
+    assert reasons["runbook.freeze_snapshot"] == (False, "waiting for Snapshot payload 0 records")
+    assert all(reason for _ready, reason in reasons.values())
+
+
+async def test_an_owner_missing_from_the_actors_is_named_by_id(db: Path) -> None:
+    from bfg_tui.engine import evaluate
+
+    catalog, state = await _state(db)
+    check = catalog.checks["transition.db_schema"]
+    ghost = catalog._replace(checks={**catalog.checks, check.id: check._replace(owner="user_gone")})
+    assert evaluate(ghost, state).checks[check.id].reason == "waiting for user_gone"
