@@ -139,3 +139,15 @@ def test_records_added_after_a_batch_are_separated() -> None:
 def test_the_unchecked_hot_path_still_never_writes_nan() -> None:
     with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
         canonical_json({"t": float("nan")}, checked=False)
+
+
+def test_records_joined_by_the_database_hash_like_records_added_one_by_one() -> None:
+    records = [record_json("orders", f"o-{i}", {"n": i}) for i in range(5)]
+    plain = SnapshotHasher(session="s", tenant="t")
+    for r in records:
+        plain.add(r)
+    joined = SnapshotHasher(session="s", tenant="t")
+    joined.add_joined(",".join(records[:2]).encode(), 2)
+    joined.add_joined(b"", 0)  # an empty batch after records adds nothing, not a comma
+    joined.add_joined(",".join(records[2:]).encode(), 3)
+    assert joined.hexdigest() == plain.hexdigest() and joined.rows == plain.rows == 5
