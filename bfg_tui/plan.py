@@ -265,9 +265,10 @@ def make_plan(catalog: Catalog, state: State, ev: Evaluation | None = None) -> P
     """The path to GO from `state`: the local rehearsal first, then the PostgreSQL evidence."""
     ev = ev or evaluate(catalog, state, recommend=False)
     kind = _target_kind(state)
-    local = _local_steps(catalog, state, ev)
+    # A stale release packet is local work too: the rollback drill needs it before anything else.
+    local = _with_export(catalog, state, ev, _local_steps(catalog, state, ev))
     if local:
-        steps, end = _simulate(catalog, state, _with_export(catalog, state, ev, local), kind)
+        steps, end = _simulate(catalog, state, local, kind)
         return Plan(end.decisions[catalog.go_no_go.id], tuple(steps), _missing_pg_evidence(catalog, end))
     missing = _missing_pg_evidence(catalog, ev)
     pg_steps: list[Step] = []

@@ -95,3 +95,17 @@ def test_following_the_plan_with_postgresql_reaches_ready_for_reviewed_cutover(p
     _follow(cli, doc, pg.app_dsn, catalog)
     assert _status(cli)["decisions"]["go_no_go"] == "READY_FOR_REVIEWED_CUTOVER"
     assert _plan(cli) == {"decision": "READY_FOR_REVIEWED_CUTOVER", "steps": []}
+
+
+def test_a_later_change_puts_the_release_export_back_on_the_path(cli, tmp_path: Path) -> None:
+    from bfg_tui.catalog import default_catalog
+
+    _follow(cli, _plan(cli), str(tmp_path / "target.db"), default_catalog())
+    assert cli("revoke", "infra.runtime_owner", actor="user_md_anna").code == 0
+    steps = _plan(cli)["steps"]
+    assert [s["action"] for s in steps] == ["accept", "export_release"]
+    assert cli("accept", "infra.runtime_owner", "--value", "on-call", actor="user_md_anna").code == 0
+    steps = _plan(cli)["steps"]
+    assert [s["action"] for s in steps] == ["export_release"]
+    rec = _status(cli)["recommended_action"]
+    assert rec["title"] == "Export the release packet" and "bfg-tui --as user_md_anna export release" in rec["detail"]

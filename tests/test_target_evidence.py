@@ -84,3 +84,4 @@ async def test_the_cutover_console_lists_each_targets_latest_evidence(make_app, 
         assert "dry-run passed" in selected
         other = next(line for line in lines if not line.startswith("▶"))
         assert "nope" in other and "connection failed" in other
+
