@@ -12,6 +12,16 @@
 -- Logins are granted these roles outside the runbook (GRANT bfg_app TO bfg_app_login).
 -- Creating the roles needs a superuser; when they exist (the normal case) the block
 -- below only verifies them, so the migration login can run the whole script.
+-- What the tenant setting protects: it is set per request by a trusted application
+-- server, so honest code paths (a forgotten `where`, a buggy join) see one tenant. It
+-- does not protect against a client holding the app login's password: that client can
+-- set the tenant itself (the dry-run shows this as the EXPECTED switching attack). The
+-- runbook option `tenant-logins` (assets/runbook_tenant_logins.sql) removes that trust:
+-- one login per tenant, policies on session_user.
+
+-- One runbook run at a time, never interleaved with a replay (each replay takes this
+-- lock shared): their table locks, taken in different orders, deadlocked (40P01).
+select pg_advisory_xact_lock(1111902036, 1);
 
 do $roles$
 begin
@@ -186,6 +196,24 @@ begin
 end
 $records_legacy$;
 
+-- Every record belongs to a tenant of this target. The check runs once per snapshot
+-- partition, when the dry-run attaches it (one scan), not per row of the COPY.
+do $records_fk$
+begin
+  if not exists (select 1 from pg_constraint where conname = 'scenario_records_tenant_fkey'
+                  and conrelid = 'bfg_flowcontrol.scenario_records'::regclass) then
+    if exists (select 1 from bfg_flowcontrol.scenario_records r
+                where not exists (select 1 from bfg_flowcontrol.tenants t where t.tenant_id = r.tenant_id)) then
+      raise exception 'bfg_flowcontrol.scenario_records holds records of tenants missing from bfg_flowcontrol.tenants'
+        using hint = 'insert those tenants (or delete their records), then run the runbook again';
+    end if;
+    alter table bfg_flowcontrol.scenario_records
+      add constraint scenario_records_tenant_fkey foreign key (tenant_id)
+      references bfg_flowcontrol.tenants (tenant_id);
+  end if;
+end
+$records_fk$;
+
 -- One row per replay id: re-running a replay with the same id adds nothing
 -- (insert ... on conflict do nothing here and on scenario_records).
 create table if not exists bfg_flowcontrol.scenario_replays (
@@ -200,7 +228,7 @@ create table if not exists bfg_flowcontrol.scenario_replays (
     references bfg_flowcontrol.scenario_snapshots (tenant_id, snapshot_id)
 );
 
--- append-only audit trail -------------------------------------------------------
+-- audit trail: append-only for the app, order, ids and time assigned by the server ---
 create table if not exists bfg_flowcontrol.audit_events (
   tenant_id text not null,
   event_id text not null default gen_random_uuid()::text,
@@ -226,7 +254,53 @@ create index if not exists audit_events_tenant_created_idx
 create index if not exists audit_events_actor_idx
   on bfg_flowcontrol.audit_events (tenant_id, actor_id);
 
--- Audit rows can never change, even through an owner's mistake.
+-- Server order: every event gets the next value of one sequence (existing rows, from an
+-- earlier runbook, are numbered once in created_at order).
+create sequence if not exists bfg_flowcontrol.audit_events_seq as bigint;
+alter table bfg_flowcontrol.audit_events add column if not exists seq bigint;
+do $audit_seq$
+begin
+  if exists (select 1 from bfg_flowcontrol.audit_events where seq is null) then
+    alter table bfg_flowcontrol.audit_events disable trigger audit_events_append_only;
+    with ordered as (
+      select tenant_id, event_id, nextval('bfg_flowcontrol.audit_events_seq') as n
+        from (select tenant_id, event_id from bfg_flowcontrol.audit_events
+               where seq is null order by created_at, event_id) e)
+    update bfg_flowcontrol.audit_events a set seq = o.n
+      from ordered o where a.tenant_id = o.tenant_id and a.event_id = o.event_id;
+    alter table bfg_flowcontrol.audit_events enable trigger audit_events_append_only;
+  end if;
+end
+$audit_seq$;
+alter table bfg_flowcontrol.audit_events alter column seq set not null;
+create unique index if not exists audit_events_seq_idx
+  on bfg_flowcontrol.audit_events (tenant_id, seq);
+
+-- The app chooses the tenant (RLS checks it), the actor (a foreign key to users) and the
+-- payload; the server chooses the id, the order and the time, overriding any client value.
+-- Security definer (owned by bfg_migrator) only so the app needs no sequence privilege.
+create or replace function bfg_flowcontrol.audit_events_server_assigned()
+  returns trigger
+  language plpgsql
+  security definer
+  set search_path = pg_catalog
+as $fn$
+begin
+  new.seq := nextval('bfg_flowcontrol.audit_events_seq');
+  new.event_id := gen_random_uuid()::text;
+  new.created_at := clock_timestamp();
+  return new;
+end
+$fn$;
+revoke all on function bfg_flowcontrol.audit_events_server_assigned() from public;
+create or replace trigger audit_events_server_assigned
+  before insert on bfg_flowcontrol.audit_events
+  for each row execute function bfg_flowcontrol.audit_events_server_assigned();
+
+-- Audit rows cannot change through the app or an owner's mistake. This is not proof
+-- against the owner: an owner can disable the trigger. The defence against a rewritten
+-- trail is the console's signed, hash-chained trail and its head kept outside the
+-- database (the packets print it; `bfg-tui audit verify --expect-head`).
 create or replace function bfg_flowcontrol.audit_events_append_only()
   returns trigger
   language plpgsql

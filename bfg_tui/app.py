@@ -217,6 +217,18 @@ class BfgApp(App[int]):
             self.call_after_refresh(self._bench_loaded)
             return
         self.set_interval(self.poll_seconds, self.poll, name="live")
+        login_actor = self.service.login_actor
+        if login_actor is not None:
+            # On the shared store the login decides who acts; another --as is refused.
+            if self.actor_id is not None and self.actor_id != login_actor:
+                login = getattr(self.service.store, "login", "")
+                self.say(Text(t("app.login_mismatch", self.lang, login=login, actor=login_actor,
+                                claimed=self.actor_id[:64]), style="bold red"))
+                self.actor_id = None
+            else:
+                self.actor_id = login_actor
+            self.repaint()
+            return
         if self.actor_id is not None and self.service.catalog.actor(self.actor_id) is None:
             from bfg_tui.rbac import resolve_actor
 

@@ -125,6 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("check", metavar="CHECK", help="check id, e.g. runbook.adapter_replay")
     ex.add_argument("--json", action="store_true")
 
+    st = sub.add_parser("store", help="the shared PostgreSQL store: install, map logins").add_subparsers(
+        dest="store_cmd", metavar="VERB", parser_class=_Parser, required=True)
+    st.add_parser("install", help="create or upgrade the store schema (the migration login, --db postgresql://…)")
+    sa = st.add_parser("add-login", help="map a login role to an actor (the migration login)")
+    sa.add_argument("actor_id", metavar="ACTOR", help="the actor this login acts as, e.g. user_accountant_olena")
+    sa.add_argument("login", metavar="LOGIN", help="the PostgreSQL login role, e.g. olena")
+    sa.add_argument("--tenant", help="the tenant (default: the catalog's)")
+    st.add_parser("logins", help="the login → (tenant, actor) mappings")
+
     ch = sub.add_parser("checks", help="every check with its kind, owner and state")
     ch.add_argument("--json", action="store_true")
     sub.add_parser("paths", help="where the store and config live")
@@ -518,6 +527,49 @@ async def _explain(console: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _store_admin(args: argparse.Namespace) -> int:
+    """`store install | add-login | logins`: on the shared store only, without opening it as an owner."""
+    from .paths import default_db, is_postgres
+
+    location = args.db or default_db()
+    if not is_postgres(location):
+        raise _usage(f"`store {args.store_cmd}` is for the shared PostgreSQL store: give --db postgresql://…")
+    try:
+        from bfg_tui.store import postgres, postgres_admin
+    except ImportError as exc:
+        from .errors import StoreError
+
+        raise StoreError(f"PostgreSQL store unavailable: {exc}") from None
+    if args.store_cmd == "install":
+        before, after = await postgres.install(location)
+        what = ("already at" if before == after else "installed at" if before == 0 else f"upgraded from {before} to")
+        _print(f"store schema {postgres.parse_location(location).schema} {what} version {after}")
+        return EXIT_OK
+    if args.store_cmd == "add-login":
+        from .catalog import default_catalog
+
+        catalog = default_catalog()
+        if catalog.actor(args.actor_id) is None:
+            raise _usage(f"unknown actor {args.actor_id[:64]!r} (one of {', '.join(a.id for a in catalog.actors)})")
+        result = await postgres_admin.add_login(location, args.actor_id, args.login, args.tenant or catalog.tenant_id)
+        m = result.mapping
+        if result.replaced is not None:
+            _print(f"login {m.login}: was {result.replaced.actor} in tenant {result.replaced.tenant}")
+        _print(f"login {m.login} mapped to actor {m.actor} in tenant {m.tenant}")
+        if result.dba_sql:
+            why = "is not a member of bfg_app yet" if m.role_exists else "does not exist yet"
+            _print(f"login {m.login} {why}; the migrator may not create or grant roles, so a DBA runs:\n\n"
+                   f"{result.dba_sql}\n")
+        return EXIT_OK
+    rows = await postgres_admin.list_logins(location)
+    if not rows:
+        _print("no logins mapped (bfg-tui store add-login ACTOR LOGIN, as the migration login)")
+    for r in rows:
+        state = "ok" if r.app_member else ("not in bfg_app" if r.role_exists else "role missing")
+        _print(f"{r.login:<24} {r.tenant:<12} {r.actor:<24} {state}")
+    return EXIT_OK
+
+
 def _safe(message: str) -> str:
     """Never let a secret through an error message."""
     from .secrets import scan
@@ -596,6 +648,9 @@ def main(argv: list[str] | None = None) -> int:
             if fast is not None:
                 return fast
         import asyncio
+
+        if args.command == "store":
+            return asyncio.run(_store_admin(args))
 
         return asyncio.run(_run(args))
     except BfgError as exc:

@@ -41,6 +41,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "app.secret_error": ("an error occurred whose message looked like it held a secret",
                          "wystapil blad, ktorego komunikat wygladal na zawierajacy sekret"),
     "app.no_actor": ("no actor chosen: actions will be refused", "nie wybrano aktora: akcje beda odrzucane"),
+    "app.login_mismatch": ("login {login} acts as {actor}; --as {claimed} refused: actions will be refused",
+                           "login {login} dziala jako {actor}; --as {claimed} odrzucone: akcje beda odrzucane"),
     # ------------------------------------------------------------ modes
     "mode.home": ("Readiness copilot", "Copilot gotowosci"),
     "mode.providers": ("Provider contracts", "Kontrakty providerow"),
@@ -466,6 +468,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "msg.actor.none": ("no actor: pass --as ACTOR or set BFG_ACTOR (one of: {actors})",
                        "brak aktora: podaj --as AKTOR lub ustaw BFG_ACTOR (jeden z: {actors})"),
     "msg.actor.unknown": ("unknown actor '{actor}' (one of: {actors})", "nieznany aktor '{actor}' (jeden z: {actors})"),
+    "msg.actor.login_mismatch": ("login {login} acts as {actor}; --as {claimed} refused (connect with that owner's own login)",
+                                 "login {login} dziala jako {actor}; --as {claimed} odrzucone (polacz sie loginem tego wlasciciela)"),
     "msg.rbac.lacks_permission": ("{actor} ({role}) lacks permission {permission} for {action}",
                                   "{actor} ({role}) nie ma uprawnienia {permission} do {action}"),
     "msg.rbac.read_only.accept": ("{actor} ({role}) may not accept checks: read-only role",

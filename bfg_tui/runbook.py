@@ -149,7 +149,8 @@ class _Table:
 
 
 def _scoped(expr: str) -> bool:
-    return "tenant_id" in expr and "current_setting" in expr
+    """Scoped by the tenant setting (set by a trusted app server) or by who is connected."""
+    return ("tenant_id" in expr and "current_setting" in expr) or "session_user" in expr
 
 
 def _empty_safe(expr: str) -> bool:
@@ -244,7 +245,8 @@ def lint_rls(sql: str) -> LintResult:
         for p in complete:
             using, check = p.using or "", p.with_check or ""
             if not (_scoped(using) and _scoped(check)):
-                problems.append(f"{t.name}: policy {p.name} does not compare tenant_id to the tenant setting")
+                problems.append(f"{t.name}: policy {p.name} does not compare tenant_id to the tenant setting"
+                                " or to the session_user's mapping")
             elif not (_empty_safe(using) and _empty_safe(check)):
                 problems.append(
                     f"{t.name}: policy {p.name} lets an empty tenant setting match"

@@ -166,12 +166,19 @@ class Console:
 
     # --------------------------------------------------------- refusing
 
+    @property
+    def login_actor(self) -> str | None:
+        """On the shared PostgreSQL store: the actor the connected login is mapped to."""
+        return getattr(self.store, "login_actor", None)
+
     async def refuse(self, action: str, subject: str, reason: str, actor_id: str) -> Refused:
         """Record the refusal as an audit event and return the error to raise.
 
         The subject and actor may be what the door just refused: they are recorded made
         visible and clipped, never raw (and so is a reason that quotes them).
         """
+        # On the shared store the login's own actor is who acted (the database checks it).
+        actor_id = self.login_actor or actor_id
         recorded_actor = door.recorded(actor_id or "anonymous")
         subject = door.recorded(subject)
         safe = door.recorded(reason, MAX_REASON)
@@ -197,7 +204,17 @@ class Console:
     async def actor(self, actor_id: str | None, action: str, subject: str = "") -> Actor:
         if actor_id:
             await self.at_the_door(action, subject, actor_id, door.id_problem("actor id", actor_id))
-        else:
+        login_actor = self.login_actor
+        if login_actor is not None:
+            if not actor_id:
+                actor_id = login_actor
+            elif actor_id != login_actor:
+                login = getattr(self.store, "login", "")
+                reason = Reason(f"login {login} acts as {login_actor}; --as {actor_id[:64]} refused "
+                                "(connect with that owner's own login)", "actor.login_mismatch",
+                                login=login, actor=login_actor, claimed=actor_id[:64])
+                raise await self.refuse(action, subject, reason, login_actor)
+        if not actor_id:
             # In a signed store the key says who acts; several keys: --as chooses.
             held = await self.key_actors()
             if held and len(held) == 1:

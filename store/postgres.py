@@ -11,31 +11,37 @@ byte for byte; what differs is how PostgreSQL gets there:
   is refused before anything connects, and no message ever quotes the location — only
   its allowlisted display form (secrets.redact_endpoint). Nothing about the location is
   stored.
-* **Tenant.** Every table has `tenant_id` with RLS enabled and forced; every
-  transaction starts with `set_config('bfg.tenant_id', <tenant>, true)`. The tenant is
-  the catalog's (`open(..., tenant=...)`). A login that bypasses RLS (superuser or
-  BYPASSRLS) is refused: the store must run subject to the policies.
-* **Schema.** Created when missing and migrated forward under an advisory lock, in one
-  transaction, owned by `bfg_migrator` when the login may act as it (the migration
-  login) and granted to `bfg_app`; a login without CREATE (the app login) gets a
-  one-line reason to open the store once with the migration login. A newer version is
-  refused like SQLite does.
+* **Who is connected.** Each owner connects with a login of their own, mapped by the
+  migrator to (tenant, actor) in `logins` (`bfg-tui store add-login`). Every policy
+  keys on `session_user` through that mapping, so no setting the client can change
+  moves a login into another tenant, and an event's actor must be the login's. The
+  store acts as the mapped actor (`login_actor`); the service refuses any other `--as`.
+* **Role hygiene.** Refused as a store login: superuser, BYPASSRLS, CREATEROLE, and any
+  login that is (directly or indirectly) a member of a role that bypasses RLS, holds
+  CREATEROLE, or owns the store's tables (the migration login: by membership, not name).
+* **Schema.** Installed and upgraded only explicitly (`bfg-tui store install`, the
+  migration login, `install_schema`), never on open: an open finds no store, or an old
+  one, and says which command to run. A newer version is refused like SQLite does.
 * **Writes.** One transaction each: lock the tenant's audit head row (`for update`,
-  which serialises writers across processes so the chain stays linear), check the
-  idempotency key, apply, append the event (store.audit_chain), move the head, and
-  `pg_notify('bfg_console', <opaque tenant token>)`. A `Refused` raised inside rolls the
-  whole transaction back.
-* **Live refresh.** `data_version()` counts notifications received by a dedicated
-  LISTEN connection (started on first use), so another process's commit shows within
-  milliseconds; a lost listener reconnects and counts the gap as a change.
+  which serialises writers across processes so the chain stays linear), read the
+  server's clock, check the idempotency key, apply, append the event (its seq and `at`
+  are the server's: see postgres_schema), move the head, and `pg_notify('bfg_console',
+  '')`. A `Refused` raised inside rolls the whole transaction back.
+* **Poolers.** No session state is relied on between transactions (settings are
+  `set local`, no prepared statements), so PgBouncer in transaction pooling mode works.
+* **Live refresh.** `data_version()` is the tenant's event count, read through RLS.
+  Notifications carry nothing (any login may LISTEN to any channel): one only marks the
+  count for a re-read, at most once per DEBOUNCE_S. Where LISTEN does not deliver (a
+  transaction pooler: checked once with a nonce), the count is polled instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
+import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -45,7 +51,8 @@ from psycopg import errors as pg_errors
 from bfg_tui.canonical import SnapshotHasher
 from bfg_tui.errors import AlreadyDone, Refused, StateMismatch, StoreError
 from bfg_tui.models import Acceptance, ProbeResult, ScenarioInfo, SnapshotInfo, State
-from bfg_tui.runbook import APP_ROLE, MIGRATOR_ROLE, SET_TENANT_SQL
+from bfg_tui.pg_roles import HYGIENE_SQL, hygiene_problem
+from bfg_tui.runbook import APP_ROLE, MIGRATOR_ROLE
 
 from . import replay
 from .audit_chain import (
@@ -99,6 +106,11 @@ INSERT_BATCH = 20000
 READ_BATCH = 20000
 LOCK_TIMEOUT_MS = 5000  # how long a writer waits for another's transaction
 CONNECT_TIMEOUT_S = 10
+DEBOUNCE_S = 0.2  # at most one change-count read per interval, however many notifications
+POLL_S = 0.5  # where LISTEN does not deliver (a transaction pooler): poll the count
+LISTEN_CHECK_S = 1.0  # how long the nonce notification may take to prove LISTEN works
+# The server clock in the chain's format (UTC, microseconds): the event's `at`.
+SERVER_NOW_SQL = """select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 Clock = Callable[[], str]
 Apply = Callable[[psycopg.AsyncConnection, int, str], Awaitable[None]]  # (conn, seq, at)
@@ -152,11 +164,6 @@ def parse_location(location: str) -> PgLocation:
     return PgLocation(conninfo, schema, f"{shown} (schema {schema})")
 
 
-def tenant_token(schema: str, tenant: str) -> str:
-    """The NOTIFY payload: names the store without telling other listeners the tenant."""
-    return hashlib.sha256(f"bfg-console/{schema}/{tenant}".encode()).hexdigest()[:24]
-
-
 # ---------------------------------------------------------------- errors
 
 
@@ -202,10 +209,12 @@ async def _aiter_rows(rows: Any) -> AsyncIterator[tuple[str, str, str | bytes]]:
             yield row
 
 
-async def _connect(loc: PgLocation) -> psycopg.AsyncConnection:
+async def _connect(loc: PgLocation, name: str = "bfg-tui store") -> psycopg.AsyncConnection:
     try:
+        # No prepared statements: a transaction pooler may run the next one on another server.
         return await psycopg.AsyncConnection.connect(
-            loc.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="bfg-tui store",
+            loc.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name=name,
+            prepare_threshold=None,
         )
     except psycopg.Error as exc:
         raise translate_error(exc, loc.display) from None
@@ -224,6 +233,9 @@ def _columns_differ(d: str) -> str:
     )
 
 
+# Who is connected and what disqualifies a login: bfg_tui.pg_roles (shared with the probe).
+
+
 def _default_tenant() -> str:
     from bfg_tui.catalog import default_catalog
 
@@ -239,15 +251,19 @@ class PostgresStore:
         self.path = loc.display  # what messages (and the service) call the store
         self.schema = loc.schema
         self.tenant = tenant
+        self.login_actor: str | None = None  # the actor the connected login is mapped to
+        self.login = ""
         self._clock = clock
+        self._at = ""  # the server's time of the write in progress
         self.read_only = False
         self._lock = asyncio.Lock()
         self._s = loc.schema
-        self._token = tenant_token(loc.schema, tenant)
         self._version = 0
+        self._dirty = True  # the count must be (re-)read
+        self._read_at = 0.0
+        self.listen_mode = "starting"  # "listen" | "poll" once the nonce check is done
         self._listen_task: asyncio.Task[None] | None = None
         self._listen_ready: asyncio.Event | None = None
-        self._listen_waited = False
         self._listener: psycopg.AsyncConnection | None = None
         self._closed = False
 
@@ -275,27 +291,41 @@ class PostgresStore:
 
     async def _prepare(self, init: StoreInit | None) -> None:
         conn = self._conn
-        user, bypass, read_only = await (await conn.execute(
-            "select current_user::text, r.rolsuper or r.rolbypassrls, "
-            "pg_is_in_recovery() or current_setting('default_transaction_read_only') = 'on' "
-            "from pg_roles r where r.rolname = current_user"
-        )).fetchone()
-        if bypass:
-            raise StoreError(
-                f"{self.path}: {user} bypasses row-level security (superuser or BYPASSRLS); the shared store "
-                "runs only as a login subject to RLS (e.g. the app login)"
-            )
-        self.read_only = bool(read_only)
-        self._user = user
-        await conn.execute(f"set lock_timeout = {int(LOCK_TIMEOUT_MS)}")
+        row = await (await conn.execute(HYGIENE_SQL)).fetchone()
+        user = row[0]
+        problem = hygiene_problem(row)
+        if problem:
+            raise StoreError(f"{self.path}: {problem}; the shared store runs only as an owner's own login "
+                             "(a member of bfg_app, mapped with `bfg-tui store add-login`)")
+        self.read_only = bool(row[5])
+        self._user = self.login = user
         version = await self._schema_version(conn)
         self._check_newer(version)
-        if version == 0 and init is None:
-            raise StoreError(f"{self.path}: no store here (schema {self._s} does not exist)")
+        if version == 0:
+            raise StoreError(f"{self.path}: no store here (schema {self._s} does not exist); install it with "
+                             "`bfg-tui store install --db …` as the migration login")
         if version < SCHEMA_VERSION:
-            if self.read_only:
-                raise StoreError(f"{self.path}: database is read-only and needs a schema upgrade")
-            await self._migrate()
+            raise StoreError(f"{self.path}: store schema version {version} needs an upgrade to {SCHEMA_VERSION}; "
+                             "run `bfg-tui store install --db …` as the migration login")
+        owner = (await (await conn.execute(
+            "select o.rolname::text from pg_class c join pg_roles o on o.oid = c.relowner "
+            "where c.oid = to_regclass(%s) and pg_has_role(session_user, c.relowner, 'MEMBER')",
+            (f"{self._s}.audit_events",),
+        )).fetchone())
+        if owner:
+            raise StoreError(
+                f"{self.path}: {user} is a member of {owner[0]}, which owns the store's tables (the migration "
+                "login): it is for `bfg-tui store install` and `store add-login` only; use an owner's own login"
+            )
+        mapped = await (await conn.execute(
+            f"select tenant_id, actor from {self._s}.logins where login = session_user::text"
+        )).fetchone()
+        if mapped is None:
+            raise StoreError(f"{self.path}: login {user} is not mapped to an actor; the migrator maps it with "
+                             f"`bfg-tui store add-login ACTOR {user}`")
+        if mapped[0] != self.tenant:
+            raise StoreError(f"{self.path}: login {user} belongs to tenant {mapped[0]}, not {self.tenant}")
+        self.login_actor = mapped[1]
         await self._ensure_seeded(init)
 
     async def _schema_version(self, conn: psycopg.AsyncConnection) -> int:
@@ -335,9 +365,13 @@ class PostgresStore:
                     "exists (select 1 from pg_roles where rolname = %(a)s)",
                     {"m": MIGRATOR_ROLE, "a": APP_ROLE},
                 )).fetchone()
-                if migrator:
-                    # Objects owned by the migration role, as the runbook's are.
-                    await conn.execute(f"set local role {MIGRATOR_ROLE}")
+                if not migrator:
+                    raise StoreError(
+                        f"{self.path}: {self._user} is not a member of {MIGRATOR_ROLE}; install or upgrade the "
+                        "store with the migration login"
+                    )
+                # Objects owned by the migration role, as the runbook's are.
+                await conn.execute(f"set local role {MIGRATOR_ROLE}")
                 if version == 0:
                     await conn.execute(f"create schema if not exists {s}")
                 for step in range(version, SCHEMA_VERSION):
@@ -382,6 +416,7 @@ class PostgresStore:
 
     async def _seed(self, conn: psycopg.AsyncConnection, init: StoreInit) -> None:
         s = self._s
+        self._at = (await (await conn.execute(SERVER_NOW_SQL)).fetchone())[0]
         meta = {
             "contract": CONTRACT,
             "target_adapter": init.target_adapter,
@@ -389,7 +424,7 @@ class PostgresStore:
             "last_change_seq": "0",
             "last_release_export_seq": "0",
             "connection_endpoint": "",
-            "created_at": self._clock(),
+            "created_at": self._at,
         }
         async with conn.cursor() as cur:
             await cur.executemany(f"insert into {s}.meta(key, value) values (%s, %s)", list(meta.items()))
@@ -418,9 +453,12 @@ class PostgresStore:
         if first is None or "kind_counts" in json.loads(bytes(first[0])).get("data", {}):
             return
         tables = await self._stored_tables(conn)
-        system = ActorContext("system", auth_mode="store-upgrade", self_asserted=False)
-        await self._append(conn, int(count), str(prev), "store.upgrade", system, upgrade_data(1, tables),
-                           self._clock(), change=False)
+        # Attested by the login that opened it first: the database lets a login write only
+        # in its own actor's name (only the genesis event is by `system`).
+        opener = ActorContext(self.login_actor or "system", auth_mode="store-upgrade", self_asserted=False)
+        self._at = (await (await conn.execute(SERVER_NOW_SQL)).fetchone())[0]
+        await self._append(conn, int(count), str(prev), "store.upgrade", opener, upgrade_data(1, tables),
+                           self._at, change=False)
         await self._seal(conn)
         await self._notify(conn)
 
@@ -428,20 +466,20 @@ class PostgresStore:
 
     @contextlib.asynccontextmanager
     async def _tx(self, *, snapshot: bool = False) -> AsyncIterator[psycopg.AsyncConnection]:
-        """One transaction on the store connection, tenant set transaction-locally."""
+        """One transaction on the store connection; the tenant is the login's (RLS)."""
         async with self._lock:
             if self._closed:
                 raise StoreError(f"{self.path}: the store is closed")
             if self._conn.closed:
                 self._conn = await _connect(self._loc)
-                await self._conn.execute(f"set lock_timeout = {int(LOCK_TIMEOUT_MS)}")
             conn = self._conn
             try:
                 async with conn.transaction():
                     if snapshot:
                         # One consistent picture across several queries.
                         await conn.execute("set transaction isolation level repeatable read, read only")
-                    await conn.execute(SET_TENANT_SQL, (self.tenant,))
+                    # Transaction-local: through a pooler the next transaction may be elsewhere.
+                    await conn.execute(f"set local lock_timeout = {int(LOCK_TIMEOUT_MS)}")
                     yield conn
             except psycopg.Error as exc:
                 raise translate_error(exc, self.path) from None
@@ -480,7 +518,7 @@ class PostgresStore:
         self, conn: psycopg.AsyncConnection, count: int, prev: str, kind: str, ctx: ActorContext,
         data: dict[str, Any], at: str, *, change: bool,
     ) -> int:
-        seq = count + 1
+        seq = count + 1  # the server's next; the trigger refuses any other
         body = event_body(seq=seq, prev=prev, at=at, kind=kind, ctx=ctx, data=data)
         digest = event_hash(body)
         signature = await event_signature(ctx, body)
@@ -496,7 +534,8 @@ class PostgresStore:
         return seq
 
     async def _notify(self, conn: psycopg.AsyncConnection) -> None:
-        await conn.execute("select pg_notify(%s, %s)", (NOTIFY_CHANNEL, self._token))
+        # An empty payload: any login may LISTEN on any channel, so it must say nothing.
+        await conn.execute("select pg_notify(%s, '')", (NOTIFY_CHANNEL,))
 
     async def _seal(self, conn: psycopg.AsyncConnection) -> None:
         """Record in the head the digest of the state as now stored (same transaction as the event)."""
@@ -524,6 +563,8 @@ class PostgresStore:
                 raise StoreError(f"{self.path}: no store here for tenant {self.tenant}")
             count, prev = int(row[0]), str(row[1])
             binding = idem_binding(kind, ctx.actor_id, idem_args or {}) if idem else None
+            # The server's clock, read under the lock: later than every earlier event.
+            self._at = (await (await conn.execute(SERVER_NOW_SQL)).fetchone())[0]
             if idem:
                 done = await (await conn.execute(f"select event_seq, binding from {s}.idempotency where key = %s",
                                                  (idem,))).fetchone()
@@ -533,7 +574,7 @@ class PostgresStore:
                     raise idem_refusal(idem, int(done[0]), kind, str(data.get("check", "")))
             # Never build on a state that is not the trail's: that would bless a forgery.
             await self._read_state(conn)
-            at = self._clock()
+            at = self._at
             if apply is not None:
                 await apply(conn, count + 1, at)
             seq = await self._append(conn, count, prev, kind, ctx, data, at, change=kind in CHANGE_KINDS)
@@ -611,20 +652,28 @@ class PostgresStore:
         return pg_server_key(self._loc.conninfo)
 
     async def data_version(self) -> int:
-        """Changes whenever any process commits a change to this store (LISTEN/NOTIFY)."""
+        """The tenant's event count, read through RLS; it moves with every commit by anyone.
+
+        A notification (which says nothing) or, where LISTEN does not deliver, the poll
+        interval marks the count for a re-read; reads are debounced to one per DEBOUNCE_S,
+        so spoofed notifications cost at most one cheap query per interval.
+        """
         if self._closed:
             return self._version
-        if self._listen_task is None or self._listen_task.done():
+        if self._listen_task is None or (self._listen_task.done() and self.listen_mode != "poll"):
+            # The count itself is the version, so nothing waits for the listener: until
+            # its nonce arrives the count is polled, and once it listens it re-reads once.
             self._listen_ready = asyncio.Event()
-            self._listen_waited = False
             self._listen_task = asyncio.create_task(self._listen(), name="bfg-tui store listener")
-        if not self._listen_waited and self._listen_ready is not None and not self._listen_ready.is_set():
-            # The first reading is the baseline: only valid once the LISTEN is in place.
-            # If the listener cannot connect, wait once; later calls return at once.
+        now = time.monotonic()
+        due = self._dirty or (self.listen_mode != "listen" and now - self._read_at >= POLL_S)
+        if due and now - self._read_at >= DEBOUNCE_S:
+            self._dirty = False
+            self._read_at = now
             try:
-                await asyncio.wait_for(self._listen_ready.wait(), CONNECT_TIMEOUT_S)
-            except TimeoutError:
-                self._listen_waited = True
+                self._version = (await self.audit_head())[0]
+            except StoreError:
+                self._dirty = True  # try again next time; the caller keeps its picture
         return self._version
 
     async def _listen(self) -> None:
@@ -633,7 +682,7 @@ class PostgresStore:
             try:
                 conn = await psycopg.AsyncConnection.connect(
                     self._loc.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                    application_name="bfg-tui listener",
+                    application_name="bfg-tui listener", prepare_threshold=None,
                 )
             except psycopg.Error:
                 await asyncio.sleep(backoff)
@@ -642,14 +691,28 @@ class PostgresStore:
             self._listener = conn
             try:
                 await conn.execute(f"listen {NOTIFY_CHANNEL}")
-                if self._listen_ready is not None and self._listen_ready.is_set():
-                    self._version += 1  # reconnected: something may have changed unseen
+                # Does LISTEN deliver here? Behind a transaction pooler it does not: send a
+                # random nonce from the store's own connection and wait for it.
+                nonce = "nonce-" + secrets.token_hex(8)
+                async with self._lock:
+                    await self._conn.execute("select pg_notify(%s, %s)", (NOTIFY_CHANNEL, nonce))
+                delivered = False
+                async for note in conn.notifies(timeout=LISTEN_CHECK_S):
+                    if note.payload == nonce:
+                        delivered = True
+                        break
+                self._dirty = True  # (re)connected: something may have changed unseen
+                if not delivered:
+                    self.listen_mode = "poll"
+                    if self._listen_ready is not None:
+                        self._listen_ready.set()
+                    return  # data_version polls the count instead
+                self.listen_mode = "listen"
                 if self._listen_ready is not None:
                     self._listen_ready.set()
                 backoff = 0.2
-                async for note in conn.notifies():
-                    if note.payload == self._token:
-                        self._version += 1
+                async for _note in conn.notifies():
+                    self._dirty = True  # which tenant committed is not said, nor needed
             except psycopg.Error:
                 pass
             finally:
@@ -1003,28 +1066,35 @@ class PostgresStore:
             await self._conn.close()
 
 
-async def install_schema(location: str) -> int:
-    """Create or migrate the shared store schema only (no tenant is seeded); returns its version.
+async def install(location: str) -> tuple[int, int]:
+    """Create or upgrade the shared store schema, explicitly, as the migration login.
 
-    Run it (or open the store once) with the migration login; the app login then
-    opens the store and the first open seeds its tenant.
+    Returns (version before, version after). No tenant is seeded: an owner's own login,
+    once mapped (`add_login`), seeds its tenant's store on first open. Run it directly
+    against the server, not through a transaction pooler (it holds a session lock).
     """
     loc = parse_location(location)
-    conn = await _connect(loc)
+    conn = await _connect(loc, "bfg-tui store install")
     store = PostgresStore(conn, loc, "-", lambda: "")
     try:
         user, read_only = await (await conn.execute(
-            "select current_user::text, pg_is_in_recovery() "
-            "from pg_roles r where r.rolname = current_user"
+            "select session_user::text, pg_is_in_recovery() or current_setting('default_transaction_read_only') = 'on'"
         )).fetchone()
         store._user = user
         if read_only:
             raise StoreError(f"{loc.display}: database is read-only")
-        if await store._schema_version(conn) < SCHEMA_VERSION:
+        before = await store._schema_version(conn)
+        store._check_newer(before)
+        if before < SCHEMA_VERSION:
             await store._migrate()
-        return await store._schema_version(conn)
+        return before, await store._schema_version(conn)
     except psycopg.Error as exc:
         raise translate_error(exc, loc.display) from None
     finally:
         with contextlib.suppress(Exception):
             await conn.close()
+
+
+async def install_schema(location: str) -> int:
+    """`install`, returning only the version now installed."""
+    return (await install(location))[1]

@@ -5,13 +5,26 @@ console's state (scenario, snapshots, acceptances, probe evidence, exports, the 
 trail) for every tenant that shares the server. Versioned by `schema_version` (the one
 table without tenant data); forward migrations only, each run in one transaction.
 
-Tenant scoping is row-level security, the same shape as the runbook: every table with
-a `tenant_id` column has RLS enabled and forced (the owner included) and one policy
-with `using` and `with check` on `tenant_id = nullif(current_setting('bfg.tenant_id',
-true), '')`, so an unset or empty tenant matches nothing. `tenant_id` defaults to the
-tenant setting, so the store never writes a tenant id itself: it only sets the tenant
-transaction-locally (`bfg_tui.runbook.SET_TENANT_SQL`). Every key leads with
-`tenant_id`; there are no foreign keys (nothing can reference another tenant's rows).
+Who is connected decides everything (version 4). `logins` maps a login role to its
+(tenant, actor); only the migrator writes it, and each login reads only its own row.
+Every tenant table has RLS enabled and forced (the owner included) and one policy with
+`using` and `with check` on `tenant_id = <the session_user's mapped tenant>`: never a
+setting the client can change (`set_config` of any custom setting changes nothing), and
+a login without a mapping matches nothing. `tenant_id` defaults to the mapped tenant,
+so the store never writes a tenant id itself. `audit_events` also checks that an event's
+actor is the login's mapped actor (the one exception: the genesis `store.create` event
+by `system`, seq 1), and a trigger gives every event its server-assigned order and time
+(below). Every key leads with `tenant_id`; there are no foreign keys (nothing can
+reference another tenant's rows).
+
+Server order and time without breaking the chain: the chain hashes `seq` and `at`
+inside the event body, so the server cannot rewrite them after the fact. Instead the
+store, holding the tenant's head row lock, reads the next seq (head + 1) and the server
+clock (`clock_timestamp()`) and builds the body from them; the BEFORE INSERT trigger
+then assigns the `seq` and `at` columns itself (client values are overridden) and
+refuses a body that disagrees: its seq must be the server's next, its prev the hash of
+the previous event, its `at` within [transaction start, now] and not before the
+previous event's, and the stored hash, kind and actor are recomputed from the body.
 
 `{s}` stands for the schema name (validated by `valid_schema` before use).
 """
@@ -21,7 +34,7 @@ from __future__ import annotations
 import re
 
 DEFAULT_SCHEMA = "bfg_console"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 NOTIFY_CHANNEL = "bfg_console"
 LOCK_CLASS = 0x42464754  # "BFGT": advisory-lock namespace of this store
 
@@ -39,6 +52,8 @@ TENANT_TABLES = (
     "audit_head",
     "idempotency",
 )
+# The mapping table (also tenant-keyed and RLS-forced, scoped to the session_user's row).
+LOGINS_TABLE = "logins"
 # What the app role may do on each (audit_events is append-only for everyone).
 APP_GRANTS = {table: "select, insert, update, delete" for table in TENANT_TABLES} | {
     "audit_events": "select, insert",
@@ -49,6 +64,11 @@ _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 _TENANT = "tenant_id text not null default nullif(current_setting('bfg.tenant_id', true), '') check (tenant_id <> '')"
 _POLICY = "nullif(current_setting('bfg.tenant_id', true), '')"
+
+
+def _mapped(column: str, s: str = "{s}") -> str:
+    """The session_user's mapped tenant or actor, as a scalar subquery (one InitPlan per query)."""
+    return f"(select l.{column} from {s}.logins l where l.login = session_user::text)"
 
 
 def valid_schema(name: str) -> bool:
@@ -233,14 +253,112 @@ alter table {s}.idempotency add column binding text;
 alter table {s}.probe_results add column fingerprint text;
 """
 
-# MIGRATIONS[n] moves a schema from version n to n + 1 (0: nothing there yet).
 # 3: signed identity. The SSHSIG signature beside each event (over its exact body),
 # and the signing key's fingerprint beside each acceptance.
 _V3 = """
 alter table {s}.audit_events add column signature text;
 alter table {s}.acceptances add column key text;
 """
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+
+
+def _login_policy(table: str) -> str:
+    check = f"tenant_id = {_mapped('tenant_id')}"
+    if table == "audit_events":
+        # Authorship: the login writes only as its own actor; the genesis event is by system.
+        check += (f" and (actor = {_mapped('actor')}"
+                  " or (seq = 1 and kind = 'store.create' and actor = 'system'))")
+    return f"""
+drop policy bfg_tenant_isolation on {{s}}.{table};
+create policy bfg_login_tenant on {{s}}.{table}
+  as permissive for all to public
+  using (tenant_id = {_mapped('tenant_id')})
+  with check ({check});
+alter table {{s}}.{table} alter column tenant_id set default {{s}}.login_tenant();
+"""
+
+
+# 4: who is connected (logins; policies on session_user) and the server's order and time.
+_V4 = """
+-- Who is connected: login role -> (tenant, actor). Written by the migrator only
+-- (`bfg-tui store add-login`); each login reads only its own row.
+create table {s}.logins (
+  login text not null,
+  tenant_id text not null check (tenant_id <> ''),
+  actor text not null check (actor <> ''),
+  created_at timestamptz not null default now(),
+  constraint logins_pkey primary key (login)
+);
+alter table {s}.logins enable row level security;
+alter table {s}.logins force row level security;
+create policy bfg_own_login on {s}.logins
+  as permissive for all to public
+  using (login = session_user::text)
+  with check (login = session_user::text);
+
+create function {s}.login_tenant()
+  returns text
+  language sql
+  stable
+  set search_path = pg_catalog
+as $fn$ select l.tenant_id from {s}.logins l where l.login = session_user::text $fn$;
+
+-- Server-assigned time of every event (the body's `at`, checked by the trigger below).
+alter table {s}.audit_events add column at timestamptz;
+alter table {s}.audit_events disable trigger audit_events_append_only;
+update {s}.audit_events set at = (convert_from(body, 'UTF8')::jsonb ->> 'at')::timestamptz;
+alter table {s}.audit_events enable trigger audit_events_append_only;
+alter table {s}.audit_events alter column at set default now(), alter column at set not null;
+
+create function {s}.audit_events_server_order()
+  returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $fn$
+declare
+  doc jsonb;
+  last_seq integer;
+  last_hash text;
+  last_at timestamptz;
+  claimed timestamptz;
+begin
+  doc := convert_from(new.body, 'UTF8')::jsonb;
+  select e.seq, e.hash, e.at into last_seq, last_hash, last_at
+    from {s}.audit_events e where e.tenant_id = new.tenant_id order by e.seq desc limit 1;
+  -- The server's order, whatever the client sent.
+  new.seq := coalesce(last_seq, 0) + 1;
+  if jsonb_typeof(doc -> 'seq') is distinct from 'number' or (doc ->> 'seq')::integer <> new.seq then
+    raise exception 'audit event body says seq %, the server assigns %', doc ->> 'seq', new.seq
+      using errcode = 'check_violation';
+  end if;
+  if (doc ->> 'prev') is distinct from coalesce(last_hash, repeat('0', 64)) then
+    raise exception 'audit event % does not chain to the previous event', new.seq
+      using errcode = 'check_violation';
+  end if;
+  if coalesce(doc ->> 'at', '') !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{6}Z$' then
+    raise exception 'audit event % has no server time', new.seq using errcode = 'check_violation';
+  end if;
+  claimed := (doc ->> 'at')::timestamptz;
+  -- The server's time: read inside this transaction, not before the previous event.
+  if claimed < now() or claimed > clock_timestamp() or claimed < last_at then
+    raise exception 'audit event % time % is not the server''s (transaction started %)', new.seq, doc ->> 'at', now()
+      using errcode = 'check_violation';
+  end if;
+  new.at := claimed;
+  -- The searchable copies come from the hashed body, never from the client.
+  new.hash := encode(sha256(new.body), 'hex');
+  new.kind := doc ->> 'kind';
+  new.actor := doc ->> 'actor';
+  return new;
+end
+$fn$;
+revoke all on function {s}.audit_events_server_order() from public;
+create trigger audit_events_server_order
+  before insert on {s}.audit_events
+  for each row execute function {s}.audit_events_server_order();
+""" + "".join(_login_policy(t) for t in TENANT_TABLES)
+
+# MIGRATIONS[n] moves a schema from version n to n + 1 (0: nothing there yet).
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 
 
 def migration_sql(step: int, schema: str) -> str:
@@ -256,6 +374,9 @@ def grants_sql(schema: str, app_role: str) -> str:
         f"grant usage on schema {schema} to {app_role};",
         f"revoke all on all tables in schema {schema} from public;",
         f"grant select on {schema}.schema_version to {app_role};",
+        f"grant select on {schema}.{LOGINS_TABLE} to {app_role};",
+        f"revoke all on function {schema}.login_tenant() from public;",
+        f"grant execute on function {schema}.login_tenant() to {app_role};",
     ]
     lines += [f"grant {privs} on {schema}.{table} to {app_role};" for table, privs in APP_GRANTS.items()]
     return "\n".join(lines)

@@ -26,8 +26,20 @@ KEYS = (
     "BFG_TUI_PG_SSLROOTCERT",
     "BFG_TUI_PG_HOST",
     "BFG_TUI_PG_PORT",
+    "BFG_TUI_PG_POOL_PORT",
     "PGPASSFILE",
 )
+# The logins the test server makes for the shared store, one per actor (members of bfg_app).
+ACTOR_LOGINS = {
+    "user_md_anna": "bfg_anna_login",
+    "user_dispatcher_marek": "bfg_marek_login",
+    "user_accountant_olena": "bfg_olena_login",
+    "driver_tarasenko": "bfg_driver_login",
+    "cp_client_lviv_farma": "bfg_client_login",
+}
+OTHER_TENANT_LOGIN = "bfg_other_login"  # for a second tenant
+CREATEROLE_LOGIN = "bfg_createrole_login"  # holds CREATEROLE: refused by the store and the probe
+INDIRECT_LOGIN = "bfg_indirect_login"  # member of bfg_ops, member of bfg_migrator: refused too
 
 
 @dataclass(frozen=True)
@@ -39,9 +51,24 @@ class PgServer:
     sslrootcert: str  # the server's self-signed certificate
     host: str
     port: int
+    pool_port: int | None = None  # PgBouncer (transaction pooling) in front of the server
 
     def conninfo(self, which: str = "app") -> str:
-        return {"admin": self.admin_dsn, "migration": self.migration_dsn, "app": self.app_dsn}[which]
+        if which in ("admin", "migration", "app"):
+            return {"admin": self.admin_dsn, "migration": self.migration_dsn, "app": self.app_dsn}[which]
+        return self.login_dsn(which)
+
+    def login_dsn(self, login: str, *, pooled: bool = False) -> str:
+        """The app DSN for another login of the test server, direct or through PgBouncer."""
+        dsn = self.app_dsn.replace("bfg_app_login@", f"{login}@", 1)
+        if pooled:
+            if not self.pool_port:
+                pytest.skip("the test server runs no PgBouncer (BFG_TUI_PG_POOL_PORT is empty)")
+            dsn = dsn.replace(f":{self.port}/", f":{self.pool_port}/", 1)
+        return dsn
+
+    def actor_dsn(self, actor: str, *, pooled: bool = False) -> str:
+        return self.login_dsn(ACTOR_LOGINS[actor], pooled=pooled)
 
     def connect(self, which: str = "app", **kwargs):
         """A psycopg 3 connection as `admin`, `migration` or `app` (password from pgpass)."""
@@ -115,6 +142,7 @@ def find_server() -> tuple[PgServer | None, str]:
             sslrootcert=values.get("BFG_TUI_PG_SSLROOTCERT", ""),
             host=host,
             port=port,
+            pool_port=int(values["BFG_TUI_PG_POOL_PORT"]) if values.get("BFG_TUI_PG_POOL_PORT") else None,
         ),
         "",
     )

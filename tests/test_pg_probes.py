@@ -43,7 +43,9 @@ def pg(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> PgServer:
 
 
 def _snap_key(digest: str) -> str:
-    return "snap-" + digest[:24]
+    from bfg_tui.probes.postgres_target import snapshot_key
+
+    return snapshot_key("bfg", digest)
 
 
 def _replay_id(digest: str, endpoint: str) -> str:
@@ -114,8 +116,20 @@ def test_walkthrough_reaches_ready_for_reviewed_cutover(pg, cli, tmp_path: Path)
     dry = cli("probe", "dry-run", target, actor=MAREK)
     assert dry.code == 0, dry
     assert "tenant A/B matrix 15/15" in dry.out
+    # The switching attack is shown as the documented gap of an app-server-set tenant, not a pass.
+    assert "EXPECTED switching attack: the app login set the tenant to bfg-rls-probe mid-transaction" in dry.out
     doc = status(cli)
     assert counts(doc, "dry_run", "preflight", "release") == {"dry_run": "5/5", "preflight": "5/5", "release": "5/5"}
+    # Partition names (and bounds), which every login can read in the catalog, reveal no checksum or tenant.
+    from bfg_tui.probes.postgres_target import partition_name
+
+    part = partition_name(_snap_key(doc["snapshot"]["digest"]))
+    with pg.connect("app") as app:
+        seen = " ".join(r[0] for r in app.execute(
+            "select c.relname || ' ' || pg_get_expr(c.relpartbound, c.oid) || ' ' || coalesce(string_agg("
+            " pg_get_constraintdef(k.oid), ' '), '') from pg_class c left join pg_constraint k on k.conrelid = c.oid"
+            " where c.oid = %s::regclass group by c.oid", (f"{S}.{part}",)).fetchall())
+    assert part in seen and doc["snapshot"]["digest"][:8] not in seen and "bfg'" not in seen
 
     # Re-running the dry-run with the same replay id adds no rows (counted as admin).
     digest = doc["snapshot"]["digest"]
@@ -255,6 +269,7 @@ def test_replay_when_the_default_partition_holds_the_snapshot_id(pg, cli) -> Non
     snap = _snap_key(digest)
     _forget_snapshot(pg, digest)
     with pg.connect("admin") as conn:
+        conn.execute(f"insert into {S}.tenants (tenant_id, name) values ('tenant-elsewhere', 'x') on conflict do nothing")
         conn.execute(
             f"insert into {S}.scenario_records (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
             " values ('tenant-elsewhere', %s, 0, 'audit', 'scenario_audit', 'x', '{}')", (snap,))
@@ -348,11 +363,16 @@ def test_wrong_password_fails_cleanly(pg, cli, monkeypatch) -> None:
     assert "wrong-Pw-0000" not in _stored_failure(cli, "connection.endpoint_reachability")
 
 
-@pytest.mark.parametrize(("which", "why"), [("admin", "is a superuser"), ("migration", "can SET ROLE bfg_migrator")])
-def test_owner_or_superuser_login_fails_rbac_session(pg, cli, which: str, why: str) -> None:
+@pytest.mark.parametrize(("which", "why"), [
+    ("admin", "bfg_admin bypasses row-level security"),
+    ("migration", "bfg_migration_login is a member of bfg_migrator"),
+    ("bfg_createrole_login", "bfg_createrole_login holds CREATEROLE"),  # could grant itself bfg_migrator
+    ("bfg_indirect_login", "bfg_indirect_login is a member of bfg_migrator"),  # through bfg_ops
+])
+def test_owner_superuser_createrole_or_migrator_member_login_fails_rbac_session(pg, cli, which: str, why: str) -> None:
     result = cli("probe", "connection", pg.conninfo(which), actor=MAREK)
     line = _one_line_failure(result, "connection.rbac_session")
-    assert why in line and "bypasses RLS" in line
+    assert why in line and "probe with the non-owner app login" in line
     reason = _stored_failure(cli, "connection.rbac_session")
     assert why in reason
     checks = {c["id"]: c for c in cli("checks", "--json").json()}
@@ -430,7 +450,7 @@ def test_password_from_pgpassword_counts_as_external_and_is_never_shown(pg, cli,
     # What libpq would read from pgpass, handed over through the environment instead.
     def password_of(user: str) -> str:
         line = next(entry for entry in Path(pg.passfile).read_text().splitlines()
-                    if entry.startswith(f"{pg.host}:{pg.port}:") and f":{user}:" in entry)
+                    if entry.startswith(f"{pg.host}:") and f":{user}:" in entry)
         return line.rsplit(":", 1)[1]
 
     password, migration_pw = password_of("bfg_app_login"), password_of("bfg_migration_login")

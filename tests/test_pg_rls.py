@@ -576,6 +576,7 @@ def old_target(pg: PgServer, new_database) -> str:
         conn.execute("set local role bfg_migrator")
         conn.execute(f"drop table {S}.scenario_records")  # the partitioned table and its default partition
         conn.execute(OLD_RECORDS_DDL)
+        conn.execute(f"insert into {S}.tenants (tenant_id, name) values ('bfg', 'BFG Control')")
         conn.execute(
             f"insert into {S}.scenario_records (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
             " select 'bfg', 'snap-old', g, 'operations', 'orders', 'ord-' || lpad(g::text, 4, '0'), '{}'"

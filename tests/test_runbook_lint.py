@@ -157,7 +157,8 @@ def test_policy_not_scoped_by_tenant_is_caught():
     loose = f"create policy bfg_tenant_isolation on {table}\n  using (true)\n  with check (true);\n"
     result = lint_rls(sql.replace(block, loose))
     assert result.problems == (
-        f"{table}: policy bfg_tenant_isolation does not compare tenant_id to the tenant setting",
+        f"{table}: policy bfg_tenant_isolation does not compare tenant_id to the tenant setting"
+        " or to the session_user's mapping",
     )
 
 

@@ -77,6 +77,8 @@ TENANT_POLICY = ("as permissive for all to public"
                  " with check (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''))")
 _PARTITIONED_SNAPSHOT = re.compile(r"^snap-[0-9a-f]{24}$")
 _PROJECTED = frozenset({"tenants", "users"})  # record kinds that also land in their own tables
+# Taken exclusively by assets/runbook.sql and shared by every replay (see _replay).
+RUNBOOK_LOCK = (0x42464754, 1)
 
 
 class _Fail(Exception):
@@ -108,6 +110,7 @@ class PostgresTarget:
         self._phase = "connecting"
         self._readback_digest = ""
         self._replay_rows = 0
+        self.switching_attack: bool | None = None  # None: not run; True: the expected, documented gap
         self.timings: dict[str, float] = {}
 
     # ------------------------------------------------------------ secrets and errors
@@ -351,25 +354,23 @@ class PostgresTarget:
             return self._failed(check, log, exc)
 
     async def _refuse_bypass(self, app: Any, log: Log) -> None:
+        from ..pg_roles import HYGIENE_SQL, hygiene_problem
+
         self._phase = "checking the login's role attributes"
-        user, sup, bypass = await (await app.execute(
-            "select current_user, rolsuper, rolbypassrls from pg_roles where rolname = current_user")).fetchone()
-        if sup:
-            raise _Fail(f"login {user} is a superuser: it bypasses RLS; probe with the non-owner app login")
-        if bypass:
-            raise _Fail(f"login {user} has BYPASSRLS; probe with the non-owner app login")
-        rows = await (await app.execute(
-            "select rolname from pg_roles r where pg_has_role(current_user, r.oid, 'member')"
-            " and (r.rolsuper or r.rolbypassrls) order by 1")).fetchall()
-        if rows:
-            raise _Fail(f"login {user} can SET ROLE {rows[0][0]}, which bypasses RLS; probe with the app login")
+        row = await (await app.execute(HYGIENE_SQL)).fetchone()
+        user = row[0]
+        problem = hygiene_problem(row)
+        if problem:
+            raise _Fail(f"login {problem}; probe with the non-owner app login")
         owned = await (await app.execute(
-            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-            " where n.nspname = %s and c.relkind in ('r', 'p') and pg_has_role(current_user, c.relowner, 'member')"
+            "select c.relname, pg_get_userbyid(c.relowner) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = %s and c.relkind in ('r', 'p') and pg_has_role(session_user, c.relowner, 'member')"
             " order by 1", (SCHEMA,))).fetchall()
         if owned:
-            raise _Fail(f"login {user} owns {SCHEMA}.{owned[0][0]}: an owner can switch RLS off; use the app login")
-        log(f"login {user}: not superuser, no BYPASSRLS, cannot assume a bypassing role, owns no {SCHEMA} table")
+            raise _Fail(f"login {user} is {owned[0][1]} or a member of it, which owns {SCHEMA}.{owned[0][0]}: "
+                        "an owner can switch RLS off; use the app login")
+        log(f"login {user}: not superuser, no BYPASSRLS, no CREATEROLE, no member of a role that has one of them, "
+            f"owns no {SCHEMA} table")
 
     async def _require_rls(self, app: Any, log: Log, *, apply_if_missing: bool) -> None:
         self._phase = "checking row-level security"
@@ -555,8 +556,7 @@ class PostgresTarget:
             return ReplayOutcome(0, "", detail=f"replay failed: {why}", passed=False)
 
     def _snapshot_key(self, source: SnapshotSource) -> str:
-        # Content-addressed: the same snapshot has one id in the target, whoever replays it.
-        return "snap-" + source.digest[:24]
+        return snapshot_key(source.tenant_id, source.digest)
 
     async def _replay(self, log: Log, source: SnapshotSource, replay_id: str) -> ReplayOutcome:
         tenant, snap = source.tenant_id, self._snapshot_key(source)
@@ -566,6 +566,9 @@ class PostgresTarget:
         t_all = time.perf_counter()
         written = 0
         async with mig.transaction():
+            # Shared with other replays, exclusive against a runbook run (it takes the same
+            # lock first): the two never interleave their table locks into a deadlock.
+            await mig.execute("select pg_advisory_xact_lock_shared(%s, %s)", RUNBOOK_LOCK)
             await mig.execute(f"set local role {MIGRATOR_ROLE}")
             # The commit need not wait for its WAL flush: the replay is verified by the read-back
             # below and can simply be re-run. A crash loses this whole transaction or nothing
@@ -918,6 +921,13 @@ class PostgresTarget:
         log(f"{verdict} in {self.timings['matrix_s'] * 1000:.0f} ms")
         for name, ok in matrix:
             log(f"  {'ok  ' if ok else 'FAIL'} {name}")
+        if self.switching_attack:
+            log(f"  EXPECTED switching attack: the app login set the tenant to {PROBE_TENANT} mid-transaction and read "
+                "its rows. The tenant setting is trusted from the application server only; it does not protect "
+                "against a client holding the app password (runbook option tenant-logins: one login per tenant, "
+                "policies on session_user)")
+        else:
+            log("  ok   switching attack: setting another tenant reads nothing (policies on session_user)")
         added = f"{written} rows added by COPY" if written else "0 rows added (replay id already present)"
         detail = f"{added}; {verdict}" if not failed else f"RLS matrix FAILED: {failed[0]}"
         if users_back < len(self.catalog.actors):
@@ -988,6 +998,14 @@ class PostgresTarget:
                 f"select (select count(*) from {rec} where snapshot_id = %s) + (select count(*) from {users})"
                 f" + (select count(*) from {_q('tenants')})", (snap,)) == 0))
             out.append(("empty tenant: cannot insert", await refused(new_rec, (a, snap, "matrix-empty"))))
+        # The switching attack, run and shown as what it is: the app login may set the tenant
+        # itself, so a client holding the app password reads another tenant. Expected with an
+        # app-server-set tenant (the runbook's default); closed by the tenant-logins option.
+        async with app.transaction(force_rollback=True):
+            await app.execute(SET_TENANT_SQL, (a,))
+            await app.execute(SET_TENANT_SQL, (b,))  # mid-transaction, as any client may
+            switched = await scalar(f"select count(*) from {users} where user_id = %s", (PROBE_USER,))
+        self.switching_attack = switched > 0
         fresh = await self._connect(self._dsn)  # a new session: the setting was never set at all
         try:
             async with fresh.transaction(force_rollback=True):
@@ -1010,7 +1028,11 @@ class PostgresTarget:
                 await app.execute(SET_TENANT_SQL, (tenant,))
                 added = (await app.execute(
                     f"insert into {_q('scenario_replays')} (tenant_id, replay_id, snapshot_id, rows_written,"
-                    " readback_digest) values (%s, %s, %s, %s, %s) on conflict do nothing",
+                    " readback_digest) values (%s, %s, %s, %s, %s) on conflict (tenant_id, replay_id) do update"
+                    # A replay recorded by an earlier bfg-tui, under the snapshot's earlier id.
+                    " set snapshot_id = excluded.snapshot_id, rows_written = excluded.rows_written,"
+                    " readback_digest = excluded.readback_digest"
+                    " where scenario_replays.snapshot_id <> excluded.snapshot_id",
                     (tenant, replay_id, snap, self._replay_rows, self._readback_digest or None))).rowcount
                 row = await (await app.execute(
                     f"select snapshot_id, rows_written, readback_digest from {_q('scenario_replays')}"
@@ -1058,6 +1080,13 @@ class PostgresTarget:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def snapshot_key(tenant: str, digest: str) -> str:
+    """The snapshot's id in the target: the same snapshot of a tenant has one id whoever replays
+    it, yet the id (and the partition named after it, which every login can see in the catalog)
+    reveals neither the checksum nor the tenant."""
+    return "snap-" + hashlib.sha256(f"bfg-snapshot-key/{tenant}/{digest}".encode()).hexdigest()[:24]
 
 
 def partition_name(snapshot_id: str) -> str | None:
@@ -1264,4 +1293,4 @@ def _secret_strings(dsn: str) -> set[str]:
     return {s for s in found if s}
 
 
-__all__ = ["MIGRATION_ENV", "PROBE_TENANT", "PostgresTarget", "partition_name"]
+__all__ = ["MIGRATION_ENV", "PROBE_TENANT", "PostgresTarget", "partition_name", "snapshot_key"]
