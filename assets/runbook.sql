@@ -14,7 +14,7 @@
 -- below only verifies them, so the migration login can run the whole script.
 -- What the tenant setting protects: it is set per request by a trusted application
 -- server, so honest code paths (a forgotten `where`, a buggy join) see one tenant. It
--- does not protect against a client holding the app login's password: that client can
+-- does not protect against a client holding the app login's credentials, which can
 -- set the tenant itself (the dry-run shows this as the EXPECTED switching attack). The
 -- runbook option `tenant-logins` (assets/runbook_tenant_logins.sql) removes that trust:
 -- one login per tenant, policies on session_user.

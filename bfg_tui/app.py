@@ -208,6 +208,17 @@ class BfgApp(App[int]):
         except BfgError as exc:
             self.say(Text(t("app.load_failed", self.lang, reason=exc.reason), style="bold red"))
             return
+        login_refusal = None
+        login_actor = self.service.login_actor
+        if login_actor is not None:
+            # On the shared store the login decides who acts; another --as is refused.
+            if self.actor_id is not None and self.actor_id != login_actor:
+                login = getattr(self.service.store, "login", "")
+                login_refusal = Text(t("app.login_mismatch", self.lang, login=login, actor=login_actor,
+                                       claimed=self.actor_id[:64]), style="bold red")
+                self.actor_id = None
+            else:
+                self.actor_id = login_actor
         await self.refresh_identity()
         if self.actor_id is None and self.key_actors is not None and len(self.key_actors) == 1:
             self.actor_id = self.key_actors[0]  # signed: the one key here says who acts
@@ -217,18 +228,10 @@ class BfgApp(App[int]):
             self.call_after_refresh(self._bench_loaded)
             return
         self.set_interval(self.poll_seconds, self.poll, name="live")
-        login_actor = self.service.login_actor
-        if login_actor is not None:
-            # On the shared store the login decides who acts; another --as is refused.
-            if self.actor_id is not None and self.actor_id != login_actor:
-                login = getattr(self.service.store, "login", "")
-                self.say(Text(t("app.login_mismatch", self.lang, login=login, actor=login_actor,
-                                claimed=self.actor_id[:64]), style="bold red"))
-                self.actor_id = None
-            else:
-                self.actor_id = login_actor
-            self.repaint()
-            return
+        if login_refusal is not None:
+            self.say(login_refusal)
+        if self.service.login_actor is not None:
+            return  # the login decides who acts: no picker, no switching
         if self.actor_id is not None and self.service.catalog.actor(self.actor_id) is None:
             from bfg_tui.rbac import resolve_actor
 

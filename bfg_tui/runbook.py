@@ -33,16 +33,25 @@ class LintResult(NamedTuple):
         return f"rls_lint=failed tenant_tables={len(self.tables)} problems={len(self.problems)}"
 
 
-def runbook_sql() -> str:
-    """The runbook SQL body (schema, tables, RLS, roles) from assets/runbook.sql."""
-    return _load_asset()
+# Runbook options: SQL applied after the runbook, in the same transaction.
+OPTIONS = {"tenant-logins": "runbook_tenant_logins.sql"}
 
 
-@lru_cache(maxsize=1)
-def _load_asset() -> str:
+def runbook_sql(option: str | None = None) -> str:
+    """The runbook SQL body (schema, tables, RLS, roles) from assets/runbook.sql, and an
+    option's SQL after it (`tenant-logins`: one login per tenant, policies on session_user)."""
+    if option is None:
+        return _load_asset("runbook.sql")
+    if option not in OPTIONS:
+        raise ValueError(f"unknown runbook option {option!r} (one of: {', '.join(OPTIONS)})")
+    return _load_asset("runbook.sql") + "\n" + _load_asset(OPTIONS[option])
+
+
+@lru_cache(maxsize=4)
+def _load_asset(name: str) -> str:
     from .assets_io import asset_text
 
-    return asset_text("runbook.sql")
+    return asset_text(name)
 
 
 # --- lexical clean-up -----------------------------------------------------------------

@@ -799,3 +799,58 @@ def test_sanity_generated_bodies_are_canonical():
     for _, _, kind, rid, body in sample:
         assert body == canonical_json(json.loads(body))
         assert json.loads(body)["kind"] == kind and json.loads(body)["id"] == rid
+
+
+# --- the runbook option tenant-logins: one login per tenant, policies on session_user -----------
+
+
+def test_tenant_logins_option_ignores_every_setting_the_client_can_change(pg: PgServer, new_database) -> None:
+    """With the option, the app-server-set tenant is gone: each tenant's own login sees its rows,
+    setting bfg.tenant_id (per session or mid-transaction) reaches nothing, unmapped sees nothing."""
+    mig = new_database()
+    with psycopg.connect(mig, passfile=pg.passfile) as conn:
+        conn.execute(runbook_sql("tenant-logins"))
+    with psycopg.connect(mig, passfile=pg.passfile) as conn:  # twice: idempotent
+        conn.execute(runbook_sql("tenant-logins"))
+    with psycopg.connect(mig, passfile=pg.passfile) as conn:
+        conn.execute("set local role bfg_migrator")
+        for tenant, user, login in ((A, "u_anna", "bfg_anna_login"), (B, "u_boris", "bfg_other_login")):
+            conn.execute(f"insert into {S}.tenants (tenant_id, name) values (%s, %s)", (tenant, tenant))
+            conn.execute(f"insert into {S}.users (tenant_id, user_id, role_key, display_name) values (%s, %s, 'x', 'x')",
+                         (tenant, user))
+            conn.execute(f"insert into {S}.tenant_logins (login, tenant_id) values (%s, %s)", (login, tenant))
+
+    def connect(login: str):
+        return psycopg.connect(mig.replace("bfg_migration_login@", f"{login}@"), passfile=pg.passfile)
+
+    with connect("bfg_anna_login") as anna:
+        assert [r[0] for r in anna.execute(f"select user_id from {S}.users")] == ["u_anna"]
+        for local in (False, True):
+            anna.execute("select set_config('bfg.tenant_id', %s, %s)", (B, local))
+            assert anna.execute(f"select count(*) from {S}.users where tenant_id = %s", (B,)).fetchone()[0] == 0
+            assert anna.execute(f"update {S}.users set display_name = 'x' where tenant_id = %s", (B,)).rowcount == 0
+            with pytest.raises(errors.InsufficientPrivilege):
+                anna.execute(f"insert into {S}.users (tenant_id, user_id, role_key, display_name)"
+                             " values (%s, 'u_evil', 'x', 'x')", (B,))
+            anna.rollback()
+        # The server still assigns the audit trail's order, id and time.
+        anna.execute(f"insert into {S}.audit_events (tenant_id, event_id, actor_id, source, action, created_at, seq)"
+                     " values (%s, 'chosen', 'u_anna', 't', 'x', '2001-01-01', 999)", (A,))
+        event_id, seq, created = anna.execute(
+            f"select event_id, seq, created_at > now() - interval '1 minute' from {S}.audit_events").fetchone()
+        assert event_id != "chosen" and seq != 999 and created
+        anna.rollback()
+    with connect("bfg_other_login") as other:
+        assert [r[0] for r in other.execute(f"select user_id from {S}.users")] == ["u_boris"]
+    with connect("bfg_app_login") as unmapped:
+        unmapped.execute("select set_config('bfg.tenant_id', %s, false)", (A,))
+        assert unmapped.execute(f"select count(*) from {S}.users").fetchone()[0] == 0
+
+
+def test_the_default_runbook_assigns_audit_order_id_and_time_on_the_server(app) -> None:
+    with tenant_tx(app, A):
+        app.execute(f"insert into {S}.audit_events (tenant_id, event_id, actor_id, source, action, created_at, seq)"
+                    " values (%s, 'chosen-id', 'u_anna', 't', 'backdated', '2001-01-01', 1)", (A,))
+        rows = app.execute(f"select event_id, seq, created_at > now() - interval '1 minute' from {S}.audit_events"
+                           " where action = 'backdated'").fetchall()
+        assert len(rows) == 1 and rows[0][0] != "chosen-id" and rows[0][1] > 1 and rows[0][2]

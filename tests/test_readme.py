@@ -53,3 +53,5 @@ def test_the_postgresql_walkthrough_ends_ready_for_reviewed_cutover(pg_server: P
     result = _run(blocks("run-postgres")[0], tmp_path)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "go/no-go: READY_FOR_REVIEWED_CUTOVER" in result.stdout
+    # The shared store acts as the login's actor: Olena's login refuses to act as Anna.
+    assert "login bfg_olena_login acts as user_accountant_olena; --as user_md_anna refused" in result.stderr

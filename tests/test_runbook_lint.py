@@ -250,3 +250,28 @@ def test_render_runbook_keeps_header_then_body():
     ]
     assert text.endswith(runbook_sql())
     assert lint_rls(text).ok
+
+
+def test_the_tenant_logins_option_passes_the_lint_with_every_policy_on_session_user() -> None:
+    from bfg_tui.runbook import _clean
+
+    sql = runbook_sql("tenant-logins")
+    result = lint_rls(sql)
+    assert result.ok, result.problems
+    assert "bfg_flowcontrol.tenant_logins" in result.tables
+    # The option's policies replace the default's on every tenant table: the last policy
+    # created on each is keyed on session_user, never on a setting.
+    option = _clean(runbook_sql("tenant-logins")[len(runbook_sql()):])
+    for table in result.tables:
+        name = table.split(".")[-1]
+        assert f"create policy bfg_tenant_isolation on {table}" in option or name == "tenant_logins", table
+    assert "current_setting" not in option
+    # Loosened, it fails like the default does.
+    weak = sql.replace("with check (tenant_id = (select l.tenant_id from bfg_flowcontrol.tenant_logins l "
+                       "where l.login = session_user::text));\n", ";\n", 1)
+    assert weak != sql and not lint_rls(weak).ok
+
+
+def test_an_unknown_runbook_option_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown runbook option"):
+        runbook_sql("no-such-option")
