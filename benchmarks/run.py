@@ -51,6 +51,11 @@ def start_pg_server() -> bool:
     except Skip:
         pass
     script = ROOT / "scripts" / "pg-test-server"
+    if not os.environ.get("BFG_PG_STATE"):
+        # A state directory of this run's own: another run's stop never stops this server.
+        import tempfile
+
+        os.environ["BFG_PG_STATE"] = tempfile.mkdtemp(prefix="bfg-pg-bench.")
     try:
         out = subprocess.run([str(script), "start"], capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as exc:
