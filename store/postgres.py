@@ -233,9 +233,6 @@ def _columns_differ(d: str) -> str:
     )
 
 
-# Who is connected and what disqualifies a login: bfg_tui.pg_roles (shared with the probe).
-
-
 def _default_tenant() -> str:
     from bfg_tui.catalog import default_catalog
 
