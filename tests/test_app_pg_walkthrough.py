@@ -124,7 +124,7 @@ async def test_console_walkthrough_on_the_shared_store_with_each_owners_own_logi
             await settle(pilot)
             await pilot.press("enter")
             await settle(pilot)
-            assert "BFG_RELEASE_DECISION=READY" in (tmp_path / "bfg-release.env").read_text(), screen_text(anna)
+            assert "BFG_RELEASE_DECISION=READY" in (tmp_path / "exports" / "bfg-release.env").read_text(), screen_text(anna)
             await pilot.press("1")
             await settle(pilot)
             assert anna.view.ev.decisions["go_no_go"] == "READY_FOR_REVIEWED_CUTOVER"

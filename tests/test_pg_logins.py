@@ -264,7 +264,7 @@ def test_store_verbs_install_map_and_list(pg_server: PgServer, monkeypatch: pyte
         assert not_migrator.returncode == 1 and "needs the migration login" in not_migrator.stderr
         usage = run("store", "add-login", "nobody", "x_login")
         assert usage.returncode == 2 and "unknown actor" in usage.stderr
-        assert run("status", db=olena).returncode == 0
+        assert run("init", db=olena).returncode == 0 and run("status", db=olena).returncode == 0
     finally:
         from tests.test_store_contract import drop_schema
 
