@@ -148,7 +148,8 @@ async def _verify(events: int) -> dict[str, Any]:
             await conn.execute("update audit_head set count = ?, head = ?", (last, prev))
             # The state those events leave (the tables are the trail's replay), and its digest.
             at = "2026-11-27T00:00:00.000000Z"
-            await conn.execute("insert or replace into acceptances values (?, ?, ?, null, null, 0, ?, ?)",
+            await conn.execute("insert or replace into acceptances(check_id, actor, note, value, snapshot_digest, "
+                               "countersign, at, event_seq) values (?, ?, ?, null, null, 0, ?, ?)",
                                ("transition.db_schema", ctx.actor_id, f"n{last}", at, last))
             await conn.execute("update meta set value = ? where key = 'last_change_seq'", (str(last),))
             await conn.commit()

@@ -16,16 +16,21 @@ Two levels of checking:
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bfg_tui.canonical import canonical_json
 from bfg_tui.models import Acceptance, ProbeResult, ScenarioInfo, SnapshotInfo, State
 
 from .base import replaces_evidence
+
+try:  # `bfg-tui status` checks the digest: the builtin SHA-256 spares it loading OpenSSL
+    from _sha256 import sha256  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - other Pythons
+    from hashlib import sha256
+
+# The digest's encoding: canonical (sorted keys, no spaces, UTF-8) for the plain values here.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 MISMATCH = "the state does not match the audit trail: run `bfg-tui audit verify`"
 
@@ -56,7 +61,7 @@ def empty() -> Tables:
 
 
 def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256(text.encode("utf-8")).hexdigest()
 
 
 def subject_of(kind: str, data: Mapping[str, Any]) -> str:
@@ -88,7 +93,7 @@ def apply(tables: Tables, doc: Mapping[str, Any]) -> Tables:
                                     "records": data.get("seed_records", 0), "kind_counts": data.get("kind_counts", {})}
     elif kind == "store.upgrade":
         # An upgrade from a store that kept no replayable trail attests the tables it found.
-        tables = copy.deepcopy(data["state"])
+        tables = json.loads(json.dumps(data["state"]))  # a copy: the event's data stays as read
     elif kind == "scenario.save":
         tables["scenarios"][str(data["version"])] = {
             "saved_at": at, "actor": actor, "source": data["source"], "records": data["records"],
@@ -297,4 +302,4 @@ def state_digest(state: State) -> str:
         "last_change_seq": state.last_change_seq,
         "last_release_export_seq": state.last_release_export_seq,
     }
-    return hashlib.sha256(canonical_json(doc, checked=False).encode("utf-8")).hexdigest()
+    return sha256(_ENCODE(doc).encode("utf-8")).hexdigest()
