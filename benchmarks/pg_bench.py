@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.rows import Row, Skip, Verdict
+from bfg_tui.probes.postgres_target import snapshot_key  # the replay's (opaque) snapshot id
 
 MAREK = "user_dispatcher_marek"
 ENV_FILE = "/tmp/bfg-pg/env"
@@ -87,7 +88,7 @@ def _forget(srv: dict[str, str], digest: str) -> None:
 
     from bfg_tui.probes.postgres_target import partition_name
 
-    snap, s = "snap-" + digest[:24], "bfg_flowcontrol"
+    snap, s = snapshot_key("bfg", digest), "bfg_flowcontrol"
     with psycopg.connect(srv["BFG_TUI_PG_ADMIN_DSN"], passfile=srv["PGPASSFILE"]) as conn:
         if conn.execute("select to_regclass('bfg_flowcontrol.scenario_records')").fetchone()[0] is None:
             return
@@ -114,7 +115,7 @@ async def _replay(scale: int) -> dict[str, Any]:
             out = await _dry_run(srv, console, digest)
             state = await console.state()
             snapshot_rows = [row async for batch in console.store.snapshot_batches(state.snapshot.id) for row in batch]
-            out.update(_floors(srv, "snap-" + digest[:24], snapshot_rows))
+            out.update(_floors(srv, snapshot_key("bfg", digest), snapshot_rows))
         finally:
             _forget(srv, digest)
             await console.close()
@@ -169,7 +170,7 @@ def _partition_bytes(srv: dict[str, str], digest: str) -> int:
     from bfg_tui.probes.postgres_target import partition_name
 
     with psycopg.connect(srv["BFG_TUI_PG_ADMIN_DSN"], passfile=srv["PGPASSFILE"]) as conn:
-        name = f"bfg_flowcontrol.{partition_name('snap-' + digest[:24])}"
+        name = f"bfg_flowcontrol.{partition_name(snapshot_key('bfg', digest))}"
         found = conn.execute("select pg_total_relation_size(to_regclass(%s))", (name,)).fetchone()[0]
     return int(found or 0)
 
@@ -257,7 +258,7 @@ async def _rls() -> dict[str, Any]:
                     rbac_ms.append((time.perf_counter() - t0) * 1000)
                     assert step.passed, step.detail
                     t0 = time.perf_counter()
-                    matrix = await tgt._tenant_matrix(lambda _l: None, catalog.tenant_id, "snap-" + digest[:24], rows)
+                    matrix = await tgt._tenant_matrix(lambda _l: None, catalog.tenant_id, snapshot_key("bfg", digest), rows)
                     matrix_ms.append((time.perf_counter() - t0) * 1000)
                     assert all(ok for _n, ok in matrix), matrix
             finally:
