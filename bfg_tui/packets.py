@@ -97,7 +97,8 @@ def _trailer(state: State, *, checksum: bool = True) -> list[tuple[str, str]]:
         ("audit_events", str(state.audit_count)),
         ("audit_head", state.audit_head or NONE),
     ]
-    return fields
+    # Who the acceptances are from: proven by SSH keys ("signed"), or typed names ("demo").
+    return [("identity", "signed" if state.identity == "signed" else "demo"), *fields]
 
 
 def _target(state: State) -> str:
@@ -125,6 +126,8 @@ def _owner_fields(catalog: Catalog, state: State, ev: Evaluation, group: str) ->
         acc = state.acceptances.get(cid)
         if status.ready:
             word = "accepted"
+        elif acc is not None and state.identity == "signed" and acc.key is None:
+            word = "self-asserted, sign again"
         elif status.stale:
             word = "stale"
         else:
@@ -134,6 +137,7 @@ def _owner_fields(catalog: Catalog, state: State, ev: Evaluation, group: str) ->
         if acc is not None:
             fields.append((f"{cid}.value", acc.value if acc.value is not None else NONE))
             fields.append((f"{cid}.accepted_by", acc.actor_id + (" (countersign)" if acc.countersign else "")))
+            fields.append((f"{cid}.signed_by", acc.key or "self-asserted"))  # the signer's key fingerprint
             fields.append((f"{cid}.at", acc.at))
     return fields
 

@@ -150,3 +150,18 @@ def test_encrypted_key_file_is_refused(cli: Callable, keys: dict[str, Path], tmp
     assert result.code == 1 and "add it to your agent" in result.err
     done = cli("--key", str(keys["olena"]), "accept", "transition.db_schema", actor=OLENA)
     assert done.code == 0, done
+
+
+def test_packets_say_who(cli: Callable, keys: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli("accept", "infra.region_residency", "--value", "eu-central", actor=ANNA).code == 0
+    demo = cli("export", "infrastructure", "--format", "json", actor=ANNA).json()["fields"]
+    assert demo["identity"] == "demo" and demo["infra.region_residency.signed_by"] == "self-asserted"
+    _signed_store(cli, keys, tmp_path, monkeypatch)
+    anna = ["--key", str(keys["anna"])]
+    before = cli(*anna, "export", "infrastructure", "--format", "json", actor=ANNA).json()["fields"]
+    assert before["identity"] == "signed"
+    assert before["infra.region_residency"] == "self-asserted, sign again"
+    assert cli(*anna, "accept", "infra.region_residency", "--value", "eu-central, backups in EU", actor=ANNA).code == 0
+    after = cli(*anna, "export", "infrastructure", "--format", "json", actor=ANNA).json()["fields"]
+    assert after["infra.region_residency"] == "accepted"
+    assert after["infra.region_residency.signed_by"] == ssh_fingerprint(Path(f"{keys['anna']}.pub"))

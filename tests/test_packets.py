@@ -174,7 +174,7 @@ def test_fresh_preflight_matches_seed(catalog: Catalog) -> None:
     for (key, value), (_, seed_value) in zip(got, seed, strict=False):
         assert value == ("none" if key in CHECKSUM_KEYS else seed_value), key
     assert got[len(seed):] == [
-        ("snapshot_digest", "none"), ("audit_events", "0"), ("audit_head", "none"),
+        ("identity", "demo"), ("snapshot_digest", "none"), ("audit_events", "0"), ("audit_head", "none"),
     ]
 
 
@@ -204,7 +204,8 @@ def test_fresh_release_env_matches_seed(catalog: Catalog) -> None:
     ev = evaluate(catalog, state)
     assert lines[1:10] == [f"{k}={v}" for k, v in release_env(catalog, state, ev.decisions["release"]).items()]
     assert "BFG_RELEASE_DECISION=BLOCKED_PENDING_DRY_RUN" in lines
-    assert lines[10:] == ["snapshot_checksum=none", "snapshot_digest=none", "audit_events=0", "audit_head=none"]
+    assert lines[10:] == ["identity=demo", "snapshot_checksum=none", "snapshot_digest=none", "audit_events=0",
+                          "audit_head=none"]
 
 
 def test_fresh_rollback_env_matches_seed(catalog: Catalog) -> None:
