@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _rows(quick: bool) -> list[Row]:
     rows = list(core_bench.rows(quick))
-    for name in ("benchmarks.tui_bench", "benchmarks.pg_bench", "benchmarks.mutation_bench"):
+    for name in ("benchmarks.identity_bench", "benchmarks.tui_bench", "benchmarks.pg_bench", "benchmarks.mutation_bench"):
         module = __import__(name, fromlist=["rows"])
         rows.extend(module.rows(quick))
     return rows
