@@ -258,7 +258,7 @@ async def _rls() -> dict[str, Any]:
                     rbac_ms.append((time.perf_counter() - t0) * 1000)
                     assert step.passed, step.detail
                     t0 = time.perf_counter()
-                    matrix = await tgt._tenant_matrix(lambda _l: None, catalog.tenant_id, snapshot_key("bfg", digest), rows)
+                    matrix = await tgt.tenant_matrix(lambda _l: None, catalog.tenant_id, snapshot_key("bfg", digest), rows)
                     matrix_ms.append((time.perf_counter() - t0) * 1000)
                     assert all(ok for _n, ok in matrix), matrix
             finally:

@@ -1,7 +1,7 @@
 """Role hygiene: which logins must never run as the store's or the probe's app login.
 
 Shared by the shared store (store/postgres.py, store/postgres_admin.py) and the
-connection probe (probes/postgres_target.py). Refused: superuser, BYPASSRLS, CREATEROLE
+connection probe (probes/postgres/rls.py). Refused: superuser, BYPASSRLS, CREATEROLE
 (on PostgreSQL 15 a CREATEROLE role can grant itself any non-superuser role, the
 migrator included), and any login that is a member, directly or indirectly, of a role
 that is one of those. Membership is `pg_has_role(..., 'MEMBER')`: inherited or not, a

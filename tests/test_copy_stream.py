@@ -8,7 +8,9 @@ import struct
 import pytest
 
 from bfg_tui.canonical import SnapshotHasher
-from bfg_tui.probes.postgres_target import _BinaryRows, _canonical_run, _copy_encoder, _Fail
+from bfg_tui.probes.postgres.copy_in import copy_encoder
+from bfg_tui.probes.postgres.readback import BinaryRows, canonical_run
+from bfg_tui.probes.postgres.session import Fail
 
 HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 
@@ -23,7 +25,7 @@ def _tuple(*fields: bytes | None) -> bytes:
 def test_binary_rows_read_a_stream_cut_anywhere() -> None:
     stream = HEADER + _tuple(b"\x00\x00\x00\x07", b"a,b") + _tuple(None, b"") + _tuple(b"x" * 70000) + b"\xff\xff"
     for cut in (1, 2, 5, 19, 20, 23, 4096):
-        reader, rows = _BinaryRows(), []
+        reader, rows = BinaryRows(), []
         for start in range(0, len(stream), cut):
             rows += reader.feed(stream[start:start + cut])
         assert rows == [[b"\x00\x00\x00\x07", b"a,b"], [None, b""], [b"x" * 70000]]
@@ -31,36 +33,36 @@ def test_binary_rows_read_a_stream_cut_anywhere() -> None:
 
 
 def test_binary_rows_refuse_a_stream_without_the_binary_header() -> None:
-    with pytest.raises(_Fail, match="no binary header"):
-        _BinaryRows().feed(b"1\tabc\n" * 10)
+    with pytest.raises(Fail, match="no binary header"):
+        BinaryRows().feed(b"1\tabc\n" * 10)
 
 
 RANKS = {"orders": "!", "payments": '"'}
 
 
 def test_canonical_run_follows_kind_then_id_across_groups() -> None:
-    ok, last = _canonical_run("orders\x1fo-1\x1eorders\x1fo-2\x1epayments\x1fp-1", 3, RANKS, "")
+    ok, last = canonical_run("orders\x1fo-1\x1eorders\x1fo-2\x1epayments\x1fp-1", 3, RANKS, "")
     assert ok
-    assert _canonical_run("payments\x1fp-2", 1, RANKS, last) == (True, '"\x1fp-2')
-    assert not _canonical_run("orders\x1fo-9", 1, RANKS, last)[0]  # a kind going back
-    assert not _canonical_run("orders\x1fo-2\x1eorders\x1fo-2", 2, RANKS, "")[0]  # a repeated id
-    assert not _canonical_run("orders\x1fo-2\x1eorders\x1fo-1", 2, RANKS, "")[0]  # ids going back
+    assert canonical_run("payments\x1fp-2", 1, RANKS, last) == (True, '"\x1fp-2')
+    assert not canonical_run("orders\x1fo-9", 1, RANKS, last)[0]  # a kind going back
+    assert not canonical_run("orders\x1fo-2\x1eorders\x1fo-2", 2, RANKS, "")[0]  # a repeated id
+    assert not canonical_run("orders\x1fo-2\x1eorders\x1fo-1", 2, RANKS, "")[0]  # ids going back
 
 
 def test_canonical_run_cannot_tell_with_an_unknown_kind_or_a_separator_in_an_id() -> None:
-    assert not _canonical_run("zebras\x1fz-1", 1, RANKS, "")[0]
-    assert not _canonical_run("orders\x1fo\x1e1", 1, RANKS, "")[0]  # splits into 2 keys for 1 row
+    assert not canonical_run("zebras\x1fz-1", 1, RANKS, "")[0]
+    assert not canonical_run("orders\x1fo\x1e1", 1, RANKS, "")[0]  # splits into 2 keys for 1 row
 
 
 def test_the_copy_encoder_writes_binary_tuples_and_collects_projected_rows() -> None:
     projected: list[tuple[str, str, bytes]] = []
-    encode = _copy_encoder("bfg", "snap-1", {"orders": "ops", "users": "rbac"}, projected, defaults=True)
+    encode = copy_encoder("bfg", "snap-1", {"orders": "ops", "users": "rbac"}, projected, defaults=True)
     out = encode([("users", "u-1", '{"n":"Łódź"}'), ("orders", "o-1", b"{}")], 7)
     body = '{"n":"Łódź"}'.encode()
     assert out == (_tuple(struct.pack("!i", 7), b"rbac", b"users", b"u-1", body)
                    + _tuple(struct.pack("!i", 8), b"ops", b"orders", b"o-1", b"{}"))
     assert projected == [("users", "u-1", body)]
-    with pytest.raises(_Fail, match="no batch group"):
+    with pytest.raises(Fail, match="no batch group"):
         encode([("ghosts", "g-1", b"{}")], 9)
 
 

@@ -1,0 +1,243 @@
+"""The state every PostgreSQL probe step shares: the two logins' connections, the phase a
+failure is reported in, and the scrubbing of error text.
+
+Two logins, both found outside the store:
+
+* TARGET (the probe argument) is the NON-OWNER app login, e.g.
+  `postgresql://bfg_app_login@db:5432/bfg?sslmode=require`. Every verification runs
+  as this login: it must be neither superuser nor BYPASSRLS, must not be able to
+  assume such a role, and must own none of the tenant tables.
+* The migration login comes from `BFG_TUI_MIGRATION_DSN` (fallback
+  `BFG_TUI_PG_MIGRATION_DSN`). It applies the runbook (one transaction, idempotent),
+  seeds the RLS probe tenant, writes the actor claims and COPYs the snapshot under
+  `SET ROLE bfg_migrator` (COPY FROM is refused for a role subject to RLS).
+
+Passwords come only from libpq: PGPASSWORD or the pgpass file (PGPASSFILE). A password
+typed inline in a DSN is used to connect but is never kept, logged or shown, and makes
+`credentials_external` false. Nothing here logs a DSN: transcript lines show the
+redacted endpoint only, and every error message is scrubbed of every secret the
+process knows of, then secret-scanned, before it becomes a one-line step detail.
+Every failure becomes a failed `StepResult`; no exception leaves a step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+from typing import Any
+
+from ...runbook import MIGRATOR_ROLE, SCHEMA
+from ...secrets import redact_endpoint, scan
+from ..base import Log, StepResult
+
+MIGRATION_ENV = ("BFG_TUI_MIGRATION_DSN", "BFG_TUI_PG_MIGRATION_DSN")
+# The other tenant of every RLS proof: seeded by the migration login with one tenants
+# row and one users row, never anything else (no secrets, no scenario data).
+PROBE_TENANT = "bfg-rls-probe"
+PROBE_USER = "rls-probe-user"
+CONNECT_TIMEOUT_S = 10
+# libpq keys that are shown (allowlisted) or are harmless plumbing; every other value
+# of the conninfo is treated as a possible secret when scrubbing messages.
+_SHOWN_KEYS = frozenset({"host", "hostaddr", "port", "dbname", "user", "sslmode", "connect_timeout",
+                         "application_name", "sslrootcert", "target_session_attrs"})
+_WS = re.compile(r"\s+")
+
+
+class Fail(Exception):
+    """A clean, one-line, secret-free reason for a failed step."""
+
+
+def q(table: str) -> str:
+    return f"{SCHEMA}.{table}"
+
+
+class PgSession:
+    """One probe run's connections and bookkeeping, shared by the step modules."""
+
+    def __init__(self, target: str, catalog: Any) -> None:
+        self.catalog = catalog
+        self.dsn = target.strip()
+        self.endpoint = _safe_redact(self.dsn)
+        self.mig_dsn = next((os.environ[k].strip() for k in MIGRATION_ENV if os.environ.get(k, "").strip()), "")
+        self.migration_endpoint = _safe_redact(self.mig_dsn) if self.mig_dsn else ""
+        self.secrets = _secret_strings(self.dsn) | _secret_strings(self.mig_dsn)
+        for key in ("PGPASSWORD", "PGSSLPASSWORD"):
+            if os.environ.get(key):
+                self.secrets.add(os.environ[key])
+        self.secrets.discard("")
+        self.params: dict[str, str] | None = None
+        self.app: Any = None
+        self.mig: Any = None
+        self.mig_checked = False
+        self.phase = "connecting"
+        self.readback_digest = ""
+        self.replay_rows = 0
+        self.server = ""
+        self.switching_attack: bool | None = None  # None: not run; True: the expected, documented gap
+        self.timings: dict[str, float] = {}
+
+    # ------------------------------------------------------------ secrets and errors
+
+    def clean(self, text: str) -> str:
+        """One line with every known secret removed; withheld when it still looks secret."""
+        line = _WS.sub(" ", text).strip()
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            if secret in line:
+                if len(secret) < 4:  # too short to cut out safely: keep nothing
+                    return "the error message was withheld (it contained a secret)"
+                line = line.replace(secret, "***")
+        if scan(line):
+            return "the error message was withheld (it looked like it held a secret)"
+        return line[:300]
+
+    def why(self, exc: BaseException) -> str:
+        if isinstance(exc, Fail):
+            return self.clean(str(exc))
+        try:
+            import psycopg
+        except ImportError:  # then nothing below came from psycopg
+            return self.clean(f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, psycopg.Error):
+            diag = getattr(exc, "diag", None)
+            primary = getattr(diag, "message_primary", None) if diag is not None else None
+            text = primary or str(exc) or type(exc).__name__
+            sqlstate = getattr(exc, "sqlstate", None)
+            return self.clean(f"{text}" + (f" (SQLSTATE {sqlstate})" if sqlstate else ""))
+        if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+            return "timed out"
+        if isinstance(exc, OSError):
+            return self.clean(os.strerror(exc.errno) if exc.errno else (str(exc) or type(exc).__name__))
+        return self.clean(f"{type(exc).__name__}: {exc}")
+
+    def failed(self, check_id: str, log: Log, exc: BaseException) -> StepResult:
+        why = f"{self.phase}: {self.why(exc)}"
+        log(f"{check_id}: {why}")
+        return StepResult(check_id, False, why)
+
+    # ------------------------------------------------------------ connections
+
+    def conninfo(self) -> dict[str, str]:
+        if self.params is None:
+            from psycopg.conninfo import conninfo_to_dict
+
+            try:
+                self.params = {k: str(v) for k, v in conninfo_to_dict(self.dsn).items()}
+            except Exception:  # the message quotes the input: never show it
+                raise Fail("the target is not a valid libpq connection string") from None
+        return self.params
+
+    def address(self) -> tuple[str, int]:
+        params = self.conninfo()
+        host = (params.get("host") or params.get("hostaddr") or os.environ.get("PGHOST") or "/var/run/postgresql")
+        port = (params.get("port") or os.environ.get("PGPORT") or "5432")
+        host, port = host.split(",")[0].strip(), port.split(",")[0].strip()
+        if params.get("hostaddr"):
+            host = params["hostaddr"].split(",")[0].strip()
+        try:
+            return host, int(port)
+        except ValueError:
+            raise Fail("the port is not a number") from None
+
+    async def connect(self, dsn: str) -> Any:
+        import psycopg
+
+        kwargs: dict[str, Any] = {"autocommit": True}
+        if "connect_timeout" not in dsn:
+            kwargs["connect_timeout"] = CONNECT_TIMEOUT_S
+        return await psycopg.AsyncConnection.connect(dsn, **kwargs)
+
+    async def app_conn(self) -> Any:
+        if self.app is None or self.app.closed:
+            self.phase = "connecting as the target login"
+            self.conninfo()
+            self.app = await self.connect(self.dsn)
+        return self.app
+
+    async def mig_conn(self, log: Log) -> Any:
+        if not self.mig_dsn:
+            raise Fail("no migration login: set BFG_TUI_MIGRATION_DSN (schema owner, member of bfg_migrator; "
+                       "password via PGPASSWORD or pgpass)")
+        if self.mig is None or self.mig.closed:
+            from psycopg.conninfo import conninfo_to_dict
+
+            try:
+                conninfo_to_dict(self.mig_dsn)
+            except Exception:  # the message quotes the input: never show it
+                raise Fail("BFG_TUI_MIGRATION_DSN is not a valid libpq connection string") from None
+            self.phase = f"connecting the migration login {self.migration_endpoint}"
+            self.mig = await self.connect(self.mig_dsn)
+        if not self.mig_checked:
+            app = await self.app_conn()
+            self.phase = "checking the migration login"
+            ident = "select current_database(), inet_server_port(), pg_postmaster_start_time()::text"
+            mine = await (await app.execute(ident)).fetchone()
+            theirs = await (await self.mig.execute(ident)).fetchone()
+            if mine != theirs:
+                raise Fail("the migration login (BFG_TUI_MIGRATION_DSN) points at another server or database")
+            if not self.mig.pgconn.ssl_in_use:
+                raise Fail("the migration login connected without TLS; use sslmode=require or stronger")
+            member = await (await self.mig.execute(
+                "select pg_has_role(current_user, %s, 'member')", (MIGRATOR_ROLE,))).fetchone()
+            if not member[0]:
+                raise Fail(f"the migration login is not a member of {MIGRATOR_ROLE}")
+            log(f"migration login {self.migration_endpoint} (member of {MIGRATOR_ROLE}, TLS) on the same database")
+            self.mig_checked = True
+        return self.mig
+
+    async def close(self) -> None:
+        for conn in (self.app, self.mig):
+            if conn is not None:
+                with contextlib.suppress(Exception):  # closing is best effort
+                    await conn.close()
+        self.app = self.mig = None
+
+
+def _safe_redact(dsn: str) -> str:
+    try:
+        return redact_endpoint(dsn)
+    except ValueError:
+        return "postgresql://(unparseable target)"
+
+
+def url_password(dsn: str) -> str:
+    """The password in a URL's user info (libpq lets ?password= override it, so it is not in the dict)."""
+    from urllib.parse import unquote
+
+    m = re.match(r"^postgres(?:ql)?://([^@/?#]*)@", dsn.strip(), re.IGNORECASE)
+    if not m or ":" not in m.group(1):
+        return ""
+    return unquote(m.group(1).split(":", 1)[1])
+
+
+def _secret_strings(dsn: str) -> set[str]:
+    """Every value of `dsn` that may be secret, raw and decoded, to scrub from messages."""
+    if not dsn:
+        return set()
+    from urllib.parse import unquote
+
+    found = {dsn, dsn.strip()}
+    url_pw = url_password(dsn)
+    if url_pw:
+        found |= {url_pw, unquote(url_pw)}
+    m = re.match(r"^postgres(?:ql)?://([^@/?#]*)@", dsn.strip(), re.IGNORECASE)
+    if m and ":" in m.group(1):
+        found.add(m.group(1).split(":", 1)[1])
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        params = {k: str(v) for k, v in conninfo_to_dict(dsn).items()}
+    except Exception:
+        params = {}
+        # Unparseable: scrub every word of it that is not plainly a key or a host.
+        found |= {w for w in re.split(r"[\s=&?@:/']+", dsn) if len(w) >= 6}
+    for key, value in params.items():
+        if key in _SHOWN_KEYS or not value:
+            continue
+        found.add(value)
+        for token in re.split(r"\s+", value):
+            _, _, tail = token.partition("=")
+            if len(tail) >= 4:
+                found.add(tail)
+    return {s for s in found if s}
