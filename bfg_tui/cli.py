@@ -197,29 +197,18 @@ def _creates(args: argparse.Namespace) -> bool:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from .service import Console
+    from .service import Console, store_exists
 
-    fresh = args.command == "init" and _store_missing(args.db)
+    fresh = args.command == "init" and not store_exists(args.db)
     console = await Console.open(args.db, key_file=args.signing_key, create=_creates(args))
     try:
         if args.command == "init":
-            where = getattr(console.store, "path", args.db)
+            where = console.store_path or args.db
             _print(f"created a new store at {where}" if fresh else f"a store already exists at {where}; nothing changed")
             return EXIT_OK
         return await _dispatch(console, args)
     finally:
         await console.close()
-
-
-def _store_missing(location: str | None) -> bool:
-    from .paths import default_db, is_postgres
-
-    location = location or default_db()
-    if is_postgres(location):
-        return False
-    from bfg_tui.store.sqlite_files import existing_store
-
-    return not existing_store(Path(location))
 
 
 async def _dispatch(console: Any, args: argparse.Namespace) -> int:
@@ -259,27 +248,16 @@ async def _dispatch(console: Any, args: argparse.Namespace) -> int:
 
 def _status_fast(args: argparse.Namespace) -> int | None:
     """`status` on an existing SQLite store without asyncio (start-up budget)."""
-    from .paths import default_db, is_postgres
-
-    location = args.db or default_db()
-    if is_postgres(location):
-        return None
-    from bfg_tui.store.sqlite_plans import read_state_sync
-
-    from .catalog import default_catalog
-    from .engine import evaluate
     from .errors import StateMismatch
-    from .runbook import shipped_lint
+    from .service import read_status_now
 
     try:
-        state = read_state_sync(Path(location))
+        status = read_status_now(args.db, args.lang or "en")
     except StateMismatch as exc:
         return _status_refused(exc, args)
-    if state is None:
-        return None  # a new store: the full path creates and seeds it
-    catalog = default_catalog()
-    state = state._replace(runbook_lint_ok=shipped_lint().ok)
-    return _status_print(catalog, state, evaluate(catalog, state, args.lang or "en"), args)
+    if status is None:
+        return None  # PostgreSQL, or a new store: the full path opens (or creates and seeds) it
+    return _status_print(status, args)
 
 
 def _status_refused(exc: BaseException, args: argparse.Namespace) -> int:
@@ -304,21 +282,17 @@ async def _guarded_status(run: Any, args: argparse.Namespace) -> int:
 
 
 async def _status(console: Any, args: argparse.Namespace) -> int:
-    state, ev = await console.evaluate(args.lang or "en")
-    return _status_print(console.catalog, state, ev, args)
+    return _status_print(await console.status(args.lang or "en"), args)
 
 
-def _status_print(catalog: Any, state: Any, ev: Any, args: argparse.Namespace) -> int:
-    from .engine import status_document
+def _status_print(status: Any, args: argparse.Namespace) -> int:
     from .sanitise import dumps
 
-    doc = status_document(catalog, state, ev)
     if args.json:
-        _print(dumps(doc))
+        _print(dumps(status.document))
     else:
-        _print(_status_text(doc))
-    blocked = doc["decisions"]["go_no_go"] != catalog.go_no_go.ready  # type: ignore[index]
-    return EXIT_BLOCKED if args.exit_code and blocked else EXIT_OK
+        _print(_status_text(status.document))
+    return EXIT_BLOCKED if args.exit_code and status.blocked else EXIT_OK
 
 
 def _status_text(doc: dict[str, Any]) -> str:
@@ -382,7 +356,7 @@ async def _audit(console: Any, args: argparse.Namespace) -> int:
     from .sanitise import dumps, visible
 
     if args.audit_cmd == "verify":
-        result = await console.store.audit_verify()
+        result = await console.verify_audit()
         signatures = await console.verify_signatures() if result.ok else None
         if signatures is not None and not signatures.ok:
             _err(f"audit trail signature check failed at event {signatures.first_bad_seq}: {signatures.reason}")
@@ -404,7 +378,7 @@ async def _audit(console: Any, args: argparse.Namespace) -> int:
             return EXIT_FAIL
         _err(f"audit trail broken at event {result.first_bad_seq}: {result.reason}")
         return EXIT_FAIL
-    events = await console.store.audit_page(limit=max(1, args.limit), text=args.filter)
+    events = await console.audit_page(limit=max(1, args.limit), text=args.filter)
     if args.json:
         docs = []
         for e in events:
@@ -534,16 +508,12 @@ async def _store_admin(args: argparse.Namespace) -> int:
     location = args.db or default_db()
     if not is_postgres(location):
         raise _usage(f"`store {args.store_cmd}` is for the shared PostgreSQL store: give --db postgresql://…")
-    try:
-        from bfg_tui.store import postgres, postgres_admin
-    except ImportError as exc:
-        from .errors import StoreError
+    from . import service
 
-        raise StoreError(f"PostgreSQL store unavailable: {exc}") from None
     if args.store_cmd == "install":
-        before, after = await postgres.install(location)
+        schema, before, after = await service.install_store(location)
         what = ("already at" if before == after else "installed at" if before == 0 else f"upgraded from {before} to")
-        _print(f"store schema {postgres.parse_location(location).schema} {what} version {after}")
+        _print(f"store schema {schema} {what} version {after}")
         return EXIT_OK
     if args.store_cmd == "add-login":
         from .catalog import default_catalog
@@ -551,7 +521,7 @@ async def _store_admin(args: argparse.Namespace) -> int:
         catalog = default_catalog()
         if catalog.actor(args.actor_id) is None:
             raise _usage(f"unknown actor {args.actor_id[:64]!r} (one of {', '.join(a.id for a in catalog.actors)})")
-        result = await postgres_admin.add_login(location, args.actor_id, args.login, args.tenant or catalog.tenant_id)
+        result = await service.add_login(location, args.actor_id, args.login, args.tenant or catalog.tenant_id)
         m = result.mapping
         if result.replaced is not None:
             _print(f"login {m.login}: was {result.replaced.actor} in tenant {result.replaced.tenant}")
@@ -561,7 +531,7 @@ async def _store_admin(args: argparse.Namespace) -> int:
             _print(f"login {m.login} {why}; the migrator may not create or grant roles, so a DBA runs:\n\n"
                    f"{result.dba_sql}\n")
         return EXIT_OK
-    rows = await postgres_admin.list_logins(location)
+    rows = await service.list_logins(location)
     if not rows:
         _print("no logins mapped (bfg-tui store add-login ACTOR LOGIN, as the migration login)")
     for r in rows:

@@ -7,22 +7,21 @@ derives figures with the engine. Screens and the CLI both call it; it imports no
 from __future__ import annotations
 
 import contextlib
-import getpass
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import door, rbac
-from .canonical import record_json
-from .catalog import default_catalog
-from .clock import utc_now
-from .engine import Evaluation, evaluate
+from . import door
 from .errors import AlreadyDone, BfgError, Reason, Refused, StoreError
 from .models import Actor, Catalog, State
 from .paths import KEYVALUE_REFUSED, default_db, is_libpq_keyvalue, is_postgres
-from .runbook import shipped_lint
+
+if TYPE_CHECKING:
+    from .engine import Evaluation
+
+# Everything else is imported where it is used: `bfg-tui status` reads through this module,
+# and its start-up pays for each module imported here (RBAC and hashing it does not need).
 
 SYSTEM_ACTOR = "system"
 MAX_REASON = 500  # characters of a refusal reason kept in the trail
@@ -34,6 +33,8 @@ def actor_context(actor_id: str, signer: Any = None, *, unsigned: bool = False) 
     `unsigned` marks an event that a signed store records without a signature: a refusal
     of an actor who holds no key.
     """
+    import getpass
+
     from bfg_tui.store.base import ActorContext
 
     ssh = os.environ.get("SSH_CONNECTION", "")
@@ -54,6 +55,7 @@ def actor_context(actor_id: str, signer: Any = None, *, unsigned: bool = False) 
 def _seed_payload(catalog: Catalog) -> Any:
     from bfg_tui.store.base import ScenarioPayload
 
+    from .canonical import record_json
     from .scenario import seed_records
 
     rows = [(k, i, record_json(k, i, d)) for k, i, d in seed_records(catalog)]
@@ -65,6 +67,8 @@ async def open_store(location: str | None, catalog: Catalog, *, create: bool = T
 
     `adopt`: a SQLite probe target the connection probe left empty is made a store in place.
     """
+    from .clock import utc_now
+
     location = location or default_db()
     if is_libpq_keyvalue(location):
         raise StoreError(KEYVALUE_REFUSED)  # the string itself is never echoed: it may hold a password
@@ -111,20 +115,118 @@ def already_done(done: AlreadyDone) -> Outcome:
                    code="outcome.already_done", params={"seq": done.seq, "key": done.key})
 
 
+class Verdict(NamedTuple):
+    """Whether an actor may do an action (`Console.can`): the reason when not, and whether
+    accepting or revoking would be a countersignature."""
+
+    ok: bool
+    reason: str | None = None
+    countersign: bool = False
+
+
+class Status(NamedTuple):
+    """What `bfg-tui status` prints: its document, and whether go/no-go is blocked."""
+
+    document: dict[str, Any]
+    blocked: bool
+
+
+def finished_state(state: State) -> State:
+    """A state as the store read it, completed with what only the code knows (the runbook's lint)."""
+    from .runbook import shipped_lint
+
+    return state._replace(runbook_lint_ok=shipped_lint().ok)
+
+
+def status_of(catalog: Catalog, state: State, lang: str = "en") -> Status:
+    """The status document of a (finished) state."""
+    from .engine import evaluate, status_document
+
+    doc = status_document(catalog, state, evaluate(catalog, state, lang))
+    blocked = doc["decisions"]["go_no_go"] != catalog.go_no_go.ready  # type: ignore[index]
+    return Status(doc, blocked)
+
+
+def read_state_now(location: str | None) -> State | None:
+    """The finished state of an existing SQLite store, read with plain sqlite3 (no asyncio, no write path).
+
+    None when this does not apply (PostgreSQL, no store yet, one that needs a migration):
+    then `Console.open` does the work. Raises StateMismatch when the state is not the trail's.
+    """
+    location = location or default_db()
+    if is_postgres(location) or is_libpq_keyvalue(location):
+        return None
+    from bfg_tui.store.sqlite_plans import read_state_sync
+
+    state = read_state_sync(Path(location))
+    return None if state is None else finished_state(state)
+
+
+def read_status_now(location: str | None, lang: str = "en") -> Status | None:
+    """`status` of an existing SQLite store without opening a Console (start-up); None as `read_state_now`."""
+    from .catalog import default_catalog
+
+    state = read_state_now(location)
+    return None if state is None else status_of(default_catalog(), state, lang)
+
+
+def store_exists(location: str | None) -> bool:
+    """Is there a store at `location` already (a PostgreSQL location always counts as one)?"""
+    location = location or default_db()
+    if is_postgres(location):
+        return True
+    from bfg_tui.store.sqlite_files import existing_store
+
+    return existing_store(Path(location))
+
+
+# ------------------------------------------------------------- the shared store's administration
+
+
+def _postgres_admin() -> tuple[Any, Any]:
+    try:
+        from bfg_tui.store import postgres, postgres_admin
+    except ImportError as exc:
+        raise StoreError(f"PostgreSQL store unavailable: {exc}") from None
+    return postgres, postgres_admin
+
+
+async def install_store(location: str) -> tuple[str, int, int]:
+    """Create or upgrade the shared store's schema (the migration login): (schema, version before, after)."""
+    postgres, _admin = _postgres_admin()
+    before, after = await postgres.install(location)
+    return postgres.parse_location(location).schema, before, after
+
+
+async def add_login(location: str, actor_id: str, login: str, tenant: str) -> Any:
+    """Map a PostgreSQL login to an actor in a tenant (the migration login)."""
+    _postgres, admin = _postgres_admin()
+    return await admin.add_login(location, actor_id, login, tenant)
+
+
+async def list_logins(location: str) -> list[Any]:
+    """The login → (tenant, actor) mappings of the shared store."""
+    _postgres, admin = _postgres_admin()
+    return list(await admin.list_logins(location))
+
+
 class Console:
-    def __init__(self, store: Any, catalog: Catalog | None = None, clock: Callable[[], str] = utc_now,
+    def __init__(self, store: Any, catalog: Catalog | None = None, clock: Callable[[], str] | None = None,
                  identity: Any = None) -> None:
+        from .catalog import default_catalog
+        from .clock import utc_now
         from .identity.gate import Identity
 
         self.store = store
         self.catalog = catalog or default_catalog()
-        self.clock = clock
+        self.clock = clock or utc_now
         self.identity: Identity = identity or Identity()
 
     @classmethod
     async def open(cls, location: str | None = None, catalog: Catalog | None = None, *,
                    key_file: str | None = None, create: bool = True) -> Console:
         """Open the console's store; `create=False` (the read verbs) never makes one."""
+        from .catalog import default_catalog
         from .identity.gate import Identity
 
         catalog = catalog or default_catalog()
@@ -157,12 +259,102 @@ class Console:
     # ------------------------------------------------------------- reading
 
     async def state(self) -> State:
-        state = await self.store.load_state()
-        return state._replace(runbook_lint_ok=shipped_lint().ok)
+        """The store's state as the engine reads it."""
+        return finished_state(await self.store.load_state())
 
     async def evaluate(self, lang: str = "en") -> tuple[State, Evaluation]:
+        """The state and the engine's evaluation of it."""
+        from .engine import evaluate
+
         state = await self.state()
         return state, evaluate(self.catalog, state, lang)
+
+    async def status(self, lang: str = "en") -> Status:
+        """The `status` document (gates, decisions, recommended action) and whether go/no-go is blocked."""
+        return status_of(self.catalog, await self.state(), lang)
+
+    @property
+    def store_path(self) -> Path | None:
+        """The SQLite store's file; None on the shared PostgreSQL store."""
+        path = getattr(self.store, "path", None)
+        return path if isinstance(path, Path) else None
+
+    async def audit_page(self, *, offset: int = 0, limit: int = 100, text: str = "") -> list[Any]:
+        """Audit events, newest first; `text` filters on kind, actor or subject."""
+        return list(await self.store.audit_page(offset=offset, limit=limit, text=text))
+
+    async def audit_count(self, text: str = "") -> int:
+        """How many audit events match `text` (all of them when empty)."""
+        return int(await self.store.audit_count(text))
+
+    async def verify_audit(self) -> Any:
+        """Recompute the hash chain and the state's replay: ok, or the first bad event and why."""
+        return await self.store.audit_verify()
+
+    async def check_history(self, check_id: str, limit: int = 20) -> list[Any]:
+        """The events about one check, newest first (a probe check's are its probe's runs)."""
+        check = self.catalog.checks.get(check_id)
+        subject = f"probe:{check.probe}" if check is not None and check.kind == "probe" else check_id
+        return list(await self.store.check_history(subject, limit))
+
+    async def probe_run(self, run_id: str) -> Any:
+        """One stored probe run (steps, transcript, endpoint), or None."""
+        return await self.store.probe_run(run_id)
+
+    async def latest_probe_runs(self, limit: int = 20) -> list[tuple[str, str, str, bool, str]]:
+        """The latest probe runs, newest first: (run id, probe, endpoint, passed, finished at)."""
+        return list(await self.store.latest_probe_runs(limit))
+
+    def packet_preview(self, packet: str, state: State, ev: Evaluation, fmt: str = "text") -> str:
+        """A packet rendered from an evaluated state, for the screen (an export goes through `export`)."""
+        from .packets import build_packet, packet_id, render
+
+        return render(build_packet(packet_id(packet), self.catalog, state, ev), fmt)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------- who may
+
+    def find_actor(self, actor_id: str | None) -> Actor | str:
+        """The actor with this id, or the one-line reason there is none."""
+        from . import rbac
+
+        return rbac.resolve_actor(self.catalog, actor_id)
+
+    def can(self, actor_id: str | None, action: str, check_id: str | None = None) -> Verdict:
+        """May `actor_id` do `action` (on `check_id` for check.accept / check.revoke)? Records nothing.
+
+        For greying out keys and choosing a form; the action itself decides again, and records a refusal.
+        """
+        from . import rbac
+
+        actor = rbac.resolve_actor(self.catalog, actor_id)
+        if isinstance(actor, str):
+            return Verdict(False, actor)
+        if action in ("check.accept", "check.revoke"):
+            verb = action.split(".")[1]
+            if check_id is None:  # may this actor sign checks at all: the reason a read-only role gets
+                if rbac.P_ACCEPT in rbac.permissions(self.catalog, actor):
+                    return Verdict(True, None)
+                check_id = next(c.id for c in self.catalog.checks.values() if c.kind == "owner")
+            grant = rbac.may_sign(self.catalog, actor, check_id, verb)
+            if isinstance(grant, str):
+                return Verdict(False, grant)
+            return Verdict(True, None, grant.countersign)
+        reason = rbac.may(self.catalog, actor, action)
+        return Verdict(reason is None, reason)
+
+    def permissions(self, actor_id: str) -> tuple[str, ...]:
+        """The permissions of an actor's role (none for an unknown actor)."""
+        from . import rbac
+
+        actor = self.catalog.actor(actor_id)
+        return rbac.permissions(self.catalog, actor) if actor else ()
+
+    def claims(self, actor_id: str) -> dict[str, object]:
+        """The auth claim set an actor becomes under OIDC/RBAC (empty for an unknown actor)."""
+        from . import rbac
+
+        actor = self.catalog.actor(actor_id)
+        return rbac.claims(self.catalog, actor) if actor else {}
 
     # --------------------------------------------------------- refusing
 
@@ -223,12 +415,16 @@ class Console:
                 reason = Reason(f"your agent holds keys of {', '.join(held)}: choose one with --as",
                                 "identity.several", actors=", ".join(held))
                 raise await self.refuse(action, subject, reason, "anonymous")
+        from . import rbac
+
         found = rbac.resolve_actor(self.catalog, actor_id)
         if isinstance(found, str):
             raise await self.refuse(action, subject, found, actor_id or "anonymous")
         return found
 
     async def require(self, actor_id: str | None, action: str, subject: str = "") -> Actor:
+        from . import rbac
+
         actor = await self.actor(actor_id, action, subject)
         reason = rbac.may(self.catalog, actor, action)
         if reason:
@@ -295,6 +491,8 @@ class Console:
         self, actor_id: str | None, check_id: str, *, note: str = "", value: str | None = None,
         idem: str | None = None,
     ) -> Outcome:
+        from . import rbac
+
         actor = await self.actor(actor_id, "check.accept", check_id)
         await self.at_the_door("check.accept", check_id, actor.id, door.id_problem("check id", check_id)
                                or door.note_problem(note) or (door.value_problem(value) if value else None))
@@ -342,6 +540,8 @@ class Console:
                        params={"check": check_id, "actor": actor.id})
 
     async def revoke(self, actor_id: str | None, check_id: str, *, note: str = "", idem: str | None = None) -> Outcome:
+        from . import rbac
+
         actor = await self.actor(actor_id, "check.revoke", check_id)
         await self.at_the_door("check.revoke", check_id, actor.id,
                                door.id_problem("check id", check_id) or door.note_problem(note))
@@ -382,6 +582,8 @@ class Console:
         arrive (bfg_tui.safe_write); then nothing is recorded but a `packet.export_failed` event,
         which no check counts. Without `write` the caller keeps the text in memory (tests).
         """
+        import hashlib
+
         from .packets import export_text, packet_id
 
         try:
@@ -431,6 +633,8 @@ class Console:
     # --------------------------------------------------------- the roster
 
     async def _roster_manager(self, actor_id: str | None, action: str, target: str) -> Actor:
+        from . import rbac
+
         actor = await self.actor(actor_id, action, "roster")
         # Whoever may countersign for every owner (the managing director) manages who signs.
         if rbac.P_COUNTERSIGN not in rbac.permissions(self.catalog, actor):

@@ -1,0 +1,131 @@
+"""The service is the only door: every read the CLI and the screens need is a service method,
+`can()` decides who may (recording nothing), and the CLI touches no store."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from bfg_tui.service import Console, read_state_now, read_status_now, store_exists
+from tests.conftest import ROOT, audit_rows
+
+ANNA, MAREK, OLENA, DRIVER = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena", "driver_tarasenko"
+
+
+@pytest.fixture
+async def console(db: Path):
+    c = await Console.open(str(db))
+    try:
+        yield c
+    finally:
+        await c.close()
+
+
+async def test_can_answers_without_recording(console: Console, db: Path) -> None:
+    before = audit_rows(db)
+    own = console.can(OLENA, "check.accept", "transition.db_schema")
+    assert own.ok and own.reason is None and not own.countersign
+    countersign = console.can(ANNA, "check.accept", "transition.db_schema")
+    assert countersign.ok and countersign.countersign
+    other = console.can(MAREK, "check.revoke", "transition.db_schema")
+    assert not other.ok and "is owned by user_accountant_olena" in str(other.reason)
+    probe = console.can(ANNA, "check.accept", "connection.endpoint_reachability")
+    assert not probe.ok and "is a probe check" in str(probe.reason)
+    read_only = console.can(DRIVER, "check.accept")
+    assert not read_only.ok and "may not accept checks: read-only role" in str(read_only.reason)
+    assert console.can(OLENA, "check.accept").ok
+    assert console.can(MAREK, "scenario.save").ok
+    lacks = console.can(OLENA, "snapshot.freeze")
+    assert not lacks.ok and "lacks permission snapshot.freeze" in str(lacks.reason)
+    unknown = console.can("nobody", "scenario.save")
+    assert not unknown.ok and "unknown actor 'nobody'" in str(unknown.reason)
+    assert audit_rows(db) == before  # asking is not acting: nothing recorded
+
+
+async def test_actor_reads(console: Console) -> None:
+    assert "gates.countersign" in console.permissions(ANNA)
+    assert "gates.countersign" not in console.permissions(OLENA)
+    assert console.permissions("nobody") == ()
+    claims = console.claims(MAREK)
+    assert claims["sub"] == MAREK and claims["tenant_id"] == console.catalog.tenant_id
+    assert console.claims("nobody") == {}
+    assert console.find_actor(OLENA).id == OLENA  # type: ignore[union-attr]
+    assert "unknown actor" in str(console.find_actor("nobody"))
+
+
+async def test_audit_reads(console: Console) -> None:
+    await console.accept(OLENA, "transition.db_schema", note="reviewed")
+    total = await console.audit_count()
+    page = await console.audit_page(limit=2)
+    assert len(page) == 2 and page[0].seq == total and page[0].kind == "check.accept"
+    assert await console.audit_count("check.accept") == 1
+    assert [e.kind for e in await console.audit_page(text="check.accept")] == ["check.accept"]
+    result = await console.verify_audit()
+    assert result.ok and result.count == total
+    history = await console.check_history("transition.db_schema")
+    assert [e.kind for e in history] == ["check.accept"]
+
+
+async def test_probe_reads(console: Console, tmp_path: Path) -> None:
+    target = tmp_path / "rehearsal.db"
+    run = await console.probe(MAREK, "connection", str(target))
+    assert run.passed
+    assert [r[0] for r in await console.latest_probe_runs()] == [run.run_id]
+    stored = await console.probe_run(run.run_id)
+    assert stored is not None and stored.transcript == run.transcript
+    # A probe check's history is its probe's runs.
+    history = await console.check_history("connection.tls_fingerprint")
+    assert history and all(e.data.get("probe") == "connection" for e in history)
+
+
+async def test_packet_preview_is_the_packet(console: Console) -> None:
+    state, ev = await console.evaluate()
+    text = console.packet_preview("release", state, ev)
+    assert text.startswith("BFGReleaseNotes") or "release" in text.lower()
+    out = await console.export(ANNA, "release", "text")
+    assert out.message.rstrip("\n") == text.rstrip("\n")
+
+
+async def test_status_is_one_path(console: Console, db: Path) -> None:
+    """The fast read (no asyncio) and the service's status give the same document."""
+    await console.accept(OLENA, "transition.db_schema", note="reviewed")
+    assert read_status_now(str(db)) == await console.status()
+    assert read_state_now(str(db)) == await console.state()
+    assert (await console.status()).blocked
+
+
+def test_fast_read_does_not_apply(tmp_path: Path) -> None:
+    assert read_status_now(str(tmp_path / "none.db")) is None  # no store yet: the full path says so
+    assert not store_exists(str(tmp_path / "none.db"))
+    assert read_status_now("postgresql://localhost/x") is None
+    assert store_exists("postgresql://localhost/x")
+
+
+def _package(path: Path) -> list[str]:
+    """The installed package a source file belongs to (`store/` is bfg_tui.store, `screens/` bfg_tui.screens)."""
+    parts = list(path.relative_to(ROOT).parent.parts)
+    return parts if parts[0] == "bfg_tui" else ["bfg_tui", *parts]
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module (and imported name) a file imports, relative imports made absolute."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            package = _package(path)
+            base = ".".join([*package[:len(package) - node.level + 1], *([node.module] if node.module else [])]) \
+                if node.level else (node.module or "")
+            found.add(base)
+            found.update(f"{base}.{a.name}" for a in node.names)
+    return found
+
+
+def test_cli_touches_no_store() -> None:
+    cli = ROOT / "bfg_tui" / "cli.py"
+    assert ".store." not in cli.read_text(encoding="utf-8")
+    assert not {m for m in _imports(cli) if m.startswith("bfg_tui.store")}, "the CLI reads through the service"
