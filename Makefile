@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install bench lint mutate clean
+.PHONY: demo test install bench lint types mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/python scripts/static_checks.py
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -31,6 +32,10 @@ mutate: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# mypy (strict) and the import-linter contracts (pyproject.toml), on the package as it installs.
+types: $(STAMP)
+	$(BIN)/python scripts/static_checks.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -132,10 +132,12 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
 
     providers = tuple(
         Provider(
-            _field(p, "id", str, f"providers[{i}]"),
-            _text(p, "name", f"providers[{i}]"),
-            *(_field(p, k, str, f"providers[{i}]") for k in ("current", "target", "contract")),
-            _text(p, "detail", f"providers[{i}]"),
+            id=_field(p, "id", str, f"providers[{i}]"),
+            name=_text(p, "name", f"providers[{i}]"),
+            current=_field(p, "current", str, f"providers[{i}]"),
+            target=_field(p, "target", str, f"providers[{i}]"),
+            contract=_field(p, "contract", str, f"providers[{i}]"),
+            detail=_text(p, "detail", f"providers[{i}]"),
         )
         for i, p in enumerate(_field(raw, "providers", list, "providers"))
     )
@@ -183,7 +185,7 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
             value = ValueSpec(_text(c["value"], "label", where), _field(c["value"], "example", str, where))
         checks[cid] = Check(
             id=cid,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             group=group,
             title=_text(c, "title", where),
             detail=_text(c, "detail", where),

@@ -67,7 +67,7 @@ class Evaluation(NamedTuple):
     def ready(self, node: str) -> bool:
         return self.nodes[node]
 
-    def count(self, group: str) -> str:
+    def count(self, group: str) -> str:  # type: ignore[override]  # a group's n/m, not tuple.count
         ready, total = self.groups[group]
         return f"{ready}/{total}"
 

@@ -8,10 +8,13 @@ dependency ("waiting for Dry-run 0/5"), and `tree` lays out the whole dependency
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .i18n import reason_text, t
 from .models import Catalog, State
+
+if TYPE_CHECKING:  # the engine imports this module to say why a check waits
+    from .engine import Evaluation
 
 
 class Node(NamedTuple):
@@ -36,7 +39,7 @@ def _count(groups: dict[str, tuple[int, int]], group: str) -> str:
     return f"{ready}/{total}"
 
 
-def value(catalog: Catalog, state: State, ev, check_id: str, lang: str = "en") -> str:
+def value(catalog: Catalog, state: State, ev: Evaluation, check_id: str, lang: str = "en") -> str:
     """The figure a check's row shows: counts, checksums, rows, decisions, modes, values."""
     check = catalog.checks[check_id]
     if check.kind == "owner":
@@ -123,7 +126,7 @@ def node_title(catalog: Catalog, node: str, lang: str = "en") -> str:
     return node
 
 
-def node_figure(catalog: Catalog, state: State, ev, node: str, lang: str = "en") -> str:
+def node_figure(catalog: Catalog, state: State, ev: Evaluation, node: str, lang: str = "en") -> str:
     prefix, _, name = node.partition(":")
     if node in catalog.checks:
         return value(catalog, state, ev, node, lang)
@@ -137,7 +140,7 @@ def node_figure(catalog: Catalog, state: State, ev, node: str, lang: str = "en")
     return ""
 
 
-def _named(catalog: Catalog, state: State, ev, node: str, lang: str) -> str:
+def _named(catalog: Catalog, state: State, ev: Evaluation, node: str, lang: str) -> str:
     """A dependency by name, with its figure: "Dry-run 0/5", "the rollback decision BLOCKED_PENDING_DRY_RUN"."""
     figure = node_figure(catalog, state, ev, node, lang)
     title = node_title(catalog, node, lang)
@@ -146,7 +149,7 @@ def _named(catalog: Catalog, state: State, ev, node: str, lang: str) -> str:
     return f"{title} {figure}".strip()
 
 
-def why(catalog: Catalog, state: State, ev, check_id: str, lang: str = "en") -> str:
+def why(catalog: Catalog, state: State, ev: Evaluation, check_id: str, lang: str = "en") -> str:
     """Why a check is not passing: its first unmet dependency, by name (empty when it passes)."""
     status = ev.checks[check_id]
     if status.ready:
@@ -165,7 +168,7 @@ def why(catalog: Catalog, state: State, ev, check_id: str, lang: str = "en") -> 
 # ------------------------------------------------------------------ the dependency tree
 
 
-def tree(catalog: Catalog, state: State, ev, root: str, lang: str = "en", max_depth: int = 6) -> list[Node]:
+def tree(catalog: Catalog, state: State, ev: Evaluation, root: str, lang: str = "en", max_depth: int = 6) -> list[Node]:
     """The node and everything it reads, depth first; a node met twice is listed once, then marked."""
     seen: set[str] = set()
     out: list[Node] = []

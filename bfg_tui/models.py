@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 CheckKind = Literal["owner", "probe", "derived"]
 TargetKind = Literal["sqlite", "postgresql"]
 
 DECISION_READY = "READY"
-_EMPTY: Mapping = MappingProxyType({})
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 BLOCKED_PREFIX = "BLOCKED_PENDING_"
 
 

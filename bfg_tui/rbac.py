@@ -77,6 +77,7 @@ def may_sign(catalog: Catalog, actor: Actor, check_id: str, verb: str = "accept"
     if check is None:
         return Reason(f"unknown check '{check_id}'", "check.unknown", check=check_id)
     if check.kind == "probe":
+        assert check.probe is not None  # the catalog names every probe check's probe
         probe = check.probe.replace("_", "-")
         return Reason(
             f"{check_id} is a probe check: it passes only when the {probe} "

@@ -429,7 +429,8 @@ def _clean(value: Any, tenant: str) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+        number: int = value
+        return -MAX_SAFE_INTEGER <= number <= MAX_SAFE_INTEGER
     if kind is dict:
         for key, child in value.items():
             if not key.isascii() or (key == "tenant_id" and child != tenant):

@@ -11,11 +11,15 @@ import base64
 import binascii
 import hashlib
 import struct
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
 
 from bfg_tui.errors import BfgError
 
 from .keys import KeyFormatError, PublicKey, from_blob, read_string, string
+
+if TYPE_CHECKING:  # cryptography is imported only when a signature is checked
+    from cryptography.hazmat.primitives.hashes import HashAlgorithm
 
 MAGIC = b"SSHSIG"
 VERSION = 1
@@ -134,9 +138,11 @@ def _verify_raw(key: PublicKey, sig_alg: str, sig: bytes, data: bytes) -> bool:
     return True
 
 
-def _ecdsa_hash(key_type: str) -> object:
+def _ecdsa_hash(key_type: str) -> HashAlgorithm:
     from cryptography.hazmat.primitives import hashes
 
     # RFC 5656: the curve fixes the hash.
-    return {"ecdsa-sha2-nistp256": hashes.SHA256, "ecdsa-sha2-nistp384": hashes.SHA384,
-            "ecdsa-sha2-nistp521": hashes.SHA512}[key_type]()
+    curves: dict[str, Callable[[], HashAlgorithm]] = {
+        "ecdsa-sha2-nistp256": hashes.SHA256, "ecdsa-sha2-nistp384": hashes.SHA384,
+        "ecdsa-sha2-nistp521": hashes.SHA512}
+    return curves[key_type]()
