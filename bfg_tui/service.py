@@ -95,6 +95,26 @@ def _store_init(catalog: Catalog) -> Any:
     )
 
 
+# ------------------------------------------------ the store's refusals, worded here
+# The store names what a write ran into by a code and its params; the sentence (and the
+# command that helps) is the product's, said here.
+STORE_REFUSALS: dict[str, str] = {
+    "snapshot.no_scenario": "no scenario saved yet: run `bfg-tui scenario save` first",
+    "snapshot.empty": "the scenario holds no records: an empty snapshot cannot be frozen",
+    "check.not_accepted": "{check} is not accepted; nothing to revoke",
+    "idempotency.key_reused": "idempotency key '{key}' was already used for a different action (event {seq}); "
+                              "a retry must repeat the same command, a new action needs a new key",
+}
+
+
+def store_reason(exc: Refused) -> str:
+    """The refusal a store write raised, in words (a `Reason` carrying its code and params)."""
+    text = STORE_REFUSALS.get(exc.code)
+    if text is None:
+        return exc.reason
+    return Reason(text.format(**exc.params), exc.code, **exc.params)
+
+
 class Outcome(NamedTuple):
     """What an action did, for the CLI and the screens to show.
 
@@ -470,7 +490,7 @@ class Console:
         except AlreadyDone as done:
             return already_done(done)
         except Refused as exc:
-            raise await self.refuse("scenario.save", "scenario", exc.reason, actor.id) from None
+            raise await self.refuse("scenario.save", "scenario", store_reason(exc), actor.id) from None
         state = await self.state()
         records = state.scenario.records
         return Outcome(f"scenario saved: {records} records ({source})", seq, code="outcome.scenario_saved",
@@ -482,7 +502,7 @@ class Console:
         try:
             snap = await self.store.freeze_snapshot(ctx, self.catalog.session, self.catalog.tenant_id)
         except Refused as exc:
-            raise await self.refuse("snapshot.freeze", "snapshot", exc.reason, actor.id) from None
+            raise await self.refuse("snapshot.freeze", "snapshot", store_reason(exc), actor.id) from None
         data = {"rows": snap.rows, "checksum": snap.checksum, "digest": snap.digest}
         return Outcome(f"snapshot frozen: {snap.rows} records, checksum {snap.checksum} ({snap.digest})",
                        data=data, code="outcome.snapshot_frozen", params=dict(data))
@@ -534,7 +554,7 @@ class Console:
         except AlreadyDone as done:
             return already_done(done)
         except Refused as exc:
-            raise await self.refuse("check.accept", check_id, exc.reason, actor.id) from None
+            raise await self.refuse("check.accept", check_id, store_reason(exc), actor.id) from None
         how = "countersigned" if grant.countersign else "accepted"
         return Outcome(f"{check_id} {how} by {actor.id}", seq, code=f"outcome.{how}",
                        params={"check": check_id, "actor": actor.id})
@@ -554,7 +574,7 @@ class Console:
         except AlreadyDone as done:
             return already_done(done)
         except Refused as exc:
-            raise await self.refuse("check.revoke", check_id, exc.reason, actor.id) from None
+            raise await self.refuse("check.revoke", check_id, store_reason(exc), actor.id) from None
         return Outcome(f"{check_id} revoked by {actor.id}", seq, code="outcome.revoked",
                        params={"check": check_id, "actor": actor.id})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any, NamedTuple, Protocol
 
+from bfg_tui.errors import Refused
 from bfg_tui.models import SnapshotInfo, State
 
 CONTRACT = "ScenarioStore.v1"
@@ -34,6 +35,17 @@ def replaces_evidence(selected: str | None, selected_passing: bool, endpoint: st
     Every backend and the trail's replay apply this one rule.
     """
     return passed or not selected or endpoint == selected or not selected_passing
+
+
+class WriteRefused(Refused):
+    """A write the stored state does not allow, named by `code` and `params` (no sentence).
+
+    The store knows what went wrong, not how to say it: the service words it (with the
+    command that helps) and records the refusal. `reason` is the code until then.
+    """
+
+    def __init__(self, code: str, *, action: str, subject: str = "", **params: object) -> None:
+        super().__init__(code, action=action, subject=subject, code=code, params=params)
 
 
 class ActorContext(NamedTuple):

@@ -1,27 +1,21 @@
-"""Read plans: the store's queries written once, run by a sync or an async driver.
+"""Read plans on SQLite: the header check, and the sync driver of the shared state plan.
 
-A plan is a generator that yields `(sql, params)` and receives the fetched rows. The
-async store drives it through aiosqlite; `bfg-tui status` drives it with plain sqlite3
-so the headless read never pays for importing asyncio (about 85 ms on a 2-core box).
+`bfg-tui status` drives the plans with plain sqlite3, so the headless read never pays
+for importing asyncio; the async store drives the same plans through its transaction.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
-from bfg_tui.errors import StateMismatch, StoreError
-from bfg_tui.models import Acceptance, ProbeResult, ScenarioInfo, SnapshotInfo, State
+from bfg_tui.errors import StoreError
+from bfg_tui.models import State
 
-from .replay import MISMATCH, state_digest
 from .schema import APPLICATION_ID, SCHEMA_VERSION
 from .sqlite_errors import BUSY_TIMEOUT_MS, translate_error
-
-Query = tuple[str, tuple[Any, ...]]
-Plan = Generator[Query, list[tuple[Any, ...]], Any]
+from .state_plan import Plan, state_plan
 
 
 def header_plan(path: Path) -> Plan:
@@ -43,73 +37,11 @@ def header_plan(path: Path) -> Plan:
     return version
 
 
-def state_plan(check: bool = True) -> Plan:
-    """The state the engine reads; with `check`, refused unless it is the trail's (digest in the head)."""
-    meta = dict((yield ("select key, value from meta", ())))
-    scenario_rows = yield (
-        "select version, saved_at, actor, records, kind_counts from scenarios order by version desc limit 1", ()
-    )
-    if not scenario_rows:  # every store is seeded with one: an empty table is a hand edit
-        raise StoreError("the store holds no scenario row (it was edited outside bfg-tui); "
-                         "run `bfg-tui audit verify`, or restore the store from a backup")
-    v, saved_at, actor, records, kinds = scenario_rows[0]
-    snap_rows = yield ("select id, rows, digest, frozen_at, kind_counts from snapshots order by id desc limit 1", ())
-    snapshot = None
-    if snap_rows:
-        sid, rows, digest, at, skinds = snap_rows[0]
-        snapshot = SnapshotInfo(sid, rows, digest, at, json.loads(skinds))
-    acceptances = {
-        r[0]: Acceptance(r[0], r[1], r[6], r[7], r[2], r[3], r[4], bool(r[5]), r[8])
-        for r in (yield (
-            "select check_id, actor, note, value, snapshot_digest, countersign, at, event_seq, key from acceptances", ()
-        ))
-    }
-    # The roster's first event turns the store from demo to signed identity.
-    roster_seq = (yield ("select min(seq) from audit_events where subject = 'roster'", ()))[0][0] or 0
-    probes = {
-        r[0]: ProbeResult(r[0], bool(r[1]), r[2], r[3], r[4], r[5], r[9], r[10], r[6], bool(r[7]), bool(r[8]), r[11])
-        for r in (yield (
-            "select check_id, passed, target_kind, endpoint, detail, run_id, snapshot_digest, tls, "
-            "credentials_external, at, event_seq, fingerprint from probe_results", ()
-        ))
-    }
-    count, head, digest = (yield ("select count, head, state_digest from audit_head where id = 1", ()))[0]
-    state = State(
-        store_contract=meta.get("contract", ""),
-        target_adapter=meta.get("target_adapter") or None,
-        fallback_adapter=meta.get("fallback_adapter") or None,
-        scenario=ScenarioInfo(v, saved_at, records, json.loads(kinds)),
-        snapshot=snapshot,
-        acceptances=acceptances,
-        probes=probes,
-        connection_endpoint=meta.get("connection_endpoint") or None,
-        last_change_seq=int(meta.get("last_change_seq", "0")),
-        last_release_export_seq=int(meta.get("last_release_export_seq", "0")),
-        audit_count=count,
-        audit_head=head,
-        last_save_actor=actor,
-        identity="signed" if roster_seq else "demo",
-        roster_seq=roster_seq,
-    )
-    if check and state_digest(state) != digest:
-        raise StateMismatch(MISMATCH)
-    return state
-
-
 def run_sync(plan: Plan, conn: sqlite3.Connection) -> Any:
     try:
         query = next(plan)
         while True:
             query = plan.send(conn.execute(*query).fetchall())
-    except StopIteration as done:
-        return done.value
-
-
-async def run_async(plan: Plan, conn: Any) -> Any:
-    try:
-        query = next(plan)
-        while True:
-            query = plan.send(list(await conn.execute_fetchall(*query)))
     except StopIteration as done:
         return done.value
 
