@@ -15,7 +15,6 @@ Stdlib only (no Textual, no SQLite): the headless `export` command imports this.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,8 +48,6 @@ _ONE_LINE = frozenset({"preflight", "cutover"})  # `Schema k=v k=v ...`
 _ENV = frozenset({"release", "rollback"})  # `K=V` per line, shell-sourceable
 # Fields the seed prints together on one line (seed line 116).
 _JOINED: dict[str, tuple[str, ...]] = {"wiring": ("decision", "traffic")}
-
-_FINGERPRINT_RE = re.compile(r"(sha256:[0-9A-Fa-f:]{64,95}|not-applicable:file)")
 
 
 @dataclass
@@ -248,9 +245,6 @@ def _connection(catalog: Catalog, state: State, ev: Evaluation) -> list[tuple[st
     endpoint, kind = _endpoint(state, checks)
     tls_result = state.probes.get("connection.tls_fingerprint")
     fingerprint = tls_result.fingerprint if tls_result else None
-    if tls_result and not fingerprint:  # older evidence: the TLS step named it in its detail
-        found = _FINGERPRINT_RE.search(tls_result.detail)
-        fingerprint = found.group(1) if found else None
     reach = state.probes.get("connection.endpoint_reachability")
     fields = [
         ("adapter_target", _target(state)),

@@ -109,7 +109,8 @@ def full_state(catalog: Catalog, **overrides: Any) -> State:
         run = "run-conn-1" if cid.startswith("connection.") else "replay-0001"
         probes[cid] = ProbeResult(cid, True, "postgresql", ENDPOINT, detail, run, AT, 100 + i,
                                   snapshot_digest=DIGEST if cid.startswith("dryrun.") else None,
-                                  tls=True, credentials_external=True)
+                                  tls=True, credentials_external=True,
+                                  fingerprint=FINGERPRINT if cid.startswith("connection.") else None)
     base: dict[str, Any] = dict(
         scenario=ScenarioInfo(3, AT, rows, kinds),
         snapshot=SnapshotInfo(1, rows, DIGEST, AT, kinds),
@@ -248,6 +249,15 @@ def test_fresh_runbook_header_and_lint(catalog: Catalog) -> None:
         "-- runbook_decision=BLOCKED_PENDING_PREFLIGHT",
     ]
     assert "create schema if not exists bfg_flowcontrol" in text
+
+
+def test_the_fingerprint_comes_from_the_stored_result_not_its_detail(catalog: Catalog) -> None:
+    state = full_state(catalog)
+    probes = {cid: with_(p, fingerprint=None) for cid, p in state.probes.items()}
+    # The detail still names the certificate; only what the store kept counts.
+    assert FINGERPRINT in probes["connection.tls_fingerprint"].detail
+    conn = fields_of("connection", catalog, with_(state, probes=probes))
+    assert conn["fingerprint"] == "not-recorded"
 
 
 def test_fresh_connection_dry_run_and_infrastructure(catalog: Catalog) -> None:

@@ -379,6 +379,8 @@ async def test_probe_record_round_trip(console: Console) -> None:
     result = state.probes["connection.tls_fingerprint"]
     assert (result.passed, result.endpoint, result.run_id, result.seq, result.tls, result.credentials_external) == (
         True, endpoint, run.run_id, seq, True, True)
+    # Both backends keep the certificate's fingerprint beside the result (the packets read it there).
+    assert {r.fingerprint for r in state.probes.values()} == {"sha256:" + "ab" * 32}
     assert ev.groups["connection"] == (4, 4)
     assert (await console.store.latest_probe_runs())[0] == (run.run_id, "connection", endpoint, True, run.finished_at)
     event = (await console.store.audit_page(limit=1))[0]
