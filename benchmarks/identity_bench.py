@@ -63,7 +63,7 @@ async def _accept_pair(tmp: Path, sock: str, key: Path, runs: int) -> dict[str, 
 def accept_round_trip(runs: int = 100) -> dict[str, Any]:
     _need_openssh()
     sys.path.insert(0, str(ROOT))
-    from tests.ssh_tools import keygen, ssh_agent
+    from tests.helpers.ssh_tools import keygen, ssh_agent
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -85,7 +85,7 @@ async def _signed_verify(events: int) -> dict[str, Any]:
     from bfg_tui.service import Console, actor_context
 
     sys.path.insert(0, str(ROOT))
-    from tests.ssh_tools import keygen
+    from tests.helpers.ssh_tools import keygen
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

@@ -286,7 +286,7 @@ async def _wizard(runs: int = 5) -> dict[str, Any]:
 
 
 def rows(quick: bool) -> list[Row]:
-    # 10_001 orders, not 10_000: another snapshot than tests/test_pg_probes.py's, so a
+    # 10_001 orders, not 10_000: another snapshot than tests/pg/test_pg_probes.py's, so a
     # benchmark and a test run at the same time never remove each other's rows.
     small: dict[str, Any] = {}
     big: dict[str, Any] = {}

@@ -43,11 +43,11 @@ class Module(NamedTuple):
 # The modules whose rules users rely on, each with the tests that exercise it (to extend:
 # add a row, run `make mutate --modules NAME`, kill or list what survives).
 MODULES: dict[str, Module] = {
-    "engine": Module("bfg_tui/engine.py", ("tests/test_engine_rules.py", "tests/test_walkthrough.py",
-                                           "tests/test_fresh_state.py")),
-    "rbac": Module("bfg_tui/rbac.py", ("tests/test_refusals.py", "tests/test_rbac.py")),
-    "audit_chain": Module("store/audit_chain.py", ("tests/test_audit_chain.py", "tests/test_store_contract.py")),
-    "canonical": Module("bfg_tui/canonical.py", ("tests/test_canonical.py", "tests/test_scenario.py")),
+    "engine": Module("bfg_tui/engine.py", ("tests/unit/test_engine_rules.py", "tests/unit/test_walkthrough.py",
+                                           "tests/unit/test_fresh_state.py")),
+    "rbac": Module("bfg_tui/rbac.py", ("tests/cli/test_refusals.py", "tests/unit/test_rbac.py")),
+    "audit_chain": Module("store/audit_chain.py", ("tests/unit/test_audit_chain.py", "tests/store/test_store_contract.py")),
+    "canonical": Module("bfg_tui/canonical.py", ("tests/unit/test_canonical.py", "tests/unit/test_scenario.py")),
 }
 
 # Cosmic Ray's full operator set makes ~1000 mutants of these four modules, most of them

@@ -1,0 +1,86 @@
+"""Evidence per target: a probe of another target needs --new-target, a failed probe of a
+mistyped path never erases the selected target's passing evidence, a passing one moves the
+selection (and the old target's dry-run evidence goes stale)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.walkthrough import MAREK
+
+
+@pytest.fixture
+def rehearsed(cli, tmp_path: Path) -> Path:
+    target = tmp_path / "target.db"
+    assert cli("init").code == 0
+    assert cli("scenario", "save", actor=MAREK).code == 0
+    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    assert cli("probe", "connection", str(target), actor=MAREK).code == 0
+    assert cli("probe", "dry-run", str(target), actor=MAREK).code == 0
+    return target
+
+
+def _groups(cli) -> dict[str, dict[str, int]]:
+    return cli("status", "--json").json()["groups"]
+
+
+def test_another_target_needs_new_target(cli, rehearsed: Path, tmp_path: Path) -> None:
+    before = _groups(cli)
+    result = cli("probe", "connection", str(tmp_path / "other.db"), actor=MAREK)
+    assert result.code == 1 and "--new-target" in result.err and len(result.err.strip().splitlines()) == 1
+    assert _groups(cli) == before
+
+
+def test_a_failed_probe_of_a_mistyped_path_keeps_the_passing_evidence(cli, rehearsed: Path, tmp_path: Path) -> None:
+    mistyped = tmp_path / "no-such-dir" / "targte.db"
+    result = cli("probe", "connection", "--new-target", str(mistyped), actor=MAREK)
+    assert result.code == 1, result
+    groups = _groups(cli)
+    assert groups["connection"] == {"ready": 4, "total": 4}
+    assert groups["dry_run"] == {"ready": 5, "total": 5}
+    assert cli("status", "--json").json()["stale"] == []
+    assert cli("audit", "verify").code == 0  # the trail's replay keeps the same evidence
+
+
+def test_a_passing_new_target_becomes_selected_and_the_old_dry_run_goes_stale(cli, rehearsed: Path,
+                                                                              tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    assert cli("probe", "connection", "--new-target", str(other), actor=MAREK).code == 0
+    doc = cli("status", "--json").json()
+    assert doc["groups"]["connection"] == {"ready": 4, "total": 4}
+    assert doc["groups"]["dry_run"]["ready"] == 0
+    assert "dryrun.adapter_replay" in doc["stale"]
+    assert cli("probe", "dry-run", str(other), actor=MAREK).code == 0
+    assert _groups(cli)["dry_run"] == {"ready": 5, "total": 5}
+    assert cli("audit", "verify").code == 0
+
+
+@pytest.fixture
+def two_targets(cli, rehearsed: Path, tmp_path: Path) -> Path:
+    assert cli("probe", "connection", "--new-target", str(tmp_path / "nope" / "t.db"), actor=MAREK).code == 1
+    return rehearsed
+
+
+async def test_the_cutover_console_lists_each_targets_latest_evidence(make_app, two_targets: Path) -> None:
+    from textual.widgets import Static
+
+    from tests.helpers.console import settle, widget_text
+
+    app = make_app(actor=MAREK)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        text = widget_text(app.screen.query_one("#pane-connection .targets", Static))
+        lines = text.splitlines()
+        assert len(lines) == 2, text
+        selected = next(line for line in lines if line.startswith("▶"))
+        assert "target.db" in selected and "selected" in selected and "connection passed" in selected
+        assert "dry-run passed" in selected
+        other = next(line for line in lines if not line.startswith("▶"))
+        assert "nope" in other and "connection failed" in other
+

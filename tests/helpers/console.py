@@ -1,0 +1,74 @@
+"""Driving the Textual console in tests: settle, read the screen, act through the service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No animated tab underline in the console tests: Pilot waits for every animation to end
+    (~0.4 s a tab switch). tests/console/conftest.py applies it to every console test."""
+    import textual.constants
+
+    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
+
+
+async def settle(pilot: object, timeout: float = 20.0) -> None:
+    """Wait until the console is loaded and no worker is busy (a flow waiting on a modal is idle)."""
+    import asyncio
+    import time
+
+    from textual.screen import ModalScreen
+    from textual.worker import WorkerState
+
+    app = pilot.app  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause()  # type: ignore[attr-defined]
+        busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        if isinstance(app.screen, ModalScreen):
+            busy = [w for w in busy if w.group != "flow"]
+        built = getattr(app.screen, "built", True)
+        if app.view is not None and not busy and built:
+            await pilot.pause()  # type: ignore[attr-defined]
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"console did not settle: {[w.name for w in app.workers]}")
+
+
+def screen_text(app: object) -> str:
+    """The visible screen as plain text."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size  # type: ignore[attr-defined]
+    console = Console(width=width, height=height, file=io.StringIO(), record=True, legacy_windows=False,
+                      color_system=None, force_terminal=True)
+    console.print(app.screen._compositor.render_update(full=True))  # type: ignore[attr-defined]
+    return console.export_text()
+
+
+def widget_text(widget: object) -> str:
+    """The plain text a Static shows."""
+    content = widget.content  # type: ignore[attr-defined]
+    return content.plain if hasattr(content, "plain") else str(content)
+
+
+async def service_do(db: Path, *calls: tuple[str, tuple[object, ...], dict[str, object]]) -> None:
+    """Run service actions in-process (from an async test): ("accept", (actor, check), {"note": ..})."""
+    import contextlib
+
+    from bfg_tui.errors import Refused
+    from bfg_tui.service import Console
+
+    console = await Console.open(str(db))
+    try:
+        for name, args, kwargs in calls:
+            with contextlib.suppress(Refused):
+                await getattr(console, name)(*args, **kwargs)
+    finally:
+        await console.close()

@@ -1,0 +1,137 @@
+"""Issue 4 through the console: the PostgreSQL probes by keyboard, to READY_FOR_REVIEWED_CUTOVER."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.console import screen_text, service_do, settle
+from tests.helpers.keyboard import ANNA, MAREK, OLENA, VALUES, become, probe
+from tests.helpers.pg_server import PgServer
+
+pytestmark = pytest.mark.postgres
+pytest.importorskip("psycopg")
+
+PG_ENV_KEYS = ("PGPASSWORD", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSSLMODE", "PGSERVICE", "PGOPTIONS")
+TRANSITION = [
+    ("transition.contracts_frozen", ANNA),
+    ("transition.role_headers_mapped", MAREK),
+    ("transition.rehearsal_scenario_store", MAREK),
+    ("transition.db_schema", OLENA),
+    ("transition.secrets_and_auth", OLENA),
+    ("transition.migration_and_rollback", ANNA),
+]
+
+
+@pytest.fixture
+def pg(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> PgServer:
+    for key in PG_ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PGPASSFILE", pg_server.passfile)
+    monkeypatch.setenv("BFG_TUI_MIGRATION_DSN", pg_server.migration_dsn)
+    return pg_server
+
+
+async def test_console_walkthrough_against_postgresql_is_ready_for_reviewed_cutover(
+    pg: PgServer, make_app, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # The owner checks are the local walkthrough's (tested by keyboard there); here the
+    # keyboard runs what PostgreSQL adds: the real connection wizard and dry-run.
+    await service_do(
+        db,
+        ("save_scenario", (MAREK,), {}),
+        ("freeze", (MAREK,), {}),
+        *[("accept", (owner, check), {"note": "rehearsed"}) for check, owner in TRANSITION],
+        ("accept", (ANNA, "rollback.owner_confirmation"), {}),
+        *[("accept", (ANNA, check), {"value": value}) for check, value in VALUES.items()],
+    )
+    app = make_app(MAREK)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.view.ev.count("transition") == "6/6"
+        await pilot.press("5")
+        await settle(pilot)
+        await probe(pilot, pg.app_dsn)
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        await probe(pilot)  # the dry-run defaults to the connection's target
+        ev = app.view.ev
+        assert ev.count("connection") == "4/4" and ev.count("dry_run") == "5/5"
+        assert ev.count("wiring") == "7/7"
+        assert ev.decisions["go_no_go"] == "BLOCKED_PENDING_DATA_CUTOVER"  # the release packet is not fresh
+
+        # Anna exports the release packet last (x, enter: the default file).
+        await become(pilot, ANNA)
+        await pilot.press("left_square_bracket", "left_square_bracket", "left_square_bracket")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "BFG_RELEASE_DECISION=READY" in (tmp_path / "exports" / "bfg-release.env").read_text()
+
+        await pilot.press("1")
+        await settle(pilot)
+        assert app.view.ev.decisions["go_no_go"] == "READY_FOR_REVIEWED_CUTOVER"
+        text = screen_text(app)
+        assert "READY_FOR_REVIEWED_CUTOVER" in text
+        assert "password" not in text.lower()
+
+
+async def test_console_walkthrough_on_the_shared_store_with_each_owners_own_login(
+    pg: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The console's own store in PostgreSQL: Marek's console (his login) runs the probes,
+    Anna's console (hers) exports the release packet, and both reach READY_FOR_REVIEWED_CUTOVER."""
+    from bfg_tui.app import BfgApp
+    from tests.helpers.backends import pg_backend
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BFG_TUI_FIXED_CLOCK", raising=False)
+    async with pg_backend(pg, monkeypatch) as backend:
+        owners = await backend.console()
+        try:
+            await owners.save_scenario(MAREK)
+            await owners.freeze(MAREK)
+            for check, owner in TRANSITION:
+                await owners.accept(owner, check, note="rehearsed")
+            await owners.accept(ANNA, "rollback.owner_confirmation")
+            for check, value in VALUES.items():
+                await owners.accept(ANNA, check, value=value)
+        finally:
+            await owners.close()
+        marek = BfgApp(db=backend.at(MAREK), actor=None, lang="en")  # no --as: the login is Marek's
+        async with marek.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            assert marek.actor_id == MAREK and marek.view.ev.count("transition") == "6/6"
+            await pilot.press("5")
+            await settle(pilot)
+            await probe(pilot, pg.app_dsn)
+            await pilot.press("right_square_bracket")
+            await settle(pilot)
+            await probe(pilot)
+            assert marek.view.ev.count("dry_run") == "5/5" and marek.view.ev.count("wiring") == "7/7"
+        anna = BfgApp(db=backend.at(ANNA), actor=ANNA, lang="en")
+        async with anna.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("5")
+            await settle(pilot)
+            await pilot.press("left_square_bracket", "left_square_bracket")  # connection → rollback → release
+            await settle(pilot)
+            await pilot.press("x")
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert "BFG_RELEASE_DECISION=READY" in (tmp_path / "exports" / "bfg-release.env").read_text(), screen_text(anna)
+            await pilot.press("1")
+            await settle(pilot)
+            assert anna.view.ev.decisions["go_no_go"] == "READY_FOR_REVIEWED_CUTOVER"
+        # Another --as than the login's is refused: the console acts as nobody.
+        wrong = BfgApp(db=backend.at(OLENA), actor=ANNA, lang="en")
+        async with wrong.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            assert wrong.actor_id is None
+            assert "login bfg_olena_login acts as user_accountant_olena; --as user_md_anna refused" in str(
+                wrong.last_message)
