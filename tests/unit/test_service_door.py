@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bfg_tui.service import Console, read_state_now, read_status_now, store_exists
-from tests.conftest import ROOT, audit_rows
+from tests.helpers import ROOT
+from tests.helpers.rows import audit_rows
 
 ANNA, MAREK, OLENA, DRIVER = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena", "driver_tarasenko"
 
