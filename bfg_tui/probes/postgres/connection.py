@@ -163,7 +163,7 @@ async def _server_certificate(host: str, port: int) -> bytes:
         ctx.verify_mode = ssl.CERT_NONE  # only reading the certificate; libpq's sslmode verifies
         await asyncio.wait_for(writer.start_tls(ctx, server_hostname=None if _is_ip(host) else host), TCP_TIMEOUT_S)
         sslobj = writer.get_extra_info("ssl_object")
-        der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
+        der: bytes | None = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
         if not der:
             raise Fail("the server sent no certificate")
         return der

@@ -84,7 +84,7 @@ async def copy_new_partition(s: PgSession, conn: Any, log: Log, source: Snapshot
     s.phase = f"attaching {SCHEMA}.{part}"
     for statement in ("alter table {} enable row level security", "alter table {} force row level security",
                       "create policy bfg_tenant_isolation on {} " + TENANT_POLICY):
-        await conn.execute(sql.SQL(statement).format(table))  # type: ignore[arg-type]
+        await conn.execute(sql.SQL(statement).format(table))
     await conn.execute(sql.SQL("alter table {} attach partition {} for values in ({})").format(
         parent, table, sql.Literal(snap)))
     secs = time.perf_counter() - t0
@@ -178,8 +178,9 @@ async def copy_via_staging(s: PgSession, conn: Any, log: Log, source: SnapshotSo
         f"insert into {q('scenario_records')} (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
         " select tenant_id, snapshot_id, seq, batch_group, kind, record_id, body from bfg_replay_staging"
         " on conflict do nothing")
-    log(f"staging merge: {cur.rowcount} missing records added (insert ... on conflict do nothing)")
-    return cur.rowcount
+    added: int = cur.rowcount
+    log(f"staging merge: {added} missing records added (insert ... on conflict do nothing)")
+    return added
 
 
 async def project(s: PgSession, conn: Any, log: Log, tenant: str, projected: list[tuple[str, str, bytes]]) -> None:

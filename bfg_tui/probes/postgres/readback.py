@@ -65,12 +65,14 @@ async def read_groups(s: PgSession, app: Any, rec: str, tenant: str, snap: str, 
                                          "snap": snap}) as copy:
         async for data in copy:
             for g, n_raw, seqs, keys, bodies in rows.feed(data):
+                assert g is not None and n_raw is not None  # generate_series and count(*) are never null
                 start, n = _I32.unpack(g)[0], _I32.unpack(n_raw)[0]
                 if start != expect:
                     raise Fail(f"read-back groups out of order at seq {start}")
                 expect = start + step
                 if not n or not in_seq:
                     continue  # an empty range; or draining a read that is done again sorted
+                assert seqs is not None and keys is not None and bodies is not None  # null only when empty
                 if not sort:  # sorted joins need no proof: seq is unique and the ranges ascend
                     in_seq = seqs.decode() == ",".join(map(str, range(start, start + n)))
                     if not in_seq:
@@ -136,7 +138,8 @@ class BinaryRows:
     def feed(self, data: bytes | memoryview) -> list[list[bytes | None]]:
         buf = self._buf
         buf += data
-        pos, out, size = 0, [], len(buf)
+        out: list[list[bytes | None]] = []
+        pos, size = 0, len(buf)
         if not self._started:
             if size < 19:
                 return out
@@ -150,7 +153,8 @@ class BinaryRows:
                 self.done = True
                 pos += 2
                 break
-            p, fields = pos + 2, []
+            p = pos + 2
+            fields: list[bytes | None] = []
             for _ in range(fields_n):
                 if size - p < 4:
                     break

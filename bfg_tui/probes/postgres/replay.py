@@ -78,9 +78,10 @@ async def _replay(s: PgSession, log: Log, source: SnapshotSource, replay_id: str
 
 
 async def count_records(s: PgSession, conn: Any, tenant: str, snap: str) -> int:
-    return (await (await conn.execute(
+    count: int = (await (await conn.execute(
         f"select count(*) from {q('scenario_records')} where tenant_id = %s and snapshot_id = %s",
         (tenant, snap))).fetchone())[0]
+    return count
 
 
 async def write_new_snapshot(s: PgSession, conn: Any, log: Log, source: SnapshotSource, tenant: str, snap: str,
@@ -111,7 +112,7 @@ async def write_new_snapshot(s: PgSession, conn: Any, log: Log, source: Snapshot
         await conn.execute(f"delete from {q('scenario_records')} where tenant_id = %s and snapshot_id = %s",
                            (tenant, snap))
         log(f"removed {orphans} orphan records of {snap} left without a snapshot row")
-    if exists:  # a partition left by an earlier replay of this snapshot id
+    if part and exists:  # a partition left by an earlier replay of this snapshot id
         empty = (await (await conn.execute(
             sql.SQL("select not exists (select 1 from {})").format(sql.Identifier(SCHEMA, part)))).fetchone())[0]
         if empty:  # drop its dead rows and index entries before loading it again

@@ -105,8 +105,8 @@ async def require_rls(s: PgSession, app: Any, log: Log, *, apply_if_missing: boo
         "each with a using + with check policy")
 
 
-async def rls_catalog(s: PgSession, conn: Any) -> list[tuple]:
-    return await (await conn.execute(
+async def rls_catalog(s: PgSession, conn: Any) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = await (await conn.execute(
         "select c.relname, c.relrowsecurity, c.relforcerowsecurity,"
         " (select count(*) from pg_policies p where p.schemaname = n.nspname and p.tablename = c.relname),"
         " exists (select 1 from pg_policies p where p.schemaname = n.nspname and p.tablename = c.relname"
@@ -114,6 +114,7 @@ async def rls_catalog(s: PgSession, conn: Any) -> list[tuple]:
         " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
         " where n.nspname = %s and c.relkind in ('r', 'p') and c.relname = any(%s)",
         (SCHEMA, list(TENANT_TABLES)))).fetchall()
+    return rows
 
 
 async def seed_probe_tenant(s: PgSession, log: Log, tenant_id: str) -> None:
@@ -150,7 +151,7 @@ async def tenant_matrix(s: PgSession, log: Log, tenant: str, snap: str, rows: in
     rec, users = q("scenario_records"), q("users")
     out: list[tuple[str, bool]] = []
 
-    async def refused(sql: str, params: tuple) -> bool:
+    async def refused(sql: str, params: tuple[object, ...]) -> bool:
         try:
             async with app.transaction():  # a savepoint inside the rolled-back transaction
                 await app.execute(sql, params)
@@ -160,8 +161,9 @@ async def tenant_matrix(s: PgSession, log: Log, tenant: str, snap: str, rows: in
             return False
         return False
 
-    async def scalar(sql: str, params: tuple = ()) -> int:
-        return (await (await app.execute(sql, params)).fetchone())[0]
+    async def scalar(sql: str, params: tuple[object, ...] = ()) -> int:
+        value: int = (await (await app.execute(sql, params)).fetchone())[0]
+        return value
 
     new_rec = (f"insert into {rec} (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
                " values (%s, %s, 0, 'audit', 'scenario_audit', %s, '{}')")

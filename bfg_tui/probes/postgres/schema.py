@@ -3,6 +3,8 @@ to a table with forced RLS, then the actor claims written and read back."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from ...runbook import MIGRATOR_ROLE, SCHEMA, SET_TENANT_SQL, shipped_lint
 from ..base import Log, StepResult
 from . import rls
@@ -45,7 +47,7 @@ async def replay_claims(s: PgSession, log: Log, tenant_id: str, claims: list[dic
         s.phase = "writing the actor claims as the migration login"
         roles: dict[str, list[str]] = {}
         for c in claims:
-            roles.setdefault(str(c["roles"][0]), sorted({str(p) for p in c["permissions"]}))  # type: ignore[index]
+            roles.setdefault(str(cast(list[str], c["roles"])[0]), sorted({str(p) for p in cast(list[str], c["permissions"])}))
         async with mig.transaction():
             await mig.execute(f"set local role {MIGRATOR_ROLE}")
             await mig.execute(f"insert into {q('tenants')} (tenant_id, name) values (%s, %s) on conflict do nothing",
