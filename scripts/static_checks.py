@@ -64,12 +64,14 @@ def run_mypy(dirs: dict[str, str]) -> int:
     return status
 
 
-def run_lint_imports(config: Path = ROOT / "pyproject.toml") -> int:
+def run_lint_imports(tree: Path = TREE, config: Path = ROOT / "pyproject.toml",
+                     capture: bool = False) -> subprocess.CompletedProcess[str]:
     # From inside the tree: the checkout's own bfg_tui/ (on the path as the working
     # directory) has no store/ or screens/ in it.
     lint = Path(sys.executable).with_name("lint-imports")
-    env = {**os.environ, "PYTHONPATH": str(TREE)}
-    return subprocess.run([str(lint), "--no-cache", str(config)], cwd=TREE, env=env).returncode
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    return subprocess.run([str(lint), "--no-cache", str(config)], cwd=tree, env=env,
+                          capture_output=capture, text=True)
 
 
 def main(argv: list[str]) -> int:
@@ -79,7 +81,7 @@ def main(argv: list[str]) -> int:
     if "types" in which:
         status |= run_mypy(dirs)
     if "layers" in which:
-        status |= run_lint_imports()
+        status |= run_lint_imports().returncode
     return status
 
 
