@@ -5,7 +5,8 @@ on a small machine, a NamedTuple a fifth of that, and `bfg-tui status` has a bud
 in `scenario_io`; the catalog is validated by `catalog.load_catalog`.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: a NamedTuple turns each string annotation into a
+# ForwardRef and compiles it: a quarter of this module's import time (start-up).
 
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -25,6 +26,16 @@ class Text(NamedTuple):
 
     def get(self, lang: str) -> str:
         return self.pl if lang == "pl" else self.en
+
+
+# The permissions roles grant, as the catalog names them.
+P_READ = "scenario.read"
+P_WRITE = "scenario.write"
+P_FREEZE = "snapshot.freeze"
+P_PROBE = "probes.run"
+P_EXPORT = "packets.export"
+P_ACCEPT = "gates.accept.own"
+P_COUNTERSIGN = "gates.countersign"
 
 
 class Role(NamedTuple):
@@ -57,7 +68,7 @@ class Check(NamedTuple):
     value: ValueSpec | None = None
     probe: str | None = None
     passes_when: str = ""
-    rule: Rule | None = None
+    rule: "Rule | None" = None
     figure: str = ""  # a derived check's figure, e.g. "count:dry_run" (bfg_tui.figures)
 
 
@@ -171,6 +182,11 @@ class Catalog(NamedTuple):
             if actor.id == actor_id:
                 return actor
         return None
+
+    def permissions(self, actor: Actor) -> tuple[str, ...]:
+        """The permissions of the actor's role (what it may do is decided by bfg_tui.rbac)."""
+        role = self.roles.get(actor.role)
+        return role.permissions if role else ()
 
 
 # ---------------------------------------------------------------- state

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from . import rbac
 from .engine import Action, Evaluation, evaluate
 from .i18n import t
 from .models import (
     DECISION_READY,
+    P_COUNTERSIGN,
+    P_EXPORT,
+    P_FREEZE,
+    P_PROBE,
+    P_WRITE,
     Acceptance,
     Actor,
     Catalog,
@@ -70,8 +74,8 @@ class Plan(NamedTuple):
 def _operator(catalog: Catalog, permission: str) -> str:
     """Who runs the operational steps: an actor with `permission` who does not countersign
     (the dispatcher), so the director's queue holds only sign-offs; else any holder."""
-    holders = [a for a in catalog.actors if permission in rbac.permissions(catalog, a)]
-    plain = [a for a in holders if rbac.P_COUNTERSIGN not in rbac.permissions(catalog, a)]
+    holders = [a for a in catalog.actors if permission in catalog.permissions(a)]
+    plain = [a for a in holders if P_COUNTERSIGN not in catalog.permissions(a)]
     chosen = (plain or holders or list(catalog.actors))[0]
     return chosen.id
 
@@ -79,9 +83,9 @@ def _operator(catalog: Catalog, permission: str) -> str:
 def _exporter(catalog: Catalog) -> str:
     owner = catalog.checks["rollback.owner_confirmation"].owner if "rollback.owner_confirmation" in catalog.checks else None
     actor: Actor | None = catalog.actor(owner) if owner else None
-    if actor is not None and rbac.P_EXPORT in rbac.permissions(catalog, actor):
+    if actor is not None and P_EXPORT in catalog.permissions(actor):
         return actor.id
-    return _operator(catalog, rbac.P_EXPORT)
+    return _operator(catalog, P_EXPORT)
 
 
 # ------------------------------------------------------------------ order of the owner checks
@@ -209,7 +213,7 @@ def _snapshot_outdated(state: State) -> bool:
 
 
 def _local_steps(catalog: Catalog, state: State, ev: Evaluation) -> list[Step]:
-    operator = _operator(catalog, rbac.P_PROBE)
+    operator = _operator(catalog, P_PROBE)
     steps: list[Step] = []
     conn_checks = _probe_checks(catalog, "connection")
     dry_checks = _probe_checks(catalog, "dry_run")
@@ -217,9 +221,9 @@ def _local_steps(catalog: Catalog, state: State, ev: Evaluation) -> list[Step]:
         steps.append(Step(operator, "probe_connection", conn_checks[0], ("probe", "connection", TARGET)))
     scenario_missing = state.scenario.saved_at is None or state.scenario.records == 0
     if scenario_missing:
-        steps.append(Step(_operator(catalog, rbac.P_WRITE), "save", None, ("scenario", "save")))
+        steps.append(Step(_operator(catalog, P_WRITE), "save", None, ("scenario", "save")))
     if scenario_missing or _snapshot_outdated(state):
-        steps.append(Step(_operator(catalog, rbac.P_FREEZE), "freeze", None, ("snapshot", "freeze")))
+        steps.append(Step(_operator(catalog, P_FREEZE), "freeze", None, ("snapshot", "freeze")))
     refreeze = any(s.action == "freeze" for s in steps)
     if refreeze or not all(ev.checks[c].ready for c in dry_checks):
         steps.append(Step(operator, "probe_dry_run", dry_checks[0], ("probe", "dry-run", TARGET)))
@@ -261,19 +265,18 @@ def _simulate(catalog: Catalog, state: State, steps: list[Step], kind: str) -> t
     return done, before
 
 
-def make_plan(catalog: Catalog, state: State, ev: Evaluation | None = None) -> Plan:
-    """The path to GO from `state`: the local rehearsal first, then the PostgreSQL evidence."""
-    ev = ev or evaluate(catalog, state, recommend=False)
+def _planned(catalog: Catalog, state: State, ev: Evaluation) -> tuple[list[Step], str, tuple[str, ...] | None]:
+    """The steps, the target kind they run against, and the PostgreSQL-only evidence still missing
+    (None while the local rehearsal is unfinished: then it is what remains after the steps)."""
     kind = _target_kind(state)
     # A stale release packet is local work too: the rollback drill needs it before anything else.
     local = _with_export(catalog, state, ev, _local_steps(catalog, state, ev))
     if local:
-        steps, end = _simulate(catalog, state, local, kind)
-        return Plan(end.decisions[catalog.go_no_go.id], tuple(steps), _missing_pg_evidence(catalog, end))
+        return local, kind, None
     missing = _missing_pg_evidence(catalog, ev)
     pg_steps: list[Step] = []
     if missing:
-        operator = _operator(catalog, rbac.P_PROBE)
+        operator = _operator(catalog, P_PROBE)
         new = ("--new-target",) if state.connection_endpoint and kind != "postgresql" else ()
         conn = missing[0]  # the first evidence only PostgreSQL gives
         dry = _probe_checks(catalog, "dry_run")[0]
@@ -281,8 +284,24 @@ def make_plan(catalog: Catalog, state: State, ev: Evaluation | None = None) -> P
             Step(operator, "probe_connection", conn, ("probe", "connection", *new, TARGET), postgresql=True),
             Step(operator, "probe_dry_run", dry, ("probe", "dry-run", TARGET), postgresql=True),
         ]
-    steps, end = _simulate(catalog, state, _with_export(catalog, state, ev, pg_steps), "postgresql")
-    return Plan(end.decisions[catalog.go_no_go.id], tuple(steps), missing)
+    return _with_export(catalog, state, ev, pg_steps), "postgresql", missing
+
+
+def make_plan(catalog: Catalog, state: State, ev: Evaluation | None = None) -> Plan:
+    """The path to GO from `state`: the local rehearsal first, then the PostgreSQL evidence."""
+    ev = ev or evaluate(catalog, state, recommend=False)
+    planned, kind, missing = _planned(catalog, state, ev)
+    steps, end = _simulate(catalog, state, planned, kind)
+    return Plan(end.decisions[catalog.go_no_go.id], tuple(steps),
+                _missing_pg_evidence(catalog, end) if missing is None else missing)
+
+
+def recommend(catalog: Catalog, state: State, ev: Evaluation, lang: str = "en") -> Action:
+    """The recommended action: `recommend_action` of the plan, without simulating the steps
+    (it reads only the first step, not what each unlocks nor where the plan ends)."""
+    planned, _kind, missing = _planned(catalog, state, ev)
+    return recommend_action(catalog, state, ev, Plan(ev.decisions[catalog.go_no_go.id], tuple(planned), missing or ()),
+                            lang)
 
 
 # ------------------------------------------------------------------ the recommended action

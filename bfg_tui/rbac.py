@@ -9,15 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import Reason
-from .models import Actor, Catalog, Check
-
-P_READ = "scenario.read"
-P_WRITE = "scenario.write"
-P_FREEZE = "snapshot.freeze"
-P_PROBE = "probes.run"
-P_EXPORT = "packets.export"
-P_ACCEPT = "gates.accept.own"
-P_COUNTERSIGN = "gates.countersign"
+from .models import P_ACCEPT, P_COUNTERSIGN, P_EXPORT, P_FREEZE, P_PROBE, P_WRITE, Actor, Catalog, Check
+from .models import P_READ as P_READ
 
 ACTION_PERMISSION = {
     "scenario.save": P_WRITE,
@@ -33,8 +26,7 @@ class Grant:
 
 
 def permissions(catalog: Catalog, actor: Actor) -> tuple[str, ...]:
-    role = catalog.roles.get(actor.role)
-    return role.permissions if role else ()
+    return catalog.permissions(actor)
 
 
 def claims(catalog: Catalog, actor: Actor) -> dict[str, object]:

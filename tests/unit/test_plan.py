@@ -88,3 +88,32 @@ def test_a_later_change_puts_the_release_export_back_on_the_path(cli, tmp_path: 
     assert [s["action"] for s in steps] == ["export_release"]
     rec = _status(cli)["recommended_action"]
     assert rec["title"] == "Export the release packet" and "bfg-tui --as user_md_anna export release" in rec["detail"]
+
+
+async def test_the_recommendation_is_the_plans_first_step_in_every_state_along_the_path(db: Path) -> None:
+    """`recommend` (the engine's, unsimulated) says what `recommend_action` of the whole plan says."""
+    from bfg_tui.engine import evaluate
+    from bfg_tui.plan import _apply, _Sim, _target_kind, make_plan, recommend, recommend_action
+    from bfg_tui.service import Console
+
+    console = await Console.open(str(db))
+    try:
+        state = await console.state()
+    finally:
+        await console.close()
+    catalog = console.catalog
+    seen = set()
+    sim = _Sim(state, state.audit_count)
+    for _ in range(40):
+        state = sim.state
+        ev = evaluate(catalog, state, recommend=False)
+        plan = make_plan(catalog, state, ev)
+        for lang in ("en", "pl"):
+            assert recommend(catalog, state, ev, lang) == recommend_action(catalog, state, ev, plan, lang)
+        seen.add(plan.steps[0].postgresql if plan.steps else None)
+        if not plan.steps:
+            break
+        step = plan.steps[0]
+        kind = "postgresql" if step.postgresql else _target_kind(state)
+        sim = _apply(catalog, sim, step, kind)
+    assert {False, True} <= seen  # both the local rehearsal and the PostgreSQL evidence were recommended
