@@ -197,10 +197,12 @@ def _creates(args: argparse.Namespace) -> bool:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from .identity.gate import Identity
     from .service import Console, store_exists
 
+    identity = Identity(args.signing_key)  # who and from where, read once for the whole command
     fresh = args.command == "init" and not store_exists(args.db)
-    console = await Console.open(args.db, key_file=args.signing_key, create=_creates(args))
+    console = await Console.open(args.db, identity=identity, create=_creates(args))
     try:
         if args.command == "init":
             where = console.store_path or args.db

@@ -7,13 +7,13 @@ derives figures with the engine. Screens and the CLI both call it; it imports no
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import door
 from .errors import AlreadyDone, BfgError, Reason, Refused, StoreError
+from .identity.origin import Origin
 from .models import Actor, Catalog, State
 from .paths import KEYVALUE_REFUSED, default_db, is_libpq_keyvalue, is_postgres
 
@@ -27,29 +27,22 @@ SYSTEM_ACTOR = "system"
 MAX_REASON = 500  # characters of a refusal reason kept in the trail
 
 
-def actor_context(actor_id: str, signer: Any = None, *, unsigned: bool = False) -> Any:
+def actor_context(actor_id: str, signer: Any = None, *, unsigned: bool = False, origin: Origin | None = None) -> Any:
     """Who acts and from where; with `signer`, proven by that SSH key (the event is signed).
 
     `unsigned` marks an event that a signed store records without a signature: a refusal
-    of an actor who holds no key.
+    of an actor who holds no key. `origin` is the session's, read once at the edge (a caller
+    outside a session, a test, gets the environment's).
     """
-    import getpass
-
     from bfg_tui.store.base import ActorContext
 
-    ssh = os.environ.get("SSH_CONNECTION", "")
-    try:
-        os_user = getpass.getuser()
-    except (KeyError, OSError):
-        os_user = str(os.getuid())
-    # Keep only the client address and port of SSH_CONNECTION; the rest is ours.
-    ssh_client = " ".join(ssh.split()[:2]) if ssh else ""
+    where = origin or Origin.from_env()
     if signer is not None:
-        return ActorContext(actor_id=actor_id[:64], os_user=os_user, ssh=ssh_client, auth_mode="sshsig",
+        return ActorContext(actor_id=actor_id[:64], os_user=where.os_user, ssh=where.ssh, auth_mode="sshsig",
                             self_asserted=False, key=signer.key.fingerprint, signer=signer)
     if unsigned:
-        return ActorContext(actor_id=actor_id[:64], os_user=os_user, ssh=ssh_client, auth_mode="unsigned")
-    return ActorContext(actor_id=actor_id[:64], os_user=os_user, ssh=ssh_client)
+        return ActorContext(actor_id=actor_id[:64], os_user=where.os_user, ssh=where.ssh, auth_mode="unsigned")
+    return ActorContext(actor_id=actor_id[:64], os_user=where.os_user, ssh=where.ssh)
 
 
 def _seed_payload(catalog: Catalog) -> Any:
@@ -62,8 +55,9 @@ def _seed_payload(catalog: Catalog) -> Any:
     return ScenarioPayload(rows=rows, source="seed")
 
 
-async def open_store(location: str | None, catalog: Catalog, *, create: bool = True, adopt: bool = False) -> Any:
-    """Open (creating and seeding if new) the store at `location`.
+async def open_store(location: str | None, catalog: Catalog, *, create: bool = True, adopt: bool = False,
+                     origin: Origin | None = None) -> Any:
+    """Open (creating and seeding if new) the store at `location`; `origin` records who seeded it.
 
     `adopt`: a SQLite probe target the connection probe left empty is made a store in place.
     """
@@ -77,21 +71,22 @@ async def open_store(location: str | None, catalog: Catalog, *, create: bool = T
             from bfg_tui.store.postgres import PostgresStore
         except ImportError as exc:
             raise StoreError(f"PostgreSQL store unavailable: {exc}") from None
-        return await PostgresStore.open(location, _store_init(catalog) if create else None, utc_now,
+        return await PostgresStore.open(location, _store_init(catalog, origin) if create else None, utc_now,
                                         tenant=catalog.tenant_id)
     from bfg_tui.store.sqlite import SQLiteStore
 
-    return await SQLiteStore.open(Path(location), _store_init(catalog) if create else None, utc_now, adopt=adopt)
+    return await SQLiteStore.open(Path(location), _store_init(catalog, origin) if create else None, utc_now,
+                                  adopt=adopt)
 
 
-def _store_init(catalog: Catalog) -> Any:
+def _store_init(catalog: Catalog, origin: Origin | None) -> Any:
     from bfg_tui.store.sqlite import StoreInit
 
     return StoreInit(
         target_adapter=catalog.target_adapter,
         fallback_adapter=catalog.fallback_adapter,
         seed=lambda: _seed_payload(catalog),
-        system=actor_context(SYSTEM_ACTOR),
+        system=actor_context(SYSTEM_ACTOR, origin=origin),
     )
 
 
@@ -133,6 +128,11 @@ def already_done(done: AlreadyDone) -> Outcome:
     """A retry with the same idempotency key: the first outcome stands, nothing changed."""
     return Outcome(f"already done at event {done.seq} (idempotency key '{done.key}'); nothing changed", done.seq,
                    code="outcome.already_done", params={"seq": done.seq, "key": done.key})
+
+
+def _reason(exc: Refused) -> str:
+    """The reason a Refused carries, with its message code again when it has one."""
+    return Reason(exc.reason, exc.code, **(exc.params or {})) if exc.code else exc.reason
 
 
 class Verdict(NamedTuple):
@@ -244,13 +244,19 @@ class Console:
 
     @classmethod
     async def open(cls, location: str | None = None, catalog: Catalog | None = None, *,
-                   key_file: str | None = None, create: bool = True) -> Console:
-        """Open the console's store; `create=False` (the read verbs) never makes one."""
+                   key_file: str | None = None, create: bool = True, identity: Any = None) -> Console:
+        """Open the console's store; `create=False` (the read verbs) never makes one.
+
+        `identity` is the session's, resolved once at the edge (the CLI's entry, the console's
+        start); without it, it is read from the environment now, once, with `key_file`.
+        """
         from .catalog import default_catalog
         from .identity.gate import Identity
 
         catalog = catalog or default_catalog()
-        return cls(await open_store(location, catalog, create=create), catalog, identity=Identity(key_file))
+        identity = identity or Identity(key_file)
+        return cls(await open_store(location, catalog, create=create, origin=identity.origin), catalog,
+                   identity=identity)
 
     async def close(self) -> None:
         await self.identity.close()
@@ -262,14 +268,18 @@ class Console:
         """The actor context a write is made with: in a signed store, signed with the actor's key or refused."""
         await self.identity.refresh(self.store)
         if not self.identity.roster.signed:
-            return actor_context(actor.id)
+            return self.acting(actor.id)
         signer = await self.identity.signer_for(actor.id)
         if signer is None:
             from .identity.gate import no_key_reason
 
-            reason = Reason(no_key_reason(actor.id), "identity.no_key", actor=actor.id)
+            reason = Reason(no_key_reason(actor.id, self.identity.origin), "identity.no_key", actor=actor.id)
             raise await self.refuse(action, subject, reason, actor.id)
-        return actor_context(actor.id, signer)
+        return self.acting(actor.id, signer)
+
+    def acting(self, actor_id: str, signer: Any = None, *, unsigned: bool = False) -> Any:
+        """The actor context of this session's origin (read once, when the session began)."""
+        return actor_context(actor_id, signer, unsigned=unsigned, origin=self.identity.origin)
 
     async def key_actors(self) -> list[str] | None:
         """In a signed store, the actors whose keys this session holds; None in a demo store."""
@@ -396,13 +406,13 @@ class Console:
         safe = door.recorded(reason, MAX_REASON)
         if safe != reason:
             reason = safe  # a plain string now: what its message id would show quoted raw text
-        ctx = actor_context(recorded_actor)
+        ctx = self.acting(recorded_actor)
         with contextlib.suppress(StoreError):
             await self.identity.refresh(self.store)
         if self.identity.roster.signed:
             # Signed when the actor's key is here; otherwise recorded unsigned, marked so.
             signer = await self.identity.signer_for(actor_id)
-            ctx = actor_context(recorded_actor, signer, unsigned=signer is None)
+            ctx = self.acting(recorded_actor, signer, unsigned=signer is None)
         # A read-only store cannot record it; the refusal still stands.
         with contextlib.suppress(StoreError):
             await self.store.record_refusal(action, subject, str(reason), ctx)
@@ -585,7 +595,7 @@ class Console:
             # Signed: only to an actor whose key is here, and the switch is signed with it.
             ctx = await self.context(target, "session.switch_actor", f"actor:{target.id}")
         else:
-            ctx = actor_context(door.recorded(from_id) or target.id)
+            ctx = self.acting(door.recorded(from_id) or target.id)
         seq = await self.store.record_event(
             "session.switch_actor", {"from": door.recorded(from_id), "to": target.id, "subject": f"actor:{target.id}"},
             ctx,
@@ -644,11 +654,46 @@ class Console:
         A connection probe of a target other than the selected one needs `new_target`
         (the console asks first), so a mistyped path is never probed by accident.
         """
-        from .probes.runner import run_probe
+        from . import rbac
+        from .probes.runner import Prober, open_target, probe_name, run_probe
 
         actor = await self.require(actor_id, "probe.run", f"probe:{probe}")
         await self.at_the_door("probe.run", f"probe:{probe}", actor.id, door.target_problem(target))
-        return await run_probe(self, actor, probe, target, log or (lambda _line: None), new_target=new_target)
+        try:
+            name = probe_name(probe)
+        except Refused as exc:
+            raise await self.refuse(exc.action, exc.subject, _reason(exc), actor.id) from None
+        ctx = await self.context(actor, "probe.run", f"probe:{name}")  # in a signed store: the key, before the run
+        prober = Prober(actor.id, tuple(rbac.claims(self.catalog, a) for a in self.catalog.actors))
+        system = self.acting(SYSTEM_ACTOR)
+
+        def target_of(location: str) -> Any:
+            return open_target(location, self.catalog, self._target_store, system)
+
+        try:
+            record = await run_probe(self.store, target, prober, log or (lambda _line: None), probe=name,
+                                     catalog=self.catalog, open_target=target_of, new_target=new_target)
+        except Refused as exc:
+            if exc.action != "probe.run":
+                raise  # not the probe's own refusal (a target store's rule): as before, unrecorded
+            raise await self.refuse(exc.action, exc.subject, _reason(exc), actor.id) from None
+        await self.store.record_probe(record, ctx)
+        return record
+
+    async def _target_store(self, location: str) -> Any:
+        """A SQLite probe target opened as a store of its own (adopted when the connection probe left it empty)."""
+        return await open_store(location, self.catalog, adopt=True, origin=self.identity.origin)
+
+    def other_selected_target(self, state: State, target: str) -> str | None:
+        """The selected target, when a connection probe of `target` needs `new_target` (the console asks first)."""
+        from .probes.runner import new_target_reason
+        from .secrets import redact_endpoint
+
+        try:
+            endpoint = redact_endpoint(target)
+        except ValueError:
+            return None  # the probe refuses a bad target with its reason
+        return state.connection_endpoint if new_target_reason(state, endpoint) else None
 
     # --------------------------------------------------------- the roster
 
@@ -685,7 +730,7 @@ class Console:
         if not found:
             raise await self.refuse("roster.init", "roster", f"{key.fingerprint} is not in your agent (ssh-add -l "
                                     "lists what it holds): the roster's first event is signed with it", actor.id)
-        seq = await self.store.record_event("roster.init", init_data(actor.id, key), actor_context(actor.id, found[0]))
+        seq = await self.store.record_event("roster.init", init_data(actor.id, key), self.acting(actor.id, found[0]))
         await self.identity.refresh(self.store)
         return Outcome(f"roster in force: {actor.id} signs with {key.fingerprint}; every event from now on is signed",
                        seq, code="outcome.roster_init", params={"actor": actor.id, "key": key.fingerprint})

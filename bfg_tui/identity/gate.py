@@ -7,23 +7,26 @@ every event is signed with it.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from .origin import Origin
 from .roster import Roster
 from .signing import KeyRing, open_keyring
 
 
-def no_key_reason(actor: str) -> str:
-    if os.environ.get("SSH_CONNECTION") and not os.environ.get("SSH_AUTH_SOCK"):
+def no_key_reason(actor: str, origin: Origin) -> str:
+    if origin.over_ssh and not origin.agent_sock:
         return f"no key for {actor}: this SSH session has no agent; connect with ssh -A to sign"
     return f"no key for {actor} in your agent (ssh-add -l lists what it holds)"
 
 
 class Identity:
-    def __init__(self, key_file: str | None = None, agent_sock: str | None = None, ring: KeyRing | None = None) -> None:
-        self._key_file = key_file
-        self._agent_sock = agent_sock
+    """This session's identity: where it acts from (read once at the edge) and the keys it holds."""
+
+    def __init__(self, key_file: str | None = None, agent_sock: str | None = None, ring: KeyRing | None = None,
+                 origin: Origin | None = None) -> None:
+        origin = origin or Origin.from_env(key_file)
+        self.origin = origin if agent_sock is None else origin._replace(agent_sock=agent_sock)
         self._ring = ring  # given: these keys (tests, benchmarks); else opened on first use
         self.roster = Roster()
 
@@ -38,7 +41,7 @@ class Identity:
 
     async def keyring(self) -> KeyRing:
         if self._ring is None:
-            self._ring = await open_keyring(self._key_file, self._agent_sock)
+            self._ring = await open_keyring(self.origin.key_file, self.origin.agent_sock)
         return self._ring
 
     async def signer_for(self, actor: str) -> Any:

@@ -1,9 +1,11 @@
-"""Runs the connection wizard and the dry-run against a target and stores the evidence.
+"""The probe use case: run the connection wizard or the dry-run against a target, return its record.
 
 Every step runs for real; a failed step stops the probe, and the checks after it are
-recorded as not run. The whole run (steps, transcript, redacted endpoint) is stored
-in one audited write. Nothing here ever sees a password: targets read credentials
-from the environment or pgpass themselves.
+recorded as not run. The caller (the service) decides who may run it and stores the
+returned record (steps, transcript, redacted endpoint) in one audited write; a probe
+that may not run raises `Refused` with a message code, which the service records.
+Nothing here ever sees a password: targets read credentials from the environment or
+pgpass themselves. Nothing here imports the service.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ import hashlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
-from .. import rbac
 from ..clock import utc_now
-from ..models import Actor
+from ..errors import Reason, Refused
+from ..models import Catalog, State
 from ..secrets import redact_endpoint, target_kind
-from .base import ConnectionFacts, SnapshotSource, StepResult
+from .base import ConnectionFacts, Log, SnapshotSource, StepResult
 
 CONNECTION_CHECKS = (
     "connection.endpoint_reachability",
@@ -33,9 +35,21 @@ DRY_RUN_CHECKS = (
     "dryrun.adapter_replay",
     "dryrun.rollback_checkpoint",
 )
+PROBES = ("connection", "dry_run")
 
 
-def open_target(target: str, catalog: Any) -> Any:
+class Prober(NamedTuple):
+    """Who runs a probe, as the service resolved them: the actor, and every actor's auth claim
+    set in catalog order (the connection probe opens a session with the first's, the dry-run
+    replays them all)."""
+
+    actor_id: str
+    claims: tuple[dict[str, object], ...]
+
+
+def open_target(target: str, catalog: Catalog, open_store: Callable[[str], Any], system: Any) -> Any:
+    """The probe target for `target`. A SQLite file target becomes a store of its own, opened
+    with `open_store` (location -> awaitable store) and written as `system` (an actor context)."""
     kind = target_kind(target)
     if kind == "postgresql":
         from .postgres_target import PostgresTarget
@@ -43,7 +57,7 @@ def open_target(target: str, catalog: Any) -> Any:
         return PostgresTarget(target, catalog)
     from .sqlite_target import SQLiteFileTarget
 
-    return SQLiteFileTarget(target, catalog.environment, catalog)
+    return SQLiteFileTarget(target, catalog.environment, catalog, open_store=open_store, system=system)
 
 
 def replay_id_for(digest: str, endpoint: str) -> str:
@@ -64,7 +78,7 @@ class _Transcript:
         self._sink(stamped)
 
 
-def new_target_reason(state: Any, endpoint: str) -> str | None:
+def new_target_reason(state: State, endpoint: str) -> str | None:
     """Why a connection probe of `endpoint` needs --new-target (None when it does not).
 
     Only a selected target with passing evidence is guarded: that evidence is what a
@@ -73,69 +87,85 @@ def new_target_reason(state: Any, endpoint: str) -> str | None:
     selected = state.connection_endpoint
     holds = any(r.passed and r.endpoint == selected for r in state.probes.values())
     if selected and selected != endpoint and holds:
-        return (f"{endpoint} is not the selected target ({selected}); pass --new-target to probe it "
-                f"(it becomes the selected target only when its connection probe passes)")
+        return Reason(f"{endpoint} is not the selected target ({selected}); pass --new-target to probe it "
+                      f"(it becomes the selected target only when its connection probe passes)",
+                      "probe.new_target", endpoint=endpoint, selected=selected)
     return None
 
 
-async def run_probe(console: Any, actor: Actor, probe: str, target: str, sink: Callable[[str], None],
-                    *, new_target: bool = False) -> Any:
+def probe_name(probe: str) -> str:
+    """`dry-run` as `dry_run`; refused (with its code) when it names no probe."""
+    name = probe.replace("-", "_")
+    if name not in PROBES:
+        raise _refused(name, Reason(f"unknown probe '{name}' (connection, dry-run)", "probe.unknown", probe=name))
+    return name
+
+
+def _refused(probe: str, reason: str) -> Refused:
+    return Refused(reason, action="probe.run", subject=f"probe:{probe}")
+
+
+async def run_probe(store: Any, target: str, prober: Prober, sink: Log, *, probe: str, catalog: Catalog,
+                    open_target: Callable[[str], Any], new_target: bool = False) -> Any:
+    """Run `probe` against `target` for real and return its ProbeRunRecord (not yet stored).
+
+    `store` is the console's own: read for its state and snapshot, and to refuse a target that
+    is the store itself; never written here. `open_target` makes the Target from the string.
+    Raises Refused (action probe.run, a message code) when the probe may not run.
+    """
     from bfg_tui.store.base import ProbeRunRecord, StepRecord
 
-    probe = probe.replace("-", "_")
-    if probe not in ("connection", "dry_run"):
-        raise await console.refuse("probe.run", f"probe:{probe}", f"unknown probe '{probe}' (connection, dry-run)", actor.id)
-    ctx = await console.context(actor, "probe.run", f"probe:{probe}")  # in a signed store: the key, before the run
+    from .own_store import own_store_reason
+
+    probe = probe_name(probe)
     try:
         endpoint = redact_endpoint(target)
         kind = target_kind(target)
     except ValueError as exc:
-        raise await console.refuse("probe.run", f"probe:{probe}", f"bad target: {exc}", actor.id) from None
-    from .own_store import own_store_reason
-
-    own = await own_store_reason(console.store, target, kind)
+        raise _refused(probe, Reason(f"bad target: {exc}", "probe.bad_target", detail=str(exc))) from None
+    own = await own_store_reason(store, target, kind)
     if own:  # a replay into the store that reports on it would pass and pollute its trail
-        raise await console.refuse("probe.run", f"probe:{probe}", own, actor.id)
+        raise _refused(probe, Reason(own, "probe.own_store"))
 
-    state = await console.state()
+    state = await store.load_state()
     source: SnapshotSource | None = None
     if probe == "connection" and not new_target:
         reason = new_target_reason(state, endpoint)
         if reason:
-            raise await console.refuse("probe.run", "probe:connection", reason, actor.id)
+            raise _refused(probe, reason)
     if probe == "dry_run":
         reason = _dry_run_blocker(state, endpoint)
         if reason:
-            raise await console.refuse("probe.run", "probe:dry_run", reason, actor.id)
+            raise _refused(probe, reason)
         snap = state.snapshot
         assert snap is not None
         source = SnapshotSource(
             snapshot_id=snap.id, digest=snap.digest, rows=snap.rows, kind_counts=snap.kind_counts,
-            tenant_id=console.catalog.tenant_id, session=console.catalog.session,
-            batches=lambda: console.store.snapshot_batches(snap.id),
+            tenant_id=catalog.tenant_id, session=catalog.session,
+            batches=lambda: store.snapshot_batches(snap.id),
         )
 
     log = _Transcript(sink)
     started = utc_now()
     run_id = "run-" + uuid.uuid4().hex[:12]
     facts = ConnectionFacts()
-    tgt = open_target(target, console.catalog)
+    tgt = open_target(target)
     log(f"{'ProductionAdapterConnection.v1' if probe == 'connection' else 'ProductionAdapterDryRun.v1'} "
-        f"run {run_id} against {endpoint} by {actor.id}")
+        f"run {run_id} against {endpoint} by {prober.actor_id}")
     try:
         if probe == "connection":
-            steps = await _connection_steps(console, tgt, log, facts)
+            steps = await _connection_steps(catalog, prober, tgt, log, facts)
             checks = CONNECTION_CHECKS
         else:
             assert source is not None
-            steps = await _dry_run_steps(console, tgt, log, source, endpoint)
+            steps = await _dry_run_steps(catalog, prober, tgt, log, source, endpoint)
             checks = DRY_RUN_CHECKS
     finally:
         await tgt.close()
     steps = _fill_not_run(steps, checks)
     for step in steps:
         log(f"{step.check_id}: {'PASS' if step.passed else 'FAIL'} — {step.detail}")
-    record = ProbeRunRecord(
+    return ProbeRunRecord(
         run_id=run_id, probe=probe, target_kind=kind, endpoint=endpoint, started_at=started,
         finished_at=utc_now(), steps=tuple(StepRecord(s.check_id, s.passed, s.detail) for s in steps),
         transcript=tuple(log.lines), snapshot_digest=source.digest if source else None,
@@ -143,18 +173,20 @@ async def run_probe(console: Any, actor: Actor, probe: str, target: str, sink: C
         facts={"fingerprint": facts.fingerprint, "server": facts.server,
                "replay_id": replay_id_for(source.digest, endpoint) if source else None},
     )
-    await console.store.record_probe(record, ctx)
-    return record
 
 
-def _dry_run_blocker(state: Any, endpoint: str) -> str | None:
+def _dry_run_blocker(state: State, endpoint: str) -> str | None:
     if state.snapshot is None:
-        return "dry-run needs a frozen snapshot: run `bfg-tui snapshot freeze` first"
+        return Reason("dry-run needs a frozen snapshot: run `bfg-tui snapshot freeze` first",
+                      "probe.dry_run.needs_snapshot")
     passed = [state.probes.get(c) for c in CONNECTION_CHECKS]
     if not all(p is not None and p.passed for p in passed):
-        return "dry-run needs connection 4/4 for this target: run `bfg-tui probe connection TARGET` first"
+        return Reason("dry-run needs connection 4/4 for this target: run `bfg-tui probe connection TARGET` first",
+                      "probe.dry_run.needs_connection")
     if any(p.endpoint != endpoint for p in passed if p is not None):
-        return f"dry-run needs connection 4/4 for this target; the connection evidence is for {passed[0].endpoint}"
+        other = passed[0].endpoint  # type: ignore[union-attr]
+        return Reason(f"dry-run needs connection 4/4 for this target; the connection evidence is for {other}",
+                      "probe.dry_run.other_target", endpoint=other)
     return None
 
 
@@ -165,9 +197,9 @@ def _fill_not_run(steps: list[StepResult], checks: tuple[str, ...]) -> list[Step
     return steps + [StepResult(c, False, why) for c in checks if c not in done]
 
 
-async def _connection_steps(console: Any, tgt: Any, log: Any, facts: ConnectionFacts) -> list[StepResult]:
-    catalog = console.catalog
-    claims = rbac.claims(catalog, catalog.actors[0])
+async def _connection_steps(catalog: Catalog, prober: Prober, tgt: Any, log: Log,
+                            facts: ConnectionFacts) -> list[StepResult]:
+    claims = prober.claims[0]
     steps = [await tgt.reach(log)]
     if not steps[-1].passed:
         return steps
@@ -191,8 +223,8 @@ async def _recompute(source: SnapshotSource) -> tuple[int, str]:
     return hasher.rows, hasher.hexdigest()
 
 
-async def _dry_run_steps(console: Any, tgt: Any, log: Any, source: SnapshotSource, endpoint: str) -> list[StepResult]:
-    catalog = console.catalog
+async def _dry_run_steps(catalog: Catalog, prober: Prober, tgt: Any, log: Log, source: SnapshotSource,
+                         endpoint: str) -> list[StepResult]:
     rows, digest = await _recompute(source)
     ok = digest == source.digest and rows == source.rows
     log(f"exported snapshot {source.snapshot_id}: {rows} records, recomputed {'bfg-' + digest[:8]}")
@@ -203,8 +235,7 @@ async def _dry_run_steps(console: Any, tgt: Any, log: Any, source: SnapshotSourc
     steps.append(await tgt.schema_map(log, catalog.kind_tables, sorted(source.kind_counts)))
     if not steps[-1].passed:
         return steps
-    claims = [rbac.claims(catalog, a) for a in catalog.actors]
-    steps.append(await tgt.replay_claims(log, catalog.tenant_id, claims))
+    steps.append(await tgt.replay_claims(log, catalog.tenant_id, list(prober.claims)))
     if not steps[-1].passed:
         return steps
     replay_id = replay_id_for(source.digest, endpoint)

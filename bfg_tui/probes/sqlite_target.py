@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,16 @@ def sqlite_path(target: str) -> Path:
 class SQLiteFileTarget:
     kind = "sqlite"
 
-    def __init__(self, target: str, environment: str, catalog: Any) -> None:
+    def __init__(self, target: str, environment: str, catalog: Any, *, open_store: Callable[[str], Awaitable[Any]],
+                 system: Any) -> None:
+        """`open_store` opens (adopting) the target file as a store; `system` is the actor context
+        the target's own events are written with."""
         self.path = sqlite_path(target)
         self.endpoint = f"sqlite://{self.path}"
         self.environment = environment
         self.catalog = catalog
+        self._open_store = open_store
+        self._system = system
         self._store: Any = None
 
     # ---- short-lived sqlite3 connections, run off the event loop (asyncio.to_thread)
@@ -132,9 +138,7 @@ class SQLiteFileTarget:
 
     async def _target_store(self) -> Any:
         if self._store is None:
-            from ..service import open_store
-
-            self._store = await open_store(str(self.path), self.catalog, adopt=True)
+            self._store = await self._open_store(str(self.path))
         return self._store
 
     async def schema_map(self, log: Log, kind_tables: dict[str, str], kinds: list[str]) -> StepResult:
@@ -149,11 +153,9 @@ class SQLiteFileTarget:
         return StepResult("dryrun.schema_map", True, f"{len(kinds)} kinds map to {store.contract} scenario_records")
 
     async def replay_claims(self, log: Log, tenant_id: str, claims: list[dict[str, object]]) -> StepResult:
-        from ..service import actor_context
-
         store = await self._target_store()
         written = canonical_json(claims)
-        await store.record_event("claims.replay", {"tenant": tenant_id, "claims": claims}, actor_context("system"))
+        await store.record_event("claims.replay", {"tenant": tenant_id, "claims": claims}, self._system)
         back = (await store.audit_page(limit=1, text="claims.replay"))[0]
         ok = canonical_json(back.data["claims"]) == written
         log(f"replayed {len(claims)} actor claim sets; read back equal={ok}")
@@ -163,16 +165,14 @@ class SQLiteFileTarget:
     async def replay(self, log: Log, source: SnapshotSource, replay_id: str) -> ReplayOutcome:
         from bfg_tui.store.base import ScenarioPayload
 
-        from ..service import actor_context
-
         store = await self._target_store()
         # Streamed batch by batch: a 1M-record snapshot never sits in memory whole.
         # A repeated dry-run of the same snapshot into the same target finds its key: nothing to add.
         with contextlib.suppress(AlreadyDone):
             await store.save_scenario(ScenarioPayload(rows=source.batches(), source=f"replay:{replay_id}"),
-                                      actor_context("system"), idem=f"replay:{replay_id}:{source.digest}")
+                                      self._system, idem=f"replay:{replay_id}:{source.digest}")
         # Reading back = freezing in the target, which re-reads every row it stored.
-        snap = await store.freeze_snapshot(actor_context("system"), source.session, source.tenant_id)
+        snap = await store.freeze_snapshot(self._system, source.session, source.tenant_id)
         log(f"replayed {snap.rows} records into {self.endpoint}; target checksum {snap.checksum}")
         return ReplayOutcome(snap.rows, snap.digest)
 
