@@ -34,6 +34,50 @@ def _expect_head(text: str) -> str:
     return text
 
 
+class _Verbs(dict):  # type: ignore[type-arg]
+    """name -> subparser, each built the first time it is chosen: building all of them costs
+    a fifth of `bfg-tui status`'s start-up (argparse translates and measures for each one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+        self.deferred: dict[str, Any] = {}
+
+    def __missing__(self, name: str) -> argparse.ArgumentParser:
+        return self.deferred.pop(name)()  # KeyError for an unknown name, as argparse expects
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.deferred or super().__contains__(name)
+
+    def __iter__(self) -> Any:
+        return iter(self.names)
+
+
+class _LazySubParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._name_parser_map = self.choices = _Verbs()
+
+    def verb(self, name: str, help: str, build: Any = None) -> None:
+        """A subcommand listed in --help now, built (`build(parser)`) only when chosen."""
+        verbs: _Verbs = self._name_parser_map  # type: ignore[assignment]
+        self._choices_actions.append(self._ChoicesPseudoAction(name, (), help))
+        verbs.names.append(name)
+
+        def make() -> argparse.ArgumentParser:
+            parser = self.add_parser(name)
+            if build is not None:
+                build(parser)
+            return parser
+
+        verbs.deferred[name] = make
+
+
+def _verbs(parser: argparse.ArgumentParser, dest: str, metavar: str, required: bool = False) -> _LazySubParsers:
+    return parser.add_subparsers(dest=dest, metavar=metavar, parser_class=_Parser, required=required,  # type: ignore[return-value]
+                                 action=_LazySubParsers)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="bfg-tui", description="Keyboard-first cutover console: gates, checks, probes, packets.")
     p.add_argument("--version", action="version", version=f"bfg-tui {__version__}")
@@ -43,42 +87,76 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("pl", "en"), help="language (default from the locale)")
     p.add_argument("--key", dest="signing_key", metavar="FILE",
                    help="sign with this unencrypted private key file instead of ssh-agent (env BFG_TUI_SIGNING_KEY)")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = _verbs(p, "command", "COMMAND")
+    sub.verb("status", "gates, decisions and the recommended action", _status_args)
+    sub.verb("scenario", "save the scenario", _scenario_args)
+    sub.verb("snapshot", "freeze the snapshot", _snapshot_args)
+    for verb in ("accept", "revoke"):
+        sub.verb(verb, f"{verb} an owner check", lambda a, verb=verb: _sign_args(a, verb))
+    sub.verb("probe", "run a probe for real", _probe_args)
+    sub.verb("export", "export a packet (secret scan first)", _export_args)
+    sub.verb("audit", "the hash-chained audit trail", _audit_args)
+    sub.verb("plan", "the path to GO: the fewest remaining actions, in order, by owner", _json_arg)
+    sub.verb("init", "create the store (read verbs never create one)")
+    sub.verb("roster", "who signs: actors and their SSH keys", _roster_args)
+    sub.verb("ssh", "serving owners over OpenSSH's sshd", _ssh_args)
+    sub.verb("ssh-session", "what sshd runs for a roster key (forced command)",
+             lambda se: se.add_argument("--actor", required=True))
+    sub.verb("explain", "one check: its state, its figure and the dependency tree with each node's state", _explain_args)
+    sub.verb("store", "the shared PostgreSQL store: install, map logins", _store_args)
+    sub.verb("checks", "every check with its kind, owner and state",
+             lambda ch: ch.add_argument("--json", action="store_true"))
+    sub.verb("paths", "where the store and config live")
+    return p
 
-    s = sub.add_parser("status", help="gates, decisions and the recommended action")
+
+def _status_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.add_argument("--exit-code", action="store_true", help="exit 3 while go/no-go is blocked (for CI gating)")
 
-    sc = sub.add_parser("scenario", help="save the scenario").add_subparsers(dest="scenario_cmd", metavar="VERB",
-                                                                             parser_class=_Parser, required=True)
-    save = sc.add_parser("save", help="write the demo scenario or import a JSON file")
-    group = save.add_mutually_exclusive_group()
-    group.add_argument("--from", dest="source", type=Path, help="import this BFGScenarioImport.v1 JSON file")
-    group.add_argument("--scale", type=int, help="generate N orders with their events (benchmarks)")
-    save.add_argument("--idempotency-key", help="a retried command with the same key changes nothing")
 
-    sn = sub.add_parser("snapshot", help="freeze the snapshot").add_subparsers(dest="snapshot_cmd", metavar="VERB",
-                                                                               parser_class=_Parser, required=True)
-    sn.add_parser("freeze", help="freeze the current scenario into BFGScenarioSnapshot.v1")
+def _json_arg(pl: argparse.ArgumentParser) -> None:
+    pl.add_argument("--json", action="store_true", help="machine-readable output")
 
-    for verb in ("accept", "revoke"):
-        a = sub.add_parser(verb, help=f"{verb} an owner check")
-        a.add_argument("check", metavar="CHECK", help="check id, e.g. transition.db_schema")
-        a.add_argument("--note", default="", help="note kept in the audit trail")
-        if verb == "accept":
-            a.add_argument("--value", help="the chosen value (infrastructure and provider checks)")
-        a.add_argument("--idempotency-key", help="a retried command with the same key changes nothing")
 
-    pr = sub.add_parser("probe", help="run a probe for real").add_subparsers(dest="probe_cmd", metavar="PROBE",
-                                                                             parser_class=_Parser, required=True)
+def _scenario_args(sc: argparse.ArgumentParser) -> None:
+    verbs = _verbs(sc, "scenario_cmd", "VERB", required=True)
+
+    def save_args(save: argparse.ArgumentParser) -> None:
+        group = save.add_mutually_exclusive_group()
+        group.add_argument("--from", dest="source", type=Path, help="import this BFGScenarioImport.v1 JSON file")
+        group.add_argument("--scale", type=int, help="generate N orders with their events (benchmarks)")
+        save.add_argument("--idempotency-key", help="a retried command with the same key changes nothing")
+
+    verbs.verb("save", "write the demo scenario or import a JSON file", save_args)
+
+
+def _snapshot_args(sn: argparse.ArgumentParser) -> None:
+    _verbs(sn, "snapshot_cmd", "VERB", required=True).verb(
+        "freeze", "freeze the current scenario into BFGScenarioSnapshot.v1")
+
+
+def _sign_args(a: argparse.ArgumentParser, verb: str) -> None:
+    a.add_argument("check", metavar="CHECK", help="check id, e.g. transition.db_schema")
+    a.add_argument("--note", default="", help="note kept in the audit trail")
+    if verb == "accept":
+        a.add_argument("--value", help="the chosen value (infrastructure and provider checks)")
+    a.add_argument("--idempotency-key", help="a retried command with the same key changes nothing")
+
+
+def _probe_args(pr: argparse.ArgumentParser) -> None:
+    verbs = _verbs(pr, "probe_cmd", "PROBE", required=True)
     for name in ("connection", "dry-run"):
-        q = pr.add_parser(name, help=f"run the {name} probe against TARGET")
-        q.add_argument("target", metavar="TARGET", help="a SQLite file path or a postgresql:// DSN (no password)")
-        if name == "connection":
-            q.add_argument("--new-target", action="store_true",
-                           help="probe a target other than the selected one (it becomes selected when it passes)")
+        def target_args(q: argparse.ArgumentParser, name: str = name) -> None:
+            q.add_argument("target", metavar="TARGET", help="a SQLite file path or a postgresql:// DSN (no password)")
+            if name == "connection":
+                q.add_argument("--new-target", action="store_true",
+                               help="probe a target other than the selected one (it becomes selected when it passes)")
 
-    e = sub.add_parser("export", help="export a packet (secret scan first)")
+        verbs.verb(name, f"run the {name} probe against TARGET", target_args)
+
+
+def _export_args(e: argparse.ArgumentParser) -> None:
     e.add_argument("packet", metavar="PACKET", help="runbook, cutover, preflight, release, rollback, connection, "
                    "dry-run, infrastructure, wiring")
     e.add_argument("--format", choices=("text", "json", "md"), default="text")
@@ -86,58 +164,68 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--force", action="store_true", help="replace an existing regular file (keeps its mode); "
                    "never a symlink, directory, device, FIFO or socket")
 
-    au = sub.add_parser("audit", help="the hash-chained audit trail").add_subparsers(dest="audit_cmd", metavar="VERB",
-                                                                                     parser_class=_Parser, required=True)
-    al = au.add_parser("list", help="events, newest first")
-    al.add_argument("--json", action="store_true")
-    al.add_argument("--limit", type=_limit, default=50, help="at most this many events (1 to 100000)")
-    al.add_argument("--filter", default="", help="substring of kind, actor or subject")
-    av = au.add_parser("verify", help="recompute the chain; exit 1 naming the first bad event")
-    av.add_argument("--expect-head", metavar="COUNT:HASH", type=_expect_head,
-                    help="also require this head (as printed in a packet)")
 
-    pl = sub.add_parser("plan", help="the path to GO: the fewest remaining actions, in order, by owner")
-    pl.add_argument("--json", action="store_true", help="machine-readable output")
-    sub.add_parser("init", help="create the store (read verbs never create one)")
+def _audit_args(au: argparse.ArgumentParser) -> None:
+    verbs = _verbs(au, "audit_cmd", "VERB", required=True)
 
-    ro = sub.add_parser("roster", help="who signs: actors and their SSH keys").add_subparsers(
-        dest="roster_cmd", metavar="VERB", parser_class=_Parser, required=True)
-    ri = ro.add_parser("init", help="turn this store from demo to signed identity (the managing director)")
-    ri.add_argument("--actor", required=True, help="the first roster actor, who may manage the roster")
-    ri.add_argument("--key", dest="pubkey", required=True, metavar="PUBKEY_FILE", help="their public key (.pub)")
-    ra = ro.add_parser("add", help="give ACTOR a key (as the managing director)")
-    ra.add_argument("target", metavar="ACTOR")
-    ra.add_argument("pubkey", metavar="PUBKEY_FILE")
-    rr = ro.add_parser("revoke", help="revoke ACTOR's key (all of them without FINGERPRINT)")
-    rr.add_argument("target", metavar="ACTOR")
-    rr.add_argument("fingerprint", metavar="FINGERPRINT", nargs="?")
-    rl = ro.add_parser("list", help="the roster keys, revoked ones included")
-    rl.add_argument("--json", action="store_true")
-    ro.add_parser("export", help="an OpenSSH allowed_signers file (ssh-keygen -Y verify -f)")
+    def list_args(al: argparse.ArgumentParser) -> None:
+        al.add_argument("--json", action="store_true")
+        al.add_argument("--limit", type=_limit, default=50, help="at most this many events (1 to 100000)")
+        al.add_argument("--filter", default="", help="substring of kind, actor or subject")
 
-    ss = sub.add_parser("ssh", help="serving owners over OpenSSH's sshd").add_subparsers(
-        dest="ssh_cmd", metavar="VERB", parser_class=_Parser, required=True)
-    ak = ss.add_parser("authorized-keys", help="authorized_keys lines: each roster key runs ssh-session as its actor")
-    ak.add_argument("--bfg-tui", dest="bfg_tui", metavar="PATH", help="the bfg-tui sshd runs (default: this one)")
-    se = sub.add_parser("ssh-session", help="what sshd runs for a roster key (forced command)")
-    se.add_argument("--actor", required=True)
-    ex = sub.add_parser("explain", help="one check: its state, its figure and the dependency tree with each node's state")
+    def verify_args(av: argparse.ArgumentParser) -> None:
+        av.add_argument("--expect-head", metavar="COUNT:HASH", type=_expect_head,
+                        help="also require this head (as printed in a packet)")
+
+    verbs.verb("list", "events, newest first", list_args)
+    verbs.verb("verify", "recompute the chain; exit 1 naming the first bad event", verify_args)
+
+
+def _roster_args(ro: argparse.ArgumentParser) -> None:
+    verbs = _verbs(ro, "roster_cmd", "VERB", required=True)
+
+    def init_args(ri: argparse.ArgumentParser) -> None:
+        ri.add_argument("--actor", required=True, help="the first roster actor, who may manage the roster")
+        ri.add_argument("--key", dest="pubkey", required=True, metavar="PUBKEY_FILE", help="their public key (.pub)")
+
+    def add_args(ra: argparse.ArgumentParser) -> None:
+        ra.add_argument("target", metavar="ACTOR")
+        ra.add_argument("pubkey", metavar="PUBKEY_FILE")
+
+    def revoke_args(rr: argparse.ArgumentParser) -> None:
+        rr.add_argument("target", metavar="ACTOR")
+        rr.add_argument("fingerprint", metavar="FINGERPRINT", nargs="?")
+
+    verbs.verb("init", "turn this store from demo to signed identity (the managing director)", init_args)
+    verbs.verb("add", "give ACTOR a key (as the managing director)", add_args)
+    verbs.verb("revoke", "revoke ACTOR's key (all of them without FINGERPRINT)", revoke_args)
+    verbs.verb("list", "the roster keys, revoked ones included", lambda rl: rl.add_argument("--json", action="store_true"))
+    verbs.verb("export", "an OpenSSH allowed_signers file (ssh-keygen -Y verify -f)")
+
+
+def _ssh_args(ss: argparse.ArgumentParser) -> None:
+    _verbs(ss, "ssh_cmd", "VERB", required=True).verb(
+        "authorized-keys", "authorized_keys lines: each roster key runs ssh-session as its actor",
+        lambda ak: ak.add_argument("--bfg-tui", dest="bfg_tui", metavar="PATH",
+                                   help="the bfg-tui sshd runs (default: this one)"))
+
+
+def _explain_args(ex: argparse.ArgumentParser) -> None:
     ex.add_argument("check", metavar="CHECK", help="check id, e.g. runbook.adapter_replay")
     ex.add_argument("--json", action="store_true")
 
-    st = sub.add_parser("store", help="the shared PostgreSQL store: install, map logins").add_subparsers(
-        dest="store_cmd", metavar="VERB", parser_class=_Parser, required=True)
-    st.add_parser("install", help="create or upgrade the store schema (the migration login, --db postgresql://…)")
-    sa = st.add_parser("add-login", help="map a login role to an actor (the migration login)")
-    sa.add_argument("actor_id", metavar="ACTOR", help="the actor this login acts as, e.g. user_accountant_olena")
-    sa.add_argument("login", metavar="LOGIN", help="the PostgreSQL login role, e.g. olena")
-    sa.add_argument("--tenant", help="the tenant (default: the catalog's)")
-    st.add_parser("logins", help="the login → (tenant, actor) mappings")
 
-    ch = sub.add_parser("checks", help="every check with its kind, owner and state")
-    ch.add_argument("--json", action="store_true")
-    sub.add_parser("paths", help="where the store and config live")
-    return p
+def _store_args(st: argparse.ArgumentParser) -> None:
+    verbs = _verbs(st, "store_cmd", "VERB", required=True)
+
+    def add_login_args(sa: argparse.ArgumentParser) -> None:
+        sa.add_argument("actor_id", metavar="ACTOR", help="the actor this login acts as, e.g. user_accountant_olena")
+        sa.add_argument("login", metavar="LOGIN", help="the PostgreSQL login role, e.g. olena")
+        sa.add_argument("--tenant", help="the tenant (default: the catalog's)")
+
+    verbs.verb("install", "create or upgrade the store schema (the migration login, --db postgresql://…)")
+    verbs.verb("add-login", "map a login role to an actor (the migration login)", add_login_args)
+    verbs.verb("logins", "the login → (tenant, actor) mappings")
 
 
 def _limit(text: str) -> int:

@@ -79,7 +79,7 @@ async def open_store(location: str | None, catalog: Catalog, *, create: bool = T
                                   adopt=adopt)
 
 
-def _store_init(catalog: Catalog, origin: Origin | None) -> Any:
+def _store_init(catalog: Catalog, origin: Origin | None = None) -> Any:
     from bfg_tui.store.sqlite import StoreInit
 
     return StoreInit(
