@@ -209,9 +209,9 @@ def evaluate(catalog: Catalog, state: State, lang: str = "en", *, recommend: boo
             checks[cid] = status._replace(reason=why(catalog, state, ev, cid))
     if not recommend:
         return ev
-    from .plan import recommend  # the planner runs the engine: imported here, not at the top
+    from .plan import recommend as first_step  # the planner runs the engine: imported here, not at the top
 
-    return ev._replace(recommended=recommend(catalog, state, ev, lang))
+    return ev._replace(recommended=first_step(catalog, state, ev, lang))
 
 
 def _group_names(catalog: Catalog) -> list[str]:

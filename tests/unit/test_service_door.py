@@ -131,23 +131,10 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-def _sources() -> list[Path]:
-    return [p for folder in ("bfg_tui", "store", "screens") for p in sorted((ROOT / folder).rglob("*.py"))]
-
-
 def test_cli_touches_no_store() -> None:
     cli = ROOT / "bfg_tui" / "cli.py"
     assert ".store." not in cli.read_text(encoding="utf-8")
     assert not {m for m in _imports(cli) if m.startswith("bfg_tui.store")}, "the CLI reads through the service"
-
-
-# The console's own RBAC decisions move behind `Console.can`; until then these still import rbac.
-UI_NOT_YET = {"bfg_tui/app.py", "screens/home.py", "screens/rbac.py"}
-
-
-def test_rbac_is_imported_by_the_service_alone() -> None:
-    importers = [str(p.relative_to(ROOT)) for p in _sources() if "bfg_tui.rbac" in _imports(p)]
-    assert [i for i in importers if i not in UI_NOT_YET] == ["bfg_tui/service.py"]
 
 
 def test_no_probe_module_imports_the_service() -> None:
