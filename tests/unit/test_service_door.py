@@ -1,6 +1,6 @@
 """The service is the only door: every read the CLI and the screens need is a service method,
-`can()` decides who may (recording nothing), the CLI touches no store, rbac is imported by the
-service alone, identity is read once at the edge, and the probe runner is a use case the
+`can()` decides who may (recording nothing), the CLI touches no store (rbac imported by the
+service alone is an import-linter contract), identity is read once at the edge, and the probe runner is a use case the
 service calls (no probe module imports the service)."""
 
 from __future__ import annotations
