@@ -213,7 +213,7 @@ class BfgApp(App[int]):
         if login_actor is not None:
             # On the shared store the login decides who acts; another --as is refused.
             if self.actor_id is not None and self.actor_id != login_actor:
-                login = getattr(self.service.store, "login", "")
+                login = self.service.login
                 login_refusal = Text(t("app.login_mismatch", self.lang, login=login, actor=login_actor,
                                        claimed=self.actor_id[:64]), style="bold red")
                 self.actor_id = None
@@ -263,9 +263,7 @@ class BfgApp(App[int]):
             return
         # The version first: a commit landing while the state is read bumps it again,
         # so the next poll refreshes instead of missing that change.
-        data_version = getattr(console.store, "data_version", None)
-        if data_version is not None:
-            self._data_version = await data_version()
+        self._data_version = await console.data_version()
         from bfg_tui.errors import StateMismatch
 
         try:
@@ -293,12 +291,11 @@ class BfgApp(App[int]):
         from bfg_tui.errors import BfgError
 
         console = self.service
-        data_version = getattr(console.store, "data_version", None) if console else None
-        if self._polling or data_version is None:
+        if self._polling or console is None:
             return
         self._polling = True
         try:
-            current = await data_version()
+            current = await console.data_version()
             if current != self._data_version:
                 await self.reload()
                 self.live_refreshes += 1

@@ -11,13 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import door
+from . import bookkeeping, door
 from .errors import AlreadyDone, BfgError, Reason, Refused, StoreError
 from .identity.origin import Origin
 from .models import Actor, Catalog, State
 from .paths import KEYVALUE_REFUSED, default_db, is_libpq_keyvalue, is_postgres
 
 if TYPE_CHECKING:
+    from bfg_tui.store.base import ScenarioStore
+
     from .engine import Evaluation
 
 # Everything else is imported where it is used: `bfg-tui status` reads through this module,
@@ -56,7 +58,7 @@ def _seed_payload(catalog: Catalog) -> Any:
 
 
 async def open_store(location: str | None, catalog: Catalog, *, create: bool = True, adopt: bool = False,
-                     origin: Origin | None = None) -> Any:
+                     origin: Origin | None = None) -> ScenarioStore:
     """Open (creating and seeding if new) the store at `location`; `origin` records who seeded it.
 
     `adopt`: a SQLite probe target the connection probe left empty is made a store in place.
@@ -231,7 +233,7 @@ async def list_logins(location: str) -> list[Any]:
 
 
 class Console:
-    def __init__(self, store: Any, catalog: Catalog | None = None, clock: Callable[[], str] | None = None,
+    def __init__(self, store: ScenarioStore, catalog: Catalog | None = None, clock: Callable[[], str] | None = None,
                  identity: Any = None) -> None:
         from .catalog import default_catalog
         from .clock import utc_now
@@ -261,6 +263,17 @@ class Console:
     async def close(self) -> None:
         await self.identity.close()
         await self.store.close()
+
+    # ------------------------------------------------------------- the store's seam
+
+    @property
+    def login(self) -> str:
+        """On the shared PostgreSQL store: the connected login ("" on SQLite)."""
+        return self.store.login
+
+    async def data_version(self) -> int:
+        """Moves whenever anyone commits to the store: the console's live refresh polls it."""
+        return await self.store.data_version()
 
     # ------------------------------------------------------------- identity
 
@@ -306,7 +319,7 @@ class Console:
     @property
     def store_path(self) -> Path | None:
         """The SQLite store's file; None on the shared PostgreSQL store."""
-        path = getattr(self.store, "path", None)
+        path = self.store.path
         return path if isinstance(path, Path) else None
 
     async def audit_page(self, *, offset: int = 0, limit: int = 100, text: str = "") -> list[Any]:
@@ -391,7 +404,7 @@ class Console:
     @property
     def login_actor(self) -> str | None:
         """On the shared PostgreSQL store: the actor the connected login is mapped to."""
-        return getattr(self.store, "login_actor", None)
+        return self.store.login_actor
 
     async def refuse(self, action: str, subject: str, reason: str, actor_id: str) -> Refused:
         """Record the refusal as an audit event and return the error to raise.
@@ -431,7 +444,7 @@ class Console:
             if not actor_id:
                 actor_id = login_actor
             elif actor_id != login_actor:
-                login = getattr(self.store, "login", "")
+                login = self.store.login
                 reason = Reason(f"login {login} acts as {login_actor}; --as {actor_id[:64]} refused "
                                 "(connect with that owner's own login)", "actor.login_mismatch",
                                 login=login, actor=login_actor, claimed=actor_id[:64])
@@ -621,7 +634,7 @@ class Console:
         except ValueError as exc:
             raise await self.refuse("packet.export", packet, str(exc), actor_id or "anonymous") from None
         actor = await self.require(actor_id, "packet.export", f"packet:{pid}")
-        if getattr(self.store, "read_only", False):
+        if self.store.read_only:
             raise StoreError(f"{self.store.path}: database is read-only; an export must be audited, so nothing was exported")
         state, ev = await self.evaluate()
         try:
@@ -636,7 +649,8 @@ class Console:
             except BfgError as exc:
                 await self._export_failed(pid, fmt, destination, exc.reason, ctx)
                 raise
-        seq = await self.store.record_export(pid, fmt, destination, digest, ctx)
+        seq = await self.store.record_export(pid, fmt, destination, digest, ctx,
+                                             release=bookkeeping.marks_release_export(pid))
         return Outcome(text, seq, {"packet": pid, "sha256": digest})
 
     async def _export_failed(self, pid: str, fmt: str, destination: str, reason: str, ctx: Any) -> None:
@@ -677,7 +691,7 @@ class Console:
             if exc.action != "probe.run":
                 raise  # not the probe's own refusal (a target store's rule): as before, unrecorded
             raise await self.refuse(exc.action, exc.subject, _reason(exc), actor.id) from None
-        await self.store.record_probe(record, ctx)
+        await self.store.record_probe(record, ctx, selects_target=bookkeeping.selects_target(record.probe))
         return record
 
     async def _target_store(self, location: str) -> Any:

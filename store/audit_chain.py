@@ -15,7 +15,6 @@ from operator import itemgetter
 from typing import Any
 
 from bfg_tui.canonical import canonical_json
-from bfg_tui.errors import Refused
 
 from .base import ActorContext, ProbeRunRecord, VerifyResult
 from .replay import Tables, first_difference, sha256_text, state_digest, state_from_tables, subject_of
@@ -118,14 +117,6 @@ def idem_binding(verb: str, actor: str, args: dict[str, Any]) -> str:
     return event_hash(canonical_json({"actor": actor, "args": args, "verb": verb}, checked=False))
 
 
-def idem_refusal(key: str, seq: int, verb: str, subject: str) -> Refused:
-    return Refused(
-        f"idempotency key '{key}' was already used for a different action (event {seq}); "
-        "a retry must repeat the same command, a new action needs a new key",
-        action=verb, subject=subject,
-    )
-
-
 def verify_chain(bodies: Iterable[bytes], head_count: int, head_hash: str,
                  inspect: Callable[[int], tuple[str, bytes] | None] | None = None,
                  hashes: bytes | None = None) -> VerifyResult:
@@ -146,8 +137,8 @@ def verify_chain(bodies: Iterable[bytes], head_count: int, head_hash: str,
         prev = GENESIS if seq == 1 else hex_all[64 * (seq - 2):64 * (seq - 1)].decode()
         return _diagnose(seq, bodies[seq - 1], prev, inspect)
     seq = len(bodies)
-    prev = hex_all[-64:] if bodies else GENESIS.encode()
-    head = prev.decode()
+    last = hex_all[-64:] if bodies else GENESIS.encode()
+    head = last.decode()
     if seq != head_count:
         return VerifyResult(
             False, seq, head,

@@ -8,33 +8,23 @@ each change. It knows nothing of screens; rules live in the engine and the servi
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
+from bfg_tui import bookkeeping
 from bfg_tui.errors import Refused
 from bfg_tui.models import SnapshotInfo, State
 
 CONTRACT = "ScenarioStore.v1"
 
-# Audit kinds that change checks, evidence or the snapshot (rollback.audit_packet
-# freshness is measured against the latest of these). Exports and refusals are not.
-CHANGE_KINDS = frozenset(
-    {"scenario.save", "snapshot.freeze", "check.accept", "check.revoke", "probe.run"}
-)
+# Audit kinds that change checks, evidence or the snapshot (the product's rule, kept with
+# the other bookkeeping rules); re-exported for the store's callers.
+CHANGE_KINDS = bookkeeping.CHANGE_KINDS
 
 
 def like_substring(text: str) -> str:
     """A LIKE pattern matching `text` as a plain substring (with `escape '\\'`): `%` and `_` are literal."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def replaces_evidence(selected: str | None, selected_passing: bool, endpoint: str, passed: bool) -> bool:
-    """Whether a probe run becomes the latest evidence (and, for a connection, the selected target).
-
-    A failed run against another target never pushes a selected target's passing evidence
-    out of the figures (a mistyped path): it is kept in the runs and the trail, not counted.
-    Every backend and the trail's replay apply this one rule.
-    """
-    return passed or not selected or endpoint == selected or not selected_passing
 
 
 class WriteRefused(Refused):
@@ -90,7 +80,7 @@ class AuditEvent(NamedTuple):
 
 class VerifyResult(NamedTuple):
     ok: bool
-    count: int
+    count: int  # type: ignore[assignment]  # the field shadows tuple.count; callers read it by name
     head: str
     reason: str = ""
     first_bad_seq: int | None = None
@@ -131,7 +121,19 @@ class ScenarioPayload(NamedTuple):
 
 
 class ScenarioStore(Protocol):
+    """What the service relies on: every backend is a store.core.AuditedStore.
+
+    On SQLite `path` is the file and `login_actor` is None; on the shared PostgreSQL store
+    `path` is the allowlisted display form of the location, `login_actor` the actor the
+    connected login is mapped to, and `server_key` tells its server apart.
+    """
+
     contract: str
+    path: Path | str  # what messages call the store
+    read_only: bool
+    schema: str  # PostgreSQL: the store's schema; SQLite: ""
+    login: str  # PostgreSQL: the connected login; SQLite: ""
+    login_actor: str | None
 
     async def load_state(self) -> State: ...
     async def save_scenario(self, payload: ScenarioPayload, ctx: ActorContext, idem: str | None = None) -> int: ...
@@ -141,20 +143,24 @@ class ScenarioStore(Protocol):
         snapshot_digest: str | None, countersign: bool, idem: str | None = None,
     ) -> int: ...
     async def revoke(self, check_id: str, ctx: ActorContext, *, note: str, idem: str | None = None) -> int: ...
-    async def record_probe(self, run: ProbeRunRecord, ctx: ActorContext) -> int: ...
-    async def record_export(self, packet: str, fmt: str, destination: str, digest: str, ctx: ActorContext) -> int: ...
+    async def record_probe(self, run: ProbeRunRecord, ctx: ActorContext, *, selects_target: bool) -> int: ...
+    async def record_export(
+        self, packet: str, fmt: str, destination: str, digest: str, ctx: ActorContext, *, release: bool,
+    ) -> int: ...
     async def record_refusal(self, action: str, subject: str, reason: str, ctx: ActorContext) -> int: ...
     async def record_event(self, kind: str, data: dict[str, Any], ctx: ActorContext) -> int: ...
     async def audit_page(self, *, offset: int = 0, limit: int = 100, text: str = "") -> list[AuditEvent]: ...
     async def audit_verify(self) -> VerifyResult: ...
-    async def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncIterator[list[tuple[str, str, str]]]: ...
+    def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncIterator[list[tuple[Any, ...]]]: ...
+    def scenario_rows(self, version: int | None = None) -> AsyncIterator[list[tuple[Any, ...]]]: ...
     async def audit_head(self) -> tuple[int, str]: ...
     async def audit_count(self, text: str = "") -> int: ...
     async def probe_run(self, run_id: str) -> ProbeRunRecord | None: ...
     async def latest_probe_runs(self, limit: int = 20) -> list[tuple[str, str, str, bool, str]]: ...
     async def check_history(self, check_id: str, limit: int = 50) -> list[AuditEvent]: ...
     async def store_id(self) -> str: ...
+    def server_key(self) -> tuple[str, str, str] | None: ...
     async def data_version(self) -> int: ...
-    async def signed_rows(self) -> AsyncIterator[list[tuple[int, bytes, str | None]]]: ...
+    def signed_rows(self) -> AsyncIterator[list[tuple[int, bytes, str | None]]]: ...
     async def roster_events(self) -> list[tuple[int, str, dict[str, Any]]]: ...
     async def close(self) -> None: ...

@@ -17,8 +17,10 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from operator import itemgetter
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
+from bfg_tui.bookkeeping import replaces_evidence
 from bfg_tui.canonical import SnapshotHasher
 from bfg_tui.errors import AlreadyDone, StoreError
 from bfg_tui.models import SnapshotInfo, State
@@ -51,11 +53,11 @@ from .base import (
     AuditEvent,
     ProbeRunRecord,
     ScenarioPayload,
+    ScenarioStore,
     StepRecord,
     VerifyResult,
     WriteRefused,
     like_substring,
-    replaces_evidence,
 )
 from .state_plan import Tables, run_async, state_plan
 
@@ -131,15 +133,18 @@ class Sql(NamedTuple):
     snapshot_version: str  # (snapshot id,) -> scenario_version
 
 
-class AuditedStore:
+class AuditedStore(ScenarioStore):
     """ScenarioStore.v1 over any backend that supplies transactions and SQL (see the module doc)."""
 
     contract = CONTRACT
     sql: Sql
     tables: Tables
     replay_params: tuple[Any, ...] = ()
-    path: Any
+    path: Path | str
     read_only: bool = False
+    schema = ""
+    login = ""
+    login_actor: str | None = None
 
     # ------------------------------------------------------- backend hooks
 
@@ -181,7 +186,12 @@ class AuditedStore:
         """Inside the write's transaction, after the seal (PostgreSQL notifies listeners)."""
 
     async def data_version(self) -> int:
+        """A number that moves whenever anyone commits to the store (the console's live refresh)."""
         raise NotImplementedError
+
+    def server_key(self) -> tuple[str, str, str] | None:
+        """(host, port, database) of a server-backed store, for telling a probe target apart."""
+        return None
 
     async def store_id(self) -> str:
         raise NotImplementedError
@@ -362,7 +372,9 @@ class AuditedStore:
         return await self._write("check.revoke", ctx, revoke_data(check_id, note), apply=apply, idem=idem,
                                  idem_args={"check": check_id, "note": note})
 
-    async def record_probe(self, run: ProbeRunRecord, ctx: ActorContext) -> int:
+    async def record_probe(self, run: ProbeRunRecord, ctx: ActorContext, *, selects_target: bool) -> int:
+        """Store a probe run; its steps become the evidence unless they would push out a selected
+        target's passing evidence, and with `selects_target` its endpoint becomes the selected one."""
         sql = self.sql
         fingerprint = (run.facts or {}).get("fingerprint")
 
@@ -379,18 +391,20 @@ class AuditedStore:
                 (s.check_id, s.passed, run.target_kind, run.endpoint, s.detail, run.run_id, run.snapshot_digest,
                  run.tls, run.credentials_external, run.finished_at, seq, fingerprint)
                 for s in run.steps])
-            if run.probe == "connection":
+            if selects_target:
                 await self._set_meta(tx, "connection_endpoint", run.endpoint)
 
         return await self._write("probe.run", ctx, probe_data(run), apply=apply)
 
-    async def record_export(self, packet: str, fmt: str, destination: str, digest: str, ctx: ActorContext) -> int:
+    async def record_export(self, packet: str, fmt: str, destination: str, digest: str, ctx: ActorContext, *,
+                            release: bool) -> int:
+        """Store an export; a `release` export is what the release packet's freshness is measured by."""
         sql = self.sql
 
         async def apply(tx: Tx, seq: int, at: str) -> None:
             eid = int((await _one(tx, sql.next_export_id))[0])
             await tx.run(sql.insert_export, (eid, packet, fmt, destination, digest, at, ctx.actor_id, seq))
-            if packet == "release":
+            if release:
                 await self._set_meta(tx, "last_release_export_seq", str(seq))
 
         return await self._write("packet.export", ctx, export_data(packet, fmt, destination, digest), apply=apply)

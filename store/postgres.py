@@ -171,6 +171,11 @@ async def _connect(loc: PgLocation, name: str = "bfg-tui store") -> psycopg.Asyn
         raise translate_error(exc, loc.display) from None
 
 
+async def fetch_one(conn: psycopg.AsyncConnection, sql: str, params: Any = None) -> Row:
+    """A row the query always returns (an aggregate, a catalog probe)."""
+    return await _one(PgTx(conn), sql, params or ())
+
+
 def _default_tenant() -> str:
     from bfg_tui.catalog import default_catalog
 
@@ -207,10 +212,12 @@ class PgTx:
 
 
 class PostgresStore(AuditedStore):
+    path: str  # the location's allowlisted display form: never the location itself
+
     def __init__(self, conn: psycopg.AsyncConnection, loc: PgLocation, tenant: str, clock: Clock) -> None:
         self._conn = conn
         self._loc = loc
-        self.path = loc.display  # what messages (and the service) call the store
+        self.path = loc.display
         self.schema = loc.schema
         self.tenant = tenant
         self.login_actor: str | None = None  # the actor the connected login is mapped to
@@ -255,7 +262,7 @@ class PostgresStore(AuditedStore):
 
     async def _prepare(self, init: StoreInit | None) -> None:
         conn = self._conn
-        row = await (await conn.execute(HYGIENE_SQL)).fetchone()
+        row = await fetch_one(conn, HYGIENE_SQL)
         user = row[0]
         problem = hygiene_problem(row)
         if problem:
@@ -293,9 +300,10 @@ class PostgresStore(AuditedStore):
         await self._ensure_seeded(init)
 
     async def _schema_version(self, conn: psycopg.AsyncConnection) -> int:
-        exists = (await (await conn.execute(
+        exists = (await fetch_one(
+            conn,
             "select to_regclass(%s) is not null", (f"{self._s}.schema_version",)
-        )).fetchone())[0]
+        ))[0]
         if not exists:
             return 0
         row = await (await conn.execute(f"select version from {self._s}.schema_version")).fetchone()
@@ -323,12 +331,13 @@ class PostgresStore(AuditedStore):
                 self._check_newer(version)
                 if version == SCHEMA_VERSION:
                     return
-                migrator, app = await (await conn.execute(
+                migrator, app = await fetch_one(
+                    conn,
                     "select case when exists (select 1 from pg_roles where rolname = %(m)s) "
                     "then pg_has_role(current_user, %(m)s, 'MEMBER') else false end, "
                     "exists (select 1 from pg_roles where rolname = %(a)s)",
                     {"m": MIGRATOR_ROLE, "a": APP_ROLE},
-                )).fetchone()
+                )
                 if not migrator:
                     raise StoreError(
                         f"{self.path}: {self._user} is not a member of {MIGRATOR_ROLE}; install or upgrade the "
@@ -589,9 +598,10 @@ async def install(location: str) -> tuple[int, int]:
     conn = await _connect(loc, "bfg-tui store install")
     store = PostgresStore(conn, loc, "-", lambda: "")
     try:
-        user, read_only = await (await conn.execute(
+        user, read_only = await fetch_one(
+            conn,
             "select session_user::text, pg_is_in_recovery() or current_setting('default_transaction_read_only') = 'on'"
-        )).fetchone()
+        )
         store._user = user
         if read_only:
             raise StoreError(f"{loc.display}: database is read-only")

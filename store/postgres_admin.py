@@ -20,7 +20,7 @@ from bfg_tui.errors import StoreError
 from bfg_tui.pg_roles import for_role, hygiene_problem
 from bfg_tui.runbook import APP_ROLE, MIGRATOR_ROLE
 
-from .postgres import PgLocation, _connect, parse_location, translate_error
+from .postgres import PgLocation, _connect, fetch_one, parse_location, translate_error
 from .postgres_schema import SCHEMA_VERSION
 
 _LOGIN_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -46,11 +46,12 @@ def valid_login(name: str) -> bool:
 
 async def _migration_conn(loc: PgLocation, verb: str) -> psycopg.AsyncConnection:
     conn = await _connect(loc, f"bfg-tui store {verb}")
-    member, version_table = await (await conn.execute(
+    member, version_table = await fetch_one(
+        conn,
         "select case when exists (select 1 from pg_roles where rolname = %s) "
         "then pg_has_role(session_user, %s, 'MEMBER') else false end, to_regclass(%s) is not null",
         (MIGRATOR_ROLE, MIGRATOR_ROLE, f"{loc.schema}.schema_version"),
-    )).fetchone()
+    )
     if not member:
         await conn.close()
         raise StoreError(f"{loc.display}: `bfg-tui store {verb}` needs the migration login (a member of {MIGRATOR_ROLE})")
@@ -86,7 +87,7 @@ async def add_login(location: str, actor: str, login: str, tenant: str) -> AddLo
         app_member = False
         if exists:
             # The checks the store makes at open, made on the login before it is mapped.
-            row = await (await conn.execute(for_role(), {"u": login})).fetchone()
+            row = await fetch_one(conn, for_role(), {"u": login})
             problem = hygiene_problem(row)
             owner = (await (await conn.execute(
                 "select o.rolname::text from pg_class c join pg_roles o on o.oid = c.relowner "
@@ -97,8 +98,8 @@ async def add_login(location: str, actor: str, login: str, tenant: str) -> AddLo
             if problem:
                 raise StoreError(f"{loc.display}: not mapped: {problem}; a store login must be an owner's own "
                                  f"plain login (a member of {APP_ROLE})")
-            app_member = bool((await (await conn.execute(
-                "select pg_has_role(%s::name, %s, 'MEMBER')", (login, APP_ROLE))).fetchone())[0])
+            app_member = bool((await fetch_one(
+                conn, "select pg_has_role(%s::name, %s, 'MEMBER')", (login, APP_ROLE)))[0])
         async with conn.transaction():
             await conn.execute(f"set local role {MIGRATOR_ROLE}")
             old = await (await conn.execute(
@@ -125,10 +126,11 @@ async def list_logins(location: str) -> list[LoginMapping]:
     conn = await _connect(loc, "bfg-tui store logins")
     s = loc.schema
     try:
-        migrator = (await (await conn.execute(
+        migrator = (await fetch_one(
+            conn,
             "select case when exists (select 1 from pg_roles where rolname = %s) "
             "then pg_has_role(session_user, %s, 'MEMBER') else false end", (MIGRATOR_ROLE, MIGRATOR_ROLE),
-        )).fetchone())[0]
+        ))[0]
         async with conn.transaction():
             if migrator:
                 await conn.execute(f"set local role {MIGRATOR_ROLE}")

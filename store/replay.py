@@ -20,9 +20,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bfg_tui.bookkeeping import CHANGE_KINDS, marks_release_export, replaces_evidence, selects_target
 from bfg_tui.models import Acceptance, ProbeResult, ScenarioInfo, SnapshotInfo, State
-
-from .base import replaces_evidence
 
 try:  # `bfg-tui status` checks the digest: the builtin SHA-256 spares it loading OpenSSL
     from _sha256 import sha256  # type: ignore[import-not-found]
@@ -34,8 +33,6 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", 
 
 MISMATCH = "the state does not match the audit trail: run `bfg-tui audit verify`"
 
-# Kinds that change checks, evidence or the snapshot (store.base.CHANGE_KINDS).
-CHANGE_KINDS = frozenset({"scenario.save", "snapshot.freeze", "check.accept", "check.revoke", "probe.run"})
 # Kinds whose every event shapes the tables. Of check.accept / check.revoke only the
 # latest per check matters, so a replay may skip the others (`needed_kinds`).
 STATE_KINDS = ("store.create", "store.upgrade", "scenario.save", "snapshot.freeze", "probe.run", "packet.export")
@@ -61,7 +58,7 @@ def empty() -> Tables:
 
 
 def sha256_text(text: str) -> str:
-    return sha256(text.encode("utf-8")).hexdigest()
+    return str(sha256(text.encode("utf-8")).hexdigest())
 
 
 def subject_of(kind: str, data: Mapping[str, Any]) -> str:
@@ -118,7 +115,7 @@ def apply(tables: Tables, doc: Mapping[str, Any]) -> Tables:
         tables["exports"][str(seq)] = {"packet": data["packet"], "format": data["format"],
                                        "destination": data["destination"], "digest": data["sha256"],
                                        "at": at, "actor": actor}
-        if data["packet"] == "release":
+        if marks_release_export(data["packet"]):
             meta["last_release_export_seq"] = str(seq)
     if kind in CHANGE_KINDS:
         tables["meta"]["last_change_seq"] = str(seq)
@@ -144,7 +141,7 @@ def _apply_probe(tables: Tables, data: Mapping[str, Any], seq: int) -> None:
             "tls": bool(data.get("tls")), "credentials_external": bool(data.get("credentials_external")),
             "at": data.get("finished_at"), "event_seq": seq, "fingerprint": data.get("fingerprint"),
         }
-    if data["probe"] == "connection":
+    if selects_target(data["probe"]):
         tables["meta"]["connection_endpoint"] = data["endpoint"]
 
 
@@ -302,4 +299,4 @@ def state_digest(state: State) -> str:
         "last_change_seq": state.last_change_seq,
         "last_release_export_seq": state.last_release_export_seq,
     }
-    return sha256(_ENCODE(doc).encode("utf-8")).hexdigest()
+    return str(sha256(_ENCODE(doc).encode("utf-8")).hexdigest())

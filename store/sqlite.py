@@ -16,7 +16,7 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 
@@ -114,11 +114,11 @@ class SQLiteTx:
         self._conn = conn
 
     async def one(self, sql: str, params: Any = ()) -> Row | None:
-        rows = await self._conn.execute_fetchall(sql, params)  # one trip to the driver's thread
-        return tuple(rows[0]) if rows else None
+        rows = cast(list[Row], await self._conn.execute_fetchall(sql, params))  # one trip to the driver's thread
+        return rows[0] if rows else None
 
     async def all(self, sql: str, params: Any = ()) -> list[Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
+        return cast(list[Row], await self._conn.execute_fetchall(sql, params))
 
     async def run(self, sql: str, params: Any = ()) -> int:
         return int((await self._conn.execute(sql, params)).rowcount)
@@ -129,12 +129,13 @@ class SQLiteTx:
     async def stream(self, sql: str, params: Any = (), size: int = STREAM_BATCH) -> AsyncIterator[list[Row]]:
         cursor = await self._conn.execute(sql, params)
         while batch := await cursor.fetchmany(size):
-            yield list(batch)
+            yield cast(list[Row], batch)
 
 
 class SQLiteStore(AuditedStore):
     sql = SQL
     tables = SQLITE_TABLES
+    path: Path
 
     def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Clock, read_only: bool) -> None:
         self._conn = conn

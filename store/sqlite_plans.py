@@ -67,7 +67,8 @@ def read_state_sync(path: Path, *, check: bool = True) -> State | None:
             return None  # needs a migration (or is not ours): the full store says which
         conn.execute("begin")
         try:
-            return run_sync(state_plan(check), conn)
+            state: State = run_sync(state_plan(check), conn)
+            return state
         finally:
             conn.execute("commit")
     except sqlite3.Error as exc:

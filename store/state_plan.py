@@ -39,7 +39,7 @@ class Fetcher(Protocol):
 def state_plan(check: bool = True, tables: Tables = SQLITE_TABLES) -> Plan:
     """The state the engine reads; with `check`, refused unless it is the trail's (digest in the head)."""
     p = tables.prefix
-    meta = dict((yield (f"select key, value from {p}meta", ())))
+    meta: dict[str, str] = dict((yield (f"select key, value from {p}meta", ())))
     scenario_rows = yield (
         f"select version, saved_at, actor, records, kind_counts from {p}scenarios order by version desc limit 1", ()
     )

@@ -15,21 +15,24 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bfg_tui.store.base import ScenarioStore
 
 SAME_FILE = "the target is the console's own store ({how}); a probe must run against a rehearsal target"
 
 
-async def own_store_reason(store: Any, target: str, kind: str) -> str | None:
+async def own_store_reason(store: ScenarioStore, target: str, kind: str) -> str | None:
     """Why `target` is the console's own store, or None."""
-    path = getattr(store, "path", None)
+    path = store.path
     if kind == "sqlite" and isinstance(path, Path):
         return _sqlite_reason(await store.store_id(), path, Path(target).expanduser())
-    server = getattr(store, "server_key", None)
-    if kind == "postgresql" and callable(server):
+    server = store.server_key()
+    if kind == "postgresql" and server is not None:
         from ..runbook import SCHEMA
 
-        if store.schema == SCHEMA and server() == pg_server_key(target):
+        if store.schema == SCHEMA and server == pg_server_key(target):
             return SAME_FILE.format(how=f"the same PostgreSQL database and schema {SCHEMA}")
     return None
 

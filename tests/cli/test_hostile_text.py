@@ -309,7 +309,7 @@ async def _plant(db: Path) -> None:
         await store.record_probe(ProbeRunRecord(
             "run-evil", "connection", "sqlite", "sqlite:///tmp/t" + OSC52 + forged, "2026-01-01T00:00:00Z",
             "2026-01-01T00:00:01Z", (StepRecord("connection.endpoint_reachability", True, "reached" + forged),),
-            ("connect " + evil,)), actor_context(MAREK))
+            ("connect " + evil,)), actor_context(MAREK), selects_target=True)
     finally:
         await console.close()
 

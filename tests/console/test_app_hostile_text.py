@@ -78,7 +78,7 @@ async def plant(db: Path) -> None:
             "2026-01-01T00:00:01Z", (StepRecord("connection.endpoint_reachability", True, "reached " + EVIL),),
             ("connect " + EVIL, "done " + OSC52),
         )
-        await store.record_probe(run, actor_context("user_dispatcher_marek"))
+        await store.record_probe(run, actor_context("user_dispatcher_marek"), selects_target=True)
     finally:
         await console.close()
 

@@ -54,7 +54,7 @@ async def two_tenants(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> A
             await other.record_probe(ProbeRunRecord(
                 "run-tenant-b", "connection", "sqlite", "file:target.db", "2026-01-01T00:00:00.000000Z",
                 "2026-01-01T00:00:01.000000Z", (StepRecord("connection.endpoint_reachability", True, "ok"),), ("ok",)),
-                ActorContext(ANNA))
+                ActorContext(ANNA), selects_target=True)
             await bfg.accept(OLENA, "transition.db_schema")
         finally:
             await other.close()

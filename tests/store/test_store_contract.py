@@ -253,7 +253,7 @@ async def test_probe_record_round_trip(console: Console) -> None:
         facts={"fingerprint": "sha256:" + "ab" * 32, "server": "PostgreSQL 15.18", "replay_id": None},
     )
     marek = (await console.of(MAREK)).store if isinstance(console, OwnersConsole) else console.store
-    seq = await marek.record_probe(run, actor_context(MAREK))
+    seq = await marek.record_probe(run, actor_context(MAREK), selects_target=True)
     stored = await console.store.probe_run(run.run_id)
     assert stored == run._replace(facts={**run.facts, "tls": True, "credentials_external": True})
     assert await console.store.probe_run("run-missing") is None
