@@ -316,7 +316,7 @@ class AuditedStore(ScenarioStore):
         result: dict[str, Any] = {}
 
         async def apply(tx: Tx, seq: int, at: str) -> None:
-            version = int((await _one(tx, sql.max_version))[0]) + 1
+            version = int((await required_row(tx, sql.max_version))[0]) + 1
             count, kinds = await self._insert_records(tx, version, payload.rows)
             await tx.run(sql.insert_scenario,
                          (version, at, ctx.actor_id, payload.source, count, json.dumps(kinds, sort_keys=True)))
@@ -333,7 +333,7 @@ class AuditedStore(ScenarioStore):
         frozen: list[SnapshotInfo] = []
 
         async def apply(tx: Tx, seq: int, at: str) -> None:
-            version, saved_at, records, kinds = await _one(tx, sql.latest_scenario)
+            version, saved_at, records, kinds = await required_row(tx, sql.latest_scenario)
             if saved_at is None:
                 raise WriteRefused("snapshot.no_scenario", action="snapshot.freeze")
             if records == 0:
@@ -343,7 +343,7 @@ class AuditedStore(ScenarioStore):
             async for batch in tx.stream(sql.record_bodies, (version,)):
                 hasher.add_many(map(_first, batch))
             digest = hasher.hexdigest()
-            sid = int((await _one(tx, sql.next_snapshot_id))[0])
+            sid = int((await required_row(tx, sql.next_snapshot_id))[0])
             await tx.run(sql.insert_snapshot, (sid, version, hasher.rows, digest, kinds, at, ctx.actor_id, seq))
             frozen.append(SnapshotInfo(sid, hasher.rows, digest, at, json.loads(kinds)))
             data.update(freeze_data(sid, hasher.rows, digest, version, json.loads(kinds)))
@@ -384,7 +384,7 @@ class AuditedStore(ScenarioStore):
                 run.finished_at, run.snapshot_digest, probe_facts_json(run),
                 json.dumps([s._asdict() for s in run.steps]), probe_transcript_json(run), seq))
             selected = await self._get_meta(tx, "connection_endpoint") or None
-            holds = bool((await _one(tx, sql.passing_at, (selected or "",)))[0])
+            holds = bool((await required_row(tx, sql.passing_at, (selected or "",)))[0])
             if not replaces_evidence(selected, holds, run.endpoint, run.passed):
                 return
             await tx.many(sql.put_probe_result, [
@@ -402,7 +402,7 @@ class AuditedStore(ScenarioStore):
         sql = self.sql
 
         async def apply(tx: Tx, seq: int, at: str) -> None:
-            eid = int((await _one(tx, sql.next_export_id))[0])
+            eid = int((await required_row(tx, sql.next_export_id))[0])
             await tx.run(sql.insert_export, (eid, packet, fmt, destination, digest, at, ctx.actor_id, seq))
             if release:
                 await self._set_meta(tx, "last_release_export_seq", str(seq))
@@ -423,7 +423,7 @@ class AuditedStore(ScenarioStore):
 
     async def audit_head(self) -> tuple[int, str]:
         async with self._read_tx() as tx:
-            row = await _one(tx, self.sql.head)
+            row = await required_row(tx, self.sql.head)
         return int(row[0]), str(row[1])
 
     async def audit_page(self, *, offset: int = 0, limit: int = 100, text: str = "") -> list[AuditEvent]:
@@ -441,7 +441,7 @@ class AuditedStore(ScenarioStore):
             return (await self.audit_head())[0]
         like = like_substring(text)
         async with self._read_tx() as tx:
-            row = await _one(tx, self.sql.count_like, (like, like, like))
+            row = await required_row(tx, self.sql.count_like, (like, like, like))
         return int(row[0])
 
     async def check_history(self, check_id: str, limit: int = 50) -> list[AuditEvent]:
@@ -490,7 +490,7 @@ class AuditedStore(ScenarioStore):
         """(kind, id, body) batches of a scenario version (the latest by default)."""
         if version is None:
             async with self._read_tx() as tx:
-                version = int((await _one(tx, self.sql.max_version))[0])
+                version = int((await required_row(tx, self.sql.max_version))[0])
         async for batch in self._records(version, READ_BATCH):
             yield batch
 
@@ -500,7 +500,7 @@ class AuditedStore(ScenarioStore):
         """The chain, then the searchable columns, then the state against the trail's replay."""
         sql = self.sql
         async with self._read_tx(snapshot=True) as tx:
-            count, head, sealed = await _one(tx, sql.head_sealed)
+            count, head, sealed = await required_row(tx, sql.head_sealed)
             bodies: list[bytes] = []
             hashes: list[Any] = []
             differ: list[bool] = []
@@ -547,7 +547,7 @@ async def migrate(steps: Sequence[Any], version: int, target: int, run: Callable
         await run(steps[step])
 
 
-async def _one(tx: Tx, sql: str, params: Any = ()) -> Row:
+async def required_row(tx: Tx, sql: str, params: Any = ()) -> Row:
     """A row that must be there (the store seeds it)."""
     row = await tx.one(sql, params)
     if row is None:

@@ -54,7 +54,7 @@ from bfg_tui.runbook import APP_ROLE, MIGRATOR_ROLE
 
 from .audit_chain import GENESIS, column_fault
 from .base import ActorContext, VerifyResult
-from .core import STREAM_BATCH, AuditedStore, Row, StoreInit, Tx, _one, migrate
+from .core import STREAM_BATCH, AuditedStore, Row, StoreInit, Tx, migrate, required_row
 from .postgres_schema import (
     DEFAULT_SCHEMA,
     LOCK_CLASS,
@@ -173,7 +173,7 @@ async def _connect(loc: PgLocation, name: str = "bfg-tui store") -> psycopg.Asyn
 
 async def fetch_one(conn: psycopg.AsyncConnection, sql: str, params: Any = None) -> Row:
     """A row the query always returns (an aggregate, a catalog probe)."""
-    return await _one(PgTx(conn), sql, params or ())
+    return await required_row(PgTx(conn), sql, params or ())
 
 
 def _default_tenant() -> str:
@@ -439,7 +439,7 @@ class PostgresStore(AuditedStore):
 
     async def _now(self, tx: Tx) -> str:
         # The server's clock, read under the head lock: later than every earlier event.
-        return str((await _one(tx, SERVER_NOW_SQL))[0])
+        return str((await required_row(tx, SERVER_NOW_SQL))[0])
 
     async def _after_write(self, tx: Tx) -> None:
         # An empty payload: any login may LISTEN on any channel, so it must say nothing.
@@ -459,7 +459,7 @@ class PostgresStore(AuditedStore):
         if not any(differ):
             return None
         seq = differ.index(True) + 1
-        row = await _one(tx, f"select kind, actor, subject, body from {self._s}.audit_events where seq = %s", (seq,))
+        row = await required_row(tx, f"select kind, actor, subject, body from {self._s}.audit_events where seq = %s", (seq,))
         return column_fault(seq, (row[0], row[1], row[2]), bytes(row[3]), count, head)
 
     async def _insert_records(self, tx: Tx, version: int, rows: Any) -> tuple[int, dict[str, int]]:
