@@ -92,7 +92,7 @@ def compile_bytecode() -> None:
 
 
 def cold_start(runs: int = 9) -> dict[str, Any]:
-    """Spawn `python -m bfg_tui --db TMP --as user_md_anna` in a pty; time from spawn to the first frame.
+    """Spawn the console (`benchmarks.console_app`, the App with the first-frame hook) in a pty; time to the first frame.
 
     The bare-Textual floor (a Static and a Footer, timed the same way) runs interleaved with
     the console, so both figures see the same machine load.
@@ -104,8 +104,8 @@ def cold_start(runs: int = 9) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "demo.db"
         _cli(db, "init")  # create the store once; the first frame never waits for it anyway
-        env = {**os.environ, "BFG_TUI_BENCH_EXIT_ON_FIRST_FRAME": "1", "TERM": "xterm-256color"}
-        argv = [sys.executable, "-m", "bfg_tui", "--db", str(db), "--as", ANNA]
+        env = {**os.environ, "TERM": "xterm-256color"}
+        argv = [sys.executable, "-m", "benchmarks.console_app", "--first-frame", "--db", str(db), "--as", ANNA]
         for _ in range(runs):
             out, wall = _run_in_pty(argv, env)
             firsts.append(_first_frame(out))
@@ -215,19 +215,10 @@ def _terminal_app(db: Path) -> Any:
     Headless, Textual skips turning a frame into escape sequences; a user's terminal gets
     them, so the round trip includes that work (writing the bytes to a tty is left out).
     """
-    from textual._compositor import CompositorUpdate
-
     from bfg_tui.app import BfgApp
+    from bfg_tui.textual_compat import counting_frame_bytes
 
-    class TerminalApp(BfgApp):
-        frame_bytes = 0
-
-        def _display(self, screen: Any, renderable: Any) -> None:
-            super()._display(screen, renderable)
-            if self.is_headless and isinstance(renderable, CompositorUpdate):
-                self.frame_bytes += len(renderable.render_segments(self.console))
-
-    return TerminalApp(db=str(db), actor=ANNA, lang="en", poll_seconds=3600)
+    return counting_frame_bytes(BfgApp)(db=str(db), actor=ANNA, lang="en", poll_seconds=3600)
 
 
 async def _round_trips(db: Path, rounds: int) -> tuple[list[float], list[float]]:
@@ -303,8 +294,9 @@ def big_store(path: Path, scale: int = 100_000) -> Path:
 
 def console_rss(db: Path) -> dict[str, Any]:
     """The console's resident memory once the store is loaded and painted (VmRSS and peak VmHWM)."""
-    env = {**os.environ, "BFG_TUI_BENCH_EXIT_AFTER_LOAD": "1", "TERM": "xterm-256color"}
-    out, wall = _run_in_pty([sys.executable, "-m", "bfg_tui", "--db", str(db), "--as", ANNA], env, timeout=120)
+    env = {**os.environ, "TERM": "xterm-256color"}
+    argv = [sys.executable, "-m", "benchmarks.console_app", "--after-load", "--db", str(db), "--as", ANNA]
+    out, wall = _run_in_pty(argv, env, timeout=120)
     found = dict(re.findall(r"BFG_TUI_(VMRSS|VMHWM)=(\d+) kB", out))
     if not found:
         raise RuntimeError(f"no memory marker in the console output: {out[-400:]!r}")

@@ -45,6 +45,16 @@ def export_dir() -> tuple[Path, str]:
     return Path(user_data_dir(APP, appauthor=False)) / "exports", "data"
 
 
+def default_export_path(packet: str, fmt: str) -> Path:
+    """Where the export dialog proposes to write `packet` in `fmt` (a file in `export_dir`)."""
+    ext = {"text": "txt", "json": "json", "md": "md"}[fmt]
+    if packet in ("release", "rollback") and fmt == "text":
+        ext = "env"
+    if packet == "runbook" and fmt == "text":
+        ext = "sql"
+    return export_dir()[0] / f"bfg-{packet.replace('_', '-')}.{ext}"
+
+
 def is_postgres(location: str) -> bool:
     return location.startswith(("postgresql://", "postgres://"))
 

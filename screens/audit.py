@@ -48,13 +48,11 @@ class AuditScreen(ConsoleScreen):
 
     @work(exclusive=True, group="audit-page")
     async def load_page(self) -> None:
-        console = self.bfg.service
-        if console is None:
+        service = self.bfg.service
+        if service is None:
             return
-        store = console.store
-        self.page_total = await store.audit_count(self.filter_text)
-        self.page_offset = max(0, min(self.page_offset, max(0, self.page_total - 1) // PAGE * PAGE))
-        events = await store.audit_page(offset=self.page_offset, limit=PAGE, text=self.filter_text)
+        found = await service.audit_page(offset=self.page_offset, limit=PAGE, text=self.filter_text)
+        self.page_total, self.page_offset, events = found.total, found.offset, found.events
         rows = []
         self._events = {str(e.seq): e for e in events}
         for e in events:
@@ -84,10 +82,10 @@ class AuditScreen(ConsoleScreen):
 
     @work(exclusive=True, group="audit-verify")
     async def verify(self) -> None:
-        console = self.bfg.service
-        if console is None:
+        service = self.bfg.service
+        if service is None:
             return
-        result = await console.store.audit_verify()
+        result = await service.verify()
         if result.ok:
             text = Text(self.tr("audit.chain_ok", count=result.count, head=result.head[:16]), style="bold green")
         else:

@@ -1,7 +1,8 @@
 """What every console screen shares: the view data, localised bindings, the top bar.
 
 Screens are thin: they show what the engine computed (`View.ev`) and what the store
-holds (`View.state`); every action is a message to the App, which calls the service.
+holds (`View.state`), and repaint when the App's `view` changes (they watch it); every
+action is a message to the App (`bfg_tui.screens.messages`), whose flows call the service.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from textual.widgets import Static
 
 from bfg_tui.i18n import t
 from bfg_tui.sanitise import CONTROL, CONTROL_BUT_NEWLINE, visible, visible_lines
+from bfg_tui.textual_compat import adopt_stylesheet, rewrite_bindings
 
 if TYPE_CHECKING:  # the engine and the models load with the store, after the first frame
     from bfg_tui.app import BfgApp
@@ -41,12 +43,14 @@ def tcss(name: str) -> str:
 
 
 class View(NamedTuple):
-    """One consistent picture: the stored state and what the engine computed from it."""
+    """One consistent picture: the stored state and what the engine computed from it.
+
+    Each evaluation is a new View: a screen knows it has shown this one by identity.
+    """
 
     catalog: Catalog
     state: State
     ev: Evaluation
-    version: int
 
 
 def bind(keys: str, action: str, binding_id: str, *, show: bool = True, priority: bool = False) -> Binding:
@@ -59,13 +63,9 @@ def localize_bindings(node: Any, lang: str) -> None:
     """Rewrite the node's binding descriptions and tooltips in `lang` (ids stay)."""
     if lang == "en":
         return
-    table = node._bindings.key_to_bindings
-    for key, bindings in table.items():
-        table[key] = [
-            dataclasses.replace(b, description=t(f"bind.{b.id}", lang), tooltip=t(f"tip.{b.id}", lang))
-            if b.id and f"bind.{b.id}" in _KNOWN else b
-            for b in bindings
-        ]
+    rewrite_bindings(node, lambda b: dataclasses.replace(b, description=t(f"bind.{b.id}", lang),
+                                                         tooltip=t(f"tip.{b.id}", lang))
+                     if b.id and f"bind.{b.id}" in _KNOWN else b)
 
 
 def _known() -> frozenset[str]:
@@ -172,6 +172,31 @@ class Localized:
         return put(self.query_one(selector, Static), content, key)  # type: ignore[attr-defined]
 
 
+def badge(app: BfgApp, short: bool = False) -> Text:
+    """The always-visible "acting as" badge."""
+    actor = app.actor
+    catalog = app.catalog
+    if actor is None and catalog is None and app.actor_id:  # loading: the id as given
+        return Text(t("app.acting_as_id", app.lang, actor=app.actor_id), style="bold")
+    if actor is None:
+        return Text(t("app.nobody", app.lang), style="bold yellow")
+    role = catalog.roles[actor.role].label.get(app.lang) if catalog else actor.role
+    key = "app.acting_as_short" if short else "app.acting_as"
+    return Text(t(key, app.lang, name=actor.name, actor=actor.id, role=role), style="bold")
+
+
+def identity_badge(app: BfgApp, short: bool = False) -> Text:
+    """ "signed · SHA256:ab12…" or "identity: demo (self-asserted)" (the top bar's first line)."""
+    if app.service is None or app.view is None:
+        return Text()
+    if app.view.state.identity != "signed":
+        return Text(t("app.identity_demo_short" if short else "app.identity_demo", app.lang), style="yellow")
+    if app.identity_key is None:
+        return Text(t("app.identity_no_key", app.lang), style="bold yellow")
+    key = app.identity_key[:11] + "…"  # SHA256: and four characters
+    return Text(key if short else t("app.identity_signed", app.lang, fingerprint=key), style="bold green")
+
+
 class TopBar(Widget):
     """Screen switcher, who is acting, and the go/no-go decision: always visible.
 
@@ -201,9 +226,9 @@ class TopBar(Widget):
             value = view.ev.decisions[view.catalog.go_no_go.id]
             ready = value == view.catalog.go_no_go.ready
             decision = Text(t("app.go_no_go", lang, value=value), style="bold green" if ready else "bold red")
-        badge = safe_text(app.badge(short=self.size.width < 110), one_line=True)  # the --as id as typed
-        identity = (app.identity_badge(), app.identity_badge(short=True))
-        key = (self.mode, lang, content_key(badge), content_key(decision), *map(content_key, identity))
+        acting = safe_text(badge(app, short=self.size.width < 110), one_line=True)  # the --as id as typed
+        identity = (identity_badge(app), identity_badge(app, short=True))
+        key = (self.mode, lang, content_key(acting), content_key(decision), *map(content_key, identity))
         if self._shown == key:
             return  # the same bar: nothing to repaint
         self._shown = key
@@ -211,7 +236,7 @@ class TopBar(Widget):
         nav.append("BFG ", style="bold")
         for i, mode in enumerate(MODE_ORDER, start=1):
             nav.append(f" {i} {t('nav.' + mode, lang)} ", style="reverse bold" if mode == self.mode else "")
-        self._nav, self._badge, self._decision = nav, badge, Text(" ").append_text(decision)
+        self._nav, self._badge, self._decision = nav, acting, Text(" ").append_text(decision)
         self._identity = identity
         self.refresh()
 
@@ -354,15 +379,11 @@ class ConsoleScreen(Localized, Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.shown_version = -1
+        self.shown: View | None = None  # the view this screen's body shows
         self.built = False
+        self._building = False
         self._trail_hidden: list[Widget] = []  # what a state the trail does not back hid
-        # A new screen is styled from the current stylesheet when it mounts. Textual would still
-        # re-parse every stylesheet and restyle the whole app for it (a mode screen's first
-        # visit, and before the first frame): ~30 ms on a 2-core machine. A CSS change later
-        # (the theme) bumps the app's count again and is applied as usual.
-        app = self.app
-        self._css_update_count = getattr(app, "_css_update_count", self._css_update_count)
+        adopt_stylesheet(self, self.app)  # no re-parse of every stylesheet for a new screen
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.mode)
@@ -390,18 +411,42 @@ class ConsoleScreen(Localized, Screen[None]):
         yield from ()
 
     def on_mount(self) -> None:
+        app = self.bfg
+        self.watch(app, "view", self._view_changed, init=False)
+        self.watch(app, "last_message", self._message_changed, init=False)
+        self.watch(app, "actor_id", self._who_changed, init=False)
+        self.watch(app, "identity_key", self._who_changed, init=False)
         self.repaint()
         if self.built:  # composed with the data (a screen first shown after loading): land now
             self.call_after_refresh(self._auto_focus)
 
     def on_screen_resume(self) -> None:
-        self.repaint()
+        self.repaint()  # what changed while another mode was shown
+
+    @property
+    def showing(self) -> bool:
+        """This screen is its mode's, and its mode is the current one (a dialog may be above it)."""
+        return self in self.app.screen_stack
+
+    def _view_changed(self) -> None:
+        if self.showing:
+            self.repaint()
+
+    def _message_changed(self, message: Text | str) -> None:
+        if self.showing and not self._building:  # else the built body shows it
+            self.say(message)
+
+    def _who_changed(self) -> None:
+        if self.showing:  # the badge, and the queue that belongs to who acts
+            self.repaint(force=True)
 
     def repaint(self, force: bool = False) -> None:
         view = self.bfg.view
         if view is not None and not self.built and self.bfg.first_frame_painted:
-            self.built = True
+            self.built = self._building = True
             self.call_later(self._build)
+            return
+        if self._building:  # the body is being mounted: it shows the latest view when it is there
             return
         bars = self.query(TopBar)
         if not bars:  # still composing (a screen switched to while the store loads): it paints on mount
@@ -409,9 +454,9 @@ class ConsoleScreen(Localized, Screen[None]):
         bars.first().paint(self.bfg, view)
         self.say(self.bfg.last_message)
         self._hide_figures(view is None and bool(self.bfg.integrity_error))
-        if view is None or not self.built or (view.version == self.shown_version and not force):
+        if view is None or not self.built or (view is self.shown and not force):
             return
-        self.shown_version = view.version
+        self.shown = view
         self.show(view)
 
     def _hide_figures(self, hide: bool) -> None:
@@ -429,7 +474,8 @@ class ConsoleScreen(Localized, Screen[None]):
 
     async def _build(self) -> None:
         await self.recompose()
-        self.shown_version = -1
+        self._building = False
+        self.shown = None
         self.repaint()
         self.refresh_bindings()
         self.call_after_refresh(self._auto_focus)

@@ -15,6 +15,7 @@ from textual.widgets import Static, TabbedContent, TabPane, Tabs
 from bfg_tui.sanitise import visible, visible_lines
 
 from .base import ConsoleScreen, Localized, View, bind, tcss
+from .messages import ProbeRequested
 from .widgets import CheckTable, decision_text, mark
 
 
@@ -118,10 +119,10 @@ class GatePane(Localized, VerticalScroll):
     @work(exclusive=True, group="targets")
     async def load_targets(self, selected: str | None) -> None:
         """Each target's latest evidence: its latest connection and dry-run runs, the selected one marked."""
-        console = self.bfg.service
-        if console is None:
+        service = self.bfg.service
+        if service is None:
             return
-        runs = await console.store.latest_probe_runs(200)
+        runs = await service.latest_probe_runs(200)
         latest: dict[str, dict[str, tuple[bool, str]]] = {}
         for _run_id, probe, endpoint, passed, finished in runs:  # newest first
             latest.setdefault(endpoint, {}).setdefault(probe, (passed, finished))
@@ -144,10 +145,10 @@ class GatePane(Localized, VerticalScroll):
 
     @work(exclusive=True, group="transcript")
     async def load_transcript(self, run_id: str) -> None:
-        console = self.bfg.service
-        if console is None:
+        service = self.bfg.service
+        if service is None:
             return
-        run = await console.store.probe_run(run_id)
+        run = await service.probe_transcript(run_id)
         if run is not None:
             text = Text(f"{visible(run.run_id)} · {visible(run.endpoint)} · {visible(run.finished_at)}\n", style="bold")
             text.append("\n".join(visible(line) for line in run.transcript))
@@ -220,7 +221,4 @@ class CutoverScreen(ConsoleScreen):
 
     def action_probe(self) -> None:
         tab = self.active_tab
-        if tab.probe:
-            self.bfg.probe_flow(tab.probe)
-        else:
-            self.bfg.refused(self.tr("not_probe", check=tab.id), refusal=False)
+        self.post_message(ProbeRequested(tab.probe, tab.id))

@@ -167,7 +167,6 @@ class HomeScreen(ConsoleScreen):
     def _show_queue(self, view: View) -> None:
         """The acting owner's sign-offs: pending first (in the plan's order), then the accepted ones."""
         from bfg_tui.plan import owner_check_order
-        from bfg_tui.rbac import P_ACCEPT, permissions
 
         from .widgets import CheckTable
 
@@ -182,10 +181,15 @@ class HomeScreen(ConsoleScreen):
             role = cat.roles[actor.role].label.get(self.bfg.lang)
             if not owned:
                 title = self.tr("queue.title_none", name=first)
-                key = "queue.read_only" if P_ACCEPT not in permissions(cat, actor) else "queue.owns_none"
-                owners = sorted({cat.actor(c.owner).name for c in cat.checks.values()  # type: ignore[union-attr]
-                                 if c.owner and cat.actor(c.owner)})
-                none = self.tr(key, name=actor.name, role=role, owners=", ".join(owners))
+                service = self.bfg.service
+                if service is None:
+                    none = ""  # who may sign is the service's to say: shown once it is open
+                else:
+                    signs = service.can(actor.id, "check.accept")
+                    key = "queue.owns_none" if signs else "queue.read_only"
+                    owners = sorted({cat.actor(c.owner).name for c in cat.checks.values()  # type: ignore[union-attr]
+                                     if c.owner and cat.actor(c.owner)})
+                    none = self.tr(key, name=actor.name, role=role, owners=", ".join(owners))
             else:
                 waiting = [c for c in owned if not ev.checks[c].ready]
                 title = self.tr("queue.title", name=first, n=len(waiting))
@@ -204,8 +208,8 @@ class HomeScreen(ConsoleScreen):
         from bfg_tui.plan import make_plan
 
         cached = getattr(self, "_plan_cache", None)
-        if cached is None or cached[0] != view.version:
-            cached = (view.version, make_plan(view.catalog, view.state, view.ev))
+        if cached is None or cached[0] is not view:
+            cached = (view, make_plan(view.catalog, view.state, view.ev))
             self._plan_cache = cached
         return cached[1]
 

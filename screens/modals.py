@@ -11,7 +11,7 @@ from rich.console import Group
 from rich.table import Table as RichTable
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Log, OptionList, ProgressBar, Static
@@ -19,7 +19,8 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from bfg_tui.errors import BfgError
-from bfg_tui.i18n import message_text, reason_text
+from bfg_tui.i18n import STRINGS, message_text, reason_text, t
+from bfg_tui.paths import default_export_path
 from bfg_tui.sanitise import NO_CONTROL, visible, visible_lines
 
 from .base import Localized, bind, safe, tcss
@@ -267,12 +268,10 @@ class CheckDetail(BfgModal[None]):
 
     @work(exclusive=True, group="detail")
     async def load_history(self) -> None:
-        console, view = self.bfg.service, self.bfg.view
-        if console is None or view is None:
+        service, view = self.bfg.service, self.bfg.view
+        if service is None or view is None:
             return
-        check = view.catalog.checks[self.check_id]
-        subject = f"probe:{check.probe}" if check.kind == "probe" else self.check_id
-        events = await console.store.check_history(subject, 20)
+        events = await service.check_history(self.check_id, 20)
         if events:
             lines = Text()
             for e in events:  # one line per event: a stored newline must not forge one
@@ -285,7 +284,7 @@ class CheckDetail(BfgModal[None]):
             self.query_one("#history", Static).update(self.tr("detail.history_none"))
         result = view.state.probes.get(self.check_id)
         if result is not None:
-            run = await console.store.probe_run(result.run_id)
+            run = await service.probe_transcript(result.run_id)
             body = Text(self.tr("detail.evidence", run=visible(result.run_id), endpoint=visible(result.endpoint)) + "\n",
                         style="bold")
             body.append(visible(result.detail) + "\n")
@@ -477,7 +476,7 @@ class ExportModal(BfgModal[ExportChoice]):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.auto_path = self.bfg.default_export_path(self.packet, self.fmt)
+        self.auto_path = str(default_export_path(self.packet, self.fmt))
         self.query_one("#path", Input).value = self.auto_path
         self._paint()
 
@@ -511,7 +510,7 @@ class ExportModal(BfgModal[ExportChoice]):
         """A path the owner has not typed follows the packet and format."""
         path = self.query_one("#path", Input)
         if path.value == self.auto_path:
-            self.auto_path = self.bfg.default_export_path(self.packet, self.fmt)
+            self.auto_path = str(default_export_path(self.packet, self.fmt))
             path.value = self.auto_path
         self._paint()
 
@@ -646,6 +645,18 @@ class HelpScreen(BfgModal[None]):
         self.key = key
         self.bindings = bindings
 
+    @classmethod
+    def for_focus(cls, app: App[Any]) -> HelpScreen:
+        """Help for the focused widget, or the nearest part around it that has its own."""
+        key = "help.app"
+        node: Any = app.focused
+        while node is not None:
+            if getattr(node, "help_key", None):
+                key = node.help_key
+                break
+            node = node.parent
+        return cls(key, keys_in_force(app))
+
     def compose(self) -> ComposeResult:
         from bfg_tui.keymap import keymap_path
 
@@ -669,3 +680,30 @@ class HelpScreen(BfgModal[None]):
 
 def pretty_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+# Textual's own bindings, by action: their words are ours to translate.
+_OWN_ACTIONS: dict[str, str] = {
+    "app.focus_next": "focus.next", "app.focus_previous": "focus.previous",
+    "app.command_palette": "palette", "help_quit": "",
+}
+
+
+def keys_in_force(app: App[Any]) -> list[tuple[str, str, str]]:
+    """Every key in force on the app's screen, one row per binding (its keys together: "down, j")."""
+    lang = getattr(app, "lang", "en")
+    rows: dict[str, tuple[list[str], str, str]] = {}
+    for key, active in app.screen.active_bindings.items():
+        binding = active.binding
+        # Ours have ids; of Textual's, only those named here (not its scroll-left/right twins).
+        ident = binding.id or _OWN_ACTIONS.get(binding.action, "")
+        if not ident:
+            continue
+        display = binding.key_display or app.get_key_display(binding)
+        if ident not in rows:
+            described = f"bind.{ident}"
+            description = t(described, lang) if described in STRINGS else (binding.description or ident)
+            rows[ident] = ([], description, binding.id or "")
+        if display not in rows[ident][0] and key not in rows[ident][0]:
+            rows[ident][0].append(display)
+    return [(", ".join(keys), description, bid) for keys, description, bid in rows.values()]

@@ -9,8 +9,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from bfg_tui import rbac
-
 from .base import ConsoleScreen, View
 from .widgets import Table
 
@@ -49,9 +47,16 @@ class RbacScreen(ConsoleScreen):
         if not actors:
             return
         actor = actors[min(table.cursor_row, len(actors) - 1)] if table.row_count else actors[0]
-        perms = rbac.permissions(view.catalog, actor)
+        owned = self._owned(view, actor.id)
+        lang = self.bfg.lang
+        body = "\n".join(f"• {c} · {view.catalog.checks[c].title.get(lang)}" for c in owned) or self.tr("rbac.owned_none")
+        self.put("#owned", f"[b]{self.tr('rbac.owned', name=actor.name)}[/b]\n{body}")
+        service = self.bfg.service
+        if service is None:  # the role's permissions are the service's to say: shown once it is open
+            return
+        perms = service.permissions(actor.id)
         self.put("#permissions", f"[b]{self.tr('rbac.permissions', name=actor.name)}[/b]\n" + "\n".join(f"• {p}" for p in perms))
-        doc = rbac.claims(view.catalog, actor)
+        doc = service.claims(actor.id)
         # One claim per line, lists inline: still JSON, and it fits 80×24.
         claims = "{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}"
                                       for k, v in doc.items()) + "\n}"
@@ -59,10 +64,6 @@ class RbacScreen(ConsoleScreen):
             self.claims_json = claims
             self.put("#claims", Syntax("", "json", theme="ansi_dark", background_color="default").highlight(claims))
             self.query_one("#claims", Static).border_title = self.tr("rbac.claims")
-        owned = self._owned(view, actor.id)
-        lang = self.bfg.lang
-        body = "\n".join(f"• {c} · {view.catalog.checks[c].title.get(lang)}" for c in owned) or self.tr("rbac.owned_none")
-        self.put("#owned", f"[b]{self.tr('rbac.owned', name=actor.name)}[/b]\n{body}")
 
     def on_row_table_row_highlighted(self) -> None:
         if self.bfg.view is not None:

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from bfg_tui.i18n import reason_text, t
 
 from .base import Localized, View, bind, safe
+from .messages import AcceptRequested, DetailRequested, ProbeRequested, RevokeRequested
 
 
 def clip(text: str, width: int) -> str:
@@ -391,19 +392,11 @@ class CheckTable(RowTable):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        bind("a", "request('accept')", "check.accept"),
-        bind("r", "request('revoke')", "check.revoke"),
-        bind("enter", "request('detail')", "check.detail"),
-        bind("p", "request('probe')", "check.probe"),
+        bind("a", "accept", "check.accept"),
+        bind("r", "revoke", "check.revoke"),
+        bind("enter", "detail", "check.detail"),
+        bind("p", "probe", "check.probe"),
     ]
-
-    class Requested(Message):
-        """The user asked for `verb` (accept, revoke, detail, probe) on `check_id`."""
-
-        def __init__(self, check_id: str, verb: str) -> None:
-            super().__init__()
-            self.check_id = check_id
-            self.verb = verb
 
     def __init__(
         self, ids: Iterable[str] = (), *, group: str | None = None, id: str | None = None, classes: str | None = None,
@@ -418,10 +411,25 @@ class CheckTable(RowTable):
         if view is not None:
             self.show(view)
 
-    def action_request(self, verb: str) -> None:
-        check_id = self.current
-        if check_id is not None:
-            self.post_message(self.Requested(check_id, verb))
+    def action_accept(self) -> None:
+        if self.current is not None:
+            self.post_message(AcceptRequested(self.current))
+
+    def action_revoke(self) -> None:
+        if self.current is not None:
+            self.post_message(RevokeRequested(self.current))
+
+    def action_detail(self) -> None:
+        if self.current is not None:
+            self.post_message(DetailRequested(self.current))
+
+    def action_probe(self) -> None:
+        """The focused check's probe; a check that is not a probe check says so."""
+        view, check_id = self.bfg.view, self.current
+        if view is not None and check_id is not None:
+            check = view.catalog.checks[check_id]
+            self.post_message(ProbeRequested(check.probe if check.kind == "probe" and check.probe else None,
+                                             check.id))
 
     def set_ids(self, ids: Sequence[str]) -> None:
         """Change which checks are listed (the cursor stays on the same check if it stays)."""

@@ -252,7 +252,7 @@ def test_every_ui_string_exists_in_both_languages() -> None:
             re.findall(r"{(\w+)}", en)) == sorted(re.findall(r"{(\w+)}", pl)), key
     root = ROOT
     used: set[str] = set()
-    for path in [root / "bfg_tui" / "app.py", *(root / "screens").glob("*.py")]:
+    for path in [*(root / "bfg_tui" / name for name in ("app.py", "live.py", "flows.py")), *(root / "screens").glob("*.py")]:
         source = path.read_text()
         used |= set(re.findall(r"""(?:\bt|\.tr)\(\s*["']([a-z_]+\.[a-z_.]+)["']""", source))
     missing = sorted(k for k in used if k not in STRINGS)

@@ -1,0 +1,67 @@
+"""Every use of Textual's private names, in one place.
+
+Textual's major version is pinned in pyproject.toml; tests/unit/test_textual_compat.py
+fails when an upgrade renames, removes or stops reading one of these, so an upgrade
+is a change to this module and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from textual.app import App
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+    from textual.screen import Screen
+
+A = TypeVar("A", bound="App[Any]")
+
+
+def rewrite_bindings(node: DOMNode, rewrite: Callable[[Binding], Binding]) -> None:
+    """Replace each of `node`'s own bindings with `rewrite(binding)` (keys stay).
+
+    Textual has no public way to change a binding's description after the class is made;
+    the console's bindings are declared in English and shown in the user's language.
+    """
+    table = node._bindings.key_to_bindings
+    for key, bindings in table.items():
+        table[key] = [rewrite(b) for b in bindings]
+
+
+def adopt_stylesheet(screen: Screen[Any], app: App[Any]) -> None:
+    """Style a new screen from the app's current stylesheet, without a full re-parse.
+
+    A new screen is styled from the current stylesheet when it mounts, but Textual would
+    still re-parse every stylesheet and restyle the whole app for it (a mode screen's
+    first visit, and before the first frame). A later CSS change (the theme) bumps the
+    app's count again and is applied as usual.
+    """
+    screen._css_update_count = app._css_update_count
+
+
+def render_screen(screen: Screen[Any]) -> RenderableType:
+    """The whole screen as one renderable (what the terminal shows), for tests and screenshots."""
+    return screen._compositor.render_update(full=True)
+
+
+def counting_frame_bytes(app_class: type[A]) -> type[A]:
+    """`app_class`, also encoding each frame for a terminal when headless and adding up its bytes.
+
+    Headless (Pilot), Textual skips turning a frame into escape sequences; a user's terminal
+    gets them, so a benchmark that times a repaint should include that work.
+    """
+    from textual._compositor import CompositorUpdate
+
+    class Counting(app_class):  # type: ignore[valid-type,misc]
+        frame_bytes = 0
+
+        def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+            super()._display(screen, renderable)
+            if self.is_headless and isinstance(renderable, CompositorUpdate):
+                self.frame_bytes += len(renderable.render_segments(self.console))
+
+    Counting.__name__ = Counting.__qualname__ = f"Counting{app_class.__name__}"
+    return Counting
