@@ -152,11 +152,9 @@ class ConsoleFlows(LiveConsole):
             if initial and not chosen:
                 self.say(Text(t("app.no_actor", self.lang), style="yellow"))
             return
-        if not initial:
-            out = await self.act(self.service.switch_actor(self.actor_id or "", chosen))
-            if out is None:
-                chosen = self.actor_id  # refused: the same actor acts
-        self.actor_id = chosen
+        # The start-up pick is not a switch; a switch is audited, and a refused one changes nothing.
+        if initial or await self.act(self.service.switch_actor(self.actor_id or "", chosen)) is not None:
+            self.actor_id = chosen
         await self.refresh_identity()
         screen = self.console_screen()
         if screen is not None:  # the queue belongs to the new actor: land on it
@@ -168,9 +166,9 @@ class ConsoleFlows(LiveConsole):
 
         service = self.service
         assert service is not None
-        permit = service.can(self.actor_id, "check.accept", check_id)
-        if permit:
-            form = await self.push_screen_wait(AcceptModal(check_id, permit.countersign))  # note/value, confirm
+        verdict = service.can(self.actor_id, "check.accept", check_id)
+        if verdict.ok:
+            form: tuple[str, str] | None = await self.push_screen_wait(AcceptModal(check_id, verdict.countersign))
             if form is None:
                 return
             note, value = form
@@ -186,7 +184,7 @@ class ConsoleFlows(LiveConsole):
         service = self.service
         assert service is not None
         accepted = self.view is not None and check_id in self.view.state.acceptances
-        if service.can(self.actor_id, "check.revoke", check_id) and accepted:
+        if service.can(self.actor_id, "check.revoke", check_id).ok and accepted:
             title = service.catalog.checks[check_id].title.get(self.lang)
             if not await self.push_screen_wait(ConfirmModal(
                 t("modal.revoke_title", self.lang, check=title),
@@ -214,10 +212,11 @@ class ConsoleFlows(LiveConsole):
         from bfg_tui.screens.modals import ConfirmModal
 
         assert self.service is not None
-        if not self.service.can(self.actor_id, action):
+        if not self.service.can(self.actor_id, action).ok:
             return True
-        return bool(await self.push_screen_wait(ConfirmModal(
-            t(title, self.lang), t(question, self.lang, actor=self.actor_id))))
+        answer: bool | None = await self.push_screen_wait(ConfirmModal(
+            t(title, self.lang), t(question, self.lang, actor=self.actor_id)))
+        return bool(answer)
 
     @work(group="flow")
     async def probe_flow(self, probe: str) -> None:
@@ -231,7 +230,7 @@ class ConsoleFlows(LiveConsole):
     @work(group="flow")
     async def export_flow(self, packet: str | None) -> None:
         from bfg_tui.safe_write import write_file
-        from bfg_tui.screens.modals import ExportModal
+        from bfg_tui.screens.modals import ExportChoice, ExportModal
 
         service = self.service
         if service is None:
@@ -239,7 +238,7 @@ class ConsoleFlows(LiveConsole):
         if packet is None:
             screen = self.console_screen()
             packet = screen.current_packet() if screen else None
-        choice = await self.push_screen_wait(ExportModal(packet or "release"))
+        choice: ExportChoice | None = await self.push_screen_wait(ExportModal(packet or "release"))
         if choice is None:
             return
         pid, fmt = choice.packet, choice.fmt

@@ -15,7 +15,6 @@ console screen watches them.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -78,27 +77,21 @@ class LiveConsole(App[int]):
     def _read_view(self) -> View | None:
         """The state of an existing SQLite store, read and evaluated without opening the service.
 
-        Plain sqlite3 through the store's own read plan: no aiosqlite thread, no write path,
-        none of the service's imports before the first frame. None when this does not apply
-        or fails; the full open then does the work (and reports any error).
+        `read_state_now` is plain sqlite3 through the store's own read plan: no aiosqlite
+        thread, no write path. None when this does not apply or fails; the full open then
+        does the work (and reports any error).
         """
         from bfg_tui.errors import BfgError
-        from bfg_tui.paths import default_db, is_postgres
-
-        location = self.db or default_db()
-        if is_postgres(location):
-            return None
-        from bfg_tui.catalog import default_catalog
-        from bfg_tui.engine import evaluate
-        from bfg_tui.runbook import shipped_lint
-        from bfg_tui.store.sqlite_plans import read_state_sync
+        from bfg_tui.service import read_state_now
 
         try:
-            state = read_state_sync(Path(location))
+            state = read_state_now(self.db)
             if state is None:
                 return None
+            from bfg_tui.catalog import default_catalog
+            from bfg_tui.engine import evaluate
+
             catalog = default_catalog()
-            state = state._replace(runbook_lint_ok=shipped_lint().ok)
             return View(catalog, state, evaluate(catalog, state, self.lang))
         except BfgError:
             return None
@@ -146,7 +139,7 @@ class LiveConsole(App[int]):
         if service.login_actor is not None:
             return  # the login decides who acts: no picker, no switching
         if self.actor_id is not None:
-            found = service.lookup_actor(self.actor_id)
+            found = service.find_actor(self.actor_id)
             if isinstance(found, str):
                 self.say(Text(message_text(found, self.lang), style="bold red"))
                 self.actor_id = None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -798,8 +797,7 @@ class Console:
         return await self.identity.refresh(self.store)
 
     # --------------------------------------------------------- reads for the console
-    # What the App and its screens read, so that nothing outside the service touches the
-    # store or decides permissions. None of these records anything.
+    # What the App needs besides the reads above; none of these records anything.
 
     @property
     def login(self) -> str:
@@ -807,48 +805,9 @@ class Console:
         return str(getattr(self.store, "login", "") or "")
 
     async def data_version(self) -> int | None:
-        """A number that changes when any process commits to the store (None: the store cannot tell)."""
+        """A number that changes when another process commits to the store (None: the store cannot tell)."""
         version = getattr(self.store, "data_version", None)
         return None if version is None else int(await version())
-
-    def lookup_actor(self, actor_id: str | None) -> Actor | str:
-        """The catalog's actor, or the one-line reason there is none."""
-        return rbac.resolve_actor(self.catalog, actor_id)
-
-    def can(self, actor_id: str | None, action: str, subject: str = "") -> Permit:
-        """Whether `actor_id` may do `action` now, as the write itself would decide it.
-
-        For choosing what the console offers (a dialog, a greyed key): the write decides
-        again and records its refusal. `check.accept` / `check.revoke` take the check id as
-        `subject`; without one they ask whether the actor may sign checks at all.
-        """
-        found = rbac.resolve_actor(self.catalog, actor_id)
-        if isinstance(found, str):
-            return Permit(found)
-        if action in ("check.accept", "check.revoke"):
-            verb = action.split(".")[1]
-            owner_checks = sorted((c for c in self.catalog.checks.values() if c.kind == "owner"),
-                                  key=lambda c: c.owner != found.id)  # the actor's own first
-            subjects = [subject] if subject else [c.id for c in owner_checks]
-            first: rbac.Grant | str | None = None
-            for check_id in subjects:  # without a check: may the actor sign any check?
-                grant = rbac.may_sign(self.catalog, found, check_id, verb)
-                if not isinstance(grant, str):
-                    return Permit(countersign=grant.countersign)
-                first = first or grant
-            return Permit(first or f"no check to {verb}")
-        if action in rbac.ACTION_PERMISSION:
-            return Permit(rbac.may(self.catalog, found, action))
-        return Permit()  # switching actor: audited, never refused by role
-
-    def permissions(self, actor_id: str) -> tuple[str, ...]:
-        found = rbac.resolve_actor(self.catalog, actor_id)
-        return () if isinstance(found, str) else rbac.permissions(self.catalog, found)
-
-    def claims(self, actor_id: str) -> dict[str, object]:
-        """The auth claim set the actor becomes under OIDC/RBAC ({} for an unknown actor)."""
-        found = rbac.resolve_actor(self.catalog, actor_id)
-        return {} if isinstance(found, str) else rbac.claims(self.catalog, found)
 
     async def signer_fingerprint(self, actor_id: str | None) -> str | None:
         """In a signed store: the fingerprint of the key this session signs with as `actor_id`."""
@@ -856,45 +815,3 @@ class Console:
             return None
         signer = await self.identity.signer_for(actor_id)
         return signer.key.fingerprint if signer else None
-
-    async def audit_page(self, offset: int = 0, limit: int = 100, text: str = "") -> AuditPage:
-        """One page of the trail, newest first, filtered by `text`; an offset past the end gives the last page."""
-        total = await self.store.audit_count(text)
-        offset = max(0, min(offset, max(0, total - 1) // limit * limit))
-        events = await self.store.audit_page(offset=offset, limit=limit, text=text)
-        return AuditPage(total, offset, events)
-
-    async def verify(self) -> Any:
-        """The hash chain re-verified from the first event (a VerifyResult)."""
-        return await self.store.audit_verify()
-
-    async def check_history(self, check_id: str, limit: int = 20) -> list[Any]:
-        """The events about one check, newest first (a probe check's are its probe's runs)."""
-        check = self.catalog.checks.get(check_id)
-        subject = f"probe:{check.probe}" if check is not None and check.kind == "probe" else check_id
-        return list(await self.store.check_history(subject, limit))
-
-    async def probe_transcript(self, run_id: str) -> Any:
-        """A stored probe run with its transcript (a ProbeRunRecord), or None."""
-        return await self.store.probe_run(run_id)
-
-    async def latest_probe_runs(self, limit: int = 200) -> list[tuple[str, str, str, bool, str]]:
-        """(run id, probe, endpoint, passed, finished at) of the latest runs, newest first."""
-        return list(await self.store.latest_probe_runs(limit))
-
-
-class AuditPage(NamedTuple):
-    total: int  # events matching the filter
-    offset: int  # where this page starts (clamped to the last page)
-    events: list[Any]
-
-
-@dataclass(frozen=True)
-class Permit:
-    """The answer of `Console.can`: true when allowed; else `reason` says why not."""
-
-    reason: str | None = None
-    countersign: bool = False  # allowed as a countersignature (the check is another owner's)
-
-    def __bool__(self) -> bool:
-        return self.reason is None

@@ -44,7 +44,9 @@ def adopt_stylesheet(screen: Screen[Any], app: App[Any]) -> None:
 
 def render_screen(screen: Screen[Any]) -> RenderableType:
     """The whole screen as one renderable (what the terminal shows), for tests and screenshots."""
-    return screen._compositor.render_update(full=True)
+    update = screen._compositor.render_update(full=True)
+    assert update is not None  # a full update always renders
+    return update
 
 
 def counting_frame_bytes(app_class: type[A]) -> type[A]:
@@ -58,7 +60,7 @@ def counting_frame_bytes(app_class: type[A]) -> type[A]:
     class Counting(app_class):  # type: ignore[valid-type,misc]
         frame_bytes = 0
 
-        def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+        def _display(self, screen: Screen[Any], renderable: Any) -> None:  # a CompositorUpdate, among others
             super()._display(screen, renderable)
             if self.is_headless and isinstance(renderable, CompositorUpdate):
                 self.frame_bytes += len(renderable.render_segments(self.console))

@@ -51,8 +51,9 @@ class AuditScreen(ConsoleScreen):
         service = self.bfg.service
         if service is None:
             return
-        found = await service.audit_page(offset=self.page_offset, limit=PAGE, text=self.filter_text)
-        self.page_total, self.page_offset, events = found.total, found.offset, found.events
+        self.page_total = await service.audit_count(self.filter_text)
+        self.page_offset = max(0, min(self.page_offset, max(0, self.page_total - 1) // PAGE * PAGE))
+        events = await service.audit_page(offset=self.page_offset, limit=PAGE, text=self.filter_text)
         rows = []
         self._events = {str(e.seq): e for e in events}
         for e in events:
@@ -85,7 +86,7 @@ class AuditScreen(ConsoleScreen):
         service = self.bfg.service
         if service is None:
             return
-        result = await service.verify()
+        result = await service.verify_audit()
         if result.ok:
             text = Text(self.tr("audit.chain_ok", count=result.count, head=result.head[:16]), style="bold green")
         else:

@@ -257,7 +257,8 @@ class TopBar(Widget):
         return line
 
     def on_resize(self) -> None:
-        self.paint(self.app, self.app.view)  # type: ignore[attr-defined]
+        app: BfgApp = self.app  # type: ignore[assignment]
+        self.paint(app, app.view)
 
 
 class KeyBar(Widget, can_focus=False):

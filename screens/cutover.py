@@ -72,7 +72,7 @@ class GatePane(Localized, VerticalScroll):
             self.show(self.bfg.view)
 
     def show(self, view: View) -> None:
-        from bfg_tui.packets import PACKETS, build_packet, render
+        from bfg_tui.packets import PACKETS
 
         lang = self.bfg.lang
         cat, ev, state = view.catalog, view.ev, view.state
@@ -104,7 +104,9 @@ class GatePane(Localized, VerticalScroll):
                 self._targets_for = (state.audit_count, state.connection_endpoint)
                 self.load_targets(state.connection_endpoint)
         self.put(".packet-title", self.tr("cut.packet", schema=PACKETS[self.tab.packet]))
-        packet_text = render(build_packet(self.tab.packet, cat, state, ev), "text").rstrip("\n")
+        service = self.bfg.service
+        # The packet as the service renders it (shown once the service is open).
+        packet_text = service.packet_preview(self.tab.packet, state, ev).rstrip("\n") if service else ""
         if packet_text != self._packet_text:
             self._packet_text = packet_text
             body = self.query_one(".packet", Static)
@@ -148,7 +150,7 @@ class GatePane(Localized, VerticalScroll):
         service = self.bfg.service
         if service is None:
             return
-        run = await service.probe_transcript(run_id)
+        run = await service.probe_run(run_id)
         if run is not None:
             text = Text(f"{visible(run.run_id)} · {visible(run.endpoint)} · {visible(run.finished_at)}\n", style="bold")
             text.append("\n".join(visible(line) for line in run.transcript))

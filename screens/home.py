@@ -185,7 +185,7 @@ class HomeScreen(ConsoleScreen):
                 if service is None:
                     none = ""  # who may sign is the service's to say: shown once it is open
                 else:
-                    signs = service.can(actor.id, "check.accept")
+                    signs = service.can(actor.id, "check.accept").ok  # may sign checks at all
                     key = "queue.owns_none" if signs else "queue.read_only"
                     owners = sorted({cat.actor(c.owner).name for c in cat.checks.values()  # type: ignore[union-attr]
                                      if c.owner and cat.actor(c.owner)})

@@ -284,7 +284,7 @@ class CheckDetail(BfgModal[None]):
             self.query_one("#history", Static).update(self.tr("detail.history_none"))
         result = view.state.probes.get(self.check_id)
         if result is not None:
-            run = await service.probe_transcript(result.run_id)
+            run = await service.probe_run(result.run_id)
             body = Text(self.tr("detail.evidence", run=visible(result.run_id), endpoint=visible(result.endpoint)) + "\n",
                         style="bold")
             body.append(visible(result.detail) + "\n")

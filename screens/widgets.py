@@ -311,7 +311,7 @@ class RowTable(Localized, ScrollView, can_focus=True):
     def action_last(self) -> None:
         self._set_cursor(len(self._keys) - 1)
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is not None and offset.y >= 1:
             row = offset.y - 1 + round(self.scroll_offset.y)
@@ -340,10 +340,10 @@ class RowTable(Localized, ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         if y == 0:
             self._ensure_widths()
-            look = (header, width, tuple(self._widths))
-            if self._header is None or self._header[0] != look:
+            header_look = (header, width, tuple(self._widths))
+            if self._header is None or self._header[0] != header_look:
                 labels = [Text.from_markup(self.tr(label)) for _key, label, _width in self._columns]
-                self._header = (look, self._render_row(labels, header, None, width))
+                self._header = (header_look, self._render_row(labels, header, None, width))
             return self._header[1].crop_extend(scroll_x, scroll_x + width, base)
         index = y - 1 + scroll_y
         if index >= len(self._keys):
@@ -447,7 +447,7 @@ class CheckTable(RowTable):
         title_w = max(title_w, min(30, width - 17 - max(used_v, 5) - 26))  # short figures leave titles room
         used_t = min(title_w, max((len(t) for _c, t, _v, _s in cells), default=0))
         status_w = max(16, min(70, width - used_t - used_v - 17))
-        out = []
+        out: list[tuple[str, tuple[Cell, ...]]] = []
         for check_id, title, figure, why in cells:
             status = view.ev.checks[check_id]
             out.append((check_id, (mark(status.ready, status.stale, lang), clip(title, title_w), clip(figure, value_w),

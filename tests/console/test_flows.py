@@ -101,7 +101,7 @@ async def test_the_screens_watch_the_apps_view_and_message(make_app, db: Path) -
 
 
 async def test_the_dialog_follows_the_services_answer(make_app, db: Path) -> None:
-    from bfg_tui.service import Permit
+    from bfg_tui.service import Verdict
 
     app = make_app(OLENA)
     asked: list[tuple[object, ...]] = []
@@ -109,9 +109,9 @@ async def test_the_dialog_follows_the_services_answer(make_app, db: Path) -> Non
         await settle(pilot)
         service = app.service
 
-        def can(actor_id: str | None, action: str, subject: str = "") -> Permit:
-            asked.append((actor_id, action, subject))
-            return Permit(countersign=True)  # the service's word, even on her own check
+        def can(actor_id: str | None, action: str, check_id: str | None = None) -> Verdict:
+            asked.append((actor_id, action, check_id))
+            return Verdict(True, None, countersign=True)  # the service's word, even on her own check
 
         service.can = can
         app.post_message(AcceptRequested("transition.db_schema"))
