@@ -20,7 +20,7 @@ from bfg_tui.screens.messages import (
 from textual.message import Message
 from textual.widgets import Static
 
-from tests.conftest import screen_text, service_do, settle, widget_text
+from tests.helpers.console import screen_text, service_do, settle, widget_text
 
 ANNA, OLENA = "user_md_anna", "user_accountant_olena"
 

@@ -48,7 +48,9 @@ def screen_text(app: object) -> str:
     width, height = app.size  # type: ignore[attr-defined]
     console = Console(width=width, height=height, file=io.StringIO(), record=True, legacy_windows=False,
                       color_system=None, force_terminal=True)
-    console.print(app.screen._compositor.render_update(full=True))  # type: ignore[attr-defined]
+    from bfg_tui.textual_compat import render_screen
+
+    console.print(render_screen(app.screen))  # type: ignore[attr-defined]
     return console.export_text()
 
 
