@@ -190,7 +190,7 @@ class LiveConsole(App[int]):
         self._polling = True
         try:
             current = await self.service.data_version()
-            if current is not None and current != self._data_version:
+            if current != self._data_version:
                 await self.reload()
                 self.live_refreshes += 1
         except BfgError:

@@ -797,17 +797,7 @@ class Console:
         return await self.identity.refresh(self.store)
 
     # --------------------------------------------------------- reads for the console
-    # What the App needs besides the reads above; none of these records anything.
-
-    @property
-    def login(self) -> str:
-        """On the shared PostgreSQL store: the connected login's name ("" elsewhere)."""
-        return str(getattr(self.store, "login", "") or "")
-
-    async def data_version(self) -> int | None:
-        """A number that changes when another process commits to the store (None: the store cannot tell)."""
-        version = getattr(self.store, "data_version", None)
-        return None if version is None else int(await version())
+    # What the App needs besides the reads above; it records nothing.
 
     async def signer_fingerprint(self, actor_id: str | None) -> str | None:
         """In a signed store: the fingerprint of the key this session signs with as `actor_id`."""
