@@ -18,6 +18,29 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
+    _printing = False
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse makes a formatter for every argument it adds, measuring the terminal each
+        # time (importing shutil, with bz2 and lzma); only help and usage that are printed need it.
+        if self._printing:
+            return super()._get_formatter()
+        return self.formatter_class(prog=self.prog, width=80)
+
+    def format_help(self) -> str:
+        self._printing = True
+        try:
+            return super().format_help()
+        finally:
+            self._printing = False
+
+    def format_usage(self) -> str:
+        self._printing = True
+        try:
+            return super().format_usage()
+        finally:
+            self._printing = False
+
     def error(self, message: str) -> Any:  # one line, exit 2, no usage dump; argparse quotes what was typed
         from .sanitise import visible
 

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import re
 
+from . import sanitise
 from .errors import Reason
-from .sanitise import CONTROL, CONTROL_IN_JSON, CONTROL_IN_NOTE, shown
+from .sanitise import shown
+
+# The control-character patterns are read from `sanitise` where a rule runs, not imported:
+# importing one compiles it, and the service (so `bfg-tui status`) imports this module.
 
 MAX_ID = 64
 MAX_NOTE = 2048
@@ -63,22 +67,22 @@ def secret_problem(field: str, text: str) -> Reason | None:
 
 def id_problem(field: str, text: str) -> Reason | None:
     """An actor, check or packet id: printable, one line, at most 64 characters, no secret."""
-    return _length(field, text, MAX_ID) or _control(field, text, CONTROL) or secret_problem(field, text)
+    return _length(field, text, MAX_ID) or _control(field, text, sanitise.CONTROL) or secret_problem(field, text)
 
 
 def note_problem(text: str, field: str = "note") -> Reason | None:
     """A note: newlines and tabs allowed, no other control; at most 2048 characters; no secret."""
-    return _length(field, text, MAX_NOTE) or _control(field, text, CONTROL_IN_NOTE) or secret_problem(field, text)
+    return _length(field, text, MAX_NOTE) or _control(field, text, sanitise.CONTROL_IN_NOTE) or secret_problem(field, text)
 
 
 def value_problem(text: str, field: str = "value") -> Reason | None:
     """A chosen value: one line, at most 256 characters, no secret."""
-    return _length(field, text, MAX_VALUE) or _control(field, text, CONTROL) or secret_problem(field, text)
+    return _length(field, text, MAX_VALUE) or _control(field, text, sanitise.CONTROL) or secret_problem(field, text)
 
 
 def target_problem(text: str, field: str = "probe target") -> Reason | None:
     """A probe target (a path or DSN; its password is redacted later, never stored)."""
-    return _length(field, text, MAX_TARGET) or _control(field, text, CONTROL)
+    return _length(field, text, MAX_TARGET) or _control(field, text, sanitise.CONTROL)
 
 
 # ---------------------------------------------------------------- imported scenarios
@@ -107,7 +111,7 @@ def import_suspect(text: str) -> bool:
     A JSON escape (`\\u…`, `\\n`) can spell either, so any backslash asks for the exact
     walk too. Only when this says yes does the import check every string (`import_problem`).
     """
-    if "\\" in text or CONTROL_IN_JSON.search(text) is not None:
+    if "\\" in text or sanitise.CONTROL_IN_JSON.search(text) is not None:
         return True
     overlap = 16  # a word cut by a chunk border is still seen
     for start in range(0, len(text), _CHUNK):
@@ -121,7 +125,7 @@ def import_suspect(text: str) -> bool:
 
 def import_problem(path: str, text: str) -> Reason | None:
     """A string of an imported scenario: newlines and tabs allowed, no other control, no secret."""
-    problem = _control(path, text, CONTROL_IN_NOTE)
+    problem = _control(path, text, sanitise.CONTROL_IN_NOTE)
     if problem is None and _might_be_secret(f"{path}={text}"):
         problem = secret_problem(path, text)
     return problem

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import bookkeeping, door
 from .errors import AlreadyDone, BfgError, Reason, Refused, StoreError
-from .identity.origin import Origin
 from .models import Actor, Catalog, State
 from .paths import KEYVALUE_REFUSED, default_db, is_libpq_keyvalue, is_postgres
 
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from bfg_tui.store.base import ScenarioStore
 
     from .engine import Evaluation
+    from .identity.origin import Origin
 
 # Everything else is imported where it is used: `bfg-tui status` reads through this module,
 # and its start-up pays for each module imported here (RBAC and hashing it does not need).
@@ -37,6 +37,8 @@ def actor_context(actor_id: str, signer: Any = None, *, unsigned: bool = False, 
     outside a session, a test, gets the environment's).
     """
     from bfg_tui.store.base import ActorContext
+
+    from .identity.origin import Origin
 
     where = origin or Origin.from_env()
     if signer is not None:

@@ -5,7 +5,7 @@ key file and the agent. They are read from the environment once, into one value 
 service passes down, so every write and refusal of a session says the same thing.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: a NamedTuple compiles each string annotation.
 
 import os
 from collections.abc import Mapping
@@ -20,7 +20,7 @@ class Origin(NamedTuple):
     agent_sock: str = ""  # SSH_AUTH_SOCK ("" when there is no agent)
 
     @classmethod
-    def from_env(cls, key_file: str | None = None, environ: Mapping[str, str] | None = None) -> Origin:
+    def from_env(cls, key_file: str | None = None, environ: Mapping[str, str] | None = None) -> "Origin":
         """Read once: the OS user, SSH_CONNECTION, BFG_TUI_SIGNING_KEY and SSH_AUTH_SOCK."""
         import getpass
 
