@@ -218,3 +218,14 @@ async def test_the_runner_returns_a_record_and_the_service_stores_it(db: Path, t
         assert kinds == ["probe.run", "action.refused"]
     finally:
         await console.close()
+
+
+async def test_other_selected_target(console: Console, tmp_path: Path) -> None:
+    """The console asks before probing a target other than the selected one that holds evidence."""
+    first, other = tmp_path / "first.db", tmp_path / "other.db"
+    state = await console.state()
+    assert console.other_selected_target(state, str(other)) is None  # nothing selected yet
+    await console.probe(MAREK, "connection", str(first))
+    state = await console.state()
+    assert console.other_selected_target(state, str(first)) is None  # the selected one itself
+    assert console.other_selected_target(state, str(other)) == state.connection_endpoint
