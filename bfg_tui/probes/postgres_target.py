@@ -9,7 +9,7 @@ logins and where their passwords come from.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .base import ConnectionFacts, Log, ReplayOutcome, SnapshotSource, StepResult
 from .postgres import connection, drill, replay, rls, schema
@@ -17,9 +17,12 @@ from .postgres.copy_in import partition_name
 from .postgres.replay import snapshot_key
 from .postgres.session import MIGRATION_ENV, PROBE_TENANT, PgSession
 
+if TYPE_CHECKING:
+    from ..models import TargetKind
+
 
 class PostgresTarget:
-    kind = "postgresql"
+    kind: TargetKind = "postgresql"
 
     def __init__(self, target: str, catalog: Any) -> None:
         self.session = PgSession(target, catalog)

@@ -13,14 +13,17 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from typing import Any, NamedTuple
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..clock import utc_now
 from ..errors import Reason, Refused
 from ..models import Catalog, State
 from ..secrets import redact_endpoint, target_kind
-from .base import ConnectionFacts, Log, SnapshotSource, StepResult
+from .base import ConnectionFacts, Log, SnapshotSource, StepResult, Target
+
+if TYPE_CHECKING:
+    from bfg_tui.store.base import ActorContext, ProbeRunRecord, ScenarioStore
 
 CONNECTION_CHECKS = (
     "connection.endpoint_reachability",
@@ -47,7 +50,8 @@ class Prober(NamedTuple):
     claims: tuple[dict[str, object], ...]
 
 
-def open_target(target: str, catalog: Catalog, open_store: Callable[[str], Any], system: Any) -> Any:
+def open_target(target: str, catalog: Catalog, open_store: Callable[[str], Awaitable[ScenarioStore]],
+                system: ActorContext) -> Target:
     """The probe target for `target`. A SQLite file target becomes a store of its own, opened
     with `open_store` (location -> awaitable store) and written as `system` (an actor context)."""
     kind = target_kind(target)
@@ -105,8 +109,8 @@ def _refused(probe: str, reason: str) -> Refused:
     return Refused(reason, action="probe.run", subject=f"probe:{probe}")
 
 
-async def run_probe(store: Any, target: str, prober: Prober, sink: Log, *, probe: str, catalog: Catalog,
-                    open_target: Callable[[str], Any], new_target: bool = False) -> Any:
+async def run_probe(store: ScenarioStore, target: str, prober: Prober, sink: Log, *, probe: str, catalog: Catalog,
+                    open_target: Callable[[str], Target], new_target: bool = False) -> ProbeRunRecord:
     """Run `probe` against `target` for real and return its ProbeRunRecord (not yet stored).
 
     `store` is the console's own: read for its state and snapshot, and to refuse a target that
@@ -155,7 +159,7 @@ async def run_probe(store: Any, target: str, prober: Prober, sink: Log, *, probe
     try:
         if probe == "connection":
             steps = await _connection_steps(catalog, prober, tgt, log, facts)
-            checks = CONNECTION_CHECKS
+            checks: tuple[str, ...] = CONNECTION_CHECKS
         else:
             assert source is not None
             steps = await _dry_run_steps(catalog, prober, tgt, log, source, endpoint)
@@ -190,6 +194,11 @@ def _dry_run_blocker(state: State, endpoint: str) -> str | None:
     return None
 
 
+def _stopped(steps: list[StepResult]) -> bool:
+    """The last step failed: the probe stops there."""
+    return not steps[-1].passed
+
+
 def _fill_not_run(steps: list[StepResult], checks: tuple[str, ...]) -> list[StepResult]:
     done = {s.check_id for s in steps}
     first_fail = next((s for s in steps if not s.passed), None)
@@ -197,17 +206,17 @@ def _fill_not_run(steps: list[StepResult], checks: tuple[str, ...]) -> list[Step
     return steps + [StepResult(c, False, why) for c in checks if c not in done]
 
 
-async def _connection_steps(catalog: Catalog, prober: Prober, tgt: Any, log: Log,
+async def _connection_steps(catalog: Catalog, prober: Prober, tgt: Target, log: Log,
                             facts: ConnectionFacts) -> list[StepResult]:
     claims = prober.claims[0]
     steps = [await tgt.reach(log)]
-    if not steps[-1].passed:
+    if _stopped(steps):
         return steps
     steps.append(await tgt.tls(log, facts))
-    if not steps[-1].passed:
+    if _stopped(steps):
         return steps
     steps.append(await tgt.rbac_session(log, catalog.tenant_id, claims))
-    if not steps[-1].passed:
+    if _stopped(steps):
         return steps
     steps.append(await tgt.write_probe(log))
     return steps
@@ -217,13 +226,13 @@ async def _recompute(source: SnapshotSource) -> tuple[int, str]:
     from ..canonical import SnapshotHasher
 
     hasher = SnapshotHasher(session=source.session, tenant=source.tenant_id)
-    batches: AsyncIterator[list[tuple[str, str, str]]] = source.batches()
+    batches: AsyncIterator[list[tuple[str, str, bytes]]] = source.batches()
     async for batch in batches:
         hasher.add_many(body for _k, _i, body in batch)
     return hasher.rows, hasher.hexdigest()
 
 
-async def _dry_run_steps(catalog: Catalog, prober: Prober, tgt: Any, log: Log, source: SnapshotSource,
+async def _dry_run_steps(catalog: Catalog, prober: Prober, tgt: Target, log: Log, source: SnapshotSource,
                          endpoint: str) -> list[StepResult]:
     rows, digest = await _recompute(source)
     ok = digest == source.digest and rows == source.rows
@@ -233,10 +242,10 @@ async def _dry_run_steps(catalog: Catalog, prober: Prober, tgt: Any, log: Log, s
     if not ok:
         return steps
     steps.append(await tgt.schema_map(log, catalog.kind_tables, sorted(source.kind_counts)))
-    if not steps[-1].passed:
+    if _stopped(steps):
         return steps
     steps.append(await tgt.replay_claims(log, catalog.tenant_id, list(prober.claims)))
-    if not steps[-1].passed:
+    if _stopped(steps):
         return steps
     replay_id = replay_id_for(source.digest, endpoint)
     outcome = await tgt.replay(log, source, replay_id)

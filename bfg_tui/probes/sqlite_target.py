@@ -13,11 +13,16 @@ import contextlib
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..canonical import canonical_json
 from ..errors import AlreadyDone, BfgError
 from .base import ConnectionFacts, Log, ReplayOutcome, SnapshotSource, StepResult
+
+if TYPE_CHECKING:
+    from bfg_tui.store.base import ActorContext, ScenarioStore
+
+    from ..models import Catalog, TargetKind
 
 OTHER_TENANT = "probe-other-tenant"
 
@@ -30,10 +35,10 @@ def sqlite_path(target: str) -> Path:
 
 
 class SQLiteFileTarget:
-    kind = "sqlite"
+    kind: TargetKind = "sqlite"
 
-    def __init__(self, target: str, environment: str, catalog: Any, *, open_store: Callable[[str], Awaitable[Any]],
-                 system: Any) -> None:
+    def __init__(self, target: str, environment: str, catalog: Catalog, *,
+                 open_store: Callable[[str], Awaitable[ScenarioStore]], system: ActorContext) -> None:
         """`open_store` opens (adopting) the target file as a store; `system` is the actor context
         the target's own events are written with."""
         self.path = sqlite_path(target)
@@ -42,7 +47,7 @@ class SQLiteFileTarget:
         self.catalog = catalog
         self._open_store = open_store
         self._system = system
-        self._store: Any = None
+        self._store: ScenarioStore | None = None
 
     # ---- short-lived sqlite3 connections, run off the event loop (asyncio.to_thread)
 
@@ -62,7 +67,8 @@ class SQLiteFileTarget:
             conn = self._connect()
             try:
                 conn.execute("select count(*) from sqlite_master").fetchone()
-                return conn.execute("select sqlite_version()").fetchone()[0]
+                version: str = conn.execute("select sqlite_version()").fetchone()[0]
+                return version
             finally:
                 conn.close()
 
@@ -136,7 +142,7 @@ class SQLiteFileTarget:
 
     # ---- dry-run
 
-    async def _target_store(self) -> Any:
+    async def _target_store(self) -> ScenarioStore:
         if self._store is None:
             self._store = await self._open_store(str(self.path))
         return self._store
