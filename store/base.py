@@ -7,7 +7,7 @@ each change. It knows nothing of screens; rules live in the engine and the servi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -115,7 +115,8 @@ class ScenarioPayload(NamedTuple):
     """A whole scenario to save: canonical record bodies in canonical order."""
 
     # (kind, id, canonical body) rows, or an async iterable of lists of such rows.
-    rows: Iterable[tuple[str, str, str]] | AsyncIterable[list[tuple[str, str, str]]]
+    # A body is text or, read back from a store, its UTF-8 bytes.
+    rows: Iterable[tuple[str, str, str | bytes]] | AsyncIterable[Sequence[tuple[str, str, str | bytes]]]
     source: str  # "demo", "demo:scale=N", "file:<name>"
     origin: str = ""  # what the save was asked for (a resolved path): binds an idempotency key
 
@@ -151,7 +152,7 @@ class ScenarioStore(Protocol):
     async def record_event(self, kind: str, data: dict[str, Any], ctx: ActorContext) -> int: ...
     async def audit_page(self, *, offset: int = 0, limit: int = 100, text: str = "") -> list[AuditEvent]: ...
     async def audit_verify(self) -> VerifyResult: ...
-    def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncIterator[list[tuple[Any, ...]]]: ...
+    def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncGenerator[list[tuple[Any, ...]], None]: ...
     def scenario_rows(self, version: int | None = None) -> AsyncIterator[list[tuple[Any, ...]]]: ...
     async def audit_head(self) -> tuple[int, str]: ...
     async def audit_count(self, text: str = "") -> int: ...

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -477,7 +477,7 @@ class AuditedStore(ScenarioStore):
             rows = await tx.all(self.sql.latest_runs, (limit,))
         return [(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
 
-    async def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncIterator[list[Row]]:
+    async def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncGenerator[list[Row], None]:
         """(kind, id, body) batches of the scenario version a snapshot froze."""
         async with self._read_tx() as tx:
             row = await tx.one(self.sql.snapshot_version, (snapshot_id,))

@@ -7,7 +7,7 @@ Targets never see or return secrets: `endpoint` is already redacted.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -34,7 +34,8 @@ class SnapshotSource:
     tenant_id: str
     session: str
     # Yields batches of (kind, id, canonical record JSON as UTF-8 bytes), in canonical order.
-    batches: Callable[[], AsyncIterator[list[tuple[str, str, bytes]]]]
+    # A generator, so a reader that stops early closes it (and the store's cursor) at once.
+    batches: Callable[[], AsyncGenerator[list[tuple[str, str, bytes]], None]]
 
 
 @dataclass(frozen=True)
