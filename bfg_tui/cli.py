@@ -10,9 +10,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
 
@@ -64,7 +67,7 @@ class _Verbs(dict):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__()
         self.names: list[str] = []
-        self.deferred: dict[str, Any] = {}
+        self.deferred: dict[str, Callable[[], argparse.ArgumentParser]] = {}
 
     def __missing__(self, name: str) -> argparse.ArgumentParser:
         return self.deferred.pop(name)()  # KeyError for an unknown name, as argparse expects
@@ -88,7 +91,7 @@ class _LazySubParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
         verbs.names.append(name)
 
         def make() -> argparse.ArgumentParser:
-            parser = self.add_parser(name)
+            parser: argparse.ArgumentParser = self.add_parser(name)
             if build is not None:
                 build(parser)
             return parser
@@ -264,7 +267,7 @@ def _limit(text: str) -> int:
 def _env_actor(args: argparse.Namespace) -> str | None:
     """Who acts: `--as` or BFG_ACTOR. An empty `--as`, or one that contradicts BFG_ACTOR, is a usage error."""
     env = os.environ.get("BFG_ACTOR") or None
-    given = args.as_actor
+    given: str | None = args.as_actor
     if given is None:
         return env
     if not given.strip():
@@ -385,7 +388,7 @@ def _status_refused(exc: BaseException, args: argparse.Namespace) -> int:
     return EXIT_FAIL
 
 
-async def _guarded_status(run: Any, args: argparse.Namespace) -> int:
+async def _guarded_status(run: Awaitable[int], args: argparse.Namespace) -> int:
     from .errors import StateMismatch
 
     try:

@@ -26,7 +26,7 @@ from .sanitise import dumps, visible
 from .secrets import Finding, scan, scan_fields
 
 Format = Literal["text", "json", "md"]
-FORMATS: tuple[str, ...] = ("text", "json", "md")
+FORMATS: tuple[Format, ...] = ("text", "json", "md")
 
 PACKETS: dict[str, str] = {
     "runbook": "ProductionAdapterMigrationRunbook.v1",
@@ -405,7 +405,7 @@ def export_findings(packet: Packet, rendered: str) -> list[Finding]:
     return findings
 
 
-def export_text(packet_id_: str, fmt: Format, catalog: Catalog, state: State, ev: Evaluation) -> str:
+def export_text(packet_id_: str, fmt: str, catalog: Catalog, state: State, ev: Evaluation) -> str:
     """The rendered packet, or `Refused` naming the field if anything looks like a secret."""
     pid = packet_id(packet_id_)
     if fmt not in FORMATS:

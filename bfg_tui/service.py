@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import bookkeeping, door
 from .errors import AlreadyDone, BfgError, Reason, Refused, StoreError
-from .models import Actor, Catalog, State
+from .models import P_ACCEPT, P_COUNTERSIGN, Actor, Catalog, State
 from .paths import KEYVALUE_REFUSED, default_db, is_libpq_keyvalue, is_postgres
 
 if TYPE_CHECKING:
@@ -377,7 +377,7 @@ class Console:
         if action in ("check.accept", "check.revoke"):
             verb = action.split(".")[1]
             if check_id is None:  # may this actor sign checks at all: the reason a read-only role gets
-                if rbac.P_ACCEPT in rbac.permissions(self.catalog, actor):
+                if P_ACCEPT in rbac.permissions(self.catalog, actor):
                     return Verdict(True, None)
                 check_id = next(c.id for c in self.catalog.checks.values() if c.kind == "owner")
             grant = rbac.may_sign(self.catalog, actor, check_id, verb)
@@ -718,7 +718,7 @@ class Console:
 
         actor = await self.actor(actor_id, action, "roster")
         # Whoever may countersign for every owner (the managing director) manages who signs.
-        if rbac.P_COUNTERSIGN not in rbac.permissions(self.catalog, actor):
+        if P_COUNTERSIGN not in rbac.permissions(self.catalog, actor):
             reason = Reason(f"{actor.id} ({actor.role}) may not manage the roster: only the managing director may",
                             "identity.not_manager", actor=actor.id, role=actor.role)
             raise await self.refuse(action, "roster", reason, actor.id)
