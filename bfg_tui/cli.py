@@ -28,7 +28,8 @@ class _Parser(argparse.ArgumentParser):
         # time (importing shutil, with bz2 and lzma); only help and usage that are printed need it.
         if self._printing:
             return super()._get_formatter()
-        return self.formatter_class(prog=self.prog, width=80)
+        make: Callable[..., argparse.HelpFormatter] = self.formatter_class  # every HelpFormatter takes a width
+        return make(prog=self.prog, width=80)
 
     def format_help(self) -> str:
         self._printing = True
