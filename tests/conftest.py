@@ -4,6 +4,7 @@ alone uses live in that folder's conftest; plain helpers in tests/helpers/."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,6 +38,13 @@ def cli(db: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult
     from bfg_tui.cli import main
 
     def run(*args: str, actor: str | None = None, store: Path | None = None) -> CliResult:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass  # a sync test: the CLI runs its own event loop
+        else:
+            raise AssertionError("cli() cannot run inside an async test's event loop: "
+                                 "use service_do() or a subprocess there")
         argv = ["--db", str(store or db)]
         if actor:
             argv += ["--as", actor]

@@ -13,7 +13,6 @@ passes the whole connection wizard and dry-run, and its password still shows now
 
 from __future__ import annotations
 
-import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from bfg_tui.packets import PACKETS
+from tests.helpers.pg_server import PG_ENV_KEYS
 
 CANARY = "CANARY-pw-9c1e7"
 ANNA, MAREK = "user_md_anna", "user_dispatcher_marek"
@@ -31,7 +31,6 @@ FORMS = {
     "keyvalue": "host={host} port={port} dbname=bfg user={user} sslmode=require password={pw}",
     "options": "host={host} port={port} dbname=bfg user={user} sslmode=require options='-c password={pw}'",
 }
-PG_ENV_KEYS = ("PGPASSWORD", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSSLMODE", "PGSERVICE", "PGOPTIONS")
 
 
 def _target(form: str, host: str, port: int, user: str = "bfg_app_login") -> str:
@@ -176,23 +175,11 @@ def _target_db_clean(pg) -> list[str]:
             f"select count(*) from bfg_flowcontrol.{t} x where x::text like %s", (f"%{CANARY}%",)).fetchone()[0]]
 
 
-def _server_log(pg) -> bytes:
-    from tests.helpers.pg_server import DEFAULT_ENV_FILE, read_env_file
-
-    data = os.environ.get("BFG_TUI_PG_DATA") or read_env_file(
-        os.environ.get("BFG_TUI_PG_ENV", DEFAULT_ENV_FILE)).get("BFG_TUI_PG_DATA", "")
-    path = Path(data) / "server.log"
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""
-
-
 @pytest.mark.postgres
 def test_canary_against_the_real_server(pg, canary_login: str, cli, cli_proc, db: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     sink = Sightings()
-    log_before = len(_server_log(pg))
+    log_before = len(pg.server_log())
     assert cli("scenario", "save", actor=MAREK).code == 0
     assert cli("snapshot", "freeze", actor=MAREK).code == 0
 
@@ -233,4 +220,4 @@ def test_canary_against_the_real_server(pg, canary_login: str, cli, cli_proc, db
     _everything_after(cli, sink, tmp_path)
     sink.assert_clean(tmp_path)
     assert _target_db_clean(pg) == []
-    assert CANARY.encode() not in _server_log(pg)[log_before:]
+    assert CANARY.encode() not in pg.server_log()[log_before:]

@@ -23,8 +23,9 @@ def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
 
 
-async def test_the_first_frame_is_the_data(make_app, db: Path, cli) -> None:
-    cli("status")  # an existing store, as on every start but the very first
+async def test_the_first_frame_is_the_data(make_app, db: Path) -> None:
+    await service_do(db)  # an existing store, as on every start but the very first
+    assert db.exists()
     app = make_app(first_frame_wait=60)  # never the loading frame here, however busy the machine
     async with app.run_test(size=(120, 40)):
         # The first frame already shows the figures, read before the console service opened.
@@ -46,8 +47,8 @@ async def test_a_store_slower_than_the_wait_gets_a_loading_frame_first(make_app,
         assert "go/no-go BLOCKED_PENDING_DRY_RUN" in screen_text(app)
 
 
-async def test_the_console_opens_its_service_after_a_data_first_frame(make_app, db: Path, cli) -> None:
-    cli("status")
+async def test_the_console_opens_its_service_after_a_data_first_frame(make_app, db: Path) -> None:
+    await service_do(db)
     app = make_app(first_frame_wait=60)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

@@ -72,6 +72,7 @@ class OwnersConsole:
     async def close(self) -> None:
         for console in self._consoles.values():
             await console.close()
+        self._consoles.clear()
 
 
 class Backend(NamedTuple):
@@ -144,3 +145,16 @@ def cli(location: str, *args: str, actor: str | None = None, env: dict[str, str]
     argv = [sys.executable, "-m", "bfg_tui", "--db", location, *(["--as", actor] if actor else []), *args]
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
                           env={**os.environ, **(env or {})})
+
+
+@contextlib.asynccontextmanager
+async def pg_console(pg: PgServer, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Backend, Any]]:
+    """A fresh console schema on the test server and its owners' console (server time, not the
+    fixed clock), closed afterwards."""
+    monkeypatch.delenv("BFG_TUI_FIXED_CLOCK", raising=False)
+    async with pg_backend(pg, monkeypatch) as backend:
+        console = await backend.console()
+        try:
+            yield backend, console
+        finally:
+            await console.close()

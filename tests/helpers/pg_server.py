@@ -28,6 +28,7 @@ KEYS = (
     "BFG_TUI_PG_PORT",
     "BFG_TUI_PG_POOL_PORT",
     "PGPASSFILE",
+    "BFG_TUI_PG_DATA",
 )
 # The logins the test server makes for the shared store, one per actor (members of bfg_app).
 ACTOR_LOGINS = {
@@ -54,6 +55,7 @@ class PgServer:
     host: str
     port: int
     pool_port: int | None = None  # PgBouncer (transaction pooling) in front of the server
+    data_dir: str = ""  # scripts/pg-test-server's data folder (its server.log); "" for a server not started here
 
     def conninfo(self, which: str = "app") -> str:
         if which in ("admin", "migration", "app"):
@@ -71,6 +73,15 @@ class PgServer:
 
     def actor_dsn(self, actor: str, *, pooled: bool = False) -> str:
         return self.login_dsn(ACTOR_LOGINS[actor], pooled=pooled)
+
+    def server_log(self) -> bytes:
+        """The server's log, for "the canary reached nowhere" checks. A server started by
+        scripts/pg-test-server always has one (a missing log fails); for another server the
+        calling test is skipped (failed in CI) at this point, so the check is never silently left out."""
+        if not self.data_dir:
+            _unavailable("its log is unknown: BFG_TUI_PG_DATA is not set (a server not started by "
+                         "scripts/pg-test-server)")
+        return (Path(self.data_dir) / "server.log").read_bytes()
 
     def connect(self, which: str = "app", **kwargs):
         """A psycopg 3 connection as `admin`, `migration` or `app` (password from pgpass)."""
@@ -145,6 +156,7 @@ def find_server() -> tuple[PgServer | None, str]:
             host=host,
             port=port,
             pool_port=int(values["BFG_TUI_PG_POOL_PORT"]) if values.get("BFG_TUI_PG_POOL_PORT") else None,
+            data_dir=values.get("BFG_TUI_PG_DATA", ""),
         ),
         "",
     )

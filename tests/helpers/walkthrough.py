@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 ANNA, MAREK, OLENA = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena"
 TRANSITION = [
     ("transition.contracts_frozen", ANNA),
@@ -31,3 +33,41 @@ def status(cli) -> dict:
 
 def counts(doc: dict, *groups: str) -> dict[str, str]:
     return {g: f"{doc['groups'][g]['ready']}/{doc['groups'][g]['total']}" for g in groups}
+
+
+def transition_signed_off(cli, note: str = "") -> None:
+    """Marek saves and freezes the scenario, then each transition check is accepted by its owner."""
+    assert cli("scenario", "save", actor=MAREK).code == 0
+    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    for check, owner in TRANSITION:
+        result = cli("accept", check, *(["--note", note] if note else []), actor=owner)
+        assert result.code == 0, result
+
+
+def release_ready(cli, target: Path) -> None:
+    """The transition signed off, then the connection and dry-run probes into `target`:
+    the release gate is READY."""
+    transition_signed_off(cli)
+    for probe in ("connection", "dry-run"):
+        result = cli("probe", probe, str(target), actor=MAREK)
+        assert result.code == 0, result
+
+
+def owners_values(cli) -> None:
+    """Anna confirms the rollback owner and records every provider and infrastructure value."""
+    assert cli("accept", "rollback.owner_confirmation", actor=ANNA).code == 0
+    for check, value in VALUES.items():
+        result = cli("accept", check, "--value", value, actor=ANNA)
+        assert result.code == 0, result
+
+
+async def signed_off_before_the_probes(console, values: dict[str, str]) -> None:
+    """Through the service: every owner check of the walkthrough that needs no probe (the
+    transition, the rollback owner, the provider and infrastructure values)."""
+    await console.save_scenario(MAREK)
+    await console.freeze(MAREK)
+    for check, owner in TRANSITION:
+        await console.accept(owner, check, note="rehearsed")
+    await console.accept(ANNA, "rollback.owner_confirmation")
+    for check, value in values.items():
+        await console.accept(ANNA, check, value=value)

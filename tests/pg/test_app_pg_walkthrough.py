@@ -6,31 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.console import screen_text, service_do, settle
+from tests.helpers.backends import pg_console
+from tests.helpers.console import screen_text, settle
 from tests.helpers.keyboard import ANNA, MAREK, OLENA, VALUES, become, probe
 from tests.helpers.pg_server import PgServer
+from tests.helpers.walkthrough import signed_off_before_the_probes
 
 pytestmark = pytest.mark.postgres
 pytest.importorskip("psycopg")
-
-PG_ENV_KEYS = ("PGPASSWORD", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSSLMODE", "PGSERVICE", "PGOPTIONS")
-TRANSITION = [
-    ("transition.contracts_frozen", ANNA),
-    ("transition.role_headers_mapped", MAREK),
-    ("transition.rehearsal_scenario_store", MAREK),
-    ("transition.db_schema", OLENA),
-    ("transition.secrets_and_auth", OLENA),
-    ("transition.migration_and_rollback", ANNA),
-]
-
-
-@pytest.fixture
-def pg(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> PgServer:
-    for key in PG_ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("PGPASSFILE", pg_server.passfile)
-    monkeypatch.setenv("BFG_TUI_MIGRATION_DSN", pg_server.migration_dsn)
-    return pg_server
 
 
 async def test_console_walkthrough_against_postgresql_is_ready_for_reviewed_cutover(
@@ -39,14 +22,13 @@ async def test_console_walkthrough_against_postgresql_is_ready_for_reviewed_cuto
     monkeypatch.chdir(tmp_path)
     # The owner checks are the local walkthrough's (tested by keyboard there); here the
     # keyboard runs what PostgreSQL adds: the real connection wizard and dry-run.
-    await service_do(
-        db,
-        ("save_scenario", (MAREK,), {}),
-        ("freeze", (MAREK,), {}),
-        *[("accept", (owner, check), {"note": "rehearsed"}) for check, owner in TRANSITION],
-        ("accept", (ANNA, "rollback.owner_confirmation"), {}),
-        *[("accept", (ANNA, check), {"value": value}) for check, value in VALUES.items()],
-    )
+    from bfg_tui.service import Console
+
+    console = await Console.open(str(db))
+    try:
+        await signed_off_before_the_probes(console, VALUES)
+    finally:
+        await console.close()
     app = make_app(MAREK)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -86,22 +68,11 @@ async def test_console_walkthrough_on_the_shared_store_with_each_owners_own_logi
     """The console's own store in PostgreSQL: Marek's console (his login) runs the probes,
     Anna's console (hers) exports the release packet, and both reach READY_FOR_REVIEWED_CUTOVER."""
     from bfg_tui.app import BfgApp
-    from tests.helpers.backends import pg_backend
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("BFG_TUI_FIXED_CLOCK", raising=False)
-    async with pg_backend(pg, monkeypatch) as backend:
-        owners = await backend.console()
-        try:
-            await owners.save_scenario(MAREK)
-            await owners.freeze(MAREK)
-            for check, owner in TRANSITION:
-                await owners.accept(owner, check, note="rehearsed")
-            await owners.accept(ANNA, "rollback.owner_confirmation")
-            for check, value in VALUES.items():
-                await owners.accept(ANNA, check, value=value)
-        finally:
-            await owners.close()
+    async with pg_console(pg, monkeypatch) as (backend, owners):
+        await signed_off_before_the_probes(owners, VALUES)
+        await owners.close()  # the consoles below open their own
         marek = BfgApp(db=backend.at(MAREK), actor=None, lang="en")  # no --as: the login is Marek's
         async with marek.run_test(size=(120, 40)) as pilot:
             await settle(pilot)

@@ -23,7 +23,7 @@ from bfg_tui.canonical import canonical_json
 from bfg_tui.probes.postgres_target import partition_name
 from tests.helpers import ROOT
 from tests.helpers.pg_server import PgServer, read_env_file
-from tests.helpers.walkthrough import ANNA, MAREK, TRANSITION, VALUES, counts, status
+from tests.helpers.walkthrough import ANNA, MAREK, counts, owners_values, status, transition_signed_off
 
 pytestmark = pytest.mark.postgres
 psycopg = pytest.importorskip("psycopg")
@@ -91,10 +91,7 @@ def _stored_failure(cli, check: str) -> str:
 
 def test_walkthrough_reaches_ready_for_reviewed_cutover(pg, cli, tmp_path: Path) -> None:
     target = pg.app_dsn
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
-    for check, owner in TRANSITION:
-        assert cli("accept", check, "--note", "rehearsed on PostgreSQL", actor=owner).code == 0
+    transition_signed_off(cli, note="rehearsed on PostgreSQL")
 
     conn = cli("probe", "connection", target, actor=MAREK)
     assert conn.code == 0, conn
@@ -130,9 +127,7 @@ def test_walkthrough_reaches_ready_for_reviewed_cutover(pg, cli, tmp_path: Path)
     assert "COPY skipped, 0 rows added" in again.out
     assert _admin_counts(pg, digest, replay_id) == first == (doc["snapshot"]["rows"], 1, 1)
 
-    assert cli("accept", "rollback.owner_confirmation", actor=ANNA).code == 0
-    for check, value in VALUES.items():
-        assert cli("accept", check, "--value", value, actor=ANNA).code == 0
+    owners_values(cli)
     release = tmp_path / "release.env"
     assert cli("export", "release", "-o", str(release), actor=ANNA).code == 0
     doc = status(cli)

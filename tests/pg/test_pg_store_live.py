@@ -16,7 +16,6 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -250,10 +249,7 @@ def test_a_canary_password_in_the_location_reaches_nothing(direct: Backend, pg_s
     dump = _every_row(pg_server, backend.schema)
     assert "transition.db_schema" in dump and "store.create" in dump  # the dump does see the rows
     assert canary not in dump
-    data = os.environ.get("BFG_TUI_PG_DATA") or ""
-    log = Path(data) / "server.log"
-    if log.is_file():
-        assert canary not in log.read_text(errors="replace")
+    assert canary.encode() not in pg_server.server_log()
 
 
 async def test_in_process_open_refuses_a_password_without_quoting_it(direct: Backend) -> None:
@@ -302,6 +298,15 @@ def test_every_console_table_is_tenant_scoped_by_forced_rls(direct: Backend, pg_
     assert by_name["schema_version"][2:] == (False, None, "bfg_migrator", False, False)  # no tenant rows there
 
 
+async def _until(condition, failure: str) -> None:
+    """Await a condition (checked every 10 ms, for at most 10 s)."""
+    for _ in range(1000):
+        if await condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(failure)
+
+
 async def test_tenants_sharing_a_schema_see_only_their_own_rows(direct: Backend, pg_server: PgServer) -> None:
     from bfg_tui.clock import utc_now
 
@@ -319,9 +324,19 @@ async def test_tenants_sharing_a_schema_see_only_their_own_rows(direct: Backend,
         assert (await b.state()).audit_count == 1 and (await a.state()).audit_count == 3
         assert (await other.audit_verify()).ok and (await bfg.store.audit_verify()).ok
         # Another tenant's commit wakes the listener but leaves this tenant's count alone.
+        async def settled() -> bool:  # listening, and no notification waiting for a re-read
+            await other.data_version()
+            return other.listen_mode == "listen" and not other._dirty
+
+        await _until(settled, "the listener did not settle")
         before = await other.data_version()
         await a.accept(OLENA, "transition.secrets_and_auth")
-        await asyncio.sleep(0.3)
+
+        async def woken() -> bool:
+            return other._dirty
+
+        await _until(woken, "the other tenant's commit did not wake the listener")
+        await _until(settled, "the woken listener did not re-read the count")
         assert await other.data_version() == before
     finally:
         await bfg.close()

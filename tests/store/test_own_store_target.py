@@ -72,23 +72,18 @@ async def test_a_dry_run_into_the_console_store_schema_on_postgres_is_refused(
     pytest.importorskip("psycopg")
     from bfg_tui import runbook
     from bfg_tui.errors import Refused
-    from tests.helpers.backends import pg_backend
+    from tests.helpers.backends import pg_console
 
-    monkeypatch.delenv("BFG_TUI_FIXED_CLOCK", raising=False)
-    async with pg_backend(pg_server, monkeypatch) as backend:
-        console = await backend.console()
-        try:
-            await console.save_scenario(MAREK)
-            await console.freeze(MAREK)
-            monkeypatch.setattr(runbook, "SCHEMA", backend.schema)  # the store lives where a dry-run writes
-            before = await console.store.audit_head()
-            keyvalue = f"host={pg_server.host} port={pg_server.port} dbname=bfg user=bfg_app_login sslmode=require"
-            for target in (pg_server.app_dsn, keyvalue):
-                for probe in ("connection", "dry_run"):
-                    with pytest.raises(Refused, match="the target is the console's own store"):
-                        await console.probe(MAREK, probe, target)
-            count, _head = await console.store.audit_head()
-            assert count == before[0] + 4  # the four refusals, nothing else
-            assert (await console.store.audit_verify()).ok
-        finally:
-            await console.close()
+    async with pg_console(pg_server, monkeypatch) as (backend, console):
+        await console.save_scenario(MAREK)
+        await console.freeze(MAREK)
+        monkeypatch.setattr(runbook, "SCHEMA", backend.schema)  # the store lives where a dry-run writes
+        before = await console.store.audit_head()
+        keyvalue = f"host={pg_server.host} port={pg_server.port} dbname=bfg user=bfg_app_login sslmode=require"
+        for target in (pg_server.app_dsn, keyvalue):
+            for probe in ("connection", "dry_run"):
+                with pytest.raises(Refused, match="the target is the console's own store"):
+                    await console.probe(MAREK, probe, target)
+        count, _head = await console.store.audit_head()
+        assert count == before[0] + 4  # the four refusals, nothing else
+        assert (await console.store.audit_verify()).ok

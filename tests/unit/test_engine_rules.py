@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.helpers.walkthrough import ANNA, MAREK, TRANSITION, VALUES, counts, status
+from tests.helpers.walkthrough import ANNA, MAREK, counts, owners_values, release_ready, status
 
 SCHEMA = "BFGScenarioImport.v1"
 DRY_RUN = {"dryrun.snapshot_export", "dryrun.schema_map", "dryrun.rbac_claims_probe", "dryrun.adapter_replay",
@@ -27,19 +27,10 @@ def _checks(cli) -> dict[str, dict]:
     return {c["id"]: c for c in cli("checks", "--json").json()}
 
 
-def _release_ready(cli, target: Path) -> None:
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
-    for check, owner in TRANSITION:
-        assert cli("accept", check, actor=owner).code == 0
-    assert cli("probe", "connection", str(target), actor=MAREK).code == 0
-    assert cli("probe", "dry-run", str(target), actor=MAREK).code == 0
-
-
 def test_rule_dry_run_evidence_goes_stale_when_the_connection_is_repointed_to_another_target(
         cli, tmp_path: Path) -> None:
     first, second = tmp_path / "rehearsal-a.db", tmp_path / "rehearsal-b.db"
-    _release_ready(cli, first)
+    release_ready(cli, first)
     before = status(cli)
     assert before["decisions"]["release"] == "READY" and before["groups"]["dry_run"] == {"ready": 5, "total": 5}
 
@@ -82,10 +73,8 @@ def test_rule_a_batch_group_with_one_record_of_one_of_its_kinds_holds_data(cli, 
 
 def test_rule_all_local_gates_ready_recommends_the_postgresql_probe_in_english_and_polish(
         cli, tmp_path: Path) -> None:
-    _release_ready(cli, tmp_path / "target.db")
-    assert cli("accept", "rollback.owner_confirmation", actor=ANNA).code == 0
-    for check, value in VALUES.items():
-        assert cli("accept", check, "--value", value, actor=ANNA).code == 0
+    release_ready(cli, tmp_path / "target.db")
+    owners_values(cli)
     assert cli("export", "release", "-o", str(tmp_path / "release.env"), actor=ANNA).code == 0
 
     english = status(cli)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers.walkthrough import ANNA, MAREK, TRANSITION, VALUES, counts, status
+from tests.helpers.walkthrough import ANNA, MAREK, TRANSITION, counts, owners_values, release_ready, status
 
 
 def test_local_walkthrough_reaches_blocked_pending_infrastructure(cli, tmp_path: Path) -> None:
@@ -49,10 +49,7 @@ def test_local_walkthrough_reaches_blocked_pending_infrastructure(cli, tmp_path:
     assert doc["decisions"]["cutover"] == "BLOCKED_PENDING_DATA_CUTOVER"
     assert doc["decisions"]["go_no_go"] == "BLOCKED_PENDING_DATA_CUTOVER"
 
-    assert cli("accept", "rollback.owner_confirmation", actor=ANNA).code == 0
-    for check, value in VALUES.items():
-        result = cli("accept", check, "--value", value, actor=ANNA)
-        assert result.code == 0, result
+    owners_values(cli)
     doc = status(cli)
     assert counts(doc, "infrastructure", "provider_selection", "wiring") == {
         "infrastructure": "4/4", "provider_selection": "4/4", "wiring": "4/7"}
@@ -80,12 +77,7 @@ def test_local_walkthrough_reaches_blocked_pending_infrastructure(cli, tmp_path:
 
 def test_refreeze_of_a_changed_scenario_makes_bound_evidence_stale(cli, tmp_path: Path) -> None:
     target = tmp_path / "target.db"
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
-    for check, owner in TRANSITION:
-        assert cli("accept", check, actor=owner).code == 0
-    assert cli("probe", "connection", str(target), actor=MAREK).code == 0
-    assert cli("probe", "dry-run", str(target), actor=MAREK).code == 0
+    release_ready(cli, target)
     before = status(cli)
     assert before["decisions"]["release"] == "READY" and before["stale"] == []
 
