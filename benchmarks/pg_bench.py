@@ -1,4 +1,4 @@
-"""PostgreSQL benchmark rows (issue 4): COPY replay at 100k and 1M records, RLS verification,
+"""PostgreSQL benchmark rows: COPY replay at 100k and 1M records, RLS verification,
 the connection wizard, each against its floor measured in the same run. Everything runs for real through `Console` against the test server
 (`scripts/pg-test-server start`): a temp SQLite store, `scenario save --scale`, freeze,
 then the probes. Without a server the rows report why.

@@ -52,10 +52,6 @@ def canonical_json(value: Any, *, checked: bool = True) -> str:
     return _encoder.encode(value)
 
 
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def short_checksum(digest: str) -> str:
     """`bfg-` + the first 8 hex digits of the SHA-256 digest."""
     return "bfg-" + digest[:8]

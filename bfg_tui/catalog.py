@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from functools import cache
 from graphlib import CycleError, TopologicalSorter
-from pathlib import Path
 from typing import Any
 
 from .errors import CatalogError
@@ -362,14 +361,6 @@ def _check_decision_coverage(catalog: Catalog) -> None:
     for did in catalog.go_no_go.first_blocked_of:
         if did not in catalog.decisions:
             raise CatalogError(f"catalog: go_no_go names unknown decision '{did}'")
-
-
-def load_catalog_file(path: Path) -> Catalog:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CatalogError(f"catalog: cannot read {path}: {exc}") from None
-    return parse_catalog(raw)
 
 
 @cache

@@ -793,11 +793,8 @@ def _ssh_session(args: argparse.Namespace) -> int:
 
 
 def _open_console(args: argparse.Namespace, actor: str | None = None, bound: bool = False) -> int:
-    try:
-        from .app import run_app
-    except ImportError:
-        _err("the console is not built yet; use the headless verbs (see --help)")
-        return EXIT_FAIL
+    from .app import run_app
+
     if bound:
         return run_app(db=args.db, actor=args.actor, lang=args.lang, bound=True)
     return run_app(db=args.db, actor=actor, lang=args.lang)

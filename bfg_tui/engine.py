@@ -224,7 +224,7 @@ def _count(catalog: Catalog, nodes: dict[str, bool], name: str) -> tuple[int, in
 
 
 def status_document(catalog: Catalog, state: State, ev: Evaluation) -> dict[str, object]:
-    """The `status --json` document (issue 2, item 11)."""
+    """The `status --json` document."""
     snap = state.snapshot
     return {
         "groups": {g: {"ready": ev.groups[g][0], "total": ev.groups[g][1]} for g in STATUS_GROUPS},

@@ -62,10 +62,6 @@ class InputError(BfgError):
     """A malformed input file or argument."""
 
 
-class ProbeFailed(BfgError):
-    """A probe ran and did not pass; its transcript is stored."""
-
-
 class StateMismatch(StoreError):
     """The stored state is not what the audit trail says it is: no decision is reported."""
 

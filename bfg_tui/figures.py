@@ -206,7 +206,3 @@ def tree_lines(nodes: list[Node], lang: str = "en") -> list[str]:
     return lines
 
 
-def ready_word(ready: bool, lang: str) -> str:
-    return t("state.ready" if ready else "state.blocked", lang)
-
-

@@ -16,7 +16,6 @@ from typing import NamedTuple
 SCHEMA = "bfg_flowcontrol"
 MIGRATOR_ROLE = "bfg_migrator"
 APP_ROLE = "bfg_app"
-TENANT_SETTING = "bfg.tenant_id"
 # Set the tenant for the current transaction only (parameter: the tenant id).
 SET_TENANT_SQL = "select set_config('bfg.tenant_id', %s, true)"
 

@@ -265,8 +265,8 @@ class KeyBar(Widget, can_focus=False):
     """The bindings in force, on one line, as Textual's Footer shows them (same look and colours).
 
     One widget instead of the Footer's widget per key: a Footer re-composes all of its keys
-    whenever the focus moves to a part with other bindings, and costs ~50 ms to the first
-    frame on a 2-core machine. Clicking a key presses it; hovering shows its tooltip.
+    whenever the focus moves to a part with other bindings, which delays the first frame
+    (benchmarks/tui_bench.py measures it). Clicking a key presses it; hovering shows its tooltip.
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"keybar--key", "keybar--description", "keybar--separator"}

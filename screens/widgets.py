@@ -38,16 +38,6 @@ def decision_text(value: str) -> Text:
     return Text(value, style="bold green" if value.startswith("READY") else "bold red")
 
 
-def owner_label(view: View, check_id: str, lang: str) -> str:
-    check = view.catalog.checks[check_id]
-    if check.kind == "probe":
-        return t("owner.probe", lang)
-    if check.kind == "derived" or not check.owner:
-        return t("owner.none", lang)
-    actor = view.catalog.actor(check.owner)
-    return actor.name if actor else check.owner
-
-
 def status_label(view: View, check_id: str, lang: str) -> str:
     """Why a check is not passing (its first unmet dependency, by name), or who or what made it pass."""
     from bfg_tui.figures import why

@@ -23,6 +23,8 @@ import pytest
 from bfg_tui.packets import PACKETS
 from tests.helpers.pg_server import PG_ENV_KEYS
 
+pytestmark = pytest.mark.slow  # subprocesses and real connection attempts in every target form
+
 CANARY = "CANARY-pw-9c1e7"
 ANNA, MAREK = "user_md_anna", "user_dispatcher_marek"
 FORMS = {

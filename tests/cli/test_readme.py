@@ -18,6 +18,8 @@ import pytest
 from tests.helpers import ROOT
 from tests.helpers.pg_server import PgServer
 
+pytestmark = pytest.mark.slow  # the README's walkthroughs, pasted into bash
+
 README = ROOT / "README.md"
 FENCE = re.compile(r"^```(?P<info>[^\n]*)\n(?P<body>.*?)^```$", re.S | re.M)
 

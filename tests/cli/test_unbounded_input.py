@@ -48,6 +48,7 @@ def _limited() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # an unbounded read fails fast, not the machine
 
 
+@pytest.mark.slow
 def test_dev_zero_is_refused_without_reading(db: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "bfg_tui", "--db", str(db), "--as", MAREK, "scenario", "save",
                            "--from", "/dev/zero"], capture_output=True, text=True, timeout=60, cwd=ROOT,
@@ -56,6 +57,7 @@ def test_dev_zero_is_refused_without_reading(db: Path) -> None:
     assert "/dev/zero: not a regular file (a character device)" in proc.stderr and proc.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_a_fifo_is_refused_without_hanging(db: Path, tmp_path: Path) -> None:
     fifo = tmp_path / "scenario.fifo"
     os.mkfifo(fifo)
@@ -68,6 +70,7 @@ def test_a_fifo_is_refused_without_hanging(db: Path, tmp_path: Path) -> None:
     assert proc.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_an_oversized_file_names_the_cap_and_how_to_raise_it(cli, db: Path, tmp_path: Path, monkeypatch) -> None:
     big = scenario_file(tmp_path / "big.json", 3000)
     assert 1024 * 1024 < big.stat().st_size < 8 * 1024 * 1024
@@ -106,6 +109,7 @@ def test_a_secret_in_a_late_chunk_is_refused_with_its_field(cli, db: Path, tmp_p
     assert result.err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_import_memory_stays_within_three_times_the_file(tmp_path: Path) -> None:
     path = scenario_file(tmp_path / "mem.json", 4000)
     size = path.stat().st_size
@@ -134,6 +138,7 @@ def test_scale_past_the_generator_is_one_line(cli, db: Path, scale: str) -> None
     assert_one_line(result, 1, "--scale", "at most")
 
 
+@pytest.mark.slow
 def test_invalid_utf8_in_arguments_is_one_line(db: Path) -> None:
     for argv in ([b"--as", b"user\xff", b"accept", b"transition.db_schema"],
                  [b"--as", OLENA.encode(), b"accept", b"transition.db_schema", b"--note", b"bad \xc3\x28 byte"]):

@@ -7,6 +7,7 @@ import sqlite3
 import stat
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 from tests.helpers.console import screen_text, settle, widget_text
@@ -124,6 +125,7 @@ async def test_a_refused_target_shows_a_one_line_reason(make_app, db: Path, tmp_
     assert exported(db) == []
 
 
+@pytest.mark.slow  # walks every gate
 async def test_the_focused_gate_s_packet_is_preselected(make_app, db: Path) -> None:
     from bfg_tui.screens.widgets import Table
 

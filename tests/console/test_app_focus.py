@@ -52,6 +52,7 @@ async def test_keys_act_on_entry_without_tab(make_app, key: str) -> None:
         await _acts(pilot)
 
 
+@pytest.mark.slow
 async def test_keys_act_after_every_cutover_tab_switch(make_app) -> None:
     app = make_app(actor=OLENA)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -99,6 +99,7 @@ async def open_detail(pilot, table_id: str, check_id: str) -> None:
     await settle(pilot)
 
 
+@pytest.mark.slow  # every screen and dialog over a planted store
 async def test_no_planted_sequence_reaches_the_terminal(make_app, db: Path, terminal: list[str]) -> None:
     from bfg_tui.screens.modals import ActorPicker, ProbeModal
     from textual import events

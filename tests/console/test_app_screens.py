@@ -14,15 +14,6 @@ from tests.helpers.console import screen_text, service_do, settle, widget_text
 ANNA = "user_md_anna"
 
 
-@pytest.fixture(autouse=True)
-def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No animated tab underline in the console tests: Pilot waits for every animation to end
-    (~0.4 s a tab switch). The other console test modules import this fixture."""
-    import textual.constants
-
-    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
-
-
 async def test_the_first_frame_is_the_data(make_app, db: Path) -> None:
     await service_do(db)  # an existing store, as on every start but the very first
     assert db.exists()

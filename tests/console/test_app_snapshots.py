@@ -15,7 +15,7 @@ from textual.widgets import Input
 from tests.helpers.console import settle
 
 SCREENS = ("1", "2", "3", "4", "5", "6")
-SIZES = ((80, 24), (120, 40))
+SIZES = ((80, 24), pytest.param((120, 40), marks=pytest.mark.slow))  # the fast loop checks the tighter layout
 
 
 @pytest.fixture

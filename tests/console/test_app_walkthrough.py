@@ -5,12 +5,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 from tests.helpers.console import screen_text, settle, widget_text
 from tests.helpers.keyboard import ANNA, MAREK, OLENA, VALUES, accept, become, probe
 
 
+@pytest.mark.slow
 async def test_keyboard_walkthrough_ends_blocked_pending_infrastructure(make_app, db: Path, tmp_path: Path,
                                                                         monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)

@@ -137,6 +137,7 @@ def walked(request, cli, tmp_path: Path) -> dict[str, str] | None:
     return _walk(cli, tmp_path) if request.param else None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("lang", "walked"), [("en", False), ("pl", False), ("en", True)], indirect=["walked"])
 async def test_console_rows_show_the_figures(make_app, lang: str, walked: dict[str, str] | None) -> None:
     """Each cutover tab's and the copilot's derived rows show the figure in their row."""

@@ -10,7 +10,7 @@ import pytest
 @pytest.fixture(autouse=True)
 def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
     """No animated tab underline in the console tests: Pilot waits for every animation to end
-    (~0.4 s a tab switch). tests/console/conftest.py applies it to every console test."""
+    (a tab switch's underline). tests/console/conftest.py applies it to every console test."""
     import textual.constants
 
     monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")

@@ -1,4 +1,4 @@
-"""Issue 4 through the console: the PostgreSQL probes by keyboard, to READY_FOR_REVIEWED_CUTOVER."""
+"""The PostgreSQL walkthrough through the console: the probes by keyboard, to READY_FOR_REVIEWED_CUTOVER."""
 
 from __future__ import annotations
 

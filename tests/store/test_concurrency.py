@@ -10,7 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import ROOT
+
+pytestmark = pytest.mark.slow  # real subprocesses, SIGKILL mid-write
 
 WORKER = [sys.executable, "-m", "tests.helpers.workers.hammer"]
 

@@ -36,8 +36,10 @@ DRIVER = "driver_tarasenko"
 CATALOG = default_catalog()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
-                        pytest.param("pgbouncer", marks=pytest.mark.postgres)])
+PG = (pytest.mark.postgres, pytest.mark.slow)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=PG), pytest.param("pgbouncer", marks=PG)])
 async def store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Backend]:
     if request.param == "sqlite":
         yield Backend("sqlite", str(tmp_path / "console.db"))
@@ -356,6 +358,7 @@ def _event(e: Any) -> tuple[Any, ...]:
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 async def test_same_actions_give_the_same_bodies_on_both_backends_but_for_the_server_time(
     pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -477,6 +480,7 @@ async def test_signed_writes_carry_verifiable_signatures(store: Backend, actor_k
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 async def test_signed_chains_agree_on_both_backends_but_for_the_server_time(
     pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, actor_keys: dict[str, str],
 ) -> None:

@@ -122,7 +122,7 @@ def test_a_forged_record_row_is_named_by_verify(cli, walked: Path, case: str) ->
 
 
 def test_forging_every_row_never_reaches_ready(cli, db: Path) -> None:
-    """The attack from the issue: acceptances and probe results planted with no event."""
+    """The attack: acceptances and probe results planted with no event."""
     from bfg_tui.catalog import default_catalog
 
     assert cli("scenario", "save", actor=MAREK).code == 0

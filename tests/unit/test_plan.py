@@ -65,6 +65,7 @@ def test_following_the_plan_reaches_every_local_gate_then_names_postgresql(cli, 
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_following_the_plan_with_postgresql_reaches_ready_for_reviewed_cutover(pg, cli, tmp_path: Path) -> None:
     from bfg_tui.catalog import default_catalog
 

@@ -75,7 +75,7 @@ async def copy_new_partition(s: PgSession, conn: Any, log: Log, source: Snapshot
     copy_s = time.perf_counter() - t0
     s.phase = f"building the key of {SCHEMA}.{part}"
     # One backend sorts in memory: on a small server, parallel workers cost more than they
-    # save (100k records: ~0.08 s alone, ~0.15 s with two workers), and 1M keys fit in 256 MB.
+    # save (benchmarks/pg_bench.py), and 1M keys fit in 256 MB.
     await conn.execute("set local max_parallel_maintenance_workers = 0")
     await conn.execute("set local maintenance_work_mem = '256MB'")
     await conn.execute(sql.SQL("alter table {} add constraint {} primary key (tenant_id, snapshot_id, seq)")
