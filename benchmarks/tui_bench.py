@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ from benchmarks.rows import Row, Verdict, paired
 ROOT = Path(__file__).resolve().parent.parent
 ANNA = "user_md_anna"
 MAREK = "user_dispatcher_marek"
+# The longest any one step of the round trip may take before the row reports where it stuck.
+STEP_DEADLINE_S = 120.0
 BUDGETS = {"data_ratio": 1.15, "first_frame_ms": 550.0, "accept_p95_ms_demo": 20.0, "accept_p95_ms_1m": 50.0, "rss_mb_1m": 150.0}
 
 
@@ -226,10 +229,22 @@ async def _round_trips(db: Path, rounds: int) -> tuple[list[float], list[float]]
     app = _terminal_app(db)
     times: list[float] = []
     writes: list[float] = []
-    async with app.run_test(size=(120, 40)) as pilot:
-        while app.view is None:
+
+    async def within(step: Awaitable[Any], what: str, seconds: float = STEP_DEADLINE_S) -> Any:
+        # A step that never ends is reported with what the console said, never waited on forever.
+        try:
+            return await asyncio.wait_for(step, seconds)
+        except TimeoutError:
+            raise RuntimeError(f"the console {what} within {seconds:.0f} s "
+                               f"(it said: {str(app.last_message) or 'nothing'})") from None
+
+    async def loaded() -> None:
+        while app.view is None or app.service is None:
             await pilot.pause(0.05)
-        await app.workers.wait_for_complete()
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await within(loaded(), "did not load the store")
+        await within(app.workers.wait_for_complete(), "did not finish loading")
         await pilot.press("4")  # the decision board: the transition checks and the board figures repaint
         await pilot.pause(0.3)
         service = app.service
@@ -245,15 +260,15 @@ async def _round_trips(db: Path, rounds: int) -> tuple[list[float], list[float]]
                 return out
 
             # persisted (audited write) → recomputed (load + engine) → widgets updated …
-            await app.act(accept(f"bench {i}"))
+            await within(app.act(accept(f"bench {i}")), "did not finish an accept")
             # … → repainted: the screen's next compositor refresh has run (and the frame is encoded).
             before = app.frame_bytes
             app.screen.call_after_refresh(painted.set)
-            await painted.wait()
+            await within(painted.wait(), "did not repaint after an accept")
             times.append((time.perf_counter() - t0) * 1000)
             assert app.frame_bytes > before, "no frame was painted"
-            await service.revoke(ANNA, check)
-            await app.reload()
+            await within(service.revoke(ANNA, check), "did not finish a revoke")
+            await within(app.reload(), "did not reload after a revoke")
             await pilot.pause()
         app.exit()
     return times, writes
