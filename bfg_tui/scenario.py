@@ -10,16 +10,16 @@ Records come out in canonical order without sorting: kind by kind in
 `catalog.record_kinds` order, and within a kind by id, whose zero-padded numbers make
 string order equal numeric order.
 
-Two outputs share one generator per kind:
-- `demo_records` yields `(kind, id, data)` with `data` a dict;
-- `demo_rows` yields `(kind, id, body)` with `body` already canonical JSON, written
-  from a per-kind template. The stdlib JSON encoder costs ~9 µs per record on the
-  2-core reference machine, so 1M records could not be saved in seconds through it.
-  The templates only ever interpolate values from this module's own tables, digits
-  and `canonical_json`-encoded catalog strings, so nothing needs escaping; the tests
-  check `body == record_json(kind, id, data)` over every modular pattern.
-Each kind generator builds the dict and the template side by side from the same
-local values, so the two cannot drift apart unnoticed.
+Two outputs:
+- `demo_records` yields `(kind, id, data)` with `data` a dict, from the generators
+  here: they are the readable definition of the demo data;
+- `demo_rows` yields `(kind, id, body)` with `body` already canonical JSON (UTF-8). The stdlib
+  JSON encoder costs several µs per record, so 1M records could not be saved in seconds
+  through it: the per-order kinds are written by `scenario_rows` from pieces of canonical
+  JSON built once per pattern of values. The pieces only ever hold values from this
+  module's own tables, digits and `canonical_json`-encoded catalog strings, so nothing
+  needs escaping; the tests check `body == record_json(kind, id, data).encode()` over every
+  pattern (`ALL_PATTERNS` orders), so the two outputs cannot drift apart unnoticed.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from .canonical import canonical_json, record_json
 from .models import Catalog
 
 Record = tuple[str, str, dict[str, Any]]
-Row = tuple[str, str, str]  # (kind, id, canonical body), as the store saves it
+Row = tuple[str, str, bytes]  # (kind, id, canonical body in UTF-8), as the store saves it
 
 DEMO_ORDERS = 12
 SEED_ACTORS = 5  # actors in the shipped catalog; the count functions assume it by default
@@ -110,6 +110,9 @@ _CLOCK = tuple(f"{m // 60:02d}:{m % 60:02d}:00Z" for m in range(_MINUTES_PER_DAY
 # Tenths of a degree as "d.d", 0.0 .. 29.9 °C.
 _TENTHS = tuple(f"{t // 10}.{t % 10}" for t in range(300))
 _JSON_BOOL = ("false", "true")
+# Every value of order i but its dates and ids depends on i only modulo 3, 4, 5, 6, 7, 9
+# or 27: their least common multiple is every pattern the orders can take.
+ALL_PATTERNS = 3780
 
 
 def _crc8_table() -> tuple[int, ...]:
@@ -212,10 +215,10 @@ def demo_records(catalog: Catalog, orders: int = DEMO_ORDERS) -> Iterator[Record
 
 
 def demo_rows(catalog: Catalog, orders: int = DEMO_ORDERS) -> Iterator[Row]:
-    """The same records as `demo_records`, with each body already canonical JSON.
+    """The same records as `demo_records`, with each body already canonical JSON in UTF-8.
 
-    `body == canonical.record_json(kind, id, data)` for the matching record; this is
-    the fast path for saving a scenario at scale.
+    `body == canonical.record_json(kind, id, data).encode()` for the matching record; this
+    is the fast path for saving a scenario at scale (the store keeps the bytes as they are).
     """
     return _generate(catalog, orders, rows=True)
 
@@ -231,9 +234,7 @@ def _generate(catalog: Catalog, orders: int, *, rows: bool) -> _Out:
         # record_count() and the batch groups promise exactly these kinds.
         raise ValueError("the catalog's record kinds differ from the demo generator's")
     ctx = _Context(catalog, orders)
-    makers: dict[str, Callable[[_Context, bool], _Out]] = {
-        "tenants": _seed_kind("tenants", catalog),
-        "users": _seed_kind("users", catalog),
+    per_order: dict[str, Callable[[_Context], _Out]] = {
         "orders": _orders,
         "dispatch_events": _dispatch_events,
         "driver_events": _driver_events,
@@ -241,9 +242,20 @@ def _generate(catalog: Catalog, orders: int, *, rows: bool) -> _Out:
         "documents": _documents,
         "ksef_packages": _ksef_packages,
         "payments": _payments,
-        "scenario_audit": _scenario_audit,
     }
-    return _chain(makers[kind](ctx, rows) for kind in catalog.record_kinds)
+    if rows:
+        from .scenario_rows import per_order_rows
+
+        fast = per_order_rows(ctx)
+
+    def make(kind: str) -> _Out:
+        if kind in ("tenants", "users"):
+            return _encoded([r for r in seed_records(catalog) if r[0] == kind], rows)
+        if kind == "scenario_audit":
+            return _encoded(_scenario_audit(ctx), rows)
+        return fast(kind) if rows else per_order[kind](ctx)
+
+    return _chain(make(kind) for kind in catalog.record_kinds)
 
 
 def _chain(parts: Iterator[_Out]) -> _Out:
@@ -258,14 +270,7 @@ def _check_orders(orders: int) -> None:
 def _encoded(records: list[Record], rows: bool) -> _Out:
     """The few records that are not per-order: encoded the slow, safe way."""
     for kind, rid, data in records:
-        yield (kind, rid, record_json(kind, rid, data, checked=False) if rows else data)
-
-
-def _seed_kind(kind: str, catalog: Catalog) -> Callable[[_Context, bool], _Out]:
-    def make(_ctx: _Context, rows: bool) -> _Out:
-        return _encoded([r for r in seed_records(catalog) if r[0] == kind], rows)
-
-    return make
+        yield (kind, rid, record_json(kind, rid, data, checked=False).encode("utf-8") if rows else data)
 
 
 class _Context:
@@ -283,6 +288,7 @@ class _Context:
         self.day_t = [d.isoformat() + "T" for d in days]  # "2026-03-02T"
         self.day = [d.isoformat() for d in days]  # "2026-03-02"
         self.ymd = [d.strftime("%Y%m%d") for d in days]  # "20260302"
+        self.year = [d[:4] for d in self.ymd]  # "2026"
         day_t = self.day_t
 
         def ts(minute: int) -> str:
@@ -349,8 +355,8 @@ def _crossing(i: int) -> str:
     return _LVIV_CROSSINGS[(i // 3) % 3] if i % 3 == 0 else _DOROHUSK
 
 
-def _orders(c: _Context, rows: bool) -> _Out:
-    fmt, ts, tenant, tenant_json = c.fmt, c.ts, c.tenant, c.tenant_json
+def _orders(c: _Context) -> _Out:
+    fmt, ts, tenant = c.fmt, c.ts, c.tenant
     for i in range(1, c.orders + 1):
         rid = "ord-" + fmt(i)
         pallets = _pallets(i)
@@ -360,32 +366,23 @@ def _orders(c: _Context, rows: bool) -> _Out:
         origin, dest = _ORIGINS[i % 4], _DESTINATIONS[i % 3]
         adr = i % 7 == 0  # e.g. ethanol-based disinfectants, UN 1170
         pickup, delivery = ts(_pickup(i)), ts(_delivery(i))
-        if rows:
-            yield "orders", rid, (
-                f'{{"data":{{"adr":{_JSON_BOOL[adr]},"client_id":"{CLIENT_ID}",'
-                f'"delivery_at":"{delivery}","destination":"{dest}","gdp":true,'
-                f'"origin":"{origin}","pallets":{pallets},"pickup_at":"{pickup}",'
-                f'"temperature_max":"{t_max}","temperature_min":"{t_min}",'
-                f'"tenant_id":{tenant_json},"weight_kg":{weight}}},"id":"{rid}","kind":"orders"}}'
-            )
-        else:
-            yield "orders", rid, {
-                "tenant_id": tenant,
-                "client_id": CLIENT_ID,
-                "origin": origin,
-                "destination": dest,
-                "pallets": pallets,
-                "weight_kg": weight,
-                "temperature_min": t_min,
-                "temperature_max": t_max,
-                "adr": adr,
-                "gdp": True,  # every load is medicinal product under GDP
-                "pickup_at": pickup,
-                "delivery_at": delivery,
-            }
+        yield "orders", rid, {
+            "tenant_id": tenant,
+            "client_id": CLIENT_ID,
+            "origin": origin,
+            "destination": dest,
+            "pallets": pallets,
+            "weight_kg": weight,
+            "temperature_min": t_min,
+            "temperature_max": t_max,
+            "adr": adr,
+            "gdp": True,  # every load is medicinal product under GDP
+            "pickup_at": pickup,
+            "delivery_at": delivery,
+        }
 
 
-def _dispatch_events(c: _Context, rows: bool) -> _Out:
+def _dispatch_events(c: _Context) -> _Out:
     fmt, ts = c.fmt, c.ts
     for i in range(1, c.orders + 1):
         n = fmt(i)
@@ -400,23 +397,17 @@ def _dispatch_events(c: _Context, rows: bool) -> _Out:
         for suffix, kind, minute in steps:
             rid = "dsp-" + n + "-" + suffix
             at = ts(minute)
-            if rows:
-                yield "dispatch_events", rid, (
-                    f'{{"data":{{"actor_id":"{DISPATCHER_ID}","at":"{at}","driver_id":"{DRIVER_ID}",'
-                    f'"order_id":"{order_id}","type":"{kind}","vehicle":"{vehicle}"}},"id":"{rid}","kind":"dispatch_events"}}'
-                )
-            else:
-                yield "dispatch_events", rid, {
-                    "order_id": order_id,
-                    "type": kind,
-                    "actor_id": DISPATCHER_ID,
-                    "driver_id": DRIVER_ID,
-                    "vehicle": vehicle,
-                    "at": at,
-                }
+            yield "dispatch_events", rid, {
+                "order_id": order_id,
+                "type": kind,
+                "actor_id": DISPATCHER_ID,
+                "driver_id": DRIVER_ID,
+                "vehicle": vehicle,
+                "at": at,
+            }
 
 
-def _driver_events(c: _Context, rows: bool) -> _Out:
+def _driver_events(c: _Context) -> _Out:
     fmt, ts = c.fmt, c.ts
     for i in range(1, c.orders + 1):
         n = fmt(i)
@@ -436,45 +427,33 @@ def _driver_events(c: _Context, rows: bool) -> _Out:
         for suffix, kind, location, tenths, minute in steps:
             rid = "drv-" + n + "-" + suffix
             temp, at = _TENTHS[tenths], ts(minute)
-            if rows:
-                yield "driver_events", rid, (
-                    f'{{"data":{{"at":"{at}","driver_id":"{DRIVER_ID}","location":"{location}",'
-                    f'"order_id":"{order_id}","temperature_c":"{temp}","type":"{kind}"}},"id":"{rid}","kind":"driver_events"}}'
-                )
-            else:
-                yield "driver_events", rid, {
-                    "order_id": order_id,
-                    "driver_id": DRIVER_ID,
-                    "type": kind,
-                    "location": location,
-                    "temperature_c": temp,
-                    "at": at,
-                }
+            yield "driver_events", rid, {
+                "order_id": order_id,
+                "driver_id": DRIVER_ID,
+                "type": kind,
+                "location": location,
+                "temperature_c": temp,
+                "at": at,
+            }
 
 
-def _client_events(c: _Context, rows: bool) -> _Out:
+def _client_events(c: _Context) -> _Out:
     fmt, ts = c.fmt, c.ts
     for i in range(1, c.orders + 1):
         n = fmt(i)
         rid, order_id = "cle-" + n, "ord-" + n
         kind = _CLIENT_EVENTS[i % 3]
         at = ts(_delivery(i) + 60 + (i % 4) * 15)
-        if rows:
-            yield "client_events", rid, (
-                f'{{"data":{{"at":"{at}","channel":"client_portal","client_id":"{CLIENT_ID}",'
-                f'"order_id":"{order_id}","type":"{kind}"}},"id":"{rid}","kind":"client_events"}}'
-            )
-        else:
-            yield "client_events", rid, {
-                "order_id": order_id,
-                "client_id": CLIENT_ID,
-                "type": kind,
-                "channel": "client_portal",
-                "at": at,
-            }
+        yield "client_events", rid, {
+            "order_id": order_id,
+            "client_id": CLIENT_ID,
+            "type": kind,
+            "channel": "client_portal",
+            "at": at,
+        }
 
 
-def _documents(c: _Context, rows: bool) -> _Out:
+def _documents(c: _Context) -> _Out:
     fmt, ts, ymd, amounts = c.fmt, c.ts, c.ymd, _amounts()
     for i in range(1, c.orders + 1):
         n = fmt(i)
@@ -487,50 +466,31 @@ def _documents(c: _Context, rows: bool) -> _Out:
             doc_type = "CMR"
             cmr_number = "CMR/" + ymd[_pickup(i) // _MINUTES_PER_DAY][:4] + "/" + n
             pallets = _pallets(i)
-            if rows:
-                fields = (
-                    f'{{"cmr_number":"{cmr_number}","consignee":"{CLIENT_NAME}",'
-                    f'"pallets":{pallets},"seal":"PL{n}"}}'
-                )
-            else:
-                fields = {
-                    "cmr_number": cmr_number,
-                    "consignee": CLIENT_NAME,
-                    "pallets": pallets,
-                    "seal": "PL" + n,
-                }
+            fields = {
+                "cmr_number": cmr_number,
+                "consignee": CLIENT_NAME,
+                "pallets": pallets,
+                "seal": "PL" + n,
+            }
         else:
             doc_type = "invoice"
             invoice = "FV/" + ymd[_invoiced(i) // _MINUTES_PER_DAY][:4] + "/" + n  # = KSeF's
             gross = amounts[i % _AMOUNT_PERIOD][2]
-            if rows:
-                fields = (
-                    f'{{"buyer":"{CLIENT_NAME}","currency":"PLN","gross":"{gross}",'
-                    f'"invoice_number":"{invoice}"}}'
-                )
-            else:
-                fields = {
-                    "invoice_number": invoice,
-                    "buyer": CLIENT_NAME,
-                    "gross": gross,
-                    "currency": "PLN",
-                }
-        if rows:
-            yield "documents", rid, (
-                f'{{"data":{{"confidence":"{confidence}","doc_type":"{doc_type}","fields":{fields},'
-                f'"needs_review":{_JSON_BOOL[review]},"order_id":"{order_id}",'
-                f'"provider":"local-ocr","scanned_at":"{at}"}},"id":"{rid}","kind":"documents"}}'
-            )
-        else:
-            yield "documents", rid, {
-                "order_id": order_id,
-                "doc_type": doc_type,
-                "provider": "local-ocr",
-                "confidence": confidence,
-                "needs_review": review,
-                "fields": fields,
-                "scanned_at": at,
+            fields = {
+                "invoice_number": invoice,
+                "buyer": CLIENT_NAME,
+                "gross": gross,
+                "currency": "PLN",
             }
+        yield "documents", rid, {
+            "order_id": order_id,
+            "doc_type": doc_type,
+            "provider": "local-ocr",
+            "confidence": confidence,
+            "needs_review": review,
+            "fields": fields,
+            "scanned_at": at,
+        }
 
 
 def _crc8(data: bytes, crc: int = 0) -> int:
@@ -562,7 +522,7 @@ def _technical_crc_tables() -> tuple[tuple[int, ...], ...]:
     return tuple(tables)
 
 
-def _ksef_packages(c: _Context, rows: bool) -> _Out:
+def _ksef_packages(c: _Context) -> _Out:
     fmt, ts, ymd, amounts = c.fmt, c.ts, c.ymd, _amounts()
     t0, t1, t2, t3, t4, t5 = _technical_crc_tables()
     zeros = bytes(2 * _TECHNICAL_BYTES)
@@ -587,27 +547,20 @@ def _ksef_packages(c: _Context, rows: bool) -> _Out:
             ^ t3[(t >> 16) & 255] ^ t4[(t >> 8) & 255] ^ t5[t & 255]
         )
         number = f"{prefix}{t:012X}-{crc:02X}"
-        if rows:
-            yield "ksef_packages", rid, (
-                f'{{"data":{{"currency":"PLN","gross":"{gross}","invoice_number":"{invoice}",'
-                f'"issued_at":"{at}","ksef_number":"{number}","net":"{net}",'
-                f'"order_id":"{order_id}","status":"accepted","vat":"{vat}"}},"id":"{rid}","kind":"ksef_packages"}}'
-            )
-        else:
-            yield "ksef_packages", rid, {
-                "order_id": order_id,
-                "ksef_number": number,
-                "invoice_number": invoice,
-                "net": net,
-                "vat": vat,
-                "gross": gross,
-                "currency": "PLN",
-                "status": "accepted",
-                "issued_at": at,
-            }
+        yield "ksef_packages", rid, {
+            "order_id": order_id,
+            "ksef_number": number,
+            "invoice_number": invoice,
+            "net": net,
+            "vat": vat,
+            "gross": gross,
+            "currency": "PLN",
+            "status": "accepted",
+            "issued_at": at,
+        }
 
 
-def _payments(c: _Context, rows: bool) -> _Out:
+def _payments(c: _Context) -> _Out:
     fmt, ts, day, amounts = c.fmt, c.ts, c.day, _amounts()
     for i in range(1, c.orders + 1):
         n = fmt(i)
@@ -617,27 +570,19 @@ def _payments(c: _Context, rows: bool) -> _Out:
         due = day[issued // _MINUTES_PER_DAY + 14]  # 14-day payment terms
         paid = i % 3 != 0  # every third invoice is still open
         paid_at = ts(issued + (7 + i % 5) * _MINUTES_PER_DAY) if paid else None
-        if rows:
-            paid_json = '"' + paid_at + '"' if paid_at else "null"
-            yield "payments", rid, (
-                f'{{"data":{{"amount":"{amount}","currency":"PLN","due_date":"{due}",'
-                f'"invoice_id":"{invoice_id}","method":"bank_transfer",'
-                f'"paid_at":{paid_json},"status":"{"paid" if paid else "pending"}"}},"id":"{rid}","kind":"payments"}}'
-            )
-        else:
-            yield "payments", rid, {
-                "invoice_id": invoice_id,
-                "amount": amount,
-                "currency": "PLN",
-                "method": "bank_transfer",
-                "status": "paid" if paid else "pending",
-                "due_date": due,
-                "paid_at": paid_at,
-            }
+        yield "payments", rid, {
+            "invoice_id": invoice_id,
+            "amount": amount,
+            "currency": "PLN",
+            "method": "bank_transfer",
+            "status": "paid" if paid else "pending",
+            "due_date": due,
+            "paid_at": paid_at,
+        }
 
 
-def _scenario_audit(c: _Context, rows: bool) -> _Out:
-    records: list[Record] = [
+def _scenario_audit(c: _Context) -> list[Record]:
+    return [
         (
             "scenario_audit",
             "aud-" + c.fmt(k),
@@ -653,4 +598,3 @@ def _scenario_audit(c: _Context, rows: bool) -> _Out:
         )
         for k, (topic, actor, status, at, note) in enumerate(_AUDIT_NOTES, start=1)
     ]
-    return _encoded(records, rows)

@@ -8,8 +8,10 @@ per-row Python work left is the generator's.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any, NamedTuple
 
@@ -31,6 +33,8 @@ def utf8_bodies(bodies: tuple[Any, ...]) -> list[bytes]:
         if isinstance(first, str):
             return list(map(str.encode, bodies))  # UTF-8 is str.encode's default
         if isinstance(first, bytes):
+            if set(map(type, bodies)) == {bytes}:  # the generator's own rows: kept as they are
+                return list(bodies)
             return list(map(bytes, bodies))  # a str among bytes raises TypeError
     except TypeError:
         pass
@@ -50,14 +54,27 @@ async def column_batches(rows: Any, size: int = BATCH) -> AsyncIterator[Columns]
             if batch:
                 yield columns(batch)
         return
-    for batch in _chunks(rows, size):
-        yield columns(batch)
-
-
-def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
     it = iter(rows)
-    while batch := list(islice(it, size)):
-        yield batch
+    while True:
+        with _no_cycle_collection():
+            batch = list(islice(it, size))
+            cols = columns(batch) if batch else None
+        if cols is None:
+            return
+        yield cols
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """While a batch is built: its rows hold no reference cycles, yet each few hundred new
+    tuples would set off a collection that walks every object kept so far."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class Tally:

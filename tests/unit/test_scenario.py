@@ -75,7 +75,7 @@ def test_rows_are_the_canonical_json_of_the_records(catalog: Catalog) -> None:
     records = demo_records(catalog, ALL_PATTERNS)
     rows = demo_rows(catalog, ALL_PATTERNS)
     for (kind, rid, data), row in zip(records, rows, strict=True):
-        assert row == (kind, rid, record_json(kind, rid, data))
+        assert row == (kind, rid, record_json(kind, rid, data).encode("utf-8"))
 
 
 def test_records_are_in_canonical_order(catalog: Catalog) -> None:
