@@ -13,7 +13,8 @@ string order equal numeric order.
 Two outputs:
 - `demo_records` yields `(kind, id, data)` with `data` a dict, from the generators
   here: they are the readable definition of the demo data;
-- `demo_rows` yields `(kind, id, body)` with `body` already canonical JSON (UTF-8). The stdlib
+- `scenario_rows.demo_rows` yields `(kind, id, body)` with `body` already canonical JSON
+  (UTF-8). The stdlib
   JSON encoder costs several µs per record, so 1M records could not be saved in seconds
   through it: the per-order kinds are written by `scenario_rows` from pieces of canonical
   JSON built once per pattern of values. The pieces only ever hold values from this
@@ -34,7 +35,6 @@ from .canonical import canonical_json, record_json
 from .models import Catalog
 
 Record = tuple[str, str, dict[str, Any]]
-Row = tuple[str, str, bytes]  # (kind, id, canonical body in UTF-8), as the store saves it
 
 DEMO_ORDERS = 12
 SEED_ACTORS = 5  # actors in the shipped catalog; the count functions assume it by default
@@ -210,30 +210,10 @@ def seed_records(catalog: Catalog) -> list[Record]:
 
 
 def demo_records(catalog: Catalog, orders: int = DEMO_ORDERS) -> Iterator[Record]:
-    """Seed records plus `orders` orders with their events, documents and finance rows."""
-    return _generate(catalog, orders, rows=False)
+    """Seed records plus `orders` orders with their events, documents and finance rows.
 
-
-def demo_rows(catalog: Catalog, orders: int = DEMO_ORDERS) -> Iterator[Row]:
-    """The same records as `demo_records`, with each body already canonical JSON in UTF-8.
-
-    `body == canonical.record_json(kind, id, data).encode()` for the matching record; this
-    is the fast path for saving a scenario at scale (the store keeps the bytes as they are).
+    `scenario_rows.demo_rows` yields the same records with their bodies already encoded.
     """
-    return _generate(catalog, orders, rows=True)
-
-
-# ---------------------------------------------------------------- internals
-
-_Out = Iterator[tuple[str, str, Any]]
-
-
-def _generate(catalog: Catalog, orders: int, *, rows: bool) -> _Out:
-    _check_orders(orders)
-    if set(catalog.record_kinds) != set(KINDS):
-        # record_count() and the batch groups promise exactly these kinds.
-        raise ValueError("the catalog's record kinds differ from the demo generator's")
-    ctx = _Context(catalog, orders)
     per_order: dict[str, Callable[[_Context], _Out]] = {
         "orders": _orders,
         "dispatch_events": _dispatch_events,
@@ -243,19 +223,32 @@ def _generate(catalog: Catalog, orders: int, *, rows: bool) -> _Out:
         "ksef_packages": _ksef_packages,
         "payments": _payments,
     }
-    if rows:
-        from .scenario_rows import per_order_rows
+    ctx = context(catalog, orders)
+    return _chain(
+        per_order[kind](ctx) if kind in per_order else other_records(ctx, kind, rows=False)
+        for kind in catalog.record_kinds
+    )
 
-        fast = per_order_rows(ctx)
 
-    def make(kind: str) -> _Out:
-        if kind in ("tenants", "users"):
-            return _encoded([r for r in seed_records(catalog) if r[0] == kind], rows)
-        if kind == "scenario_audit":
-            return _encoded(_scenario_audit(ctx), rows)
-        return fast(kind) if rows else per_order[kind](ctx)
+# ---------------------------------------------------------------- internals
 
-    return _chain(make(kind) for kind in catalog.record_kinds)
+_Out = Iterator[tuple[str, str, Any]]
+
+
+def context(catalog: Catalog, orders: int) -> _Context:
+    """What every kind's generator shares, for `orders` orders of `catalog`'s tenant."""
+    _check_orders(orders)
+    if set(catalog.record_kinds) != set(KINDS):
+        # record_count() and the batch groups promise exactly these kinds.
+        raise ValueError("the catalog's record kinds differ from the demo generator's")
+    return _Context(catalog, orders)
+
+
+def other_records(ctx: _Context, kind: str, *, rows: bool) -> _Out:
+    """The kinds that are not per order (tenant, users, scenario audit): few, encoded the safe way."""
+    if kind == "scenario_audit":
+        return _encoded(_scenario_audit(ctx), rows)
+    return _encoded([r for r in seed_records(ctx.catalog) if r[0] == kind], rows)
 
 
 def _chain(parts: Iterator[_Out]) -> _Out:
@@ -277,6 +270,7 @@ class _Context:
     """What every kind generator shares: the tenant, the id format and day tables."""
 
     def __init__(self, catalog: Catalog, orders: int) -> None:
+        self.catalog = catalog
         self.tenant = catalog.tenant_id
         self.tenant_json = canonical_json(catalog.tenant_id)  # quoted and escaped once
         self.orders = orders

@@ -1,8 +1,8 @@
-"""The demo scenario's per-order rows with their bodies as canonical JSON in UTF-8, fast.
+"""The demo scenario as rows with their bodies as canonical JSON in UTF-8, fast.
 
-`scenario.demo_rows` yields these for the per-order kinds; `scenario.demo_records`
-yields the same records as dicts, from the readable generators in `scenario`. The two
-must agree byte for byte (the tests compare them over every value pattern).
+`demo_rows` yields what `scenario.demo_records` yields as dicts (from the readable
+generators there), with each body already encoded. The two must agree byte for byte
+(the tests compare them over every value pattern).
 
 Every value of order i that is not a date or an id depends on i only through small
 moduli (`scenario.ALL_PATTERNS` is their least common multiple), so each kind's body is
@@ -14,12 +14,13 @@ row, and encoding text with Polish letters to UTF-8 cost more than writing the r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import cache
-from itertools import cycle, islice
+from itertools import chain, cycle, islice
 from typing import Any
 
 from . import scenario as s
+from .models import Catalog
 
 _DAY = s._MINUTES_PER_DAY
 _CLOCK = tuple(t.encode("ascii") for t in s._CLOCK)  # b"HH:MM:00Z" for every minute of a day
@@ -30,10 +31,18 @@ _join = b"".join
 Row = tuple[str, str, bytes]
 
 
-def per_order_rows(c: s._Context) -> Callable[[str], Iterator[Row]]:
-    """kind → that kind's rows (its day tables encoded once for all kinds)."""
-    days = _Days(c)
-    return lambda kind: _KINDS[kind](c, days)
+def demo_rows(catalog: Catalog, orders: int = s.DEMO_ORDERS) -> Iterator[Row]:
+    """The same records as `scenario.demo_records`, with each body canonical JSON in UTF-8.
+
+    `body == canonical.record_json(kind, id, data).encode()` for the matching record; this
+    is the fast path for saving a scenario at scale (the store keeps the bytes as they are).
+    """
+    ctx = s.context(catalog, orders)
+    days = _Days(ctx)
+    return chain.from_iterable(
+        _KINDS[kind](ctx, days) if kind in _KINDS else s.other_records(ctx, kind, rows=True)
+        for kind in catalog.record_kinds
+    )
 
 
 class _Days:

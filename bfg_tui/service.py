@@ -484,7 +484,8 @@ class Console:
     ) -> Outcome:
         from bfg_tui.store.base import ScenarioPayload
 
-        from .scenario import DEMO_ORDERS, MAX_ORDERS, demo_rows
+        from .scenario import DEMO_ORDERS, MAX_ORDERS
+        from .scenario_rows import demo_rows
 
         actor = await self.require(actor_id, "scenario.save", "scenario")
         if source_file is not None:

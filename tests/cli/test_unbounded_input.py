@@ -31,7 +31,7 @@ def scenario_file(path: Path, orders: int, *, escaped: bool = False) -> Path:
     instead, which the door's cheap look treats as suspect (every string then checked).
     """
     from bfg_tui.catalog import default_catalog
-    from bfg_tui.scenario import demo_rows
+    from bfg_tui.scenario_rows import demo_rows
 
     with path.open("w", encoding="utf-8") as out:
         out.write('{"schema": "BFGScenarioImport.v1", "tenant": "bfg", "records": [\n')

@@ -25,7 +25,8 @@ from bfg_tui.canonical import SnapshotHasher
 from bfg_tui.catalog import default_catalog
 from bfg_tui.engine import status_document
 from bfg_tui.errors import Refused
-from bfg_tui.scenario import DEMO_ORDERS, demo_rows
+from bfg_tui.scenario import DEMO_ORDERS
+from bfg_tui.scenario_rows import demo_rows
 from bfg_tui.service import Console, actor_context, open_store
 from tests.helpers.backends import Backend, OwnersConsole, pg_backend
 from tests.helpers.fresh import FRESH_DECISIONS, FRESH_GROUPS

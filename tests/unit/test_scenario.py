@@ -19,13 +19,13 @@ from bfg_tui.models import Catalog
 from bfg_tui.scenario import (
     DEMO_ORDERS,
     demo_records,
-    demo_rows,
     kind_counts_for,
     ksef_checksum,
     record_count,
     seed_records,
 )
 from bfg_tui.scenario_io import SCHEMA, dump_scenario, load_scenario_file, parse_scenario
+from bfg_tui.scenario_rows import demo_rows
 
 # SHA-256 of "\n".join(record_json(...)) over demo_records(catalog, 3). Any change to
 # the generator changes it: update it only for an intended change of the demo data.
