@@ -120,43 +120,12 @@ def freeze_and_checksum(orders: int) -> dict[str, Any]:
 
 
 async def _verify(events: int) -> dict[str, Any]:
-    import aiosqlite
-    from bfg_tui.store.audit_chain import event_body, event_hash
-    from bfg_tui.store.replay import state_digest
-    from bfg_tui.store.sqlite_plans import read_state_sync
-
-    from bfg_tui.service import Console, actor_context
+    from benchmarks.trail import long_trail
+    from bfg_tui.service import Console
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "audit.db"
-        console = await Console.open(str(path))
-        count, head = await console.store.audit_head()
-        await console.close()
-        # Build a long, valid chain directly (the fixture, not the thing measured).
-        ctx = actor_context("user_accountant_olena")
-        rows = []
-        prev = head
-        for seq in range(count + 1, count + events + 1):
-            body = event_body(seq=seq, prev=prev, at="2026-11-27T00:00:00.000000Z", kind="check.accept", ctx=ctx,
-                              data={"check": "transition.db_schema", "note": f"n{seq}", "value": None,
-                                    "snapshot_digest": None, "countersign": False})
-            prev = event_hash(body)
-            rows.append((seq, prev, body.encode()))
-        last = count + events
-        async with aiosqlite.connect(path) as conn:
-            await conn.executemany("insert into audit_events(seq, hash, body) values (?, ?, ?)", rows)
-            await conn.execute("update audit_head set count = ?, head = ?", (last, prev))
-            # The state those events leave (the tables are the trail's replay), and its digest.
-            at = "2026-11-27T00:00:00.000000Z"
-            await conn.execute("insert or replace into acceptances(check_id, actor, note, value, snapshot_digest, "
-                               "countersign, at, event_seq) values (?, ?, ?, null, null, 0, ?, ?)",
-                               ("transition.db_schema", ctx.actor_id, f"n{last}", at, last))
-            await conn.execute("update meta set value = ? where key = 'last_change_seq'", (str(last),))
-            await conn.commit()
-        state = read_state_sync(path, check=False)
-        async with aiosqlite.connect(path) as conn:
-            await conn.execute("update audit_head set state_digest = ?", (state_digest(state),))
-            await conn.commit()
+        await long_trail(path, events, "user_accountant_olena", "transition.db_schema")
         console = await Console.open(str(path))
         try:
             t0 = time.perf_counter()

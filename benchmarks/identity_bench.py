@@ -75,14 +75,9 @@ def accept_round_trip(runs: int = 100) -> dict[str, Any]:
 
 
 async def _signed_verify(events: int) -> dict[str, Any]:
-    import aiosqlite
-    from bfg_tui.store.audit_chain import accept_data, event_body, event_hash
-    from bfg_tui.store.replay import state_digest
-    from bfg_tui.store.sqlite_plans import read_state_sync
-
-    from bfg_tui.identity.roster import init_data
+    from benchmarks.trail import long_trail
     from bfg_tui.identity.signing import load_key_file
-    from bfg_tui.service import Console, actor_context
+    from bfg_tui.service import Console
 
     sys.path.insert(0, str(ROOT))
     from tests.helpers.ssh_tools import keygen
@@ -90,35 +85,8 @@ async def _signed_verify(events: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         path = tmp / "audit.db"
-        console = await Console.open(str(path))
-        count, head = await console.store.audit_head()
-        await console.close()
         signer = load_key_file(str(keygen(tmp, "anna")))
-        ctx = actor_context(ANNA, signer)
-        at = "2026-11-27T00:00:00.000000Z"
-        rows, sigs, prev = [], [], head
-        for seq in range(count + 1, count + events + 1):
-            if seq == count + 1:
-                kind, data = "roster.init", init_data(ANNA, signer.key)
-            else:
-                kind, data = "check.accept", accept_data("transition.contracts_frozen", f"n{seq}", None, None, False)
-            body = event_body(seq=seq, prev=prev, at=at, kind=kind, ctx=ctx, data=data)
-            prev = event_hash(body)
-            rows.append((seq, prev, body.encode()))
-            sigs.append((seq, signer.sign_sync(body.encode())))
-        last = count + events
-        async with aiosqlite.connect(path) as conn:
-            await conn.executemany("insert into audit_events(seq, hash, body) values (?, ?, ?)", rows)
-            await conn.executemany("insert into audit_signatures(seq, signature) values (?, ?)", sigs)
-            await conn.execute("update audit_head set count = ?, head = ?", (last, prev))
-            await conn.execute("insert or replace into acceptances values (?, ?, ?, null, null, 0, ?, ?, ?)",
-                               ("transition.contracts_frozen", ANNA, f"n{last}", at, last, signer.key.fingerprint))
-            await conn.execute("update meta set value = ? where key = 'last_change_seq'", (str(last),))
-            await conn.commit()
-        state = read_state_sync(path, check=False)
-        async with aiosqlite.connect(path) as conn:
-            await conn.execute("update audit_head set state_digest = ?", (state_digest(state),))
-            await conn.commit()
+        await long_trail(path, events, ANNA, "transition.contracts_frozen", signer=signer)
         console = await Console.open(str(path))
         try:
             t0 = time.perf_counter()
