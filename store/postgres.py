@@ -479,7 +479,7 @@ class PostgresStore(AuditedStore):
 
     def server_key(self) -> tuple[str, str, str]:
         """(host, port, database) of this store's server, for telling a probe target apart."""
-        from bfg_tui.probes.own_store import pg_server_key
+        from .postgres_identity import pg_server_key
 
         return pg_server_key(self._loc.conninfo)
 
