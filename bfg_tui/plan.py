@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from . import bookkeeping
 from .engine import Action, Evaluation, evaluate
 from .i18n import t
 from .models import (
@@ -139,10 +140,14 @@ def _probe_checks(catalog: Catalog, probe: str) -> list[str]:
     return [c.id for c in catalog.checks.values() if c.kind == "probe" and c.probe == probe]
 
 
+# The audit kind each step records: the bookkeeping rules are read by kind, as the store's.
+_KINDS = {"save": "scenario.save", "freeze": "snapshot.freeze", "accept": "check.accept",
+          "probe_connection": "probe.run", "probe_dry_run": "probe.run", "export_release": "packet.export"}
+
+
 def _apply(catalog: Catalog, sim: _Sim, step: Step, kind: str) -> _Sim:
     """The state after `step`, as the store would record it (ids and times are stand-ins)."""
     state, seq = sim.state, sim.seq + 1
-    changed = True
     if step.action == "save":
         counts = {k: 1 for k in catalog.record_kinds}
         scenario = ScenarioInfo(state.scenario.version + 1, f"plan-{seq}", len(counts), counts)
@@ -159,24 +164,32 @@ def _apply(catalog: Catalog, sim: _Sim, step: Step, kind: str) -> _Sim:
                          snapshot_digest=digest)
         state = state._replace(acceptances={**state.acceptances, step.check: acc})
     elif step.action in ("probe_connection", "probe_dry_run"):
-        probe = "connection" if step.action == "probe_connection" else "dry_run"
-        endpoint = f"plan-{kind}-target"
-        digest = state.snapshot.digest if probe == "dry_run" and state.snapshot else None
-        pg = kind == "postgresql"
-        results = {
-            c: ProbeResult(c, True, kind, endpoint, "plan", f"plan-{seq}", f"plan-{seq}", seq, digest, pg, pg,  # type: ignore[arg-type]
-                           "sha256:plan" if pg else "not-applicable:file")
-            for c in _probe_checks(catalog, probe)
-        }
-        state = state._replace(probes={**state.probes, **results})
-        if probe == "connection":
-            state = state._replace(connection_endpoint=endpoint)
-    elif step.action == "export_release":
+        state = _apply_probe(catalog, state, seq, "connection" if step.action == "probe_connection" else "dry_run", kind)
+    elif step.action == "export_release" and bookkeeping.marks_release_export(step.argv[1]):
         state = state._replace(last_release_export_seq=seq)
-        changed = False
-    if changed:
+    if _KINDS[step.action] in bookkeeping.CHANGE_KINDS:
         state = state._replace(last_change_seq=seq)
     return _Sim(state, seq)
+
+
+def _apply_probe(catalog: Catalog, state: State, seq: int, probe: str, kind: str) -> State:
+    """A passing run of `probe` against the plan's stand-in target, kept as the store keeps one."""
+    endpoint = f"plan-{kind}-target"
+    selected = state.connection_endpoint
+    holds = any(r.passed and r.endpoint == selected for r in state.probes.values())
+    if not bookkeeping.replaces_evidence(selected, holds, endpoint, True):
+        return state
+    digest = state.snapshot.digest if probe == "dry_run" and state.snapshot else None
+    pg = kind == "postgresql"
+    results = {
+        c: ProbeResult(c, True, kind, endpoint, "plan", f"plan-{seq}", f"plan-{seq}", seq, digest, pg, pg,  # type: ignore[arg-type]
+                       "sha256:plan" if pg else "not-applicable:file")
+        for c in _probe_checks(catalog, probe)
+    }
+    state = state._replace(probes={**state.probes, **results})
+    if bookkeeping.selects_target(probe):
+        state = state._replace(connection_endpoint=endpoint)
+    return state
 
 
 def _gain(catalog: Catalog, before: Evaluation, after: Evaluation) -> tuple[str, ...]:
