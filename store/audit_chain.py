@@ -134,8 +134,7 @@ def verify_chain(bodies: Iterable[bytes], head_count: int, head_hash: str,
     hex_all = hexlify(b"".join([sha(body).digest() for body in bodies]))
     if bodies and not _links_hold(bodies, hex_all):  # no bodies at all: the count check below names it
         seq = _first_broken(bodies, hex_all)
-        prev = GENESIS if seq == 1 else hex_all[64 * (seq - 2):64 * (seq - 1)].decode()
-        return _diagnose(seq, bodies[seq - 1], prev, inspect)
+        return _diagnose(seq, bodies[seq - 1], _hash_at(hex_all, seq - 1), _hash_at(hex_all, seq - 2), inspect)
     seq = len(bodies)
     last = hex_all[-64:] if bodies else GENESIS.encode()
     head = last.decode()
@@ -196,8 +195,18 @@ def _first_broken(bodies: list[bytes], hex_all: bytes) -> int:
     return len(bodies)
 
 
-def _diagnose(seq: int, body: bytes, prev: str, inspect: Callable[[int], tuple[str, bytes] | None] | None) -> VerifyResult:
-    """Name what broke at `seq`: a missing event, an edited one before it, or a move."""
+def _hash_at(hex_all: bytes, seq: int) -> str:
+    """The hash of event `seq` from the joined hex digests; GENESIS before the first event."""
+    return hex_all[64 * (seq - 1):64 * seq].decode() if seq > 0 else GENESIS
+
+
+def _diagnose(seq: int, body: bytes, prev: str, before: str,
+              inspect: Callable[[int], tuple[str, bytes] | None] | None) -> VerifyResult:
+    """Name what broke at `seq`: a missing event, an edited one before it, or a move.
+
+    `prev` is the hash of event seq-1, `before` of event seq-2: when event seq-1 is the edited
+    one, what verified ends at seq-2, so that is the head reported.
+    """
     good = seq - 1
     at = body.rfind(b',"prev":"')
     tail = body[at + 73:]
@@ -208,7 +217,7 @@ def _diagnose(seq: int, body: bytes, prev: str, inspect: Callable[[int], tuple[s
         if previous is not None:
             stored_hash, previous_body = previous
             if hashlib.sha256(previous_body).hexdigest() != stored_hash:
-                return VerifyResult(False, seq - 2, prev, f"event {seq - 1} was edited: its hash does not match its content", seq - 1)
+                return VerifyResult(False, seq - 2, before, f"event {seq - 1} was edited: its hash does not match its content", seq - 1)
     current = inspect(seq) if inspect is not None else None
     if current is not None and hashlib.sha256(current[1]).hexdigest() != current[0]:
         return VerifyResult(False, good, prev, f"event {seq} was edited: its hash does not match its content", seq)

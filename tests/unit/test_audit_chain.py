@@ -318,3 +318,20 @@ def test_columns_that_match_the_body_are_reported_without_naming_one() -> None:
 
     result = column_fault(3, ("check.accept", OLENA, "transition.db_schema"), _accept_body(), 2, "h" * 64)
     assert (result.ok, result.reason) == (False, "event 3: its columns do not match its body")
+
+
+@pytest.mark.parametrize("edited", [1, 2, 4, 70])
+def test_an_edited_event_reports_the_head_of_the_events_before_it(edited: int) -> None:
+    from bfg_tui.store.audit_chain import GENESIS, verify_chain
+
+    bodies, hashes = _chain(130)
+    bodies[edited - 1] = bodies[edited - 1].replace(b'"n":', b'"n":1')  # its stored hash is left as it was
+
+    def inspect(seq: int) -> tuple[str, bytes]:
+        return hashes[seq - 1], bodies[seq - 1]
+
+    result = verify_chain(bodies, 130, hashes[-1], inspect)
+    assert result.reason == f"event {edited} was edited: its hash does not match its content"
+    # What verified is the events before the edited one: the head is the last of those.
+    assert (result.ok, result.count, result.first_bad_seq) == (False, edited - 1, edited)
+    assert result.head == (hashes[edited - 2] if edited > 1 else GENESIS)
