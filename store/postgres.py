@@ -176,12 +176,6 @@ async def fetch_one(conn: psycopg.AsyncConnection, sql: str, params: Any = None)
     return await required_row(PgTx(conn), sql, params or ())
 
 
-def _default_tenant() -> str:
-    from bfg_tui.catalog import default_catalog
-
-    return default_catalog().tenant_id
-
-
 class PgTx:
     """The core's `Tx` over one psycopg connection, inside the store's transaction."""
 
@@ -242,10 +236,10 @@ class PostgresStore(AuditedStore):
 
     @classmethod
     async def open(
-        cls, location: str, init: StoreInit | None, clock: Clock, *, tenant: str | None = None,
+        cls, location: str, init: StoreInit | None, clock: Clock, *, tenant: str,
     ) -> PostgresStore:
+        """`tenant`: the catalog's, passed by the service (the store never reads the catalog)."""
         loc = parse_location(location)
-        tenant = tenant if tenant is not None else _default_tenant()
         if not tenant or len(tenant) > 64 or not tenant.isprintable():
             raise StoreError(f"{loc.display}: invalid tenant id")
         conn = await _connect(loc)

@@ -405,7 +405,8 @@ async def test_logins_that_cannot_or_must_not_run_the_store(
         from bfg_tui.clock import utc_now
 
         with pytest.raises(StoreError, match="no store here for tenant bfg"):
-            await PostgresStore.open(with_schema(pg_server.actor_dsn(ANNA), missing), None, utc_now)
+            await PostgresStore.open(with_schema(pg_server.actor_dsn(ANNA), missing), None, utc_now,
+                                     tenant=CATALOG.tenant_id)
     finally:
         drop_schema(pg_server, missing)
 
