@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast install bench lint types mutate clean
+.PHONY: demo test test-fast install bench lint types mutate clean locale
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,8 @@ types: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# The message catalogs: compile each bfg_tui/locale/<lang>/LC_MESSAGES/bfg_tui.po to its .mo
+# (the runtime reads the .mo with the stdlib; tests/test_messages.py fails when one is stale).
+locale: $(STAMP)
+	$(BIN)/pybabel compile --statistics -D bfg_tui -d bfg_tui/locale

@@ -20,6 +20,13 @@ class Reason(str):
         reason.params = params
         return reason
 
+    @classmethod
+    def of(cls, code: str, **params: object) -> Reason:
+        """The reason `code` (message id `msg.<code>`), its English rendered from the catalog."""
+        from .i18n import t  # stdlib only; imported here so the error types load without the catalog
+
+        return cls(t(f"msg.{code}", "en", **params), code, **params)
+
 
 class BfgError(Exception):
     """An error with a one-line reason for the user; `exit_code` is what the CLI returns."""

@@ -77,8 +77,7 @@ def may_sign(catalog: Catalog, actor: Actor, check_id: str, verb: str = "accept"
             "check.is_probe", check=check_id, probe=probe,
         )
     if check.kind == "derived":
-        return Reason(f"{check_id} is derived from other checks and evidence; it cannot be {verb}ed by hand",
-                      f"check.derived.{verb}", check=check_id)
+        return Reason.of(f"check.derived.{verb}", check=check_id)
     perms = permissions(catalog, actor)
     if P_ACCEPT not in perms:
         return Reason(f"{actor.id} ({actor.role}) may not {verb} checks: read-only role", f"rbac.read_only.{verb}",

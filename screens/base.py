@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from bfg_tui.i18n import t
+from bfg_tui.i18n import known, t
 from bfg_tui.sanitise import CONTROL, CONTROL_BUT_NEWLINE, visible, visible_lines
 from bfg_tui.textual_compat import adopt_stylesheet, rewrite_bindings
 
@@ -65,16 +65,7 @@ def localize_bindings(node: Any, lang: str) -> None:
         return
     rewrite_bindings(node, lambda b: dataclasses.replace(b, description=t(f"bind.{b.id}", lang),
                                                          tooltip=t(f"tip.{b.id}", lang))
-                     if b.id and f"bind.{b.id}" in _KNOWN else b)
-
-
-def _known() -> frozenset[str]:
-    from bfg_tui.i18n import STRINGS
-
-    return frozenset(STRINGS)
-
-
-_KNOWN = _known()
+                     if b.id and known(f"bind.{b.id}") else b)
 
 
 _UNSET = object()

@@ -18,7 +18,7 @@ class BoardScreen(ConsoleScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):
             yield Static(id="board-intro", classes="intro")
-            yield Table([("mark", "col.state"), ("row", "board.col.row"), ("owner", "board.col.owner"),
+            yield Table([("mark", ""), ("row", "board.col.row"), ("owner", "board.col.owner"),
                          ("evidence", "board.col.evidence"), ("subject", "board.col.subject")],
                         id="board", help_key="help.board")
             yield Static(id="board-detail", classes="hint")

@@ -52,7 +52,7 @@ class HomeScreen(ConsoleScreen):
             yield Static(id="decision-needed", classes="panel")
             yield Static(id="cards")
             yield Static(self.tr("home.gates"), classes="section")
-            yield Table([("gate", "col.gate"), ("count", "col.count"), ("state", "col.state")], id="gates",
+            yield Table([("gate", "col.gate"), ("count", "col.count"), ("state", "")], id="gates",
                         help_key="help.home")
             yield Static(self.tr("home.blockers"), classes="section")
             yield Static(id="blockers-none")

@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from bfg_tui.errors import BfgError
-from bfg_tui.i18n import STRINGS, message_text, reason_text, t
+from bfg_tui.i18n import known, message_text, reason_text, t
 from bfg_tui.paths import default_export_path
 from bfg_tui.sanitise import NO_CONTROL, visible, visible_lines
 
@@ -702,7 +702,7 @@ def keys_in_force(app: App[Any]) -> list[tuple[str, str, str]]:
         display = binding.key_display or app.get_key_display(binding)
         if ident not in rows:
             described = f"bind.{ident}"
-            description = t(described, lang) if described in STRINGS else (binding.description or ident)
+            description = t(described, lang) if known(described) else (binding.description or ident)
             rows[ident] = ([], description, binding.id or "")
         if display not in rows[ident][0] and key not in rows[ident][0]:
             rows[ident][0].append(display)

