@@ -317,7 +317,7 @@ async def test_polish_refusals_and_outcomes_are_polish(make_app, db: Path) -> No
             "✓ transition.contracts_frozen zaakceptowana przez user_md_anna")
         await app.act(app.service.revoke(ANNA, "transition.contracts_frozen"))
         await app.act(app.service.revoke(ANNA, "transition.contracts_frozen"))  # refused by the store
-        assert "transition.contracts_frozen nie jest zaakceptowana; nie ma czego cofac" in widget_text(
+        assert "transition.contracts_frozen nie jest zaakceptowana; nie ma czego cofać" in widget_text(
             app.screen.query_one("#message", Static))
     # The audit trail keeps the English reason, as the CLI prints it.
     with sqlite3.connect(db) as conn:

@@ -209,7 +209,7 @@ async def test_polish(make_app) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         text = screen_text(app)
-        assert "dzialasz jako Anna Kowalska (user_md_anna · Dyrektor)" in text
+        assert "działasz jako Anna Kowalska (user_md_anna · Dyrektor)" in text
         assert "Zapisz scenariusz" in text  # the footer is Polish too
         await pilot.press("2")
         await settle(pilot)
@@ -218,9 +218,9 @@ async def test_polish(make_app) -> None:
         await pilot.press("4")
         await settle(pilot)
         board = app.screen.query_one("#board", RowTable)
-        assert str(board.get_row_at(1)[3]) == "0/2 checkow accepted"
+        assert str(board.get_row_at(1)[3]) == "0/2 checków accepted"
         transition = app.screen.query_one("#transition", RowTable)
-        assert transition.get_row_at(0)[1] == "Kontrakty zamrozone"
+        assert transition.get_row_at(0)[1] == "Kontrakty zamrożone"
         assert "czeka na Anna Kowalska" in str(transition.get_row_at(0)[3])
 
 

@@ -107,7 +107,7 @@ def test_rule_the_first_unready_gate_is_recommended_in_polish_too(cli) -> None:
     assert cli("init").code == 0
     doc = cli("--lang", "pl", "status", "--json").json()
     assert doc["recommended_action"] == {
-        "gate": "connection", "title": "Zapisz dowody polaczenia adaptera",
+        "gate": "connection", "title": "Zapisz dowody połączenia adaptera",
         "detail": "Connection checks: 0/4; zapisz redacted endpoint packet przed dry-run.",
     }
 

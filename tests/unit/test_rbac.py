@@ -23,9 +23,9 @@ def test_the_owner_signs_without_countersigning_and_the_director_countersigns(ca
 
 
 @pytest.mark.parametrize(("verb", "polish"), [
-    ("accept", "ownerem transition.db_schema jest user_accountant_olena; user_dispatcher_marek nie moze jej "
-               "zaakceptowac"),
-    ("revoke", "ownerem transition.db_schema jest user_accountant_olena; user_dispatcher_marek nie moze cofnac jej "
+    ("accept", "ownerem transition.db_schema jest user_accountant_olena; user_dispatcher_marek nie może jej "
+               "zaakceptować"),
+    ("revoke", "ownerem transition.db_schema jest user_accountant_olena; user_dispatcher_marek nie może cofnąć jej "
                "akceptacji"),
 ])
 def test_a_refusal_for_someone_elses_check_names_its_owner_in_both_languages(
@@ -35,3 +35,14 @@ def test_a_refusal_for_someone_elses_check_names_its_owner_in_both_languages(
                       f"{verb} it")
     assert message_text(reason, "pl") == polish
 
+
+@pytest.mark.parametrize(("verb", "english", "polish"), [
+    ("accept", "release.env_vars is derived from other checks and evidence; it cannot be accepted by hand",
+     "release.env_vars jest wyliczana z innych kontroli i dowodów; nie można jej zaakceptować ręcznie"),
+    ("revoke", "release.env_vars is derived from other checks and evidence; it cannot be revoked by hand",
+     "release.env_vars jest wyliczana z innych kontroli i dowodów; nie można cofnąć jej akceptacji ręcznie"),
+])
+def test_a_derived_check_refuses_both_verbs_in_proper_words(
+        catalog: Catalog, verb: str, english: str, polish: str) -> None:
+    reason = may_sign(catalog, catalog.actor(ANNA), "release.env_vars", verb)
+    assert (reason, message_text(reason, "pl")) == (english, polish)
