@@ -194,7 +194,7 @@ def data_on_screen(runs: int = 9) -> dict[str, Any]:
         catalog = default_catalog()
         state = read_state_sync(db)
         assert state is not None
-        ev = evaluate(catalog, state, "en")
+        ev = evaluate(catalog, state)
         markers = [ev.count("gates"), ev.decisions[catalog.go_no_go.id]]  # "2/9", "BLOCKED_PENDING_DRY_RUN"
         from bfg_tui.i18n import t
 

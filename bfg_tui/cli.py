@@ -567,6 +567,7 @@ async def _checks(console: Any, args: argparse.Namespace) -> int:
     import json
 
     from .figures import value
+    from .i18n import render
     from .sanitise import visible
 
     state, ev = await console.evaluate()
@@ -574,7 +575,7 @@ async def _checks(console: Any, args: argparse.Namespace) -> int:
     for check in console.catalog.checks.values():
         status = ev.checks[check.id]
         rows.append({"id": check.id, "kind": check.kind, "group": check.group, "owner": check.owner,
-                     "ready": status.ready, "stale": status.stale, "reason": status.reason,
+                     "ready": status.ready, "stale": status.stale, "reason": render(status.reason),
                      "value": value(console.catalog, state, ev, check.id)})
     if args.json:
         _print(json.dumps(rows, ensure_ascii=False))
@@ -592,7 +593,7 @@ async def _plan(console: Any, args: argparse.Namespace) -> int:
 
     from .plan import make_plan, plan_text
 
-    state, ev = await console.evaluate(args.lang or "en")
+    state, ev = await console.evaluate()
     plan = make_plan(console.catalog, state, ev)
     if args.json:
         _print(json.dumps(plan.as_json(), ensure_ascii=False))
@@ -609,7 +610,7 @@ async def _explain(console: Any, args: argparse.Namespace) -> int:
     if args.check not in console.catalog.checks:
         raise _usage(f"unknown check '{args.check}' (bfg-tui checks lists them)")
     lang = args.lang or "en"
-    state, ev = await console.evaluate(lang)
+    state, ev = await console.evaluate()
     nodes = tree(console.catalog, state, ev, args.check, lang)
     if args.json:
         _print(json.dumps([n._asdict() for n in nodes], ensure_ascii=False))

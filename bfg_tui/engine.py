@@ -6,10 +6,11 @@ catalog's precomputed topological order, so each node is computed once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
-from .figures import why
-from .models import BLOCKED_PREFIX, DECISION_READY, Catalog, Check, State
+from .figures import why_said
+from .models import BLOCKED_PREFIX, DECISION_READY, Catalog, Check, Msg, State
 
 RELEASE_ENV_KEYS = (
     "BFG_RELEASE_ENVIRONMENT",
@@ -44,16 +45,17 @@ class CheckStatus(NamedTuple):
     id: str
     ready: bool
     stale: bool
-    reason: str  # why it is (not) ready, one line
+    reason: Msg  # why it is (not) ready, one line, in no language yet
 
 
 class Action(NamedTuple):
     gate: str | None
-    title: str
-    detail: str
+    title: Msg
+    detail: Msg
 
 
-_NO_ACTION = Action(None, "", "")
+_NO_ACTION = Action(None, Msg(), Msg())
+_READY = Msg("reason.ready")
 
 
 class Evaluation(NamedTuple):
@@ -122,35 +124,39 @@ def _owner_status(check: Check, state: State, catalog: Catalog) -> CheckStatus:
     acc = state.acceptances.get(check.id)
     if acc is None:
         owner = catalog.actor(check.owner or "")
-        return CheckStatus(check.id, False, False, f"waiting for {owner.name if owner else check.owner}")
+        return CheckStatus(check.id, False, False, Msg("reason.waiting_for",
+                                                       {"who": owner.name if owner else check.owner}))
     if state.identity == "signed" and acc.key is None:
         # Accepted before the roster: anyone could have typed that name. It no longer counts.
-        return CheckStatus(check.id, False, False, f"self-asserted by {acc.actor_id}, sign again")
+        return CheckStatus(check.id, False, False, Msg("reason.self_asserted", {"actor": acc.actor_id}))
     digest = state.snapshot.digest if state.snapshot else None
     if check.binds_snapshot and acc.snapshot_digest != digest:
-        return CheckStatus(check.id, False, True, "stale: accepted against another snapshot")
-    how = "countersigned" if acc.countersign else "accepted"
-    return CheckStatus(check.id, True, False, f"{how} by {acc.actor_id}")
+        return CheckStatus(check.id, False, True, Msg("reason.stale_accepted"))
+    how = "reason.countersigned" if acc.countersign else "reason.accepted"
+    return CheckStatus(check.id, True, False, Msg(how, {"actor": acc.actor_id}))
 
 
 def _probe_status(check: Check, state: State) -> CheckStatus:
     result = state.probes.get(check.id)
     if result is None:
         probe = (check.probe or "").replace("_", "-")
-        return CheckStatus(check.id, False, False, f"waiting for the {probe} probe")
+        return CheckStatus(check.id, False, False, Msg("reason.waiting_probe", {"probe": probe}))
     if check.binds_snapshot:
         digest = state.snapshot.digest if state.snapshot else None
         if result.snapshot_digest != digest:
-            return CheckStatus(check.id, False, True, "stale: ran against another snapshot")
+            return CheckStatus(check.id, False, True, Msg("reason.stale_snapshot"))
         if state.connection_endpoint is not None and result.endpoint != state.connection_endpoint:
-            return CheckStatus(check.id, False, True, "stale: ran against another target")
+            return CheckStatus(check.id, False, True, Msg("reason.stale_target"))
     if not result.passed:
-        return CheckStatus(check.id, False, False, f"failed: {result.detail}")
-    return CheckStatus(check.id, True, False, f"passed on {result.endpoint}")
+        return CheckStatus(check.id, False, False, Msg("reason.failed", {"detail": result.detail}))
+    return CheckStatus(check.id, True, False, Msg("reason.passed", {"endpoint": result.endpoint}))
 
 
-def evaluate(catalog: Catalog, state: State, lang: str = "en", *, recommend: bool = True) -> Evaluation:
-    """Every figure and decision; `recommend=False` skips the path to GO (the planner's own runs)."""
+def evaluate(catalog: Catalog, state: State, *, recommend: bool = True) -> Evaluation:
+    """Every figure and decision; `recommend=False` skips the path to GO (the planner's own runs).
+
+    Every sentence in it is a `Msg`: the edge renders it in the reader's language.
+    """
     facts = _facts(catalog, state)
     nodes: dict[str, bool] = {}
     checks: dict[str, CheckStatus] = {}
@@ -171,7 +177,7 @@ def evaluate(catalog: Catalog, state: State, lang: str = "en", *, recommend: boo
                 rule = check.rule
                 assert rule is not None
                 ok = facts[rule.fact] if rule.fact else all(nodes[r] for r in rule.all)
-                status = CheckStatus(node, ok, False, "ready" if ok else "")
+                status = CheckStatus(node, ok, False, _READY if ok else Msg())
             checks[node] = status
             nodes[node] = status.ready
             continue
@@ -206,12 +212,12 @@ def evaluate(catalog: Catalog, state: State, lang: str = "en", *, recommend: boo
     # A derived check that is not ready says why: its first unmet dependency, by name.
     for cid, status in checks.items():
         if not status.ready and not status.reason:
-            checks[cid] = status._replace(reason=why(catalog, state, ev, cid))
+            checks[cid] = status._replace(reason=why_said(catalog, state, ev, cid))
     if not recommend:
         return ev
     from .plan import recommend as first_step  # the planner runs the engine: imported here, not at the top
 
-    return ev._replace(recommended=first_step(catalog, state, ev, lang))
+    return ev._replace(recommended=first_step(catalog, state, ev))
 
 
 def _group_names(catalog: Catalog) -> list[str]:
@@ -223,16 +229,16 @@ def _count(catalog: Catalog, nodes: dict[str, bool], name: str) -> tuple[int, in
     return sum(1 for m in members if nodes[m]), len(members)
 
 
-def status_document(catalog: Catalog, state: State, ev: Evaluation) -> dict[str, object]:
-    """The `status --json` document."""
+def status_document(catalog: Catalog, state: State, ev: Evaluation, say: Callable[[Msg], str]) -> dict[str, object]:
+    """The `status --json` document; `say` renders the recommended action in the reader's language."""
     snap = state.snapshot
     return {
         "groups": {g: {"ready": ev.groups[g][0], "total": ev.groups[g][1]} for g in STATUS_GROUPS},
         "decisions": {d: ev.decisions[d] for d in (*catalog.decisions, catalog.go_no_go.id)},
         "recommended_action": {
             "gate": ev.recommended.gate,
-            "title": ev.recommended.title,
-            "detail": ev.recommended.detail,
+            "title": say(ev.recommended.title),
+            "detail": say(ev.recommended.detail),
         },
         "snapshot": {
             "rows": snap.rows if snap else 0,

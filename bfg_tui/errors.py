@@ -45,8 +45,8 @@ class CatalogError(BfgError):
 class Refused(BfgError):
     """An action was refused by RBAC or by a product rule; recorded as an audit event.
 
-    `code` and `params` name the message for translation (taken from a `Reason`); `reason`
-    stays the plain English string.
+    `code` and `params` name the message (taken from a `Reason`); `reason` is the English,
+    still the `Reason` itself when it was one, so a refusal passed on keeps its message id.
     """
 
     def __init__(
@@ -54,7 +54,7 @@ class Refused(BfgError):
         params: dict[str, object] | None = None,
     ) -> None:
         super().__init__(str(reason))
-        self.reason = str(reason)
+        self.reason = reason if isinstance(reason, Reason) else str(reason)
         self.action = action
         self.subject = subject
         self.code = code or getattr(reason, "code", "")

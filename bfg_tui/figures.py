@@ -8,10 +8,14 @@ dependency ("waiting for Dry-run 0/5"), and `tree` lays out the whole dependency
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
-from .i18n import reason_text, t
-from .models import Catalog, State
+from .i18n import render, t
+from .models import Catalog, Msg, State, Text
+
+# What a figure says before it is rendered: a plain string, a message, a catalog text, or
+# a tuple of those read one after another.
+Said: TypeAlias = "str | Msg | Text | tuple[Said, ...]"
 
 if TYPE_CHECKING:  # the engine imports this module to say why a check waits
     from .engine import Evaluation
@@ -41,6 +45,10 @@ def _count(groups: dict[str, tuple[int, int]], group: str) -> str:
 
 def value(catalog: Catalog, state: State, ev: Evaluation, check_id: str, lang: str = "en") -> str:
     """The figure a check's row shows: counts, checksums, rows, decisions, modes, values."""
+    return render(_value(catalog, state, ev, check_id), lang)
+
+
+def _value(catalog: Catalog, state: State, ev: Evaluation, check_id: str) -> Said:
     check = catalog.checks[check_id]
     if check.kind == "owner":
         acc = state.acceptances.get(check_id)
@@ -64,20 +72,20 @@ def value(catalog: Catalog, state: State, ev: Evaluation, check_id: str, lang: s
         return ev.decisions[args[0]]
     if kind == "value":
         acc = state.acceptances.get(args[0])
-        return acc.value or "" if acc is not None and ev.checks[args[0]].ready else t("fig.pending", lang)
+        return acc.value or "" if acc is not None and ev.checks[args[0]].ready else Msg("fig.pending")
     if kind == "providers":
         return str(len(catalog.providers))
     if kind == "store_contract":
         return state.store_contract
     if kind == "snapshot_records":
-        return t("fig.records", lang, n=snap.rows if snap else 0)
+        return Msg("fig.records", {"n": snap.rows if snap else 0})
     if kind == "snapshot_checksum":
         return f"{snap.rows} / {snap.checksum}" if snap else "0 / —"
     if kind == "snapshot_rows":
-        rows = t("fig.rows", lang, n=snap.rows if snap else 0)
-        return f"{rows} / {snap.checksum}" if snap else rows
+        rows = Msg("fig.rows", {"n": snap.rows if snap else 0})
+        return (rows, f" / {snap.checksum}") if snap else rows
     if kind == "actors":
-        return t("fig.actors", lang, n=len(catalog.actors))
+        return Msg("fig.actors", {"n": len(catalog.actors)})
     if kind == "actor_count":
         return str(len(catalog.actors))
     if kind == "env_vars":
@@ -87,20 +95,20 @@ def value(catalog: Catalog, state: State, ev: Evaluation, check_id: str, lang: s
     if kind == "fallback":
         return state.fallback_adapter or "—"
     if kind == "fallback_or_blocked":
-        return (state.fallback_adapter or "—") if ev.checks[check_id].ready else t("fig.blocked", lang)
+        return (state.fallback_adapter or "—") if ev.checks[check_id].ready else Msg("fig.blocked")
     if kind == "packet":
         return "ProductionRollbackDrill.v1"
     if kind == "pg_endpoint":
         result = state.probes.get("connection.endpoint_reachability")
         if result is not None and result.passed and result.target_kind == "postgresql":
             return result.endpoint
-        return t("fig.not_recorded", lang)
+        return Msg("fig.not_recorded")
     if kind == "tenant_mode":
         return catalog.tenant_mode_target + " (RLS)" if ev.checks[check_id].ready else catalog.tenant_mode
     if kind == "rls_lint":
-        return t("fig.lint_ok" if state.runbook_lint_ok else "fig.lint_failed", lang)
+        return Msg("fig.lint_ok" if state.runbook_lint_ok else "fig.lint_failed")
     if kind == "live_credentials":
-        return t("fig.credentials_ok" if ev.checks[check_id].ready else "fig.blocked", lang)
+        return Msg("fig.credentials_ok" if ev.checks[check_id].ready else "fig.blocked")
     return ""
 
 
@@ -108,61 +116,74 @@ def value(catalog: Catalog, state: State, ev: Evaluation, check_id: str, lang: s
 
 
 def node_title(catalog: Catalog, node: str, lang: str = "en") -> str:
+    return render(_node_title(catalog, node), lang)
+
+
+def _node_title(catalog: Catalog, node: str) -> Said:
     prefix, _, name = node.partition(":")
     if node in catalog.checks:
-        return catalog.checks[node].title.get(lang)
+        return catalog.checks[node].title
     if prefix == "group":
         if name in catalog.groups:
-            return catalog.groups[name].title.get(lang)
-        return t(f"group.{name}", lang)
+            return catalog.groups[name].title
+        return Msg(f"group.{name}")
     if prefix == "board":
         row = next((b for b in catalog.board if b.id == name), None)
-        return row.title.get(lang) if row else name
+        return row.title if row else name
     if prefix == "batch":
         batch = next((b for b in catalog.batches if b.id == name), None)
-        return batch.title.get(lang) if batch else name
+        return batch.title if batch else name
     if prefix == "decision":
-        return t("fig.decision", lang, decision=name)
+        return Msg("fig.decision", {"decision": name})
     return node
 
 
 def node_figure(catalog: Catalog, state: State, ev: Evaluation, node: str, lang: str = "en") -> str:
+    return render(_node_figure(catalog, state, ev, node), lang)
+
+
+def _node_figure(catalog: Catalog, state: State, ev: Evaluation, node: str) -> Said:
     prefix, _, name = node.partition(":")
     if node in catalog.checks:
-        return value(catalog, state, ev, node, lang)
+        return _value(catalog, state, ev, node)
     if prefix == "group":
         return _count(ev.groups, name)
     if prefix == "decision":
         return ev.decisions[name]
     if prefix == "batch":
         batch = next(b for b in catalog.batches if b.id == name)
-        return t("fig.rows", lang, n=sum(state.scenario.kind_counts.get(k, 0) for k in batch.kinds))
+        return Msg("fig.rows", {"n": sum(state.scenario.kind_counts.get(k, 0) for k in batch.kinds)})
     return ""
 
 
-def _named(catalog: Catalog, state: State, ev: Evaluation, node: str, lang: str) -> str:
+def _named(catalog: Catalog, state: State, ev: Evaluation, node: str) -> Said:
     """A dependency by name, with its figure: "Dry-run 0/5", "the rollback decision BLOCKED_PENDING_DRY_RUN"."""
-    figure = node_figure(catalog, state, ev, node, lang)
-    title = node_title(catalog, node, lang)
+    title = _node_title(catalog, node)
     if node in catalog.checks and catalog.checks[node].kind != "derived":
         return title
-    return f"{title} {figure}".strip()
+    figure = _node_figure(catalog, state, ev, node)
+    return (title, " ", figure) if figure else title
 
 
 def why(catalog: Catalog, state: State, ev: Evaluation, check_id: str, lang: str = "en") -> str:
     """Why a check is not passing: its first unmet dependency, by name (empty when it passes)."""
+    return render(why_said(catalog, state, ev, check_id), lang)
+
+
+def why_said(catalog: Catalog, state: State, ev: Evaluation, check_id: str) -> Msg:
+    """`why`, in no language yet (the engine keeps it as a derived check's reason)."""
     status = ev.checks[check_id]
     if status.ready:
-        return ""
+        return Msg()
     check = catalog.checks[check_id]
     if check.kind != "derived" or check.rule is None:
-        return reason_text(status.reason, lang)
+        return status.reason
     if check.rule.fact:
-        return t(f"why.{check.rule.fact}", lang)
+        return Msg(f"why.{check.rule.fact}")
     for ref in check.rule.all:
         if not ev.nodes[ref]:
-            return t("why.waiting", lang, what=_named(catalog, state, ev, ref, lang))
-    return ""
+            return Msg("why.waiting", {"what": _named(catalog, state, ev, ref)})
+    return Msg()
 
 
 # ------------------------------------------------------------------ the dependency tree
@@ -177,7 +198,7 @@ def tree(catalog: Catalog, state: State, ev: Evaluation, root: str, lang: str = 
         ready = ev.nodes.get(node, False)
         reason = why(catalog, state, ev, node, lang) if node in catalog.checks else ""
         if node in catalog.checks and not reason and not ready:
-            reason = ev.checks[node].reason
+            reason = render(ev.checks[node].reason, lang)
         repeated = node in seen
         out.append(Node(depth, node, node_title(catalog, node, lang), ready,
                         node_figure(catalog, state, ev, node, lang), reason, repeated))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gettext
 import os
-import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -66,75 +65,35 @@ def default_lang(environ: Mapping[str, str] | None = None) -> str:
     return "en"
 
 
-# Engine reasons are one-line English sentences; their fixed prefixes are translated,
-# the data after them (actor ids, endpoints, probe details) is shown as stored.
-_REASON_PREFIXES: tuple[tuple[str, str], ...] = (
-    ("stale: accepted against another snapshot", "nieaktualne: zaakceptowane dla innego snapshotu"),
-    ("stale: ran against another snapshot", "nieaktualne: uruchomione na innym snapshocie"),
-    ("stale: ran against another target", "nieaktualne: uruchomione na innym celu"),
-    ("waiting for the connection probe", "czeka na próbę connection"),
-    ("waiting for the dry-run probe", "czeka na próbę dry-run"),
-    ("waiting for ", "czeka na "),
-    ("countersigned by ", "kontrasygnowane przez "),
-    ("accepted by ", "zaakceptowane przez "),
-    ("passed on ", "przeszło na "),
-    ("failed: ", "nie przeszło: "),
-    ("derived", "wyliczane"),
-    ("ready", "gotowe"),
-)
+def render(said: object, lang: str = "en") -> str:
+    """A `Msg`, a catalog `Text`, a tuple of them (one after another) or a plain string, in `lang`."""
+    from .models import Msg, Text  # plain data types; imported here to keep this module stdlib-only at load
 
-
-def reason_text(reason: str, lang: str) -> str:
-    """An engine reason in `lang` (English as is)."""
-    if lang != "pl":
-        return reason
-    for en, pl in _REASON_PREFIXES:
-        if reason.startswith(en):
-            return pl + reason[len(en):]
-    return reason
-
-
-# Refusals raised below the service (the stores, the probe runner, the packet scan) carry
-# no message id; their fixed sentences are matched here, the data in them shown as stored.
-_MESSAGE_PATTERNS: tuple[tuple[str, str], ...] = (
-    (r"no scenario saved yet: run `bfg-tui scenario save` first",
-     "brak zapisanego scenariusza: najpierw uruchom `bfg-tui scenario save`"),
-    (r"the scenario holds no records: an empty snapshot cannot be frozen",
-     "scenariusz nie ma rekordów: pustego snapshotu nie można zamrozić"),
-    (r"(?P<check>\S+) is not accepted; nothing to revoke", "{check} nie jest zaakceptowana; nie ma czego cofać"),
-    (r"export refused: secret-like value in field '(?P<field>[^']*)' \((?P<kind>[^)]*)\)",
-     "eksport odrzucony: wartość podobna do sekretu w polu '{field}' ({kind})"),
-    (r"unknown probe '(?P<probe>[^']*)' \(connection, dry-run\)", "nieznana próba '{probe}' (connection, dry-run)"),
-    (r"bad target: (?P<detail>.*)", "zły cel: {detail}"),
-    (r"dry-run needs a frozen snapshot: run `bfg-tui snapshot freeze` first",
-     "dry-run wymaga zamrożonego snapshotu: najpierw uruchom `bfg-tui snapshot freeze`"),
-    (r"dry-run needs connection 4/4 for this target: run `bfg-tui probe connection TARGET` first",
-     "dry-run wymaga connection 4/4 dla tego celu: najpierw uruchom `bfg-tui probe connection CEL`"),
-    (r"dry-run needs connection 4/4 for this target; the connection evidence is for (?P<endpoint>.*)",
-     "dry-run wymaga connection 4/4 dla tego celu; dowód connection dotyczy {endpoint}"),
-)
-_COMPILED: list[tuple[re.Pattern[str], str]] = []
+    if isinstance(said, Msg):
+        template = said.text.get(lang) if said.text is not None else t(said.id, lang)
+        if not said.params:
+            return template
+        params = {k: render(v, lang) if isinstance(v, tuple) else v for k, v in said.params.items()}
+        return template.format(**params)
+    if isinstance(said, Text):
+        return said.get(lang)
+    if isinstance(said, tuple):
+        return "".join(render(part, lang) for part in said)
+    return str(said)
 
 
 def message_text(text: str, lang: str, code: str = "", params: Mapping[str, object] | None = None) -> str:
-    """A service message (a refusal reason or an outcome) in `lang`; in English, the message as it is.
+    """A service message (a refusal reason or an outcome) in `lang`, rendered from its message id.
 
     `code` and `params` come from a `Reason`, a `Refused` or an `Outcome`; a message without
-    a code is matched against the known fixed sentences; anything else is shown as stored.
+    a code (a store's or a driver's own words, or a reason made safe for the trail) is shown
+    as it is.
     """
-    if lang != "pl":
-        return text
     code = code or getattr(text, "code", "")
+    if not code or not known(f"msg.{code}"):
+        return text
     params = params if params is not None else getattr(text, "params", {})
-    if code and known(f"msg.{code}"):
-        try:
-            return t(f"msg.{code}", lang, **params)
-        except (KeyError, IndexError):
-            return text
-    if not _COMPILED:
-        _COMPILED.extend((re.compile(pattern), template) for pattern, template in _MESSAGE_PATTERNS)
-    for pattern, template in _COMPILED:
-        found = pattern.fullmatch(text)
-        if found:
-            return template.format(**found.groupdict())
-    return text
+    try:
+        return t(f"msg.{code}", lang, **params)
+    except (KeyError, IndexError):
+        return text

@@ -92,7 +92,7 @@ class LiveConsole(App[int]):
             from bfg_tui.engine import evaluate
 
             catalog = default_catalog()
-            return View(catalog, state, evaluate(catalog, state, self.lang))
+            return View(catalog, state, evaluate(catalog, state))
         except BfgError:
             return None
 
@@ -171,7 +171,7 @@ class LiveConsole(App[int]):
         from bfg_tui.errors import StateMismatch
 
         try:
-            state, ev = await service.evaluate(self.lang)
+            state, ev = await service.evaluate()
         except StateMismatch:
             # Never a decision from rows the audit trail does not back.
             self.integrity_error = t("app.state_mismatch", self.lang)

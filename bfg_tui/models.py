@@ -38,6 +38,23 @@ P_ACCEPT = "gates.accept.own"
 P_COUNTERSIGN = "gates.countersign"
 
 
+class Msg(NamedTuple):
+    """A sentence by message id and its parameters, in no language yet.
+
+    The engine and the planner say what they mean with these; the CLI, the console and the
+    packets render them (`bfg_tui.i18n.render`). A parameter may be a `Msg`, a catalog
+    `Text` or a tuple of them (read one after another). `text` is a catalog sentence used
+    instead of the message id (a gate's action). An empty `Msg()` says nothing: it is false.
+    """
+
+    id: str = ""
+    params: Mapping[str, object] = _EMPTY
+    text: Text | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.id or self.text)
+
+
 class Role(NamedTuple):
     id: str
     label: Text

@@ -18,8 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from . import i18n
 from .engine import Evaluation, release_env
-from .errors import Refused
+from .errors import Reason, Refused
 from .models import Catalog, State
 from .runbook import render_runbook, shipped_lint
 from .sanitise import dumps, visible
@@ -106,13 +107,14 @@ def _probe_status(state: State, ev: Evaluation, check_id: str) -> tuple[str, str
     """(passed|failed|stale|waiting, one-line detail) of a probe check."""
     status = ev.checks[check_id]
     result = state.probes.get(check_id)
+    reason = i18n.render(status.reason)  # packets are English
     if status.stale:
-        return "stale", status.reason
+        return "stale", reason
     if status.ready:
-        return "passed", result.detail if result else status.reason
+        return "passed", result.detail if result else reason
     if result is not None and not result.passed:
         return "failed", result.detail
-    return "waiting", status.reason
+    return "waiting", reason
 
 
 def _owner_fields(catalog: Catalog, state: State, ev: Evaluation, group: str) -> list[tuple[str, str]]:
@@ -416,7 +418,7 @@ def export_text(packet_id_: str, fmt: str, catalog: Catalog, state: State, ev: E
     if findings:
         first = findings[0]
         raise Refused(
-            f"export refused: secret-like value in field '{first.field}' ({first.kind})",
+            Reason.of("export.secret", field=first.field, kind=first.kind),
             action="packet.export",
             subject=pid,
         )

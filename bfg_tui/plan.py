@@ -28,6 +28,7 @@ from .models import (
     Acceptance,
     Actor,
     Catalog,
+    Msg,
     ProbeResult,
     ScenarioInfo,
     SnapshotInfo,
@@ -309,12 +310,11 @@ def make_plan(catalog: Catalog, state: State, ev: Evaluation | None = None) -> P
                 _missing_pg_evidence(catalog, end) if missing is None else missing)
 
 
-def recommend(catalog: Catalog, state: State, ev: Evaluation, lang: str = "en") -> Action:
+def recommend(catalog: Catalog, state: State, ev: Evaluation) -> Action:
     """The recommended action: `recommend_action` of the plan, without simulating the steps
     (it reads only the first step, not what each unlocks nor where the plan ends)."""
     planned, _kind, missing = _planned(catalog, state, ev)
-    return recommend_action(catalog, state, ev, Plan(ev.decisions[catalog.go_no_go.id], tuple(planned), missing or ()),
-                            lang)
+    return recommend_action(catalog, state, ev, Plan(ev.decisions[catalog.go_no_go.id], tuple(planned), missing or ()))
 
 
 # ------------------------------------------------------------------ the recommended action
@@ -333,39 +333,38 @@ def command_line(step: Step, example: str = "") -> str:
     return " ".join(argv)
 
 
-def recommend_action(catalog: Catalog, state: State, ev: Evaluation, plan: Plan, lang: str = "en") -> Action:
-    """The plan's first step, phrased for people."""
+def recommend_action(catalog: Catalog, state: State, ev: Evaluation, plan: Plan) -> Action:
+    """The plan's first step, phrased for people (as messages: the edge renders them)."""
     gates = {g.group: g for g in catalog.gates}
     go = ev.decisions[catalog.go_no_go.id]
     if not plan.steps:
         if go == catalog.go_no_go.ready:
-            return Action(None, t("plan.done_title", lang), t("plan.done_detail", lang))
+            return Action(None, Msg("plan.done_title"), Msg("plan.done_detail"))
         first = next((c for c, s in ev.checks.items() if not s.ready), "")
-        return Action(None, t("plan.stuck_title", lang, decision=go), t("plan.stuck_detail", lang, check=first))
+        return Action(None, Msg("plan.stuck_title", {"decision": go}), Msg("plan.stuck_detail", {"check": first}))
     step = plan.steps[0]
     who = _name(catalog, step.actor)
     check = catalog.checks.get(step.check) if step.check else None
     example = check.value.example if check is not None and check.value is not None else ""
     cmd = command_line(step, example)
     if step.postgresql:
-        return Action(None, t("plan.pg_title", lang),
-                      t("plan.pg_detail", lang, checks=", ".join(plan.postgresql_evidence), actor=who, cmd=cmd))
+        return Action(None, Msg("plan.pg_title"),
+                      Msg("plan.pg_detail", {"checks": ", ".join(plan.postgresql_evidence), "actor": who, "cmd": cmd}))
     if step.action in ("probe_connection", "probe_dry_run"):
         group = "connection" if step.action == "probe_connection" else "dry_run"
         gate = gates.get(group)
         if gate is not None and not ev.nodes[f"group:{group}"]:
             ready, total = ev.groups[group]
-            return Action(gate.id, gate.action.get(lang), gate.hint.get(lang).format(ready=ready, total=total))
-        return Action(group, t(f"plan.{step.action}_title", lang), t("plan.rerun_detail", lang, actor=who, cmd=cmd))
+            return Action(gate.id, Msg(text=gate.action), Msg(params={"ready": ready, "total": total}, text=gate.hint))
+        return Action(group, Msg(f"plan.{step.action}_title"), Msg("plan.rerun_detail", {"actor": who, "cmd": cmd}))
     if step.action == "accept" and check is not None:
-        title = check.title.get(lang)
-        group = catalog.groups[check.group].title.get(lang)
-        return Action(check.group, t("plan.accept_title", lang, actor=who, check=title),
-                      t("plan.accept_detail", lang, group=group, count=ev.count(check.group), cmd=cmd))
+        group_title = catalog.groups[check.group].title
+        return Action(check.group, Msg("plan.accept_title", {"actor": who, "check": check.title}),
+                      Msg("plan.accept_detail", {"group": group_title, "count": ev.count(check.group), "cmd": cmd}))
     if step.action == "export_release":
-        return Action("rollback", t("plan.export_title", lang),
-                      t("plan.export_detail", lang, count=ev.count("rollback"), actor=who, cmd=cmd))
-    return Action(None, t(f"plan.{step.action}_title", lang), t(f"plan.{step.action}_detail", lang, actor=who, cmd=cmd))
+        return Action("rollback", Msg("plan.export_title"),
+                      Msg("plan.export_detail", {"count": ev.count("rollback"), "actor": who, "cmd": cmd}))
+    return Action(None, Msg(f"plan.{step.action}_title"), Msg(f"plan.{step.action}_detail", {"actor": who, "cmd": cmd}))
 
 
 # ------------------------------------------------------------------ the plan in words

@@ -95,23 +95,14 @@ def _store_init(catalog: Catalog, origin: Origin | None = None) -> Any:
 
 
 # ------------------------------------------------ the store's refusals, worded here
-# The store names what a write ran into by a code and its params; the sentence (and the
-# command that helps) is the product's, said here.
-STORE_REFUSALS: dict[str, str] = {
-    "snapshot.no_scenario": "no scenario saved yet: run `bfg-tui scenario save` first",
-    "snapshot.empty": "the scenario holds no records: an empty snapshot cannot be frozen",
-    "check.not_accepted": "{check} is not accepted; nothing to revoke",
-    "idempotency.key_reused": "idempotency key '{key}' was already used for a different action (event {seq}); "
-                              "a retry must repeat the same command, a new action needs a new key",
-}
-
-
 def store_reason(exc: Refused) -> str:
-    """The refusal a store write raised, in words (a `Reason` carrying its code and params)."""
-    text = STORE_REFUSALS.get(exc.code)
-    if text is None:
+    """The refusal a store write raised, in words: the store names it by a code and its params,
+    the catalog says it (`msg.<code>`, with the command that helps)."""
+    from .i18n import known
+
+    if not exc.code or not known(f"msg.{exc.code}"):
         return exc.reason
-    return Reason(text.format(**exc.params), exc.code, **exc.params)
+    return Reason.of(exc.code, **exc.params)
 
 
 class Outcome(NamedTuple):
@@ -165,8 +156,9 @@ def finished_state(state: State) -> State:
 def status_of(catalog: Catalog, state: State, lang: str = "en") -> Status:
     """The status document of a (finished) state."""
     from .engine import evaluate, status_document
+    from .i18n import render
 
-    doc = status_document(catalog, state, evaluate(catalog, state, lang))
+    doc = status_document(catalog, state, evaluate(catalog, state), lambda said: render(said, lang))
     blocked = doc["decisions"]["go_no_go"] != catalog.go_no_go.ready  # type: ignore[index]
     return Status(doc, blocked)
 
@@ -307,12 +299,12 @@ class Console:
         """The store's state as the engine reads it."""
         return finished_state(await self.store.load_state())
 
-    async def evaluate(self, lang: str = "en") -> tuple[State, Evaluation]:
+    async def evaluate(self) -> tuple[State, Evaluation]:
         """The state and the engine's evaluation of it."""
         from .engine import evaluate
 
         state = await self.state()
-        return state, evaluate(self.catalog, state, lang)
+        return state, evaluate(self.catalog, state)
 
     async def status(self, lang: str = "en") -> Status:
         """The `status` document (gates, decisions, recommended action) and whether go/no-go is blocked."""

@@ -7,6 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from bfg_tui.i18n import render
+
 from .base import ConsoleScreen, View, bind
 
 # Where blockers are listed from: the gates in pipeline order, then the owner groups.
@@ -120,8 +122,8 @@ class HomeScreen(ConsoleScreen):
         rec = ev.recommended
         text = Text()
         text.append(self.tr("home.recommended") + "\n", style="bold")
-        text.append(rec.title + "\n", style="bold cyan")
-        text.append(rec.detail)
+        text.append(render(rec.title, self.bfg.lang) + "\n", style="bold cyan")
+        text.append(render(rec.detail, self.bfg.lang))
         self.put("#recommended", text)
 
         self.query_one("#gates", Table).upsert([

@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from bfg_tui.errors import BfgError
-from bfg_tui.i18n import known, message_text, reason_text, t
+from bfg_tui.i18n import known, message_text, render, t
 from bfg_tui.paths import default_export_path
 from bfg_tui.sanitise import NO_CONTROL, visible, visible_lines
 
@@ -250,7 +250,7 @@ class CheckDetail(BfgModal[None]):
         if figure:
             table.add_row(self.tr("col.value"), Text(visible(figure)))
         table.add_row(self.tr("detail.reason"), Text(visible(why(view.catalog, view.state, view.ev, self.check_id, lang)
-                                                             or reason_text(status.reason, lang))))
+                                                             or render(status.reason, lang))))
         table.add_row(self.tr("detail.binds"), yes if check.binds_snapshot else no)
         if check.passes_when:
             table.add_row(self.tr("detail.passes_when"), check.passes_when)

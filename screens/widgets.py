@@ -16,7 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
-from bfg_tui.i18n import reason_text, t
+from bfg_tui.i18n import render, t
 
 from .base import Localized, View, bind, safe
 from .messages import AcceptRequested, DetailRequested, ProbeRequested, RevokeRequested
@@ -45,7 +45,7 @@ def status_label(view: View, check_id: str, lang: str) -> str:
     status = view.ev.checks[check_id]
     if not status.ready:
         return why(view.catalog, view.state, view.ev, check_id, lang)
-    return reason_text(status.reason, lang)
+    return render(status.reason, lang)
 
 
 def value_label(view: View, check_id: str, lang: str) -> str:

@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "bfg_tui" / "locale"
-SOURCES = (ROOT / "bfg_tui", ROOT / "screens")
+SOURCES = (ROOT / "bfg_tui", ROOT / "screens", ROOT / "store")
 LANGS = ("en", "pl")
 
 
@@ -46,16 +46,18 @@ def _asked(node: ast.expr) -> Iterator[str]:
 
 
 def _extracted() -> set[str]:
-    """The ids asked for by literal: the first argument of every `t(…)` and `….tr(…)` call."""
+    """The ids asked for by literal: `t("id")`, `self.tr("id")`, `Msg("id")`, and `Reason.of("code")` (`msg.code`)."""
     found: set[str] = set()
     for root in SOURCES:
         for path in root.rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
-                if isinstance(node, ast.Call) and node.args and (
-                    (isinstance(node.func, ast.Name) and node.func.id == "t")
-                    or (isinstance(node.func, ast.Attribute) and node.func.attr == "tr")
-                ):
+                if not (isinstance(node, ast.Call) and node.args):
+                    continue
+                name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+                if name in ("t", "tr", "Msg"):
                     found.update(key for key in _asked(node.args[0]) if key)
+                elif name == "of" and getattr(node.func.value, "id", "") == "Reason":
+                    found.update(f"msg.{code}" for code in _asked(node.args[0]) if code)
     return found
 
 

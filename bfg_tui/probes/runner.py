@@ -101,7 +101,7 @@ def probe_name(probe: str) -> str:
     """`dry-run` as `dry_run`; refused (with its code) when it names no probe."""
     name = probe.replace("-", "_")
     if name not in PROBES:
-        raise _refused(name, Reason(f"unknown probe '{name}' (connection, dry-run)", "probe.unknown", probe=name))
+        raise _refused(name, Reason.of("probe.unknown", probe=name))
     return name
 
 
@@ -126,7 +126,7 @@ async def run_probe(store: ScenarioStore, target: str, prober: Prober, sink: Log
         endpoint = redact_endpoint(target)
         kind = target_kind(target)
     except ValueError as exc:
-        raise _refused(probe, Reason(f"bad target: {exc}", "probe.bad_target", detail=str(exc))) from None
+        raise _refused(probe, Reason.of("probe.bad_target", detail=str(exc))) from None
     own = await own_store_reason(store, target, kind)
     if own:  # a replay into the store that reports on it would pass and pollute its trail
         raise _refused(probe, Reason(own, "probe.own_store"))
@@ -181,16 +181,13 @@ async def run_probe(store: ScenarioStore, target: str, prober: Prober, sink: Log
 
 def _dry_run_blocker(state: State, endpoint: str) -> str | None:
     if state.snapshot is None:
-        return Reason("dry-run needs a frozen snapshot: run `bfg-tui snapshot freeze` first",
-                      "probe.dry_run.needs_snapshot")
+        return Reason.of("probe.dry_run.needs_snapshot")
     passed = [state.probes.get(c) for c in CONNECTION_CHECKS]
     if not all(p is not None and p.passed for p in passed):
-        return Reason("dry-run needs connection 4/4 for this target: run `bfg-tui probe connection TARGET` first",
-                      "probe.dry_run.needs_connection")
+        return Reason.of("probe.dry_run.needs_connection")
     if any(p.endpoint != endpoint for p in passed if p is not None):
         other = passed[0].endpoint  # type: ignore[union-attr]
-        return Reason(f"dry-run needs connection 4/4 for this target; the connection evidence is for {other}",
-                      "probe.dry_run.other_target", endpoint=other)
+        return Reason.of("probe.dry_run.other_target", endpoint=other)
     return None
 
 

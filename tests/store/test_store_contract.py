@@ -25,6 +25,7 @@ from bfg_tui.canonical import SnapshotHasher
 from bfg_tui.catalog import default_catalog
 from bfg_tui.engine import status_document
 from bfg_tui.errors import Refused
+from bfg_tui.i18n import render
 from bfg_tui.scenario import DEMO_ORDERS
 from bfg_tui.scenario_rows import demo_rows
 from bfg_tui.service import Console, actor_context, open_store
@@ -76,7 +77,7 @@ async def collect(batches: Any) -> list[tuple[str, str, bytes]]:
 
 async def test_fresh_state_shows_the_seed_figures(console: Console) -> None:
     state, ev = await console.evaluate()
-    doc = status_document(CATALOG, state, ev)
+    doc = status_document(CATALOG, state, ev, render)
     assert {g: (v["ready"], v["total"]) for g, v in doc["groups"].items()} == FRESH_GROUPS
     assert doc["decisions"] == FRESH_DECISIONS
     assert doc["recommended_action"]["gate"] == "connection"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bfg_tui.i18n import render
 from tests.helpers.walkthrough import ANNA, MAREK, counts, owners_values, release_ready, status
 
 SCHEMA = "BFGScenarioImport.v1"
@@ -94,7 +95,8 @@ async def test_rule_go_ready_recommends_reviewing_the_decision_in_english_and_po
 
     catalog, state = await _state(db)
     ready = _all_ready(catalog, state)
-    english, polish = evaluate(catalog, ready, "en").recommended, evaluate(catalog, ready, "pl").recommended
+    action = evaluate(catalog, ready).recommended
+    english, polish = ((action.gate, render(action.title, lang), render(action.detail, lang)) for lang in ("en", "pl"))
     assert english == (None, "Go/no-go is READY_FOR_REVIEWED_CUTOVER",
                        "Nothing is left to do here: review the go/no-go decision and the packets; traffic stays "
                        "disabled.")
@@ -251,10 +253,12 @@ async def test_rule_once_identities_are_signed_an_unsigned_acceptance_no_longer_
     unsigned = Acceptance(check, "user_accountant_olena", "t", 1)
     signed = unsigned._replace(key="SHA256:" + "k" * 43)
     ev = evaluate(catalog, state._replace(identity="signed", acceptances={check: unsigned}))
-    assert ev.checks[check] == (check, False, False, "self-asserted by user_accountant_olena, sign again")
+    assert ev.checks[check][:3] == (check, False, False)
+    assert render(ev.checks[check].reason) == "self-asserted by user_accountant_olena, sign again"
     assert ev.stale == ()
     ev = evaluate(catalog, state._replace(identity="signed", acceptances={check: signed}))
-    assert ev.checks[check] == (check, True, False, "accepted by user_accountant_olena")
+    assert ev.checks[check][:3] == (check, True, False)
+    assert render(ev.checks[check].reason) == "accepted by user_accountant_olena"
     # Before the roster exists, a self-asserted acceptance counts as it always did.
     assert evaluate(catalog, state._replace(acceptances={check: unsigned})).checks[check].ready is True
 
@@ -278,4 +282,4 @@ async def test_an_owner_missing_from_the_actors_is_named_by_id(db: Path) -> None
     catalog, state = await _state(db)
     check = catalog.checks["transition.db_schema"]
     ghost = catalog._replace(checks={**catalog.checks, check.id: check._replace(owner="user_gone")})
-    assert evaluate(ghost, state).checks[check.id].reason == "waiting for user_gone"
+    assert render(evaluate(ghost, state).checks[check.id].reason) == "waiting for user_gone"
