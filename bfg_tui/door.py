@@ -41,16 +41,13 @@ def _control(field: str, text: str, pattern: re.Pattern[str]) -> Reason | None:
     if found is None:
         return None
     char = f"U+{ord(found.group()):04X}"
-    return Reason(f"{field} holds a control character ({char} at position {found.start() + 1}); "
-                  "control and bidi characters are not accepted", "input.control",
-                  field=field, char=char, position=found.start() + 1)
+    return Reason.of("input.control", field=field, char=char, position=found.start() + 1)
 
 
 def _length(field: str, text: str, limit: int) -> Reason | None:
     if len(text) <= limit:
         return None
-    return Reason(f"{field} is {len(text)} characters long; at most {limit} are accepted", "input.too_long",
-                  field=field, length=len(text), limit=limit)
+    return Reason.of("input.too_long", field=field, length=len(text), limit=limit)
 
 
 def secret_problem(field: str, text: str) -> Reason | None:
@@ -61,8 +58,7 @@ def secret_problem(field: str, text: str) -> Reason | None:
     if not findings:
         return None
     kind = findings[0].kind
-    return Reason(f"{field} looks like it holds a secret ({kind}); nothing was stored: keep secrets out of "
-                  "the console", "input.secret", field=field, kind=kind)
+    return Reason.of("input.secret", field=field, kind=kind)
 
 
 def id_problem(field: str, text: str) -> Reason | None:

@@ -47,10 +47,10 @@ def resolve_actor(catalog: Catalog, actor_id: str | None) -> Actor | str:
     """The actor, or a one-line reason why there is none."""
     actors = ", ".join(a.id for a in catalog.actors)
     if not actor_id:
-        return Reason(f"no actor: pass --as ACTOR or set BFG_ACTOR (one of: {actors})", "actor.none", actors=actors)
+        return Reason.of("actor.none", actors=actors)
     actor = catalog.actor(actor_id)
     if actor is None:
-        return Reason(f"unknown actor '{actor_id}' (one of: {actors})", "actor.unknown", actor=actor_id, actors=actors)
+        return Reason.of("actor.unknown", actor=actor_id, actors=actors)
     return actor
 
 
@@ -59,32 +59,25 @@ def may(catalog: Catalog, actor: Actor, action: str) -> str | None:
     needed = ACTION_PERMISSION[action]
     if needed in permissions(catalog, actor):
         return None
-    return Reason(f"{actor.id} ({actor.role}) lacks permission {needed} for {action}", "rbac.lacks_permission",
-                  actor=actor.id, role=actor.role, permission=needed, action=action)
+    return Reason.of("rbac.lacks_permission", actor=actor.id, role=actor.role, permission=needed, action=action)
 
 
 def may_sign(catalog: Catalog, actor: Actor, check_id: str, verb: str = "accept") -> Grant | str:
     """Whether `actor` may accept or revoke `check_id`: a Grant, or the reason not."""
     check: Check | None = catalog.checks.get(check_id)
     if check is None:
-        return Reason(f"unknown check '{check_id}'", "check.unknown", check=check_id)
+        return Reason.of("check.unknown", check=check_id)
     if check.kind == "probe":
         assert check.probe is not None  # the catalog names every probe check's probe
         probe = check.probe.replace("_", "-")
-        return Reason(
-            f"{check_id} is a probe check: it passes only when the {probe} "
-            f"probe runs against a real target, never by hand",
-            "check.is_probe", check=check_id, probe=probe,
-        )
+        return Reason.of("check.is_probe", check=check_id, probe=probe)
     if check.kind == "derived":
         return Reason.of(f"check.derived.{verb}", check=check_id)
     perms = permissions(catalog, actor)
     if P_ACCEPT not in perms:
-        return Reason(f"{actor.id} ({actor.role}) may not {verb} checks: read-only role", f"rbac.read_only.{verb}",
-                      actor=actor.id, role=actor.role)
+        return Reason.of(f"rbac.read_only.{verb}", actor=actor.id, role=actor.role)
     if check.owner == actor.id:
         return Grant(countersign=False)
     if P_COUNTERSIGN in perms:
         return Grant(countersign=True)
-    return Reason(f"{check_id} is owned by {check.owner}; {actor.id} may not {verb} it", f"check.owned_by.{verb}",
-                  check=check_id, owner=check.owner or "", actor=actor.id)
+    return Reason.of(f"check.owned_by.{verb}", check=check_id, owner=check.owner or "", actor=actor.id)

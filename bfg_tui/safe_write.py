@@ -71,27 +71,23 @@ def check_target(path: Path, *, force: bool) -> os.stat_result | None:
     if st is not None and not force:
         raise WriteRefused(exists_reason(path))
     if not Path(path).name or Path(path).name in (".", ".."):
-        raise WriteRefused(Reason(f"{path} is not a file name (nothing was written)", "export.not_a_name",
-                                  path=str(path)))
+        raise WriteRefused(Reason.of("export.not_a_name", path=str(path)))
     return st
 
 
 def _refuse_kind(path: Path, st: os.stat_result) -> None:
     kind = kind_of(st.st_mode)
     if kind is not None:
-        raise WriteRefused(Reason(f"{path} is {kind}; an export only creates or replaces a regular file "
-                                  "(nothing was written)", "export.not_regular", path=str(path), kind=kind))
+        raise WriteRefused(Reason.of("export.not_regular", path=str(path), kind=kind))
 
 
 def exists_reason(path: Path) -> Reason:
-    return Reason(f"{path} already exists; use --force to replace it (nothing was written)",
-                  "export.exists", path=str(path))
+    return Reason.of("export.exists", path=str(path))
 
 
 def _failed(path: Path | str, exc: OSError) -> Reason:
     reason = exc.strerror or str(exc)
-    return Reason(f"cannot write {path}: {reason} (nothing was written)", "export.write_failed",
-                  path=str(path), reason=reason)
+    return Reason.of("export.write_failed", path=str(path), reason=reason)
 
 
 def _token() -> str:
@@ -103,14 +99,12 @@ def write_file(path: Path, data: bytes, *, force: bool) -> None:
     path = Path(path)
     name = path.name
     if not name or name in (".", ".."):
-        raise WriteRefused(Reason(f"{path} is not a file name (nothing was written)", "export.not_a_name",
-                                  path=str(path)))
+        raise WriteRefused(Reason.of("export.not_a_name", path=str(path)))
     folder = path.parent
     try:
         dfd = os.open(folder, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
     except FileNotFoundError:
-        raise WriteFailed(Reason(f"cannot write {path}: the directory {folder} does not exist (nothing was written)",
-                                 "export.no_dir", path=str(path), dir=str(folder))) from None
+        raise WriteFailed(Reason.of("export.no_dir", path=str(path), dir=str(folder))) from None
     except OSError as exc:
         raise WriteFailed(_failed(path, exc)) from None
     try:
@@ -169,8 +163,7 @@ def _create_temp(dfd: int, path: Path, name: str, before: os.stat_result | None)
             continue  # a name someone planted (or a symlink there): never followed, pick another
         except OSError as exc:
             raise WriteFailed(_failed(path, exc)) from None
-    raise WriteFailed(Reason(f"cannot write {path}: no free temporary name in its directory (nothing was written)",
-                             "export.no_temp", path=str(path)))
+    raise WriteFailed(Reason.of("export.no_temp", path=str(path)))
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -188,8 +181,7 @@ def _place(dfd: int, path: Path, tmp: str, name: str, before: os.stat_result | N
         try:
             os.link(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd, follow_symlinks=False)
         except FileExistsError:
-            raise WriteRefused(Reason(f"{path} appeared while the export was written; nothing was replaced",
-                                      "export.appeared", path=str(path))) from None
+            raise WriteRefused(Reason.of("export.appeared", path=str(path))) from None
         except OSError as exc:
             if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
                 raise
@@ -202,8 +194,7 @@ def _place(dfd: int, path: Path, tmp: str, name: str, before: os.stat_result | N
         return True
     now = _lstat_in(dfd, name)
     if now is None or (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino) or not stat.S_ISREG(now.st_mode):
-        raise WriteRefused(Reason(f"{path} changed while the export was written; nothing was replaced",
-                                  "export.changed", path=str(path)))
+        raise WriteRefused(Reason.of("export.changed", path=str(path)))
     os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
     return True
 
@@ -212,27 +203,24 @@ def write_stdout(text: str) -> None:
     """Write to stdout and flush; a closed stdout, a broken pipe or a full disk is a WriteFailed."""
     stream = sys.stdout
     if stream is None:
-        raise WriteFailed(Reason("stdout is closed; nothing was exported", "export.stdout_closed"))
+        raise WriteFailed(Reason.of("export.stdout_closed"))
     try:
         stream.write(text)
         stream.flush()
     except BrokenPipeError:
         _silence(stream)
-        raise WriteFailed(Reason("stdout was closed by its reader (broken pipe); nothing was exported",
-                                 "export.broken_pipe")) from None
+        raise WriteFailed(Reason.of("export.broken_pipe")) from None
     except ValueError:  # "I/O operation on closed file"
-        raise WriteFailed(Reason("stdout is closed; nothing was exported", "export.stdout_closed")) from None
+        raise WriteFailed(Reason.of("export.stdout_closed")) from None
     except OSError as exc:
         _silence(stream)
         reason = exc.strerror or str(exc)
-        raise WriteFailed(Reason(f"cannot write to stdout: {reason}; nothing was exported",
-                                 "export.stdout_failed", reason=reason)) from None
+        raise WriteFailed(Reason.of("export.stdout_failed", reason=reason)) from None
     try:
         _sync(stream)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise WriteFailed(Reason(f"cannot write to stdout: {reason}; nothing was exported",
-                                 "export.stdout_failed", reason=reason)) from None
+        raise WriteFailed(Reason.of("export.stdout_failed", reason=reason)) from None
 
 
 def _sync(stream: object) -> None:
