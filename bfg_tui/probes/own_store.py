@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 
 from bfg_tui.store.postgres_identity import pg_server_key
 
+from ..errors import Reason
+
 if TYPE_CHECKING:
     from bfg_tui.store.base import ScenarioStore
 
-SAME_FILE = "the target is the console's own store ({how}); a probe must run against a rehearsal target"
 
-
-async def own_store_reason(store: ScenarioStore, target: str, kind: str) -> str | None:
+async def own_store_reason(store: ScenarioStore, target: str, kind: str) -> Reason | None:
     """Why `target` is the console's own store, or None."""
     path = store.path
     if kind == "sqlite" and isinstance(path, Path):
@@ -35,18 +35,18 @@ async def own_store_reason(store: ScenarioStore, target: str, kind: str) -> str 
         from ..runbook import SCHEMA
 
         if store.schema == SCHEMA and server == pg_server_key(target):
-            return SAME_FILE.format(how=f"the same PostgreSQL database and schema {SCHEMA}")
+            return Reason.of("probe.own_store_pg", schema=SCHEMA)
     return None
 
 
-def _sqlite_reason(ours: str, own: Path, target: Path) -> str | None:
+def _sqlite_reason(ours: str, own: Path, target: Path) -> Reason | None:
     try:
         if os.path.samefile(own, target):
-            return SAME_FILE.format(how="the same file")
+            return Reason.of("probe.own_store_file")
     except OSError:
         return None  # no such target file yet: it cannot be ours
     if ours and read_store_id(target) == ours:
-        return SAME_FILE.format(how=f"a copy of it: the same store id {ours}")
+        return Reason.of("probe.own_store_copy", store_id=ours)
     return None
 
 

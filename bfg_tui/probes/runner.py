@@ -82,7 +82,7 @@ class _Transcript:
         self._sink(stamped)
 
 
-def new_target_reason(state: State, endpoint: str) -> str | None:
+def new_target_reason(state: State, endpoint: str) -> Reason | None:
     """Why a connection probe of `endpoint` needs --new-target (None when it does not).
 
     Only a selected target with passing evidence is guarded: that evidence is what a
@@ -91,9 +91,7 @@ def new_target_reason(state: State, endpoint: str) -> str | None:
     selected = state.connection_endpoint
     holds = any(r.passed and r.endpoint == selected for r in state.probes.values())
     if selected and selected != endpoint and holds:
-        return Reason(f"{endpoint} is not the selected target ({selected}); pass --new-target to probe it "
-                      f"(it becomes the selected target only when its connection probe passes)",
-                      "probe.new_target", endpoint=endpoint, selected=selected)
+        return Reason.of("probe.new_target", endpoint=endpoint, selected=selected)
     return None
 
 
@@ -129,7 +127,7 @@ async def run_probe(store: ScenarioStore, target: str, prober: Prober, sink: Log
         raise _refused(probe, Reason.of("probe.bad_target", detail=str(exc))) from None
     own = await own_store_reason(store, target, kind)
     if own:  # a replay into the store that reports on it would pass and pollute its trail
-        raise _refused(probe, Reason(own, "probe.own_store"))
+        raise _refused(probe, own)
 
     state = await store.load_state()
     source: SnapshotSource | None = None

@@ -206,7 +206,7 @@ async def test_the_runner_returns_a_record_and_the_service_stores_it(db: Path, t
         with pytest.raises(Refused) as refused:
             await run_probe(console.store, str(db), prober, lines.append, probe="connection",
                             catalog=console.catalog, open_target=target_of)
-        assert refused.value.code == "probe.own_store"
+        assert refused.value.code == "probe.own_store_file"  # the same file: the console's own store
         assert await console.audit_count() == before
         # Through the service: refused and recorded with its code, or run and stored.
         with pytest.raises(Refused) as refused:
