@@ -25,6 +25,9 @@ class _Missing(gettext.NullTranslations):
     def gettext(self, message: str) -> str:
         return None  # type: ignore[return-value]
 
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return None  # type: ignore[return-value]
+
 
 @cache
 def _translations(lang: str) -> gettext.NullTranslations:
@@ -39,16 +42,26 @@ def _translations(lang: str) -> gettext.NullTranslations:
     return translations
 
 
+def _template(key: str, lang: str, n: object = None) -> str | None:
+    """The text of `key`; a message with plural forms takes the one its count `n` needs."""
+    translations = _translations(lang)
+    if isinstance(n, int):
+        text = translations.ngettext(key, key, n)
+        if text is not None:
+            return text
+    return translations.gettext(key)
+
+
 def known(key: str) -> bool:
     """Whether `key` is a message id of the catalog."""
-    return _translations("en").gettext(key) is not None
+    return _template(key, "en", 1) is not None
 
 
 def t(key: str, lang: str = "en", **kwargs: object) -> str:
-    """The message `key` in `lang`, formatted with `kwargs`. An unknown id shows itself."""
+    """The message `key` in `lang`, formatted with `kwargs` (`n` chooses a plural form). An unknown id shows itself."""
     if not key:
         return ""
-    text = _translations(lang).gettext(key)
+    text = _template(key, lang, kwargs.get("n", 1))
     if text is None:
         return key
     return text.format(**kwargs) if kwargs else text
@@ -70,7 +83,11 @@ def render(said: object, lang: str = "en") -> str:
     from .models import Msg, Text  # plain data types; imported here to keep this module stdlib-only at load
 
     if isinstance(said, Msg):
-        template = said.text.get(lang) if said.text is not None else t(said.id, lang)
+        if said.text is not None:
+            template = said.text.get(lang)
+        else:
+            template = _template(said.id, lang, said.params.get("n", 1)) if said.id else ""
+            template = said.id if template is None else template
         if not said.params:
             return template
         params = {k: render(v, lang) if isinstance(v, tuple) else v for k, v in said.params.items()}

@@ -88,7 +88,7 @@ class AuditScreen(ConsoleScreen):
             return
         result = await service.verify_audit()
         if result.ok:
-            text = Text(self.tr("audit.chain_ok", count=result.count, head=result.head[:16]), style="bold green")
+            text = Text(self.tr("audit.chain_ok", n=result.count, head=result.head[:16]), style="bold green")
         else:
             text = Text(self.tr("audit.chain_bad", seq=result.first_bad_seq, reason=result.reason), style="bold red")
         self.put("#chain", text)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import ast
 import importlib
 import string
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Message
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
@@ -23,18 +24,31 @@ SOURCES = (ROOT / "bfg_tui", ROOT / "screens", ROOT / "store")
 LANGS = ("en", "pl")
 
 
-def _po(lang: str) -> dict[str, str]:
+def _entries(messages: Iterable[Message]) -> dict[str, str | tuple[str, ...]]:
+    """id -> text; a message with plural forms -> the tuple of its forms."""
+    return {(m.id[0] if isinstance(m.id, (list, tuple)) else m.id): (tuple(m.string) if m.pluralizable else m.string)
+            for m in messages if m.id}
+
+
+def _po(lang: str) -> dict[str, str | tuple[str, ...]]:
     with open(LOCALE / lang / "LC_MESSAGES" / "bfg_tui.po", "rb") as fp:
-        return {m.id: m.string for m in read_po(fp) if m.id}
+        return _entries(read_po(fp))
 
 
-def _mo(lang: str) -> dict[str, str]:
+def _mo(lang: str) -> dict[str, str | tuple[str, ...]]:
     with open(LOCALE / lang / "LC_MESSAGES" / "bfg_tui.mo", "rb") as fp:
-        return {m.id: m.string for m in read_mo(fp) if m.id}
+        return _entries(read_mo(fp))
 
 
-def _fields(text: str) -> list[str]:
-    return sorted(name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name is not None)
+def _forms(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    return text if isinstance(text, tuple) else (text,)
+
+
+def _fields(text: str | tuple[str, ...]) -> list[str]:
+    """The placeholders of a message (of each plural form: they must agree)."""
+    found = {tuple(sorted(name for _lit, name, _spec, _conv in string.Formatter().parse(form) if name is not None))
+             for form in _forms(text)}
+    return list(found.pop()) if len(found) == 1 else ["<plural forms differ>", *sorted(map(str, found))]
 
 
 def _asked(node: ast.expr) -> Iterator[str]:
@@ -121,7 +135,7 @@ def _runtime_ids() -> set[str]:
 def test_both_languages_have_the_same_ids_and_no_empty_text() -> None:
     en, pl = _po("en"), _po("pl")
     assert sorted(en) == sorted(pl)
-    assert not [key for key, text in (*en.items(), *pl.items()) if not text]
+    assert not [key for key, text in (*en.items(), *pl.items()) if not all(_forms(text))]
 
 
 def test_the_compiled_catalogs_match_their_sources() -> None:
@@ -154,13 +168,20 @@ def test_no_id_is_unused() -> None:
     assert not unused, unused
 
 
-@pytest.mark.parametrize("lang", LANGS)
-def test_the_runtime_reads_the_compiled_catalog(lang: str) -> None:
-    from bfg_tui.i18n import known, t
+@pytest.mark.parametrize(("lang", "form_of"), [("en", {1: 0, 2: 1, 5: 1, 21: 1}), ("pl", {1: 0, 2: 1, 5: 2, 22: 1})])
+def test_the_runtime_reads_the_compiled_catalog(lang: str, form_of: dict[int, int]) -> None:
+    from bfg_tui.i18n import _template, known, t
 
+    plural = 0
     for key, text in _po(lang).items():
-        assert t(key, lang) == text
-    assert known("app.loading") and not known("no.such_id") and t("no.such_id", lang) == "no.such_id"
+        if isinstance(text, tuple):  # the count `n` chooses the form, by the language's plural rule
+            plural += 1
+            assert all(_template(key, lang, n) == text[form] for n, form in form_of.items()), key
+        else:
+            assert t(key, lang) == text
+    assert plural and known("fig.records") and known("app.loading") and not known("no.such_id")
+    assert t("no.such_id", lang) == "no.such_id"
+    assert t("fig.records", lang, n=5) == {"en": "5 records", "pl": "5 rekordów"}[lang]
 
 
 _FOLD = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
@@ -175,7 +196,7 @@ _STRIPPED = ("mozna", "otworzyc", "tozsamosc", "gotowosc", "gotowosci", "zamrozo
 def _polish_texts() -> list[str]:
     import json
 
-    texts = list(_po("pl").values())
+    texts = [form for text in _po("pl").values() for form in _forms(text)]
 
     def walk(node: object) -> None:
         if isinstance(node, dict):
