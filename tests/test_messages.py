@@ -268,3 +268,14 @@ def test_an_english_sentence_still_written_in_code_is_its_catalog_sentence() -> 
                 if template != en[f"msg.{code.value}"]:
                     differ.append((path.name, code.value, template))
     assert checked and not differ, differ
+
+
+def test_the_compiled_catalogs_ship_with_the_package() -> None:
+    """A wheel and an editable install carry the .po and the .mo (package data), and the runtime finds them there."""
+    import tomllib
+
+    from bfg_tui.i18n import LOCALE_DIR
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["bfg_tui"]
+    assert {"locale/*/LC_MESSAGES/*.mo", "locale/*/LC_MESSAGES/*.po"} <= set(data)
+    assert LOCALE_DIR == LOCALE and all((LOCALE / lang / "LC_MESSAGES" / "bfg_tui.mo").is_file() for lang in LANGS)
