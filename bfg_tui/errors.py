@@ -6,9 +6,9 @@ from __future__ import annotations
 class Reason(str):
     """A one-line English reason (it *is* that string) that also carries a stable message id.
 
-    `code` and `params` let a screen say the same thing in another language (the console's
-    Polish, in `bfg_tui.i18n.message_text`); the CLI, the audit trail and the tests see
-    only the English text, unchanged.
+    `code` and `params` name the catalog's sentence (`msg.<code>`): the console renders it in
+    its language (`bfg_tui.i18n.message_text`); the CLI, the audit trail and the tests see the
+    English. `Reason.of` takes that English from the catalog too.
     """
 
     code: str
@@ -23,7 +23,7 @@ class Reason(str):
     @classmethod
     def of(cls, code: str, **params: object) -> Reason:
         """The reason `code` (message id `msg.<code>`), its English rendered from the catalog."""
-        from .i18n import t  # stdlib only; imported here so the error types load without the catalog
+        from .i18n import t  # on use: every start-up path loads this module, the catalog only when it speaks
 
         return cls(t(f"msg.{code}", "en", **params), code, **params)
 

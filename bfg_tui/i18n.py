@@ -67,7 +67,6 @@ def t(key: str, lang: str = "en", **kwargs: object) -> str:
     return text.format(**kwargs) if kwargs else text
 
 
-
 def default_lang(environ: Mapping[str, str] | None = None) -> str:
     """`pl` when the locale says Polish (LC_ALL, then LC_MESSAGES, then LANG), else `en`."""
     env = os.environ if environ is None else environ
