@@ -11,14 +11,14 @@ import ast
 import importlib
 import string
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Message
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
+
 LOCALE = ROOT / "bfg_tui" / "locale"
 SOURCES = (ROOT / "bfg_tui", ROOT / "screens", ROOT / "store")
 LANGS = ("en", "pl")
