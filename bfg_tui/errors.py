@@ -14,14 +14,14 @@ class Reason(str):
     code: str
     params: dict[str, object]
 
-    def __new__(cls, text: str, code: str, **params: object) -> Reason:
+    def __new__(cls, text: str, code: str, /, **params: object) -> Reason:
         reason = super().__new__(cls, text)
         reason.code = code
         reason.params = params
         return reason
 
     @classmethod
-    def of(cls, code: str, **params: object) -> Reason:
+    def of(cls, code: str, /, **params: object) -> Reason:
         """The reason `code` (message id `msg.<code>`), its English rendered from the catalog."""
         from .i18n import t  # on use: every start-up path loads this module, the catalog only when it speaks
 

@@ -57,7 +57,7 @@ def known(key: str) -> bool:
     return _template(key, "en", 1) is not None
 
 
-def t(key: str, lang: str = "en", **kwargs: object) -> str:
+def t(key: str, lang: str = "en", /, **kwargs: object) -> str:
     """The message `key` in `lang`, formatted with `kwargs` (`n` chooses a plural form). An unknown id shows itself."""
     if not key:
         return ""

@@ -279,3 +279,13 @@ def test_the_compiled_catalogs_ship_with_the_package() -> None:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["bfg_tui"]
     assert {"locale/*/LC_MESSAGES/*.mo", "locale/*/LC_MESSAGES/*.po"} <= set(data)
     assert LOCALE_DIR == LOCALE and all((LOCALE / lang / "LC_MESSAGES" / "bfg_tui.mo").is_file() for lang in LANGS)
+
+
+def test_a_parameter_may_take_any_name() -> None:
+    """Parameters are the message's own names: `key`, `code` or `text` never collide with the call's."""
+    from bfg_tui.errors import Reason
+    from bfg_tui.i18n import t
+
+    reason = Reason.of("idempotency.key_reused", key="k-8", seq=3)
+    assert reason.startswith("idempotency key 'k-8' was already used") and reason.params == {"key": "k-8", "seq": 3}
+    assert t("msg.idempotency.key_reused", "pl", key="k-8", seq=3).startswith("klucz idempotencji 'k-8'")
