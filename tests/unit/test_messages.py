@@ -111,7 +111,9 @@ def _runtime_ids() -> set[str]:
     ids: set[str] = set()
     for ident in _binding_ids():
         ids |= {f"bind.{ident}", f"tip.{ident}"}
-    ids |= {f"bind.{ident}" for ident in BfgApp._OWN_ACTIONS.values() if ident}  # Textual's keys: words only
+    from bfg_tui.screens.modals import _OWN_ACTIONS
+
+    ids |= {f"bind.{ident}" for ident in _OWN_ACTIONS.values() if ident}  # Textual's keys: words only
     for mode in BfgApp.MODES:
         ids |= {f"mode.{mode}", f"nav.{mode}", f"tip.screen.{mode}"}
     for tab in TABS:
