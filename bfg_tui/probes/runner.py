@@ -177,7 +177,7 @@ async def run_probe(store: ScenarioStore, target: str, prober: Prober, sink: Log
     )
 
 
-def _dry_run_blocker(state: State, endpoint: str) -> str | None:
+def _dry_run_blocker(state: State, endpoint: str) -> Reason | None:
     if state.snapshot is None:
         return Reason.of("probe.dry_run.needs_snapshot")
     passed = [state.probes.get(c) for c in CONNECTION_CHECKS]
