@@ -91,7 +91,7 @@ async def test_the_screens_watch_the_apps_view_and_message(make_app, db: Path) -
         assert "2/9 integration gates are ready" in screen_text(app)
         # Another process changes the store; the App is handed the new evaluation, nothing else.
         await service_do(db, ("save_scenario", (ANNA,), {}), ("freeze", (ANNA,), {}))
-        state, ev = await app.service.evaluate("en")
+        state, ev = await app.service.evaluate()
         app.view = View(app.service.catalog, state, ev)
         await pilot.pause()
         assert f"checksum {state.snapshot.checksum}" in widget_text(app.screen.query_one("#summary", Static))
