@@ -621,7 +621,8 @@ async def _explain(console: Any, args: argparse.Namespace) -> int:
 
 async def _store_admin(args: argparse.Namespace) -> int:
     """`store install | add-login | logins`: on the shared store only, without opening it as an owner."""
-    from .paths import default_db, is_postgres
+    from .paths import default_db
+    from .targets import is_postgres
 
     location = args.db or default_db()
     if not is_postgres(location):
@@ -660,14 +661,14 @@ async def _store_admin(args: argparse.Namespace) -> int:
 
 def _safe(message: str) -> str:
     """Never let a secret through an error message."""
-    from .secrets import scan
+    from .secrets import scrub
 
-    return "an error occurred whose message looked like it held a secret; it was withheld" if scan(message) else message
+    return scrub(message, limit=None)
 
 
 def _location_problem(args: argparse.Namespace) -> str | None:
     """A --db that is no location at all: a usage error, before anything is opened."""
-    from .paths import KEYVALUE_REFUSED, is_libpq_keyvalue
+    from .targets import KEYVALUE_REFUSED, is_libpq_keyvalue
 
     if args.db is None:
         return None
@@ -679,12 +680,12 @@ def _location_problem(args: argparse.Namespace) -> str | None:
 
 
 def _shown_store(location: str) -> str:
-    from .paths import is_libpq_keyvalue, is_postgres
+    from .targets import is_libpq_keyvalue, is_postgres
 
     if is_libpq_keyvalue(location):
         return "(a libpq key=value string: not supported, not shown)"
     if is_postgres(location):
-        from .secrets import redact_endpoint
+        from .targets import redact_endpoint
 
         try:
             return redact_endpoint(location)

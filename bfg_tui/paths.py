@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 APP = "bfg-tui"
@@ -54,18 +53,3 @@ def default_export_path(packet: str, fmt: str) -> Path:
         ext = "sql"
     return export_dir()[0] / f"bfg-{packet.replace('_', '-')}.{ext}"
 
-
-def is_postgres(location: str) -> bool:
-    return location.startswith(("postgresql://", "postgres://"))
-
-
-_KEYWORD = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*=")
-
-
-def is_libpq_keyvalue(location: str) -> bool:
-    """`host=… dbname=… password=…`: a libpq connection string, never a file name."""
-    return bool(_KEYWORD.match(location)) and not location.startswith(("/", "./", "../", "~"))
-
-
-KEYVALUE_REFUSED = ("--db looks like a libpq key=value connection string; give the store as a postgresql:// URL "
-                    "(passwords come only from PGPASSWORD or a pgpass file), or a file path such as ./name")

@@ -1,50 +1,31 @@
-"""Secret hygiene: the display form of probe targets and the pre-export secret scan.
+"""Secret scanning: secret-shaped text in anything about to leave the process, and the one
+scrubber every error message passes through before it is shown, logged or stored.
 
-SPEC §1 rule 3: passwords and tokens are never stored or printed. Two tools keep it:
+SPEC §1 rule 3: passwords and tokens are never stored or printed. `scan` / `scan_fields`
+look for secret-shaped text in anything about to leave the process (a packet export),
+as a second line of defence when a secret slipped into stored data anyway. `scrub`
+turns an error message into one line with every secret the caller knows of cut out,
+and withholds it when it still looks like it holds one. Target parsing and the display
+form of endpoints are in `targets.py`.
 
-* `redact_endpoint` turns whatever an operator typed as a probe target into the one
-  display form that is stored and printed. It works by *allowlisting*: only host,
-  port, dbname, user and sslmode are parsed out, validated and re-rendered; every
-  other part of the input is dropped unread. Stripping known-secret keys instead
-  would leak the next key nobody thought of (`options=-c password=…`, `sslpassword`,
-  a `?password=` in a URL...).
-* `scan` / `scan_fields` look for secret-shaped text in anything about to leave the
-  process (a packet export), as a second line of defence when a secret slipped into
-  stored data anyway.
-
-Neither ever returns, logs or raises with the secret: `Finding` carries only where and
-what kind, and every `ValueError` from `redact_endpoint` has a fixed reason that does
-not quote the input (the input may be a full DSN with its password).
+Nothing here ever returns, logs or raises with the secret: `Finding` carries only where
+and what kind.
 
 Stdlib only, so the headless CLI and the store can use it without Textual.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from typing import NamedTuple, NoReturn
-
-from .models import TargetKind
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 MASK = "***"
-SSLMODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
-_PG_SCHEMES = frozenset({"postgresql", "postgres"})
+WITHHELD = "the error message was withheld (it looked like it held a secret)"
+WITHHELD_KNOWN = "the error message was withheld (it contained a secret)"
 
-# libpq connection keywords: a key=value DSN must name at least one of them, so a
-# relative file name such as `a=b.db` is not mistaken for a DSN.
-_LIBPQ_KEYS = frozenset(
-    {
-        "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "options",
-        "sslmode", "sslcert", "sslkey", "sslrootcert", "sslpassword", "sslcrl",
-        "application_name", "connect_timeout", "service", "target_session_attrs",
-        "channel_binding", "gssencmode", "krbsrvname", "require_auth", "load_balance_hosts",
-        "keepalives", "client_encoding", "fallback_application_name",
-    }
-)
 
-class _Lazy:
+class LazyRe:
     """A regex compiled on first use, so importing this module stays cheap (CLI start-up)."""
 
     __slots__ = ("_args", "_rx")
@@ -68,311 +49,10 @@ class _Lazy:
         return self._get().finditer(text)
 
 
-def _quote(text: str, safe: str = "") -> str:
-    from urllib.parse import quote  # deferred: urllib.parse is slow to import
-
-    return quote(text, safe=safe)
-
-
 def _unquote(text: str) -> str:
-    from urllib.parse import unquote
+    from urllib.parse import unquote  # deferred: urllib.parse is slow to import
 
     return unquote(text)
-
-
-_SCHEME_RE = _Lazy(r"^([A-Za-z][A-Za-z0-9+.-]*):")
-_DSN_RE = _Lazy(r"^[A-Za-z_][A-Za-z0-9_]*\s*=")
-_HOSTNAME_RE = _Lazy(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?$")
-_IPV6_RE = _Lazy(r"^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?:%[A-Za-z0-9_.-]+)?$")
-_SOCKET_RE = _Lazy(r"^/[A-Za-z0-9_./-]*$")
-_USER_RE = _Lazy(r"^[A-Za-z0-9_.@+-]{1,128}$")
-_DBNAME_RE = _Lazy(r"^[A-Za-z0-9_.$-]{1,128}$")
-_PORT_RE = _Lazy(r"^[0-9]{1,5}$")
-
-
-def _fail(reason: str) -> NoReturn:
-    # `from None`: a chained exception's message (urllib's, say) could quote the input.
-    raise ValueError(f"invalid probe target: {reason}") from None
-
-
-# ---------------------------------------------------------------- classification
-
-
-def _classify(target: str) -> tuple[TargetKind, str]:
-    """(kind, form) where form is 'url', 'dsn', 'sqlite-url' or 'path'."""
-    if not isinstance(target, str):
-        _fail("the target must be text")
-    text = target.strip()
-    if not text:
-        _fail("the target is empty")
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        _fail("the target contains control characters")
-    scheme = _SCHEME_RE.match(text)
-    if scheme:
-        name = scheme.group(1).lower()
-        if name == "sqlite":
-            return "sqlite", "sqlite-url"
-        if name in _PG_SCHEMES:
-            if not text[scheme.end():].startswith("//"):
-                _fail("a PostgreSQL URL must start with postgresql://")
-            return "postgresql", "url"
-        if text[scheme.end():].startswith("//"):
-            _fail("unsupported URL scheme; use postgresql://, postgres:// or sqlite:///")
-        # `C:\data\x.db` or `name:with-colon.db`: a path, handled below.
-    if _DSN_RE.match(text):
-        return "postgresql", "dsn"
-    return "sqlite", "path"
-
-
-def target_kind(target: str) -> TargetKind:
-    """Which probe target a target string names: a SQLite file or a PostgreSQL server."""
-    return _classify(target)[0]
-
-
-# ---------------------------------------------------------------- SQLite
-
-
-def sqlite_path(target: str) -> str:
-    """The absolute file path a SQLite target names (`path` or `sqlite:///path`).
-
-    `sqlite://` + path, read like a file URL: `sqlite:///tmp/x.db` is `/tmp/x.db`,
-    `sqlite:x.db` and `sqlite://x.db` are relative to the working directory. A query
-    (`?mode=ro`, a SQLCipher `?key=`) is dropped. The file need not exist; symlinks in
-    the existing part of the path are resolved.
-    """
-    kind, form = _classify(target)
-    if kind != "sqlite":
-        _fail("not a SQLite target")
-    text = target.strip()
-    if form == "sqlite-url":
-        rest = text[len("sqlite:"):]
-        if rest.startswith("//"):
-            rest = rest[2:]
-        rest = _unquote(rest.split("?", 1)[0].split("#", 1)[0])
-    else:
-        rest = text
-    if not rest:
-        _fail("no SQLite database path")
-    if rest == ":memory:":
-        _fail("an in-memory SQLite database is not a probe target")
-    # realpath, like the SQLite probe target's Path.resolve(): the endpoint shown is the
-    # file actually opened, and one file has one endpoint (staleness compares them).
-    path = os.path.realpath(os.path.expanduser(rest))
-    # POSIX keeps a leading '//' as implementation-defined; one canonical form only.
-    if path.startswith("//"):
-        path = "/" + path.lstrip("/")
-    return path
-
-
-def _redact_sqlite(target: str) -> str:
-    # Only the characters that would change how the URL reads back are escaped; the
-    # rest stays as the probe target prints it.
-    path = sqlite_path(target)
-    return "sqlite://" + path.replace("%", "%25").replace("?", "%3F").replace("#", "%23")
-
-
-# ---------------------------------------------------------------- PostgreSQL
-
-
-class _Pg:
-    """The allowlisted parts of a PostgreSQL target; nothing else is ever kept."""
-
-    def __init__(self) -> None:
-        self.user = ""
-        self.hosts: tuple[str, ...] = ()
-        self.ports: tuple[str, ...] = ()
-        self.dbname = ""
-        self.sslmode = ""
-        self.secret = False  # a password (or other secret) was present and dropped
-
-
-def _split_list(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(",")) if value else ()
-
-
-def _parse_pg_url(text: str) -> _Pg:
-    rest = text.split("://", 1)[1]
-    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
-    authority, tail = rest[:cut], rest[cut:]
-    # An '@' after the authority means the user info held an unencoded '/', '?' or '#'
-    # and the split above went wrong; re-rendering would then show a piece of the
-    # password as a host or database name. Refuse instead.
-    if "@" in tail:
-        _fail("unexpected '@' after the host; percent-encode special characters in the user info")
-    pg = _Pg()
-    if "@" in authority:
-        userinfo, _, hostinfo = authority.rpartition("@")
-        user, sep, password = userinfo.partition(":")
-        pg.user = _unquote(user)
-        pg.secret = bool(sep and password)
-    else:
-        hostinfo = authority
-    hosts: list[str] = []
-    ports: list[str] = []
-    for item in hostinfo.split(",") if hostinfo else ():
-        if item.startswith("["):
-            close = item.find("]")
-            if close < 0:
-                _fail("unterminated IPv6 address")
-            host, after = item[1:close], item[close + 1:]
-            if after and not after.startswith(":"):
-                _fail("unexpected text after an IPv6 address")
-            port = after[1:]
-        else:
-            host, _, port = item.partition(":")
-        hosts.append(_unquote(host))
-        ports.append(port)
-    pg.hosts = tuple(hosts)
-    pg.ports = tuple(ports) if any(ports) else ()
-    path, _, query = tail.partition("?")
-    query = query.split("#", 1)[0]
-    path = path.split("#", 1)[0]
-    if path.startswith("/"):
-        pg.dbname = _unquote(path[1:])
-    for pair in query.split("&") if query else ():
-        key, _, value = pair.partition("=")
-        _apply_param(pg, _unquote(key), _unquote(value))
-    return pg
-
-
-def _apply_param(pg: _Pg, key: str, value: str) -> None:
-    """Keep allowlisted display keys; only *note* that anything secret was dropped."""
-    name = key.strip().lower()
-    if name == "user":
-        pg.user = value
-    elif name in ("host", "hostaddr"):
-        # libpq: hostaddr is used when host is absent; host wins for display.
-        if name == "host" or not pg.hosts:
-            pg.hosts = _split_list(value)
-    elif name == "port":
-        pg.ports = _split_list(value)
-    elif name == "dbname":
-        pg.dbname = value
-    elif name == "sslmode":
-        pg.sslmode = value
-    elif value and (name.endswith(("password", "passwd")) or scan(f"{key}={value}")):
-        pg.secret = True
-    # Every other key (options, application_name, service, sslkey...) is dropped unread.
-
-
-def _parse_conninfo(text: str) -> _Pg:
-    """libpq `key=value` conninfo: spaces around '=', single-quoted values with \\ escapes."""
-    pg = _Pg()
-    known = False
-    i, n = 0, len(text)
-    while True:
-        while i < n and text[i].isspace():
-            i += 1
-        if i >= n:
-            break
-        start = i
-        while i < n and (text[i].isalnum() or text[i] == "_"):
-            i += 1
-        key = text[start:i]
-        if not key:
-            _fail("expected key=value pairs in the connection string")
-        while i < n and text[i].isspace():
-            i += 1
-        if i >= n or text[i] != "=":
-            _fail("missing '=' after a key in the connection string")
-        i += 1
-        while i < n and text[i].isspace():
-            i += 1
-        chars: list[str] = []
-        if i < n and text[i] == "'":
-            i += 1
-            while True:
-                if i >= n:
-                    _fail("unterminated quoted value in the connection string")
-                c = text[i]
-                if c == "\\" and i + 1 < n:
-                    chars.append(text[i + 1])
-                    i += 2
-                elif c == "'":
-                    i += 1
-                    break
-                else:
-                    chars.append(c)
-                    i += 1
-        else:
-            while i < n and not text[i].isspace():
-                if text[i] == "\\" and i + 1 < n:
-                    chars.append(text[i + 1])
-                    i += 2
-                else:
-                    chars.append(text[i])
-                    i += 1
-        known = known or key.lower() in _LIBPQ_KEYS
-        _apply_param(pg, key, "".join(chars))
-    if not known:
-        _fail("no libpq connection keys (host, port, dbname, user...) in the connection string")
-    return pg
-
-
-def _render_host(host: str) -> str:
-    if _SOCKET_RE.match(host):
-        return _quote(host, safe="")
-    if ":" in host:
-        if not _IPV6_RE.match(host):
-            _fail("malformed IPv6 host")
-        return f"[{host}]"
-    if not _HOSTNAME_RE.match(host):
-        _fail("host has characters outside a hostname, IP address or socket path")
-    return host.lower()
-
-
-def _render_pg(pg: _Pg) -> str:
-    hosts = [h for h in pg.hosts if h]
-    ports = list(pg.ports)
-    for port in ports:
-        if port and (not _PORT_RE.match(port) or not 0 < int(port) < 65536):
-            _fail("port is not a number between 1 and 65535")
-    if len(ports) == 1 and len(hosts) > 1:
-        ports = ports * len(hosts)
-    if ports and len(ports) != max(len(hosts), 1):
-        _fail("the number of ports does not match the number of hosts")
-    if not hosts:
-        hostspec = f":{ports[0]}" if ports and ports[0] else ""
-    else:
-        hostspec = ",".join(
-            _render_host(h) + (f":{ports[i]}" if ports and ports[i] else "") for i, h in enumerate(hosts)
-        )
-    if pg.user and not _USER_RE.match(pg.user):
-        _fail("user name has characters outside [A-Za-z0-9_.@+-]")
-    if pg.dbname and not _DBNAME_RE.match(pg.dbname):
-        _fail("database name has characters outside [A-Za-z0-9_.$-]")
-    if pg.sslmode and pg.sslmode not in SSLMODES:
-        _fail("unsupported sslmode; use one of " + ", ".join(sorted(SSLMODES)))
-    userinfo = ""
-    if pg.user or pg.secret:
-        userinfo = _quote(pg.user, safe="") + (":" + MASK if pg.secret else "") + "@"
-    out = f"postgresql://{userinfo}{hostspec}"
-    if pg.dbname:
-        out += "/" + pg.dbname
-    if pg.sslmode:
-        out += "?sslmode=" + pg.sslmode
-    return out
-
-
-def redact_endpoint(target: str) -> str:
-    """The one display form of a probe target; never contains a password or token.
-
-    PostgreSQL URLs and key=value DSNs both become
-    `postgresql://user[:***]@host[:port][,host2...][/dbname][?sslmode=...]` (`:***` only
-    when the input carried a password). SQLite targets become `sqlite:///abs/path`.
-    Raises `ValueError` with a one-line reason that never quotes the input.
-    """
-    kind, form = _classify(target)
-    if kind == "sqlite":
-        shown = _redact_sqlite(target)
-    else:
-        text = target.strip()
-        shown = _render_pg(_parse_pg_url(text) if form == "url" else _parse_conninfo(text))
-    # Last guard: whatever survived the allowlist must not look like a secret either
-    # (a bare file name `x.db?key=...`, a token pasted where the user name goes).
-    if scan(shown):
-        _fail("the target looks like it holds a secret outside the password field")
-    return shown
 
 
 # ---------------------------------------------------------------- scan
@@ -391,40 +71,40 @@ _VALUE = r"""(?P<val>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s'"&;,)]+)"""
 # the key directly, so SQL `password :'var'` (a psql variable) is not an assignment.
 _SEP = r"""(?:["']?\s*=|["']?:)\s*"""
 # A key ending in a password word, or pwd; the lookbehind keeps `x_password` whole.
-_PASSWORD_RE = _Lazy(
+_PASSWORD_RE = LazyRe(
     r"(?<![A-Za-z0-9])(?P<key>[A-Za-z0-9_.-]*?(?:password|passwd|passphrase|pwd))"
     + _SEP + _VALUE,
     re.IGNORECASE,
 )
-_TOKEN_RE = _Lazy(
+_TOKEN_RE = LazyRe(
     r"(?<![A-Za-z0-9])(?P<key>[A-Za-z0-9_.-]*?(?:token|secret|api[_-]?key|apikey|access[_-]?key"
     r"|secret[_-]?key|private[_-]?key|auth[_-]?key))"
     + _SEP + _VALUE,
     re.IGNORECASE,
 )
-_SQL_PASSWORD_RE = _Lazy(r"\bpassword\s+(?P<val>'(?:[^']|'')*')", re.IGNORECASE)
-_URL_USERINFO_RE = _Lazy(
+_SQL_PASSWORD_RE = LazyRe(r"\bpassword\s+(?P<val>'(?:[^']|'')*')", re.IGNORECASE)
+_URL_USERINFO_RE = LazyRe(
     r"""\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:'"]*:(?P<val>[^\s@'"]*)@"""
 )
-_AUTH_HEADER_RE = _Lazy(
+_AUTH_HEADER_RE = LazyRe(
     r"""\bAuthorization\b["']?\s*[:=]\s*["']?(?:Bearer|Basic|Token|Digest)\s+(?P<val>[^\s'"]+)""",
     re.IGNORECASE,
 )
-_BEARER_RE = _Lazy(r"\bBearer\s+(?P<val>[A-Za-z0-9._~+/-]{16,}=*)", re.IGNORECASE)
-_PEM_RE = _Lazy(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
-_AWS_RE = _Lazy(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
-_JWT_RE = _Lazy(
+_BEARER_RE = LazyRe(r"\bBearer\s+(?P<val>[A-Za-z0-9._~+/-]{16,}=*)", re.IGNORECASE)
+_PEM_RE = LazyRe(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+_AWS_RE = LazyRe(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
+_JWT_RE = LazyRe(
     r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"
 )
 _VENDOR_RES = (
-    (_Lazy(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), "github-token"),
-    (_Lazy(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "slack-token"),
-    (_Lazy(r"\b[sr]k_live_[A-Za-z0-9]{16,}"), "stripe-key"),
-    (_Lazy(r"\bAIza[0-9A-Za-z_-]{35}\b"), "google-api-key"),
+    (LazyRe(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), "github-token"),
+    (LazyRe(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "slack-token"),
+    (LazyRe(r"\b[sr]k_live_[A-Za-z0-9]{16,}"), "stripe-key"),
+    (LazyRe(r"\bAIza[0-9A-Za-z_-]{35}\b"), "google-api-key"),
 )
 # Lower-case words joined by - or _ (mock-auth-header, production_traffic_disabled,
 # not-recorded): identifiers, not credentials.
-_WORDS_RE = _Lazy(r"^[a-z]+(?:[-_][a-z]+)*$")
+_WORDS_RE = LazyRe(r"^[a-z]+(?:[-_][a-z]+)*$")
 
 
 def _unquote_value(value: str) -> str:
@@ -525,3 +205,18 @@ def scan_fields(fields: list[tuple[str, str]]) -> list[Finding]:
                 kinds.append(kind)
         findings.extend(Finding(key, kind) for kind in kinds)
     return findings
+
+
+def scrub(text: object, known: Iterable[str] = (), limit: int | None = 300) -> str:
+    """An error message as one line fit to show: every `known` secret cut out (longest
+    first), withheld when a known secret is too short to cut out safely or when what is
+    left still looks like it holds a secret, and clipped to `limit` characters (None: not clipped)."""
+    line = " ".join(str(text).split())
+    for secret in sorted({k for k in known if k}, key=len, reverse=True):
+        if secret in line:
+            if len(secret) < 4:  # too short to cut out safely: keep nothing
+                return WITHHELD_KNOWN
+            line = line.replace(secret, MASK)
+    if scan(line):
+        return WITHHELD
+    return line if limit is None else line[:limit]

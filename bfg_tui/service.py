@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from . import bookkeeping, door
 from .errors import AlreadyDone, BfgError, Reason, Refused, StoreError
 from .models import P_ACCEPT, P_COUNTERSIGN, Actor, Catalog, State
-from .paths import KEYVALUE_REFUSED, default_db, is_libpq_keyvalue, is_postgres
+from .paths import default_db
+from .targets import KEYVALUE_REFUSED, is_libpq_keyvalue, is_postgres
 
 if TYPE_CHECKING:
     from bfg_tui.store.base import ScenarioStore
@@ -696,7 +697,7 @@ class Console:
     def other_selected_target(self, state: State, target: str) -> str | None:
         """The selected target, when a connection probe of `target` needs `new_target` (the console asks first)."""
         from .probes.runner import new_target_reason
-        from .secrets import redact_endpoint
+        from .targets import redact_endpoint
 
         try:
             endpoint = redact_endpoint(target)

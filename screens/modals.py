@@ -355,7 +355,7 @@ class ProbeModal(BfgModal[bool]):
     def _other_selected(self, target: str) -> str | None:
         """The selected target, when probing `target` would need --new-target (else None)."""
         from bfg_tui.probes.runner import new_target_reason
-        from bfg_tui.secrets import redact_endpoint
+        from bfg_tui.targets import redact_endpoint
 
         view = self.bfg.view
         try:

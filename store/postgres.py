@@ -88,10 +88,10 @@ class PgLocation(NamedTuple):
 
 def parse_location(location: str) -> PgLocation:
     """Split a store location into libpq conninfo and our schema; refuse passwords."""
-    from bfg_tui.secrets import redact_endpoint
+    from bfg_tui.targets import is_postgres, libpq_params, redact_endpoint
 
     text = (location or "").strip()
-    if not text.startswith(("postgresql://", "postgres://")):
+    if not is_postgres(text):
         raise StoreError("a PostgreSQL store location must start with postgresql://")
     try:
         shown = redact_endpoint(text)
@@ -117,8 +117,8 @@ def parse_location(location: str) -> PgLocation:
         raise StoreError(f"{shown}: schema must match [a-z_][a-z0-9_]* (at most 63 characters)")
     conninfo = base + ("?" + "&".join(kept) if kept else "")
     try:
-        params = psycopg.conninfo.conninfo_to_dict(conninfo)
-    except psycopg.Error:
+        params = libpq_params(conninfo)
+    except ValueError:
         raise StoreError(f"{shown}: not a valid PostgreSQL connection URI") from None
     if any(params.get(k) for k in ("password", "sslpassword")):
         raise StoreError(f"{shown}: the store location carries a password; use PGPASSWORD or a pgpass file")
@@ -128,20 +128,13 @@ def parse_location(location: str) -> PgLocation:
 # ---------------------------------------------------------------- errors
 
 
-def _one_line(text: str) -> str:
-    from bfg_tui.secrets import scan
-
-    line = " ".join(str(text).split())
-    if scan(line):
-        return "(message withheld: it looked like it held a secret)"
-    return line[:300]
-
-
 def translate_error(exc: BaseException, where: str) -> StoreError:
     """A psycopg error as one line naming the store by its display form only."""
     sqlstate = getattr(exc, "sqlstate", None) or ""
     diag = getattr(exc, "diag", None)
-    primary = _one_line((diag.message_primary if diag is not None else None) or str(exc))
+    from bfg_tui.secrets import scrub
+
+    primary = scrub((diag.message_primary if diag is not None else None) or str(exc))
     if sqlstate in ("55P03", "40P01") or isinstance(exc, pg_errors.LockNotAvailable):
         return StoreError(
             f"{where}: database is locked by another process (waited {LOCK_TIMEOUT_MS / 1000:g} s); try again"

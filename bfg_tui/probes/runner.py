@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..clock import utc_now
 from ..errors import Reason, Refused
 from ..models import Catalog, State
-from ..secrets import redact_endpoint, target_kind
+from ..targets import redact_endpoint, target_kind
 from .base import ConnectionFacts, Log, SnapshotSource, StepResult, Target
 
 if TYPE_CHECKING:

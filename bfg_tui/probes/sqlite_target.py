@@ -29,7 +29,7 @@ OTHER_TENANT = "probe-other-tenant"
 
 def sqlite_path(target: str) -> Path:
     # One parser for targets everywhere: the same one that redacts them for display.
-    from ..secrets import sqlite_path as parse
+    from ..targets import sqlite_path as parse
 
     return Path(parse(target))
 

@@ -22,8 +22,8 @@ import pytest
 from bfg_tui.catalog import default_catalog
 from bfg_tui.errors import Refused, StoreError
 from bfg_tui.runbook import lint_rls
-from bfg_tui.secrets import redact_endpoint
 from bfg_tui.service import Console, _store_init, open_store
+from bfg_tui.targets import redact_endpoint
 from tests.helpers import ROOT
 from tests.helpers.backends import Backend, cli, drop_schema, map_logins, pg_backend, with_schema
 from tests.helpers.fresh import FRESH_DECISIONS, FRESH_GROUPS

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bfg_tui.secrets import Finding, redact_endpoint, scan, scan_fields, sqlite_path, target_kind
+from bfg_tui.secrets import Finding, scan, scan_fields
+from bfg_tui.targets import redact_endpoint, sqlite_path, target_kind
 
 CANARY = "CANARY-Pa55w0rd-7f3e"
 CANARY_BITS = ("CANARY", "Pa55w0rd", "7f3e")
@@ -231,3 +232,53 @@ def test_scan_labels_lines_and_fields() -> None:
     found = scan_fields(fields)
     assert [f.field for f in found] == ["endpoint", "password"]
     assert all(CANARY not in repr(f) for f in found)
+
+
+# ---------------------------------------------------------------- the one error-text scrubber
+
+
+def test_scrub_cuts_known_secrets_and_withholds_what_still_looks_secret() -> None:
+    from bfg_tui.secrets import WITHHELD, WITHHELD_KNOWN, scrub
+
+    pw = "Zq9-" + CANARY
+    assert scrub(f"connection failed:\n  password {pw} rejected", [pw]) == "connection failed: password *** rejected"
+    assert scrub("auth failed for xy", ["xy"]) == WITHHELD_KNOWN  # too short to cut out safely
+    assert scrub(f"could not connect: postgresql://app:{CANARY}@db/bfg") == WITHHELD
+    assert scrub("x" * 400) == "x" * 300 and scrub("x" * 400, limit=None) == "x" * 400
+    assert scrub("a\tb\n c") == "a b c"
+
+
+def test_every_error_path_uses_the_one_scrubber() -> None:
+    """The CLI, the PostgreSQL store and the PostgreSQL probe withhold a secret-looking message alike."""
+    from bfg_tui.store.postgres import translate_error
+
+    from bfg_tui.cli import _safe
+    from bfg_tui.probes.postgres.session import PgSession
+    from bfg_tui.secrets import WITHHELD
+
+    leak = f"boom: password={CANARY}"
+    assert _safe(leak) == WITHHELD
+    assert WITHHELD in translate_error(RuntimeError(leak), "postgresql://app@db/bfg").reason
+    session = PgSession(f"postgresql://app:{CANARY}@db/bfg", catalog=None)
+    assert session.clean(f"server said {CANARY}") == "server said ***"
+    assert session.clean(leak.replace(CANARY, "abc")) == WITHHELD
+
+
+# ---------------------------------------------------------------- one DSN parser
+
+
+def test_libpq_reading_of_a_target() -> None:
+    from bfg_tui.targets import is_libpq_keyvalue, is_postgres, libpq_params, secret_values, url_password
+
+    url = f"postgresql://app:{CANARY}@db.example:5433/bfg?sslmode=require&options=-c%20x%3D1"
+    params = libpq_params(url)
+    assert (params["host"], params["port"], params["dbname"], params["sslmode"]) == ("db.example", "5433", "bfg",
+                                                                                      "require")
+    assert url_password(url) == CANARY and url_password("postgresql://app@db/bfg") == ""
+    assert CANARY in secret_values(url) and "db.example" not in secret_values(url)
+    assert "s3cr3t-pw" in secret_values("host=db password=s3cr3t-pw")
+    with pytest.raises(ValueError) as err:
+        libpq_params(f"host=db password='{CANARY}")  # unterminated quote
+    assert CANARY not in str(err.value)
+    assert is_postgres("postgres://db/x") and not is_postgres("./postgres.db")
+    assert is_libpq_keyvalue("host=db dbname=x") and not is_libpq_keyvalue("./a=b.db")

@@ -15,8 +15,9 @@ import uuid
 from typing import Any
 
 from ...runbook import SCHEMA, SET_TENANT_SQL
+from ...targets import url_password
 from ..base import ConnectionFacts, Log, StepResult
-from .session import Fail, PgSession, q, url_password
+from .session import Fail, PgSession, q
 
 TCP_TIMEOUT_S = 5.0
 SSL_REQUEST = struct.pack("!ii", 8, 80877103)

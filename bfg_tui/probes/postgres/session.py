@@ -25,11 +25,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 from typing import Any
 
 from ...runbook import MIGRATOR_ROLE, SCHEMA
-from ...secrets import redact_endpoint, scan
+from ...secrets import scrub
+from ...targets import libpq_params, redact_endpoint, secret_values
 from ..base import Log, StepResult
 
 MIGRATION_ENV = ("BFG_TUI_MIGRATION_DSN", "BFG_TUI_PG_MIGRATION_DSN")
@@ -38,11 +38,6 @@ MIGRATION_ENV = ("BFG_TUI_MIGRATION_DSN", "BFG_TUI_PG_MIGRATION_DSN")
 PROBE_TENANT = "bfg-rls-probe"
 PROBE_USER = "rls-probe-user"
 CONNECT_TIMEOUT_S = 10
-# libpq keys that are shown (allowlisted) or are harmless plumbing; every other value
-# of the conninfo is treated as a possible secret when scrubbing messages.
-_SHOWN_KEYS = frozenset({"host", "hostaddr", "port", "dbname", "user", "sslmode", "connect_timeout",
-                         "application_name", "sslrootcert", "target_session_attrs"})
-_WS = re.compile(r"\s+")
 
 
 class Fail(Exception):
@@ -62,7 +57,7 @@ class PgSession:
         self.endpoint = _safe_redact(self.dsn)
         self.mig_dsn = next((os.environ[k].strip() for k in MIGRATION_ENV if os.environ.get(k, "").strip()), "")
         self.migration_endpoint = _safe_redact(self.mig_dsn) if self.mig_dsn else ""
-        self.secrets = _secret_strings(self.dsn) | _secret_strings(self.mig_dsn)
+        self.secrets = secret_values(self.dsn) | secret_values(self.mig_dsn)
         for key in ("PGPASSWORD", "PGSSLPASSWORD"):
             if os.environ.get(key):
                 self.secrets.add(os.environ[key])
@@ -82,15 +77,7 @@ class PgSession:
 
     def clean(self, text: str) -> str:
         """One line with every known secret removed; withheld when it still looks secret."""
-        line = _WS.sub(" ", text).strip()
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            if secret in line:
-                if len(secret) < 4:  # too short to cut out safely: keep nothing
-                    return "the error message was withheld (it contained a secret)"
-                line = line.replace(secret, "***")
-        if scan(line):
-            return "the error message was withheld (it looked like it held a secret)"
-        return line[:300]
+        return scrub(text, self.secrets)
 
     def why(self, exc: BaseException) -> str:
         if isinstance(exc, Fail):
@@ -120,11 +107,9 @@ class PgSession:
 
     def conninfo(self) -> dict[str, str]:
         if self.params is None:
-            from psycopg.conninfo import conninfo_to_dict
-
             try:
-                self.params = {k: str(v) for k, v in conninfo_to_dict(self.dsn).items()}
-            except Exception:  # the message quotes the input: never show it
+                self.params = libpq_params(self.dsn)
+            except ValueError:  # a fixed reason; the parser's own message quotes the input
                 raise Fail("the target is not a valid libpq connection string") from None
         return self.params
 
@@ -160,11 +145,9 @@ class PgSession:
             raise Fail("no migration login: set BFG_TUI_MIGRATION_DSN (schema owner, member of bfg_migrator; "
                        "password via PGPASSWORD or pgpass)")
         if self.mig is None or self.mig.closed:
-            from psycopg.conninfo import conninfo_to_dict
-
             try:
-                conninfo_to_dict(self.mig_dsn)
-            except Exception:  # the message quotes the input: never show it
+                libpq_params(self.mig_dsn)
+            except ValueError:  # a fixed reason; the parser's own message quotes the input
                 raise Fail("BFG_TUI_MIGRATION_DSN is not a valid libpq connection string") from None
             self.phase = f"connecting the migration login {self.migration_endpoint}"
             self.mig = await self.connect(self.mig_dsn)
@@ -199,45 +182,3 @@ def _safe_redact(dsn: str) -> str:
         return redact_endpoint(dsn)
     except ValueError:
         return "postgresql://(unparseable target)"
-
-
-def url_password(dsn: str) -> str:
-    """The password in a URL's user info (libpq lets ?password= override it, so it is not in the dict)."""
-    from urllib.parse import unquote
-
-    m = re.match(r"^postgres(?:ql)?://([^@/?#]*)@", dsn.strip(), re.IGNORECASE)
-    if not m or ":" not in m.group(1):
-        return ""
-    return unquote(m.group(1).split(":", 1)[1])
-
-
-def _secret_strings(dsn: str) -> set[str]:
-    """Every value of `dsn` that may be secret, raw and decoded, to scrub from messages."""
-    if not dsn:
-        return set()
-    from urllib.parse import unquote
-
-    found = {dsn, dsn.strip()}
-    url_pw = url_password(dsn)
-    if url_pw:
-        found |= {url_pw, unquote(url_pw)}
-    m = re.match(r"^postgres(?:ql)?://([^@/?#]*)@", dsn.strip(), re.IGNORECASE)
-    if m and ":" in m.group(1):
-        found.add(m.group(1).split(":", 1)[1])
-    try:
-        from psycopg.conninfo import conninfo_to_dict
-
-        params = {k: str(v) for k, v in conninfo_to_dict(dsn).items()}
-    except Exception:
-        params = {}
-        # Unparseable: scrub every word of it that is not plainly a key or a host.
-        found |= {w for w in re.split(r"[\s=&?@:/']+", dsn) if len(w) >= 6}
-    for key, value in params.items():
-        if key in _SHOWN_KEYS or not value:
-            continue
-        found.add(value)
-        for token in re.split(r"\s+", value):
-            _, _, tail = token.partition("=")
-            if len(tail) >= 4:
-                found.add(tail)
-    return {s for s in found if s}
