@@ -19,20 +19,12 @@ from textual.screen import Screen
 import bfg_tui.screens as _screens_pkg
 from bfg_tui.flows import ConsoleFlows
 from bfg_tui.i18n import default_lang, t
-from bfg_tui.screens.base import MODE_ORDER, bind, localize_bindings
+from bfg_tui.screens.base import MODE_ORDER, SCREENS, bind, localize_bindings
 from bfg_tui.screens.messages import ExportRequested, FreezeRequested, SaveRequested, SwitchActorRequested
 
 POLL_SECONDS = 0.5
 FIRST_FRAME_WAIT_S = 0.3  # how long the first frame waits for the data before a loading frame
 DARK, LIGHT = "textual-dark", "textual-light"
-_SCREENS = {
-    "home": ("home", "HomeScreen"),
-    "providers": ("providers", "ProvidersScreen"),
-    "rbac": ("rbac", "RbacScreen"),
-    "board": ("board", "BoardScreen"),
-    "cutover": ("cutover", "CutoverScreen"),
-    "audit": ("audit", "AuditScreen"),
-}
 
 
 def _console_commands() -> Any:
@@ -59,7 +51,7 @@ class BfgApp(ConsoleFlows):
     TITLE = "bfg-tui"
     CSS_PATH = str(Path(_screens_pkg.__file__).parent / "app.tcss")
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
-        name: _factory(*spec) for name, spec in _SCREENS.items()
+        name: _factory(*spec.split(".")) for name, spec in SCREENS.items()
     }
     DEFAULT_MODE = "home"
     COMMANDS = App.COMMANDS | {_console_commands}

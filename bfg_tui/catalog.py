@@ -11,6 +11,7 @@ from functools import cache
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
+from .engine import FACTS
 from .errors import CatalogError
 from .models import (
     Actor,
@@ -23,6 +24,7 @@ from .models import (
     Gate,
     GoNoGo,
     Group,
+    PacketSpec,
     Provider,
     Requirement,
     Role,
@@ -31,24 +33,9 @@ from .models import (
     ValueSpec,
 )
 
-FACTS = frozenset(
-    {
-        "providers_visible",
-        "store_open",
-        "snapshot_payload",
-        "actor_claims",
-        "release_env_complete",
-        "target_selected",
-        "fallback_named",
-        "release_packet_fresh",
-        "postgres_endpoint",
-        "postgres_tenant_context",
-        "rls_lint",
-        "live_credentials",
-    }
-)
 CHECK_KINDS = ("owner", "probe", "derived")
 PROBES = ("connection", "dry_run")
+PACKET_LAYOUTS = ("fields", "line")
 
 
 def _field(entry: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -261,6 +248,12 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
         _field(go, "ready", str, "go_no_go"),
     )
 
+    packets = tuple(_packet(p, f"packets[{i}]", groups) for i, p in enumerate(_field(raw, "packets", list, "packets")))
+    _unique([p.id for p in packets], "packet")
+    for decision in decisions.values():
+        if decision.packet not in {p.id for p in packets}:
+            raise CatalogError(f"catalog: decision '{decision.id}' names unknown packet '{decision.packet}'")
+
     catalog = Catalog(
         tenant_id=_field(tenant, "id", str, "tenant"),
         tenant_name=_field(tenant, "name", str, "tenant"),
@@ -286,12 +279,26 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
         kind_tables=kind_tables,
         decisions=decisions,
         go_no_go=go_no_go,
+        packets=packets,
     )
     _check_figures(catalog)
     deps = node_dependencies(catalog)
     order = _evaluation_order(deps)
     _check_decision_coverage(catalog)
     return catalog._replace(order=order, deps=deps)
+
+
+def _packet(raw: dict[str, Any], where: str, groups: dict[str, Group]) -> PacketSpec:
+    pid = _field(raw, "id", str, where)
+    where = f"packet '{pid}'"
+    group = _field(raw, "group", str, where)
+    if group not in groups:
+        raise CatalogError(f"catalog: {where} names unknown group '{group}'")
+    layout = raw.get("layout", "fields")
+    if layout not in PACKET_LAYOUTS:
+        raise CatalogError(f"catalog: {where} has unknown layout '{layout}'")
+    joined = tuple(str(k) for k in raw.get("joined", ()))
+    return PacketSpec(pid, _field(raw, "schema", str, where), group, layout, joined)
 
 
 def node_dependencies(catalog: Catalog) -> dict[str, tuple[str, ...]]:

@@ -184,8 +184,9 @@ def _probe_args(pr: argparse.ArgumentParser) -> None:
 
 
 def _export_args(e: argparse.ArgumentParser) -> None:
-    e.add_argument("packet", metavar="PACKET", help="runbook, cutover, preflight, release, rollback, connection, "
-                   "dry-run, infrastructure, wiring")
+    from .catalog import default_catalog  # built only when `export` is chosen, which reads the catalog anyway
+
+    e.add_argument("packet", metavar="PACKET", help=", ".join(p.id.replace("_", "-") for p in default_catalog().packets))
     e.add_argument("--format", choices=("text", "json", "md"), default="text")
     e.add_argument("-o", "--output", metavar="FILE", help="write to FILE (- for stdout); an existing file is refused")
     e.add_argument("--force", action="store_true", help="replace an existing regular file (keeps its mode); "

@@ -95,29 +95,36 @@ def _probe_passed(state: State, check_id: str, target_kind: str | None = None) -
     return bool(result and result.passed and (target_kind is None or result.target_kind == target_kind))
 
 
+def _live_credentials(_catalog: Catalog, state: State) -> bool:
+    return (
+        _probe_passed(state, "connection.tls_fingerprint", "postgresql")
+        and state.probes["connection.tls_fingerprint"].tls
+        and state.probes["connection.tls_fingerprint"].credentials_external
+    )
+
+
+# Every fact a derived check's rule may name (the catalog refuses any other), and how it is read.
+FACTS: dict[str, Callable[[Catalog, State], bool]] = {
+    "providers_visible": lambda catalog, _state: bool(catalog.providers)
+    and all(p.current and p.target and p.contract for p in catalog.providers),
+    "store_open": lambda catalog, state: state.store_contract == catalog.store_contract,
+    "snapshot_payload": lambda _catalog, state: state.snapshot is not None and state.snapshot.rows > 0,
+    "actor_claims": lambda catalog, _state: all(
+        a.role in catalog.roles and catalog.roles[a.role].permissions for a in catalog.actors
+    ),
+    "release_env_complete": lambda catalog, state: all(release_env(catalog, state, "-").values()),
+    "target_selected": lambda _catalog, state: bool(state.target_adapter),
+    "fallback_named": lambda _catalog, state: bool(state.fallback_adapter),
+    "release_packet_fresh": lambda _catalog, state: state.last_release_export_seq > state.last_change_seq,
+    "postgres_endpoint": lambda _catalog, state: _probe_passed(state, "connection.endpoint_reachability", "postgresql"),
+    "postgres_tenant_context": lambda _catalog, state: _probe_passed(state, "connection.rbac_session", "postgresql"),
+    "rls_lint": lambda _catalog, state: state.runbook_lint_ok,
+    "live_credentials": _live_credentials,
+}
+
+
 def _facts(catalog: Catalog, state: State) -> dict[str, bool]:
-    snap = state.snapshot
-    return {
-        "providers_visible": bool(catalog.providers)
-        and all(p.current and p.target and p.contract for p in catalog.providers),
-        "store_open": state.store_contract == catalog.store_contract,
-        "snapshot_payload": snap is not None and snap.rows > 0,
-        "actor_claims": all(
-            a.role in catalog.roles and catalog.roles[a.role].permissions for a in catalog.actors
-        ),
-        "release_env_complete": all(release_env(catalog, state, "-").values()),
-        "target_selected": bool(state.target_adapter),
-        "fallback_named": bool(state.fallback_adapter),
-        "release_packet_fresh": state.last_release_export_seq > state.last_change_seq,
-        "postgres_endpoint": _probe_passed(state, "connection.endpoint_reachability", "postgresql"),
-        "postgres_tenant_context": _probe_passed(state, "connection.rbac_session", "postgresql"),
-        "rls_lint": state.runbook_lint_ok,
-        "live_credentials": (
-            _probe_passed(state, "connection.tls_fingerprint", "postgresql")
-            and state.probes["connection.tls_fingerprint"].tls
-            and state.probes["connection.tls_fingerprint"].credentials_external
-        ),
-    }
+    return {name: read(catalog, state) for name, read in FACTS.items()}
 
 
 def _owner_status(check: Check, state: State, catalog: Catalog) -> CheckStatus:

@@ -129,6 +129,16 @@ class Batch(NamedTuple):
     title: Text
 
 
+class PacketSpec(NamedTuple):
+    """A reviewer packet the catalog declares; its fields are built in bfg_tui.packets."""
+
+    id: str
+    schema: str
+    group: str  # the gate group whose evidence it carries (the cutover tab that previews it)
+    layout: str = "fields"  # text form: "fields" (`# Schema`, then K=V per line, shell-sourceable) or "line"
+    joined: tuple[str, ...] = ()  # fields printed together on one line
+
+
 class Requirement(NamedTuple):
     key: str
     all: tuple[str, ...]
@@ -188,6 +198,8 @@ class Catalog(NamedTuple):
     kind_tables: dict[str, str]
     decisions: dict[str, Decision]
     go_no_go: GoNoGo
+    # The reviewer packets, in the order they are listed (CLI help, export dialog).
+    packets: tuple[PacketSpec, ...] = ()
     # Evaluation order of every node ("check id", "board:x", "batch:x", "group:x",
     # "decision:x"), computed once at load from the dependency graph.
     order: tuple[str, ...] = ()
@@ -204,6 +216,14 @@ class Catalog(NamedTuple):
         """The permissions of the actor's role (what it may do is decided by bfg_tui.rbac)."""
         role = self.roles.get(actor.role)
         return role.permissions if role else ()
+
+    def probe_checks(self, probe: str) -> tuple[str, ...]:
+        """The checks a probe ("connection", "dry_run") produces, in the order it runs them."""
+        return tuple(c.id for c in self.checks.values() if c.kind == "probe" and c.probe == probe)
+
+    def packet_for(self, group: str) -> PacketSpec | None:
+        """The packet that carries a gate group's evidence, if any."""
+        return next((p for p in self.packets if p.group == group), None)
 
 
 # ---------------------------------------------------------------- state

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from . import i18n
+from .catalog import default_catalog
 from .engine import Evaluation, release_env
 from .errors import Reason, Refused
-from .models import Catalog, State
+from .models import Catalog, PacketSpec, State
 from .runbook import render_runbook, shipped_lint
 from .sanitise import dumps, visible
 from .secrets import Finding, scan, scan_fields
@@ -29,26 +30,14 @@ from .secrets import Finding, scan, scan_fields
 Format = Literal["text", "json", "md"]
 FORMATS: tuple[Format, ...] = ("text", "json", "md")
 
-PACKETS: dict[str, str] = {
-    "runbook": "ProductionAdapterMigrationRunbook.v1",
-    "cutover": "ProductionDataCutoverPlan.v1",
-    "preflight": "ProductionAdapterMigrationPreflight.v1",
-    "release": "ProductionReleaseHandoff.v1",
-    "rollback": "ProductionRollbackDrill.v1",
-    "connection": "ProductionAdapterConnection.v1",
-    "dry_run": "ProductionAdapterDryRun.v1",
-    "infrastructure": "ProductionInfrastructureDecision.v1",
-    "wiring": "ProductionDbAuthAdapterWiring.v1",
-}
+# The packets are declared in the catalog (id, schema, gate group, text layout); the
+# fields of each are built by its function in _BUILDERS below.
+_SPECS: dict[str, PacketSpec] = {p.id: p for p in default_catalog().packets}
+PACKETS: dict[str, str] = {pid: spec.schema for pid, spec in _SPECS.items()}
 TRAFFIC = "production_traffic_disabled"
 NONE = "none"
 NOT_RECORDED = "not-recorded"
 
-# How each packet is laid out as text (the seed's formats).
-_ONE_LINE = frozenset({"preflight", "cutover"})  # `Schema k=v k=v ...`
-_ENV = frozenset({"release", "rollback"})  # `K=V` per line, shell-sourceable
-# Fields the seed prints together on one line (seed line 116).
-_JOINED: dict[str, tuple[str, ...]] = {"wiring": ("decision", "traffic")}
 
 
 @dataclass
@@ -350,11 +339,12 @@ def _text(packet: Packet) -> str:
     if packet.body is not None:
         return packet.body if packet.body.endswith("\n") else packet.body + "\n"
     pairs = [f"{k}={v}" for k, v in packet.fields]
-    if packet.id in _ONE_LINE:
+    spec = _SPECS[packet.id]
+    if spec.layout == "line":  # `Schema k=v k=v ...`
         return " ".join([packet.schema, *pairs]) + "\n"
     # A comment header names the packet and keeps env packets shell-sourceable.
     lines = [f"# {packet.schema}"]
-    joined = _JOINED.get(packet.id, ())
+    joined = spec.joined  # fields the seed prints together on one line
     done: set[str] = set()
     for key, value in packet.fields:
         if key in done:

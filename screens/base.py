@@ -28,7 +28,17 @@ if TYPE_CHECKING:  # the engine and the models load with the store, after the fi
     from bfg_tui.engine import Evaluation
     from bfg_tui.models import Catalog, State
 
-MODE_ORDER = ("home", "providers", "rbac", "board", "cutover", "audit")
+# The screens, in key order (1…6): mode -> "module.Class" under bfg_tui.screens, imported
+# when the mode is first shown. The one list: keys, palette, help and modes derive from it.
+SCREENS: dict[str, str] = {
+    "home": "home.HomeScreen",
+    "providers": "providers.ProvidersScreen",
+    "rbac": "rbac.RbacScreen",
+    "board": "board.BoardScreen",
+    "cutover": "cutover.CutoverScreen",
+    "audit": "audit.AuditScreen",
+}
+MODE_ORDER = tuple(SCREENS)
 
 
 def tcss(name: str) -> str:

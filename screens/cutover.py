@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.lazy import Lazy
 from textual.widgets import Static, TabbedContent, TabPane, Tabs
 
+from bfg_tui.catalog import default_catalog
+from bfg_tui.models import Catalog
 from bfg_tui.sanitise import visible, visible_lines
 
 from .base import ConsoleScreen, Localized, View, bind, tcss
@@ -27,15 +29,22 @@ class Tab(NamedTuple):
     probe: str | None = None
 
 
-TABS = (
-    Tab("connection", "connection", "connection", probe="connection"),
-    Tab("dry_run", "dry_run", "dry_run", probe="dry_run"),
-    Tab("preflight", "preflight", "preflight"),
-    Tab("runbook", "runbook", "runbook", "runbook"),
-    Tab("data_cutover", "data_cutover", "cutover", "cutover"),
-    Tab("release", "release", "release", "release"),
-    Tab("rollback", "rollback", "rollback", "rollback"),
-)
+def tabs(catalog: Catalog) -> tuple[Tab, ...]:
+    """One tab per gate whose group has a packet, in gate order, with the group's decision
+    and the probe that produces its checks (if any)."""
+    out = []
+    for gate in catalog.gates:
+        packet = catalog.packet_for(gate.group)
+        if packet is None:
+            continue
+        decision = next((d.id for d in catalog.decisions.values() if d.gate == gate.group), None)
+        probe = next((catalog.checks[c].probe for c in catalog.groups[gate.group].checks
+                      if catalog.checks[c].kind == "probe"), None)
+        out.append(Tab(gate.id, gate.group, packet.id, decision, probe))
+    return tuple(out)
+
+
+TABS = tabs(default_catalog())
 
 
 class GatePane(Localized, VerticalScroll):

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..catalog import PROBES
 from ..clock import utc_now
 from ..errors import Reason, Refused
 from ..models import Catalog, State
@@ -24,21 +25,6 @@ from .base import ConnectionFacts, Log, SnapshotSource, StepResult, Target
 
 if TYPE_CHECKING:
     from bfg_tui.store.base import ActorContext, ProbeRunRecord, ScenarioStore
-
-CONNECTION_CHECKS = (
-    "connection.endpoint_reachability",
-    "connection.tls_fingerprint",
-    "connection.rbac_session",
-    "connection.write_probe",
-)
-DRY_RUN_CHECKS = (
-    "dryrun.snapshot_export",
-    "dryrun.schema_map",
-    "dryrun.rbac_claims_probe",
-    "dryrun.adapter_replay",
-    "dryrun.rollback_checkpoint",
-)
-PROBES = ("connection", "dry_run")
 
 
 class Prober(NamedTuple):
@@ -136,7 +122,7 @@ async def run_probe(store: ScenarioStore, target: str, prober: Prober, sink: Log
         if reason:
             raise _refused(probe, reason)
     if probe == "dry_run":
-        reason = _dry_run_blocker(state, endpoint)
+        reason = _dry_run_blocker(state, endpoint, catalog.probe_checks("connection"))
         if reason:
             raise _refused(probe, reason)
         snap = state.snapshot
@@ -157,11 +143,11 @@ async def run_probe(store: ScenarioStore, target: str, prober: Prober, sink: Log
     try:
         if probe == "connection":
             steps = await _connection_steps(catalog, prober, tgt, log, facts)
-            checks: tuple[str, ...] = CONNECTION_CHECKS
+            checks: tuple[str, ...] = catalog.probe_checks("connection")
         else:
             assert source is not None
             steps = await _dry_run_steps(catalog, prober, tgt, log, source, endpoint)
-            checks = DRY_RUN_CHECKS
+            checks = catalog.probe_checks("dry_run")
     finally:
         await tgt.close()
     steps = _fill_not_run(steps, checks)
@@ -177,10 +163,10 @@ async def run_probe(store: ScenarioStore, target: str, prober: Prober, sink: Log
     )
 
 
-def _dry_run_blocker(state: State, endpoint: str) -> Reason | None:
+def _dry_run_blocker(state: State, endpoint: str, connection_checks: tuple[str, ...]) -> Reason | None:
     if state.snapshot is None:
         return Reason.of("probe.dry_run.needs_snapshot")
-    passed = [state.probes.get(c) for c in CONNECTION_CHECKS]
+    passed = [state.probes.get(c) for c in connection_checks]
     if not all(p is not None and p.passed for p in passed):
         return Reason.of("probe.dry_run.needs_connection")
     if any(p.endpoint != endpoint for p in passed if p is not None):
