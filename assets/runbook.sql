@@ -19,8 +19,8 @@
 -- runbook option `tenant-logins` (assets/runbook_tenant_logins.sql) removes that trust:
 -- one login per tenant, policies on session_user.
 
--- One runbook run at a time, never interleaved with a replay (each replay takes this
--- lock shared): their table locks, taken in different orders, deadlocked (40P01).
+-- One runbook run or replay at a time (each replay takes this lock too): their table
+-- locks, taken in different orders, deadlocked (40P01).
 select pg_advisory_xact_lock(1111902036, 1);
 
 do $roles$

@@ -482,3 +482,44 @@ def test_fresh_database_gets_the_runbook_and_passes(pg, cli, empty_db: str, monk
     assert dry.code == 0, dry
     assert "COPY wrote" in dry.out and "tenant A/B matrix 15/15" in dry.out
     assert counts(status(cli), "connection", "dry_run") == {"connection": "4/4", "dry_run": "5/5"}
+
+
+def test_two_replays_into_one_database_at_once(pg, cli, tmp_path: Path) -> None:
+    """Two dry-runs (two stores, two snapshots) replaying into the same database at the same
+    moment both pass: attaching a partition locks the parent and the tenants table (its
+    foreign key), so two replays that each hold one of them would deadlock; replays take
+    turns instead. The test holds the default partition, which every attach must lock, so
+    both replays reach their attach before either can finish it."""
+    import sys
+    import time
+
+    stores, digests = [tmp_path / "a.db", tmp_path / "b.db"], []
+    for store, scale in zip(stores, ("3", "4"), strict=True):
+        assert cli("scenario", "save", "--scale", scale, actor=MAREK, store=store).code == 0
+        assert cli("snapshot", "freeze", actor=MAREK, store=store).code == 0
+        assert cli("probe", "connection", pg.app_dsn, actor=MAREK, store=store).code == 0
+        digests.append(cli("status", "--json", store=store).json()["snapshot"]["digest"])
+    for digest in digests:
+        _forget_snapshot(pg, digest)
+    argv = [sys.executable, "-m", "bfg_tui", "--as", MAREK]
+    try:
+        with pg.connect("admin") as holder:
+            holder.execute(f"lock table {S}.scenario_records_default in access exclusive mode")
+            procs = [subprocess.Popen([*argv, "--db", str(store), "probe", "dry-run", pg.app_dsn],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+                     for store in stores]
+            with pg.connect("admin", autocommit=True) as watch:
+                deadline = time.monotonic() + 120
+                while watch.execute("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                                    " and usename = 'bfg_migration_login'").fetchone()[0] < 2:
+                    assert time.monotonic() < deadline, "the two replays never met"
+                    assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+                    time.sleep(0.05)
+        results = [p.communicate(timeout=120) for p in procs]
+        for proc, (out, err) in zip(procs, results, strict=True):
+            assert proc.returncode == 0, (out, err)
+            assert "deadlock" not in out + err
+            assert "dryrun.adapter_replay: PASS" in out
+    finally:
+        for digest in digests:
+            _forget_snapshot(pg, digest)

@@ -14,7 +14,7 @@ from . import copy_in, readback, rls
 from .copy_in import partition_name
 from .session import PROBE_TENANT, Fail, PgSession, q
 
-# Taken exclusively by assets/runbook.sql and shared by every replay (see _replay).
+# Taken by assets/runbook.sql and by every replay, exclusively (see _replay).
 RUNBOOK_LOCK = (0x42464754, 1)
 
 
@@ -42,9 +42,10 @@ async def _replay(s: PgSession, log: Log, source: SnapshotSource, replay_id: str
     t_all = time.perf_counter()
     written = 0
     async with mig.transaction():
-        # Shared with other replays, exclusive against a runbook run (it takes the same
-        # lock first): the two never interleave their table locks into a deadlock.
-        await mig.execute("select pg_advisory_xact_lock_shared(%s, %s)", RUNBOOK_LOCK)
+        # One replay or runbook run at a time per database (the runbook takes the same lock):
+        # attaching a partition locks the parent and, for its foreign key, the tenants table
+        # every replay has written to, so two at once would deadlock on each other's locks.
+        await mig.execute("select pg_advisory_xact_lock(%s, %s)", RUNBOOK_LOCK)
         await mig.execute(f"set local role {MIGRATOR_ROLE}")
         # The commit need not wait for its WAL flush: the replay is verified by the read-back
         # below and can simply be re-run. A crash loses this whole transaction or nothing
