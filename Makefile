@@ -24,7 +24,7 @@ test: $(STAMP)
 
 # The loop while developing: every test but those marked slow (`make test` and CI run all).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not slow" --snapshot-warn-unused $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

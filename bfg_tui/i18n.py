@@ -82,11 +82,12 @@ def render(said: object, lang: str = "en") -> str:
     from .models import Msg, Text  # plain data types; imported here to keep this module stdlib-only at load
 
     if isinstance(said, Msg):
+        template: str
         if said.text is not None:
             template = said.text.get(lang)
         else:
-            template = _template(said.id, lang, said.params.get("n", 1)) if said.id else ""
-            template = said.id if template is None else template
+            found = _template(said.id, lang, said.params.get("n", 1)) if said.id else ""
+            template = said.id if found is None else found
         if not said.params:
             return template
         params = {k: render(v, lang) if isinstance(v, tuple) else v for k, v in said.params.items()}

@@ -477,6 +477,8 @@ class ConsoleScreen(Localized, Screen[None]):
     async def _build(self) -> None:
         await self.recompose()
         self._building = False
+        if not self.is_attached:  # the app is closing: the body may never have mounted
+            return
         self.shown = None
         self.repaint()
         self.refresh_bindings()
@@ -484,9 +486,8 @@ class ConsoleScreen(Localized, Screen[None]):
 
     def _auto_focus(self) -> None:
         """Land where the user can act: the screen's AUTO_FOCUS widget, else its first list."""
-        from .widgets import RowTable
-
-        found = self.query(self.AUTO_FOCUS) if self.AUTO_FOCUS else self.query(RowTable)
+        # By type name: widgets imports this module, so importing RowTable here would be a cycle.
+        found = self.query(self.AUTO_FOCUS or "RowTable")
         target = next((w for w in found if w.focusable), None)
         if target is not None:
             target.focus()
