@@ -9,7 +9,7 @@ from pathlib import Path
 from bfg_tui.screens.widgets import RowTable
 from textual.widgets import Static
 
-from tests.helpers.console import screen_text, service_do, settle, widget_text
+from tests.helpers.console import confirm, screen_text, service_do, settle, widget_text
 
 ANNA, MAREK, OLENA, DRIVER = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena", "driver_tarasenko"
 
@@ -249,10 +249,7 @@ async def test_export_refused_for_a_driver(make_app, db: Path, tmp_path: Path, m
     app = make_app(DRIVER)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("x")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await confirm(pilot, "x")
         assert "lacks permission packets.export" in widget_text(app.screen.query_one("#message", Static))
     assert not list(tmp_path.glob("bfg-*"))
 
@@ -291,14 +288,8 @@ async def test_save_and_freeze_from_the_keyboard(make_app, db: Path) -> None:
     app = make_app(MAREK)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("s")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("f")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await confirm(pilot, "s")
+        await confirm(pilot, "f")
         summary = widget_text(app.screen.query_one("#summary", Static))
         assert "Snapshot:" in summary and "checksum bfg-" in summary
     assert kinds(db)[-2:] == ["scenario.save", "snapshot.freeze"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from tests.helpers.console import screen_text, settle, widget_text
+from tests.helpers.console import confirm, screen_text, settle, widget_text
 from tests.helpers.keyboard import ANNA, MAREK, OLENA, VALUES, accept, become, probe
 
 
@@ -21,14 +21,8 @@ async def test_keyboard_walkthrough_ends_blocked_pending_infrastructure(make_app
         await settle(pilot)
         assert app.view.ev.decisions["go_no_go"] == "BLOCKED_PENDING_DRY_RUN"
         # Marek saves and freezes the scenario (home: s, f; each confirmed with enter).
-        await pilot.press("s")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("f")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await confirm(pilot, "s")
+        await confirm(pilot, "f")
         assert app.view.state.snapshot is not None and app.view.state.snapshot.rows > 0
 
         # The six transition checks on the decision board, each by its owner.
@@ -73,10 +67,7 @@ async def test_keyboard_walkthrough_ends_blocked_pending_infrastructure(make_app
         await settle(pilot)
         await pilot.press("left_square_bracket")  # rollback → release
         await settle(pilot)
-        await pilot.press("x")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await confirm(pilot, "x")
         assert "BFG_RELEASE_DECISION=READY" in (tmp_path / "exports" / "bfg-release.env").read_text()
 
         await pilot.press("1")

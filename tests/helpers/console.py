@@ -39,6 +39,14 @@ async def settle(pilot: object, timeout: float = 20.0) -> None:
     raise AssertionError(f"console did not settle: {[w.name for w in app.workers]}")
 
 
+async def confirm(pilot: object, key: str) -> None:
+    """Press `key`, then enter in the dialog it opens (its default answer), letting each settle."""
+    await pilot.press(key)
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 def screen_text(app: object) -> str:
     """The visible screen as plain text."""
     import io

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.backends import pg_console
-from tests.helpers.console import screen_text, settle
+from tests.helpers.console import confirm, screen_text, settle
 from tests.helpers.keyboard import ANNA, MAREK, OLENA, VALUES, become, probe
 from tests.helpers.pg_server import PgServer
 from tests.helpers.walkthrough import signed_off_before_the_probes
@@ -48,10 +48,7 @@ async def test_console_walkthrough_against_postgresql_is_ready_for_reviewed_cuto
         await become(pilot, ANNA)
         await pilot.press("left_square_bracket", "left_square_bracket", "left_square_bracket")
         await settle(pilot)
-        await pilot.press("x")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await confirm(pilot, "x")
         assert "BFG_RELEASE_DECISION=READY" in (tmp_path / "exports" / "bfg-release.env").read_text()
 
         await pilot.press("1")
@@ -91,10 +88,7 @@ async def test_console_walkthrough_on_the_shared_store_with_each_owners_own_logi
             await settle(pilot)
             await pilot.press("left_square_bracket", "left_square_bracket")  # connection → rollback → release
             await settle(pilot)
-            await pilot.press("x")
-            await settle(pilot)
-            await pilot.press("enter")
-            await settle(pilot)
+            await confirm(pilot, "x")
             assert "BFG_RELEASE_DECISION=READY" in (tmp_path / "exports" / "bfg-release.env").read_text(), screen_text(anna)
             await pilot.press("1")
             await settle(pilot)
