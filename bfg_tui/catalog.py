@@ -250,6 +250,10 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
 
     packets = tuple(_packet(p, f"packets[{i}]", groups) for i, p in enumerate(_field(raw, "packets", list, "packets")))
     _unique([p.id for p in packets], "packet")
+    keys = [p.key for p in packets]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise CatalogError(f"catalog: duplicate packet key '{key}'")
     for decision in decisions.values():
         if decision.packet not in {p.id for p in packets}:
             raise CatalogError(f"catalog: decision '{decision.id}' names unknown packet '{decision.packet}'")
@@ -298,7 +302,10 @@ def _packet(raw: dict[str, Any], where: str, groups: dict[str, Group]) -> Packet
     if layout not in PACKET_LAYOUTS:
         raise CatalogError(f"catalog: {where} has unknown layout '{layout}'")
     joined = tuple(str(k) for k in raw.get("joined", ()))
-    return PacketSpec(pid, _field(raw, "schema", str, where), group, layout, joined)
+    key = raw.get("key")
+    if not (isinstance(key, str) and len(key) == 1 and "a" <= key <= "z"):
+        raise CatalogError(f"catalog: {where} needs a one-letter key (a-z) for the export dialog")
+    return PacketSpec(pid, _field(raw, "schema", str, where), group, layout, joined, key)
 
 
 def node_dependencies(catalog: Catalog) -> dict[str, tuple[str, ...]]:

@@ -85,7 +85,7 @@ def release_env(catalog: Catalog, state: State, decision: str) -> dict[str, str]
         "BFG_AUTH_MODE": catalog.auth_mode,
         "BFG_TENANT_MODE": catalog.tenant_mode,
         "BFG_ROLLBACK_OWNER": owner or "",
-        "BFG_RELEASE_EVIDENCE": "ProductionAdapterDryRun.v1",
+        "BFG_RELEASE_EVIDENCE": catalog.packet("dry_run").schema,
         "BFG_RELEASE_DECISION": decision,
     }
 

@@ -96,8 +96,9 @@ def _value(catalog: Catalog, state: State, ev: Evaluation, check_id: str) -> Sai
         return state.fallback_adapter or "—"
     if kind == "fallback_or_blocked":
         return (state.fallback_adapter or "—") if ev.checks[check_id].ready else Msg("fig.blocked")
-    if kind == "packet":
-        return "ProductionRollbackDrill.v1"
+    if kind == "packet":  # the schema of the packet that carries this check's group
+        packet = catalog.packet_for(catalog.checks[check_id].group)
+        return packet.schema if packet else "—"
     if kind == "pg_endpoint":
         result = state.probes.get("connection.endpoint_reachability")
         if result is not None and result.passed and result.target_kind == "postgresql":

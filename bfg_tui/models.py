@@ -137,6 +137,7 @@ class PacketSpec(NamedTuple):
     group: str  # the gate group whose evidence it carries (the cutover tab that previews it)
     layout: str = "fields"  # text form: "fields" (`# Schema`, then K=V per line, shell-sourceable) or "line"
     joined: tuple[str, ...] = ()  # fields printed together on one line
+    key: str = ""  # the letter that chooses it in the export dialog
 
 
 class Requirement(NamedTuple):
@@ -220,6 +221,13 @@ class Catalog(NamedTuple):
     def probe_checks(self, probe: str) -> tuple[str, ...]:
         """The checks a probe ("connection", "dry_run") produces, in the order it runs them."""
         return tuple(c.id for c in self.checks.values() if c.kind == "probe" and c.probe == probe)
+
+    def packet(self, pid: str) -> PacketSpec:
+        """The packet with this id; KeyError when the catalog declares none."""
+        for packet in self.packets:
+            if packet.id == pid:
+                return packet
+        raise KeyError(pid)
 
     def packet_for(self, group: str) -> PacketSpec | None:
         """The packet that carries a gate group's evidence, if any."""

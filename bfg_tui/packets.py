@@ -170,7 +170,7 @@ def _runbook(catalog: Catalog, state: State, ev: Evaluation) -> tuple[list[tuple
     fields += [(f"rls_lint_problem_{i}", p) for i, p in enumerate(lint.problems, start=1)]
     fields += _trailer(state, checksum=False)
     fields = [(k, _one_line(v)) for k, v in fields]
-    return fields, render_runbook(dict(fields))
+    return fields, render_runbook(dict(fields), catalog.packet("runbook").schema)
 
 
 def _cutover(catalog: Catalog, state: State, ev: Evaluation) -> list[tuple[str, str]]:
@@ -225,8 +225,8 @@ def _rollback(catalog: Catalog, state: State, ev: Evaluation) -> list[tuple[str,
         ("BFG_ROLLBACK_OWNER", owner),
         ("BFG_ROLLBACK_STORAGE", state.fallback_adapter or ""),
         ("BFG_ROLLBACK_AUTH", catalog.auth_mode),
-        ("BFG_ROLLBACK_EVIDENCE", PACKETS["release"]),
-        ("BFG_ROLLBACK_PACKET", PACKETS["rollback"]),
+        ("BFG_ROLLBACK_EVIDENCE", catalog.packet("release").schema),
+        ("BFG_ROLLBACK_PACKET", catalog.packet("rollback").schema),
         *_trailer(state),
     ]
 

@@ -272,8 +272,8 @@ def app_role_statements(sql: str | None = None) -> list[str]:
     return [_WS.sub(" ", m.group(0)).strip() for m in _GRANT.finditer(text)]
 
 
-def render_runbook(header: dict[str, str]) -> str:
-    """Header comments (`-- key=value`) then the SQL body."""
-    lines = ["-- ProductionAdapterMigrationRunbook.v1"]
+def render_runbook(header: dict[str, str], schema: str) -> str:
+    """The packet's schema and header comments (`-- key=value`), then the SQL body."""
+    lines = [f"-- {schema}"]
     lines += [f"-- {k}={v}" for k, v in header.items()]
     return "\n".join(lines) + "\n" + runbook_sql()

@@ -37,7 +37,6 @@ from .models import Catalog
 Record = tuple[str, str, dict[str, Any]]
 
 DEMO_ORDERS = 12
-SEED_ACTORS = 5  # actors in the shipped catalog; the count functions assume it by default
 BASE_DATE = date(2026, 3, 2)  # fixed, so nothing depends on when the demo is generated
 ID_DIGITS = 6
 
@@ -47,7 +46,8 @@ DRIVER_ID = "driver_tarasenko"
 DISPATCHER_ID = "user_dispatcher_marek"
 SELLER_NIP = "1234563218"  # fictitious (checksum-valid) issuer tax id that opens every KSeF number
 
-# Records per order, by kind (tenants, users and scenario_audit are fixed).
+# Records per order, by kind. The other kinds the demo writes are the tenant, its actors
+# (`users`) and the scenario audit notes; a kind the catalog adds gets no demo records.
 PER_ORDER: dict[str, int] = {
     "orders": 1,
     "dispatch_events": 2,
@@ -57,19 +57,6 @@ PER_ORDER: dict[str, int] = {
     "ksef_packages": 1,
     "payments": 1,
 }
-RECORDS_PER_ORDER = sum(PER_ORDER.values())
-KINDS = (
-    "tenants",
-    "users",
-    "orders",
-    "dispatch_events",
-    "driver_events",
-    "client_events",
-    "documents",
-    "ksef_packages",
-    "payments",
-    "scenario_audit",
-)
 
 _ORIGINS = ("Warszawa", "Łódź", "Poznań", "Kraków")
 _DESTINATIONS = ("Lviv", "Kyiv", "Lutsk")
@@ -176,18 +163,15 @@ _AUDIT_NOTES: tuple[tuple[str, str, str, str, str], ...] = (
 # ---------------------------------------------------------------- public API
 
 
-def kind_counts_for(orders: int, *, actors: int = SEED_ACTORS) -> dict[str, int]:
-    """Exactly how many records of each kind the demo holds, in kind order."""
-    _check_orders(orders)
-    counts = {"tenants": 1, "users": actors, "scenario_audit": len(_AUDIT_NOTES)}
-    counts.update({kind: n * orders for kind, n in PER_ORDER.items()})
-    return {kind: counts[kind] for kind in KINDS}
+def kind_counts_for(catalog: Catalog, orders: int) -> dict[str, int]:
+    """Exactly how many records of each of the catalog's kinds the demo holds, in its order."""
+    counts = _demo_counts(catalog, orders)
+    return {kind: counts.get(kind, 0) for kind in catalog.record_kinds}
 
 
-def record_count(orders: int, *, actors: int = SEED_ACTORS) -> int:
+def record_count(catalog: Catalog, orders: int) -> int:
     """Exactly how many records `demo_records(catalog, orders)` yields."""
-    _check_orders(orders)
-    return 1 + actors + RECORDS_PER_ORDER * orders + len(_AUDIT_NOTES)
+    return sum(kind_counts_for(catalog, orders).values())
 
 
 def seed_records(catalog: Catalog) -> list[Record]:
@@ -237,11 +221,18 @@ _Out = Iterator[tuple[str, str, Any]]
 
 def context(catalog: Catalog, orders: int) -> _Context:
     """What every kind's generator shares, for `orders` orders of `catalog`'s tenant."""
-    _check_orders(orders)
-    if set(catalog.record_kinds) != set(KINDS):
-        # record_count() and the batch groups promise exactly these kinds.
-        raise ValueError("the catalog's record kinds differ from the demo generator's")
+    for kind in _demo_counts(catalog, orders):
+        if kind not in catalog.record_kinds:
+            raise ValueError(f"the catalog has no record kind {kind!r}, which the demo scenario writes")
     return _Context(catalog, orders)
+
+
+def _demo_counts(catalog: Catalog, orders: int) -> dict[str, int]:
+    """Every kind the demo writes, with how many records of it."""
+    _check_orders(orders)
+    counts = {"tenants": 1, "users": len(catalog.actors), "scenario_audit": len(_AUDIT_NOTES)}
+    counts.update({kind: n * orders for kind, n in PER_ORDER.items()})
+    return counts
 
 
 def other_records(ctx: _Context, kind: str, *, rows: bool) -> _Out:

@@ -18,8 +18,10 @@ from textual.widgets import Input, Label, Log, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from bfg_tui.catalog import default_catalog
 from bfg_tui.errors import BfgError
 from bfg_tui.i18n import known, message_text, render, t
+from bfg_tui.models import Catalog
 from bfg_tui.paths import default_export_path
 from bfg_tui.sanitise import NO_CONTROL, visible, visible_lines
 
@@ -430,11 +432,13 @@ class ExportChoice(NamedTuple):
     force: bool  # the owner agreed to replace the file there
 
 
+def packet_keys(catalog: Catalog) -> dict[str, str]:
+    """Each packet's key in the dialog, in the catalog's order (the catalog declares both)."""
+    return {p.id: p.key for p in catalog.packets}
+
+
 # One key per packet and per format, shown in the dialog; none collides with the dialog's own keys.
-PACKET_KEYS: dict[str, str] = {
-    "release": "r", "rollback": "b", "runbook": "u", "cutover": "c", "preflight": "p",
-    "connection": "n", "dry_run": "d", "infrastructure": "i", "wiring": "w",
-}
+PACKET_KEYS: dict[str, str] = packet_keys(default_catalog())
 FORMAT_KEYS: dict[str, str] = {"text": "t", "json": "j", "md": "m"}
 
 

@@ -138,8 +138,7 @@ async def run_probe(store: ScenarioStore, target: str, prober: Prober, sink: Log
     run_id = "run-" + uuid.uuid4().hex[:12]
     facts = ConnectionFacts()
     tgt = open_target(target)
-    log(f"{'ProductionAdapterConnection.v1' if probe == 'connection' else 'ProductionAdapterDryRun.v1'} "
-        f"run {run_id} against {endpoint} by {prober.actor_id}")
+    log(f"{catalog.packet(probe).schema} run {run_id} against {endpoint} by {prober.actor_id}")
     try:
         if probe == "connection":
             steps = await _connection_steps(catalog, prober, tgt, log, facts)

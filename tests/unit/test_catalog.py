@@ -130,7 +130,7 @@ def test_probe_checks_and_cutover_tabs_come_from_the_catalog() -> None:
         Tab("rollback", "rollback", "rollback", "rollback"),
     )
     doc = raw()  # a packet for another gate group is one more tab, in gate order
-    doc["packets"].append({"id": "contracts", "schema": "ProviderContracts.v1", "group": "contracts"})
+    doc["packets"].append({"id": "contracts", "schema": "ProviderContracts.v1", "group": "contracts", "key": "k"})
     assert tabs(parse_catalog(doc))[0] == Tab("provider_contracts", "contracts", "contracts")
 
 

@@ -237,7 +237,7 @@ def test_fresh_runbook_header_and_lint(catalog: Catalog) -> None:
     lint = lint_rls(runbook_sql())
     assert packet.get("rls_lint") == ("pass" if lint.ok else "fail")
     assert packet.get("rls_lint_problems") == str(len(lint.problems))
-    assert packet.body == render_runbook(dict(packet.fields))
+    assert packet.body == render_runbook(dict(packet.fields), packet.schema)
     text = render(packet, "text")
     assert text.splitlines()[:7] == [
         "-- ProductionAdapterMigrationRunbook.v1",

@@ -241,7 +241,8 @@ def test_shipped_runbook_shape():
 
 
 def test_render_runbook_keeps_header_then_body():
-    text = render_runbook({"source": "BFGScenarioSnapshot.v1", "checksum": "bfg-00000000"})
+    text = render_runbook({"source": "BFGScenarioSnapshot.v1", "checksum": "bfg-00000000"},
+                          "ProductionAdapterMigrationRunbook.v1")
     lines = text.splitlines()
     assert lines[:3] == [
         "-- ProductionAdapterMigrationRunbook.v1",

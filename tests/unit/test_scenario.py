@@ -103,10 +103,10 @@ def test_no_floats_anywhere(catalog: Catalog) -> None:
 @pytest.mark.parametrize("orders", [0, 1, DEMO_ORDERS, 101])
 def test_counts_are_exact(catalog: Catalog, orders: int) -> None:
     counted = Counter(kind for kind, _, _ in demo_records(catalog, orders))
-    expected = kind_counts_for(orders)
+    expected = kind_counts_for(catalog, orders)
     assert {k: v for k, v in expected.items() if v} == dict(counted)
     assert list(expected) == list(catalog.record_kinds)
-    assert record_count(orders) == sum(counted.values()) == sum(expected.values())
+    assert record_count(catalog, orders) == sum(counted.values()) == sum(expected.values())
 
 
 def test_every_kind_and_every_batch_group_holds_rows(catalog: Catalog) -> None:
@@ -175,7 +175,7 @@ def test_bad_order_counts_are_refused(catalog: Catalog, orders: Any) -> None:
     with pytest.raises(ValueError, match="orders must be a non-negative integer"):
         list(demo_records(catalog, orders))
     with pytest.raises(ValueError):
-        record_count(orders)
+        record_count(catalog, orders)
 
 
 # ---------------------------------------------------------------- file round trip
