@@ -13,6 +13,7 @@ import pytest
 from tests.helpers.cli import CliResult
 from tests.helpers.pg_server import PG_ENV_KEYS, PgServer, pg_server  # noqa: F401  (session fixture)
 from tests.helpers.ssh_tools import keygen
+from tests.helpers.walkthrough import save_and_freeze
 
 
 @pytest.fixture(autouse=True)
@@ -57,6 +58,19 @@ def cli(db: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def initialised(cli: Callable[..., CliResult]) -> None:
+    """The test store created (`bfg-tui init`): the read verbs never create one."""
+    assert cli("init").code == 0
+
+
+@pytest.fixture
+def frozen(cli: Callable[..., CliResult], db: Path) -> Path:
+    """The test store with the demo scenario saved and frozen by Marek."""
+    save_and_freeze(cli)
+    return db
 
 
 @pytest.fixture

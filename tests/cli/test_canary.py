@@ -22,6 +22,7 @@ import pytest
 
 from bfg_tui.packets import PACKETS
 from tests.helpers.pg_server import PG_ENV_KEYS
+from tests.helpers.walkthrough import save_and_freeze
 
 pytestmark = pytest.mark.slow  # subprocesses and real connection attempts in every target form
 
@@ -106,8 +107,7 @@ def test_canary_in_every_target_form_against_a_closed_port(cli, cli_proc, db: Pa
     monkeypatch.setenv("PGPASSWORD", CANARY)  # in the environment too: never stored or printed
     sink = Sightings()
     port = _free_port()
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli)
     for form in FORMS:
         target = _target(form, "127.0.0.1", port)
         result = cli("probe", "connection", target, actor=MAREK)
@@ -182,8 +182,7 @@ def test_canary_against_the_real_server(pg, canary_login: str, cli, cli_proc, db
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     sink = Sightings()
     log_before = len(pg.server_log())
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli)
 
     # The app login with the canary as its (wrong) password, every form: fails at login.
     for form in FORMS:

@@ -29,14 +29,6 @@ def assert_only_refusal(db: Path, before_tables: dict, before_audit: list, resul
     assert json.loads(body)["data"]["reason"] in result.err
 
 
-@pytest.fixture
-def saved(cli, db: Path) -> Path:
-    assert cli("init").code == 0
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
-    return db
-
-
 @pytest.mark.parametrize(
     ("actor", "check", "contains"),
     [
@@ -53,47 +45,47 @@ def saved(cli, db: Path) -> Path:
         (ANNA, "infra.hosting_provider", "infra.hosting_provider needs a chosen value (--value)"),
     ],
 )
-def test_accept_refusals(cli, saved: Path, actor: str, check: str, contains: str) -> None:
-    tables, audit = table_dump(saved), audit_rows(saved)
-    assert_only_refusal(saved, tables, audit, cli("accept", check, actor=actor), contains=contains)
+def test_accept_refusals(cli, frozen: Path, actor: str, check: str, contains: str) -> None:
+    tables, audit = table_dump(frozen), audit_rows(frozen)
+    assert_only_refusal(frozen, tables, audit, cli("accept", check, actor=actor), contains=contains)
 
 
-def test_accept_without_actor_is_refused(cli, saved: Path) -> None:
-    tables, audit = table_dump(saved), audit_rows(saved)
-    assert_only_refusal(saved, tables, audit, cli("accept", "transition.db_schema"),
+def test_accept_without_actor_is_refused(cli, frozen: Path) -> None:
+    tables, audit = table_dump(frozen), audit_rows(frozen)
+    assert_only_refusal(frozen, tables, audit, cli("accept", "transition.db_schema"),
                         contains="no actor: pass --as ACTOR or set BFG_ACTOR")
 
 
-def test_revoke_by_a_non_owner_and_of_an_unaccepted_check(cli, saved: Path) -> None:
+def test_revoke_by_a_non_owner_and_of_an_unaccepted_check(cli, frozen: Path) -> None:
     assert cli("accept", "transition.db_schema", actor=OLENA).code == 0
-    tables, audit = table_dump(saved), audit_rows(saved)
-    assert_only_refusal(saved, tables, audit, cli("revoke", "transition.db_schema", actor=MAREK),
+    tables, audit = table_dump(frozen), audit_rows(frozen)
+    assert_only_refusal(frozen, tables, audit, cli("revoke", "transition.db_schema", actor=MAREK),
                         contains="is owned by user_accountant_olena; user_dispatcher_marek may not revoke it")
-    tables, audit = table_dump(saved), audit_rows(saved)
-    assert_only_refusal(saved, tables, audit, cli("revoke", "transition.secrets_and_auth", actor=OLENA),
+    tables, audit = table_dump(frozen), audit_rows(frozen)
+    assert_only_refusal(frozen, tables, audit, cli("revoke", "transition.secrets_and_auth", actor=OLENA),
                         contains="transition.secrets_and_auth is not accepted; nothing to revoke")
 
 
-def test_the_managing_director_countersigns_and_it_is_recorded(cli, saved: Path) -> None:
+def test_the_managing_director_countersigns_and_it_is_recorded(cli, frozen: Path) -> None:
     result = cli("accept", "transition.db_schema", actor=ANNA)
     assert result.code == 0 and "countersigned by user_md_anna" in result.out
-    body = json.loads(audit_rows(saved)[-1][2])
+    body = json.loads(audit_rows(frozen)[-1][2])
     assert body["data"]["countersign"] is True
     assert body["auth"]["mode"] == "mock-auth-header" and body["auth"]["self_asserted"] is True
     assert body["auth"]["os_user"]
 
 
 @pytest.mark.parametrize("actor", ["driver_tarasenko", "cp_client_lviv_farma", OLENA])
-def test_read_only_roles_cannot_save_freeze_or_probe(cli, saved: Path, tmp_path: Path, actor: str) -> None:
+def test_read_only_roles_cannot_save_freeze_or_probe(cli, frozen: Path, tmp_path: Path, actor: str) -> None:
     for args in (("scenario", "save"), ("snapshot", "freeze"), ("probe", "connection", str(tmp_path / "t.db"))):
-        tables, audit = table_dump(saved), audit_rows(saved)
-        assert_only_refusal(saved, tables, audit, cli(*args, actor=actor), contains=f"{actor} (")
+        tables, audit = table_dump(frozen), audit_rows(frozen)
+        assert_only_refusal(frozen, tables, audit, cli(*args, actor=actor), contains=f"{actor} (")
 
 
 @pytest.mark.parametrize("actor", ["driver_tarasenko", "cp_client_lviv_farma"])
-def test_drivers_and_clients_cannot_export(cli, saved: Path, actor: str) -> None:
-    tables, audit = table_dump(saved), audit_rows(saved)
-    assert_only_refusal(saved, tables, audit, cli("export", "release", actor=actor),
+def test_drivers_and_clients_cannot_export(cli, frozen: Path, actor: str) -> None:
+    tables, audit = table_dump(frozen), audit_rows(frozen)
+    assert_only_refusal(frozen, tables, audit, cli("export", "release", actor=actor),
                         contains="lacks permission packets.export")
 
 
@@ -123,10 +115,10 @@ def test_malformed_import_is_refused_with_the_field_path(cli, db: Path, tmp_path
     assert_only_refusal(db, tables, audit, result, contains="records[0].data.temperature_min")
 
 
-def test_dry_run_without_connection_evidence_is_refused(cli, saved: Path, tmp_path: Path) -> None:
-    tables, audit = table_dump(saved), audit_rows(saved)
+def test_dry_run_without_connection_evidence_is_refused(cli, frozen: Path, tmp_path: Path) -> None:
+    tables, audit = table_dump(frozen), audit_rows(frozen)
     result = cli("probe", "dry-run", str(tmp_path / "t.db"), actor=MAREK)
-    assert_only_refusal(saved, tables, audit, result, contains="dry-run needs connection 4/4")
+    assert_only_refusal(frozen, tables, audit, result, contains="dry-run needs connection 4/4")
 
 
 def _file_bytes(path: Path) -> bytes:
@@ -156,32 +148,32 @@ def test_foreign_sqlite_file_is_not_touched(cli, tmp_path: Path) -> None:
     assert _file_bytes(other) == before
 
 
-def test_read_only_database_file(cli, saved: Path) -> None:
-    os.chmod(saved, stat.S_IRUSR | stat.S_IRGRP)
+def test_read_only_database_file(cli, frozen: Path) -> None:
+    os.chmod(frozen, stat.S_IRUSR | stat.S_IRGRP)
     try:
-        before = _file_bytes(saved)
+        before = _file_bytes(frozen)
         ok = cli("status", "--json")
         assert ok.code == 0  # reading still works
         for args in (("accept", "transition.db_schema"), ("export", "release")):
             result = cli(*args, actor=OLENA)
             assert result.code == 1 and "read-only" in result.err, result
             assert "Traceback" not in result.err
-        assert _file_bytes(saved) == before
+        assert _file_bytes(frozen) == before
     finally:
-        os.chmod(saved, stat.S_IRUSR | stat.S_IWUSR)
+        os.chmod(frozen, stat.S_IRUSR | stat.S_IWUSR)
 
 
-def test_newer_schema_is_refused(cli, saved: Path) -> None:
-    conn = sqlite3.connect(saved)
+def test_newer_schema_is_refused(cli, frozen: Path) -> None:
+    conn = sqlite3.connect(frozen)
     conn.execute("pragma user_version = 99")
     conn.commit()
     conn.close()
-    before = _file_bytes(saved)
+    before = _file_bytes(frozen)
     for args, actor in ((("status",), None), (("accept", "transition.db_schema"), OLENA)):
         result = cli(*args, actor=actor)
         assert result.code == 1, result
         assert f"schema version 99 is newer than this bfg-tui understands ({SCHEMA_VERSION}); upgrade bfg-tui" in result.err
-    assert _file_bytes(saved) == before
+    assert _file_bytes(frozen) == before
 
 
 def test_usage_errors_exit_2(cli) -> None:

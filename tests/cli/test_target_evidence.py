@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.walkthrough import MAREK
+from tests.helpers.walkthrough import MAREK, save_and_freeze
 
 
 @pytest.fixture
 def rehearsed(cli, tmp_path: Path) -> Path:
     target = tmp_path / "target.db"
     assert cli("init").code == 0
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli)
     assert cli("probe", "connection", str(target), actor=MAREK).code == 0
     assert cli("probe", "dry-run", str(target), actor=MAREK).code == 0
     return target

@@ -15,6 +15,8 @@ from bfg_tui.catalog import default_catalog
 from tests.helpers.console import settle
 from tests.helpers.plan import follow, plan
 
+pytestmark = pytest.mark.usefixtures("initialised")  # `checks` and `explain` are read verbs: they never create the store
+
 # The seed page's figures at fresh state ("Schema map 1/7", "RBAC claims 5 aktorow", ...).
 FRESH = {
     "contracts.providers_visible": ("6", "6"),
@@ -76,11 +78,6 @@ WALKED = {
     "wiring.secrets_backup_boundary": "{secrets_backup}",
 }
 DERIVED = [c.id for c in default_catalog().checks.values() if c.kind == "derived"]
-
-
-@pytest.fixture(autouse=True)
-def _store(cli) -> None:
-    assert cli("init").code == 0  # `checks` and `explain` are read verbs: they never create the store
 
 
 def test_every_derived_check_has_a_seed_figure() -> None:

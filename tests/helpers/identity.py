@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.ssh_tools import ssh_agent
-from tests.helpers.walkthrough import ANNA, MAREK, OLENA
+from tests.helpers.walkthrough import ANNA, MAREK, OLENA, save_and_freeze
 
 
 def signed_store(cli: Callable, keys: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Demo store with Olena's demo-era acceptance, then the roster: Anna (init), Olena, Marek."""
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli)
     assert cli("accept", "transition.db_schema", actor=OLENA).code == 0
     with ssh_agent(tmp_path / "keys", keys["anna"]) as sock:
         monkeypatch.setenv("SSH_AUTH_SOCK", sock)

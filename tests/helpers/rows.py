@@ -23,3 +23,19 @@ def table_dump(db: Path) -> dict[str, list[tuple]]:
                 if n not in ("audit_events", "audit_head")}
     finally:
         conn.close()
+
+
+def run_sql(db: Path, *statements: str) -> None:
+    """Write to the store behind its back (a planted or edited row), in one transaction."""
+    conn = sqlite3.connect(db)
+    try:
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def event_kinds(db: Path) -> list[str]:
+    """The audit trail's event kinds, oldest first."""
+    return [kind for _seq, kind, _body in audit_rows(db)]

@@ -35,10 +35,16 @@ def counts(doc: dict, *groups: str) -> dict[str, str]:
     return {g: f"{doc['groups'][g]['ready']}/{doc['groups'][g]['total']}" for g in groups}
 
 
+def save_and_freeze(cli, *save_args: str, store: Path | None = None) -> None:
+    """Marek saves the demo scenario (`save_args`, e.g. "--scale", "5") and freezes it."""
+    for args in (("scenario", "save", *save_args), ("snapshot", "freeze")):
+        result = cli(*args, actor=MAREK, store=store)
+        assert result.code == 0, result
+
+
 def transition_signed_off(cli, note: str = "") -> None:
     """Marek saves and freezes the scenario, then each transition check is accepted by its owner."""
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli)
     for check, owner in TRANSITION:
         result = cli("accept", check, *(["--note", note] if note else []), actor=owner)
         assert result.code == 0, result

@@ -23,7 +23,7 @@ from bfg_tui.canonical import canonical_json
 from bfg_tui.probes.postgres_target import partition_name
 from tests.helpers import ROOT
 from tests.helpers.pg_server import PgServer, read_env_file
-from tests.helpers.walkthrough import ANNA, MAREK, counts, owners_values, status, transition_signed_off
+from tests.helpers.walkthrough import ANNA, MAREK, counts, owners_values, save_and_freeze, status, transition_signed_off
 
 pytestmark = pytest.mark.postgres
 psycopg = pytest.importorskip("psycopg")
@@ -150,8 +150,7 @@ def test_walkthrough_reaches_ready_for_reviewed_cutover(pg, cli, tmp_path: Path)
 
 @pytest.fixture
 def scaled_store(cli) -> Iterator[dict]:
-    assert cli("scenario", "save", "--scale", "10000", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli, "--scale", "10000")
     yield status(cli)["snapshot"]
 
 
@@ -201,8 +200,7 @@ def test_read_back_catches_a_record_id_repeated_in_the_target(pg, cli) -> None:
     """The key is (tenant_id, snapshot_id, seq): record_id uniqueness per snapshot is proven
     by the read-back instead. A row whose record_id is changed to its neighbour's (same
     body, same count, so the checksum still matches) fails the replay."""
-    assert cli("scenario", "save", "--scale", "3", actor=MAREK).code == 0  # a snapshot of its own
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli, "--scale", "3")  # a snapshot of its own
     digest = status(cli)["snapshot"]["digest"]
     _forget_snapshot(pg, digest)
     try:
@@ -246,8 +244,7 @@ def test_replay_when_the_default_partition_holds_the_snapshot_id(pg, cli) -> Non
     keeps the new partition from attaching: the replay rolls that back to a savepoint and
     writes through the parent instead. An interrupted replay is then completed through a
     staging table."""
-    assert cli("scenario", "save", "--scale", "4", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli, "--scale", "4")
     doc = status(cli)
     digest, rows = doc["snapshot"]["digest"], doc["snapshot"]["rows"]
     snap = _snap_key(digest)
@@ -282,8 +279,7 @@ def test_replay_when_the_default_partition_holds_the_snapshot_id(pg, cli) -> Non
 def test_replay_into_a_partition_left_empty(pg, cli) -> None:
     """Records and snapshot row removed but the partition kept (a manual clean-up): the next
     replay truncates the empty partition and loads it in place."""
-    assert cli("scenario", "save", "--scale", "5", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli, "--scale", "5")
     doc = status(cli)
     digest, rows = doc["snapshot"]["digest"], doc["snapshot"]["rows"]
     snap, part = _snap_key(digest), f"{S}.{partition_name(_snap_key(digest))}"
@@ -309,8 +305,7 @@ def test_replay_into_a_partition_left_empty(pg, cli) -> None:
 
 
 def test_dry_run_refuses_a_target_without_connection_evidence(pg, cli, tmp_path: Path) -> None:
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli)
     refused = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
     assert refused.code == 1
     assert "dry-run needs connection 4/4" in refused.err
@@ -473,8 +468,7 @@ def empty_db(pg: PgServer) -> Iterator[str]:
 def test_fresh_database_gets_the_runbook_and_passes(pg, cli, empty_db: str, monkeypatch) -> None:
     monkeypatch.setenv("BFG_TUI_MIGRATION_DSN", pg.migration_dsn.replace("/bfg?", f"/{empty_db}?"))
     target = pg.app_dsn.replace("/bfg?", f"/{empty_db}?")
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli)
     conn = cli("probe", "connection", target, actor=MAREK)
     assert conn.code == 0, conn
     assert "schema bfg_flowcontrol not found: applying the runbook" in conn.out
@@ -495,8 +489,7 @@ def test_two_replays_into_one_database_at_once(pg, cli, tmp_path: Path) -> None:
 
     stores, digests = [tmp_path / "a.db", tmp_path / "b.db"], []
     for store, scale in zip(stores, ("3", "4"), strict=True):
-        assert cli("scenario", "save", "--scale", scale, actor=MAREK, store=store).code == 0
-        assert cli("snapshot", "freeze", actor=MAREK, store=store).code == 0
+        save_and_freeze(cli, "--scale", scale, store=store)
         assert cli("probe", "connection", pg.app_dsn, actor=MAREK, store=store).code == 0
         digests.append(cli("status", "--json", store=store).json()["snapshot"]["digest"])
     for digest in digests:

@@ -13,6 +13,7 @@ from bfg_tui.identity import NAMESPACE
 from bfg_tui.identity.sshsig import verify
 from tests.helpers.identity import signed_store
 from tests.helpers.ssh_tools import NEED_SSH, keygen, ssh_agent, ssh_fingerprint, ssh_sign, ssh_verify
+from tests.helpers.walkthrough import save_and_freeze
 
 pytestmark = NEED_SSH
 
@@ -28,8 +29,7 @@ def keys(tmp_path: Path) -> dict[str, Path]:
 
 def test_demo_sign_offs_stop_counting_after_roster_init(cli: Callable, keys: dict[str, Path], tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli)
     assert cli("accept", "transition.db_schema", actor=OLENA).code == 0
     before = cli("status", "--json").json()
     assert before["identity"] == "demo"

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.ssh_tools import NEED_SSH, keygen, ssh_agent
+from tests.helpers.walkthrough import save_and_freeze
 
 SSHD = shutil.which("sshd") or ("/usr/sbin/sshd" if Path("/usr/sbin/sshd").exists() else None)
 ANNA, OLENA = "user_md_anna", "user_accountant_olena"
@@ -81,8 +82,7 @@ def served(tmp_path: Path, cli: Callable, db: Path, monkeypatch: pytest.MonkeyPa
     keys_dir.mkdir()
     keys = {name: keygen(keys_dir, name) for name in ("anna", "olena", "stranger")}
     # A signed store: Anna starts the roster and adds Olena; Marek has saved and frozen.
-    assert cli("scenario", "save", actor="user_dispatcher_marek").code == 0
-    assert cli("snapshot", "freeze", actor="user_dispatcher_marek").code == 0
+    save_and_freeze(cli)
     with ssh_agent(keys_dir, keys["anna"]) as sock:
         monkeypatch.setenv("SSH_AUTH_SOCK", sock)
         assert cli("roster", "init", "--actor", ANNA, "--key", f"{keys['anna']}.pub").code == 0

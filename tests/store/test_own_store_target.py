@@ -13,13 +13,6 @@ from tests.helpers.rows import audit_rows, table_dump
 MAREK = "user_dispatcher_marek"
 
 
-@pytest.fixture
-def frozen(cli, db: Path) -> Path:
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
-    return db
-
-
 def _spellings(db: Path, tmp_path: Path) -> dict[str, str]:
     link = tmp_path / "link.db"
     link.symlink_to(db)

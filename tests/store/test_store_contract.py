@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -36,28 +35,6 @@ from tests.helpers.pg_server import ACTOR_LOGINS, PgServer
 ANNA, MAREK, OLENA = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena"
 DRIVER = "driver_tarasenko"
 CATALOG = default_catalog()
-
-
-PG = (pytest.mark.postgres, pytest.mark.slow)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=PG), pytest.param("pgbouncer", marks=PG)])
-async def store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Backend]:
-    if request.param == "sqlite":
-        yield Backend("sqlite", str(tmp_path / "console.db"))
-        return
-    async with pg_backend(request.getfixturevalue("pg_server"), monkeypatch,
-                          pooled=request.param == "pgbouncer") as backend:
-        yield backend
-
-
-@pytest.fixture
-async def console(store: Backend) -> AsyncIterator[Any]:
-    console = await store.console()
-    try:
-        yield console
-    finally:
-        await console.close()
 
 
 def reference_digest(orders: int = DEMO_ORDERS) -> tuple[str, list[tuple[str, str, bytes]]]:
@@ -402,15 +379,6 @@ async def test_same_actions_give_the_same_bodies_on_both_backends_but_for_the_se
 
 
 # --- signed identity on both backends ---------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def actor_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """One ssh-keygen Ed25519 key per actor (deterministic signatures: both backends sign alike)."""
-    from tests.helpers.ssh_tools import keygen
-
-    directory = tmp_path_factory.mktemp("actor-keys")
-    return {actor.id: str(keygen(directory, actor.id)) for actor in CATALOG.actors}
 
 
 async def signed_console(store: Backend, keys: dict[str, str], actors: tuple[str, ...] = (ANNA, MAREK, OLENA)) -> Any:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.walkthrough import save_and_freeze
+
 MAREK = "user_dispatcher_marek"
 READ_VERBS = [("status",), ("status", "--json"), ("audit", "verify"), ("audit", "list"), ("checks",),
               ("export", "release")]
@@ -161,8 +163,7 @@ def test_a_directory_as_db_is_refused(cli, tmp_path: Path) -> None:
 @pytest.fixture
 def made(cli, tmp_path: Path) -> Path:
     store = tmp_path / "ro" / "console.db"
-    assert cli("scenario", "save", actor=MAREK, store=store).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK, store=store).code == 0
+    save_and_freeze(cli, store=store)
     assert listing(store.parent) == ["console.db"]
     return store
 

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.rows import run_sql
+from tests.helpers.walkthrough import save_and_freeze
+
 ANNA, MAREK, OLENA = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena"
 MISMATCH = "the state does not match the audit trail: run `bfg-tui audit verify`"
 AT = "2026-11-29T00:00:00.000000Z"
@@ -23,24 +26,13 @@ AT = "2026-11-29T00:00:00.000000Z"
 def walked(cli, tmp_path: Path, db: Path) -> Path:
     """A store with a scenario, a snapshot, an acceptance, both probes and an export."""
     target = tmp_path / "target.db"
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli)
     assert cli("accept", "transition.db_schema", "--note", "reviewed", actor=OLENA).code == 0
     assert cli("probe", "connection", str(target), actor=MAREK).code == 0
     assert cli("probe", "dry-run", str(target), actor=MAREK).code == 0
     assert cli("export", "release", actor=ANNA).code == 0
     assert cli("audit", "verify").code == 0
     return db
-
-
-def _sql(db: Path, *statements: str) -> None:
-    conn = sqlite3.connect(db)
-    try:
-        for statement in statements:
-            conn.execute(statement)
-        conn.commit()
-    finally:
-        conn.close()
 
 
 # table -> (the edit, what `audit verify` must name)
@@ -96,7 +88,7 @@ RECORD_FORGERIES: dict[str, tuple[str, str]] = {
 @pytest.mark.parametrize("case", sorted(DECISION_FORGERIES))
 def test_a_forged_state_row_refuses_the_decision(cli, walked: Path, case: str) -> None:
     edit, named = DECISION_FORGERIES[case]
-    _sql(walked, edit)
+    run_sql(walked, edit)
 
     status = cli("status", "--exit-code")
     assert status.code == 1 and MISMATCH in status.err and "go/no-go" not in status.out, status
@@ -116,7 +108,7 @@ def test_a_forged_state_row_refuses_the_decision(cli, walked: Path, case: str) -
 @pytest.mark.parametrize("case", sorted(RECORD_FORGERIES))
 def test_a_forged_record_row_is_named_by_verify(cli, walked: Path, case: str) -> None:
     edit, named = RECORD_FORGERIES[case]
-    _sql(walked, edit)
+    run_sql(walked, edit)
     verify = cli("audit", "verify")
     assert verify.code == 1 and named in verify.err, verify
 
@@ -125,8 +117,7 @@ def test_forging_every_row_never_reaches_ready(cli, db: Path) -> None:
     """The attack: acceptances and probe results planted with no event."""
     from bfg_tui.catalog import default_catalog
 
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli)
     catalog = default_catalog()
     statements = []
     for check in catalog.checks.values():
@@ -140,7 +131,7 @@ def test_forging_every_row_never_reaches_ready(cli, db: Path) -> None:
                 f"(select digest from snapshots order by id desc limit 1), 1, 1, '{AT}', 3, 'sha256:ab')")
     statements.append("update meta set value = '999' where key = 'last_release_export_seq'")
     statements.append("update meta set value = 'pg' where key = 'connection_endpoint'")
-    _sql(db, *statements)
+    run_sql(db, *statements)
     status = cli("status", "--exit-code")
     assert status.code == 1 and MISMATCH in status.err and "READY" not in status.out
     assert cli("audit", "verify").code == 1
@@ -151,18 +142,18 @@ def test_a_recomputed_head_digest_is_still_caught_by_verify(cli, walked: Path) -
     from bfg_tui.store import replay
     from bfg_tui.store.sqlite_plans import read_state_sync
 
-    _sql(walked, DECISION_FORGERIES["acceptances"][0])
+    run_sql(walked, DECISION_FORGERIES["acceptances"][0])
     with pytest.raises(Exception, match="does not match the audit trail"):
         read_state_sync(walked)
     state = read_state_sync(walked, check=False)
-    _sql(walked, f"update audit_head set state_digest = '{replay.state_digest(state)}'")
+    run_sql(walked, f"update audit_head set state_digest = '{replay.state_digest(state)}'")
     assert cli("status").code == 0  # the cheap check is only a digest
     verify = cli("audit", "verify")
     assert verify.code == 1 and "acceptance of transition.secrets_and_auth is not in the trail" in verify.err
 
 
 def test_an_edited_head_digest_is_named(cli, walked: Path) -> None:
-    _sql(walked, f"update audit_head set state_digest = '{'0' * 64}'")
+    run_sql(walked, f"update audit_head set state_digest = '{'0' * 64}'")
     assert MISMATCH in cli("status").err
     verify = cli("audit", "verify")
     assert verify.code == 1 and "the head's state digest does not match the trail" in verify.err
@@ -183,7 +174,7 @@ def test_the_walkthrough_state_is_the_replay_of_its_trail(cli, walked: Path) -> 
 async def test_the_console_shows_the_mismatch_instead_of_a_decision(walked: Path, make_app: Callable) -> None:
     from tests.helpers.console import screen_text
 
-    _sql(walked, DECISION_FORGERIES["acceptances"][0])
+    run_sql(walked, DECISION_FORGERIES["acceptances"][0])
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
         for _ in range(200):
@@ -197,7 +188,7 @@ async def test_the_console_shows_the_mismatch_instead_of_a_decision(walked: Path
 
 
 def test_status_json_error_is_json(cli, walked: Path) -> None:
-    _sql(walked, DECISION_FORGERIES["meta"][0])
+    run_sql(walked, DECISION_FORGERIES["meta"][0])
     out = cli("status", "--json")
     assert json.loads(out.out)["error"]["code"] == "state_mismatch"
 
@@ -206,11 +197,11 @@ def test_status_json_error_is_json(cli, walked: Path) -> None:
 def test_the_searchable_columns_cannot_be_edited_apart_from_the_body(walked: Path, column: str) -> None:
     """kind, actor and subject are generated from the hashed body: an edit is refused."""
     with pytest.raises(sqlite3.OperationalError, match="generated column"):
-        _sql(walked, f"update audit_events set {column} = 'x' where seq = 4")
+        run_sql(walked, f"update audit_events set {column} = 'x' where seq = 4")
 
 
 def test_an_edited_hash_column_names_the_event(cli, walked: Path) -> None:
-    _sql(walked, f"update audit_events set hash = '{'0' * 64}' where seq = 4")
+    run_sql(walked, f"update audit_events set hash = '{'0' * 64}' where seq = 4")
     verify = cli("audit", "verify")
     assert verify.code == 1 and "broken at event 4: event 4: its hash column does not match its body" in verify.err
 
@@ -219,7 +210,7 @@ def test_a_table_rebuilt_with_plain_columns_is_named(cli, walked: Path) -> None:
     """Whoever rebuilds audit_events with editable columns to hide a refusal is caught."""
     assert cli("accept", "transition.db_schema", "--note", "x", actor="nobody").code == 1
     seq = cli("audit", "list", "--json", "--filter", "action.refused").json()[0]["seq"]
-    _sql(walked,
+    run_sql(walked,
          "create table forged (seq integer primary key, hash text not null, body blob not null, kind text not null, "
          "actor text not null, subject text not null default '')",
          "insert into forged select seq, hash, body, kind, actor, subject from audit_events",
@@ -271,7 +262,7 @@ def test_an_older_store_is_upgraded_by_an_attesting_event(cli, db: Path) -> None
     assert cli("audit", "verify").code == 0
     assert cli("status").code == 0
     # A second upgrade, appended by hand to bless a forgery, is named.
-    _sql(db, "update audit_head set state_digest = ''")
+    run_sql(db, "update audit_head set state_digest = ''")
     from bfg_tui.store.audit_chain import event_body, event_hash
     from bfg_tui.store.base import ActorContext
 
@@ -294,7 +285,7 @@ async def test_a_forgery_while_the_console_is_open_hides_its_figures(walked: Pat
     async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
         await settle(pilot)
         assert "go/no-go BLOCKED" in screen_text(app)
-        _sql(walked, DECISION_FORGERIES["acceptances"][0])
+        run_sql(walked, DECISION_FORGERIES["acceptances"][0])
         await app.reload()  # what the live refresh does on the next change
         await pilot.pause()
         text = screen_text(app)

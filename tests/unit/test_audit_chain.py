@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.rows import run_sql
+from tests.helpers.walkthrough import save_and_freeze
+
 ANNA, MAREK, OLENA = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena"
 
 
 @pytest.fixture
 def trail(cli, db: Path) -> Path:
-    assert cli("scenario", "save", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli)
     assert cli("accept", "transition.db_schema", actor=OLENA).code == 0
     assert cli("accept", "transition.secrets_and_auth", actor=OLENA).code == 0
     assert cli("accept", "transition.db_schema", actor="driver_tarasenko").code == 1
@@ -23,16 +25,8 @@ def trail(cli, db: Path) -> Path:
     return db
 
 
-def _sql(db: Path, *statements: str) -> None:
-    conn = sqlite3.connect(db)
-    for s in statements:
-        conn.execute(s)
-    conn.commit()
-    conn.close()
-
-
 def test_edited_event(cli, trail: Path) -> None:
-    _sql(trail, "update audit_events set body = replace(body, 'user_accountant_olena', 'user_md_anna') where seq = 4")
+    run_sql(trail, "update audit_events set body = replace(body, 'user_accountant_olena', 'user_md_anna') where seq = 4")
     result = cli("audit", "verify")
     assert result.code == 1
     assert "broken at event 4: event 4 was edited" in result.err
@@ -52,13 +46,13 @@ def test_edited_event_with_recomputed_hash_breaks_the_link(cli, trail: Path) -> 
 
 
 def test_deleted_event(cli, trail: Path) -> None:
-    _sql(trail, "delete from audit_events where seq = 3")
+    run_sql(trail, "delete from audit_events where seq = 3")
     result = cli("audit", "verify")
     assert result.code == 1 and "broken at event 3: event 3 is missing" in result.err
 
 
 def test_swapped_events(cli, trail: Path) -> None:
-    _sql(
+    run_sql(
         trail,
         "update audit_events set seq = -4 where seq = 4",
         "update audit_events set seq = 4 where seq = 5",
@@ -69,7 +63,7 @@ def test_swapped_events(cli, trail: Path) -> None:
 
 
 def test_truncated_trail(cli, trail: Path) -> None:
-    _sql(trail, "delete from audit_events where seq >= 6")
+    run_sql(trail, "delete from audit_events where seq >= 6")
     result = cli("audit", "verify")
     assert result.code == 1
     assert "trail holds 5 events but the head records 7: truncated" in result.err
@@ -101,7 +95,7 @@ def test_audit_list_json_newest_first(cli, trail: Path) -> None:
 
 
 def test_edited_last_event(cli, trail: Path) -> None:
-    _sql(trail, "update audit_events set body = replace(body, 'transition.db_schema', 'transition.x') where seq = 7")
+    run_sql(trail, "update audit_events set body = replace(body, 'transition.db_schema', 'transition.x') where seq = 7")
     result = cli("audit", "verify")
     assert result.code == 1 and "broken at event 7: event 7 was edited" in result.err
 
@@ -132,14 +126,14 @@ def test_rule_verify_fails_when_the_first_events_prev_link_is_edited(cli, trail:
 
 
 def test_edited_first_event(cli, trail: Path) -> None:
-    _sql(trail, "update audit_events set body = replace(body, '\"system\"', '\"user_md_anna\"') where seq = 1")
+    run_sql(trail, "update audit_events set body = replace(body, '\"system\"', '\"user_md_anna\"') where seq = 1")
     result = cli("audit", "verify")
     assert result.code == 1
     assert result.err == "bfg-tui: audit trail broken at event 1: event 1 was edited: its hash does not match its content\n"
 
 
 def test_truncated_trail_names_the_first_missing_event(cli, trail: Path) -> None:
-    _sql(trail, "delete from audit_events where seq >= 6")
+    run_sql(trail, "delete from audit_events where seq >= 6")
     result = cli("audit", "verify")
     assert result.err.startswith("bfg-tui: audit trail broken at event 6: trail holds 5 events")
 
@@ -177,7 +171,7 @@ async def _verify(db: Path):
 
 async def test_a_missing_event_leaves_the_events_before_it_verified(trail: Path) -> None:
     hashes = _hashes(trail)
-    _sql(trail, "delete from audit_events where seq = 3")
+    run_sql(trail, "delete from audit_events where seq = 3")
     result = await _verify(trail)
     assert (result.ok, result.count, result.head, result.first_bad_seq) == (False, 2, hashes[2], 3)
 
@@ -198,7 +192,7 @@ async def test_an_edited_first_event_leaves_nothing_verified(trail: Path) -> Non
 
 
 async def test_an_edited_event_is_named_with_the_events_before_it_verified(trail: Path) -> None:
-    _sql(trail, "update audit_events set body = replace(body, 'user_accountant_olena', 'user_md_anna') where seq = 4")
+    run_sql(trail, "update audit_events set body = replace(body, 'user_accountant_olena', 'user_md_anna') where seq = 4")
     result = await _verify(trail)
     assert (result.ok, result.count, result.first_bad_seq) == (False, 3, 4)
 

@@ -6,10 +6,7 @@ import pytest
 
 from tests.helpers.fresh import FRESH_DECISIONS, FRESH_GROUPS
 
-
-@pytest.fixture(autouse=True)
-def _fresh_store(cli) -> None:
-    assert cli("init").code == 0  # read verbs never create a store
+pytestmark = pytest.mark.usefixtures("initialised")  # read verbs never create a store
 
 
 def test_fresh_status_json_matches_spec_field_by_field(cli) -> None:

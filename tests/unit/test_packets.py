@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from bfg_tui.catalog import default_catalog
 from bfg_tui.engine import Evaluation, evaluate, release_env
 from bfg_tui.errors import Refused
 from bfg_tui.models import Acceptance, Catalog, ProbeResult, ScenarioInfo, SnapshotInfo, State
@@ -73,11 +72,6 @@ def pairs(text: str) -> list[tuple[str, str]]:
         if sep:
             out.append((key, value))
     return out
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return default_catalog()
 
 
 def make_state(**overrides: Any) -> State:

@@ -14,12 +14,9 @@ import pytest
 
 from tests.helpers.plan import follow, plan
 
+pytestmark = pytest.mark.usefixtures("initialised")  # `plan` is a read verb: it never creates the store
+
 PG_ONLY = {"wiring.endpoint_contract", "wiring.tenant_context", "wiring.live_credentials"}
-
-
-@pytest.fixture(autouse=True)
-def _store(cli) -> None:
-    assert cli("init").code == 0  # `plan` is a read verb: it never creates the store
 
 
 def _status(cli) -> dict:

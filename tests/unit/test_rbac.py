@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bfg_tui.catalog import default_catalog
 from bfg_tui.i18n import message_text
 from bfg_tui.models import Catalog
 from bfg_tui.rbac import Grant, may_sign
 
 ANNA, MAREK, OLENA = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena"
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return default_catalog()
 
 
 def test_the_owner_signs_without_countersigning_and_the_director_countersigns(catalog: Catalog) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from bfg_tui.canonical import record_json
-from bfg_tui.catalog import default_catalog
 from bfg_tui.errors import InputError
 from bfg_tui.models import Catalog
 from bfg_tui.scenario import (
@@ -35,11 +34,6 @@ ALL_PATTERNS = 3780
 
 DECIMAL = re.compile(r"-?\d+\.\d+\Z")
 KSEF_NUMBER = re.compile(r"\d{10}-\d{8}-[0-9A-F]{12}-[0-9A-F]{2}\Z")
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return default_catalog()
 
 
 def _walk(value: Any) -> list[Any]:

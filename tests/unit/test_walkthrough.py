@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers.walkthrough import ANNA, MAREK, TRANSITION, counts, owners_values, release_ready, status
+from tests.helpers.walkthrough import (
+    ANNA,
+    MAREK,
+    TRANSITION,
+    counts,
+    owners_values,
+    release_ready,
+    save_and_freeze,
+    status,
+)
 
 
 def test_local_walkthrough_reaches_blocked_pending_infrastructure(cli, tmp_path: Path) -> None:
@@ -86,8 +95,7 @@ def test_refreeze_of_a_changed_scenario_makes_bound_evidence_stale(cli, tmp_path
     assert status(cli)["stale"] == []
 
     # Changed content: another scale.
-    assert cli("scenario", "save", "--scale", "20", actor=MAREK).code == 0
-    assert cli("snapshot", "freeze", actor=MAREK).code == 0
+    save_and_freeze(cli, "--scale", "20")
     after = status(cli)
     assert after["snapshot"]["checksum"] != before["snapshot"]["checksum"]
     assert set(after["stale"]) == {
