@@ -74,13 +74,19 @@ def frozen(cli: Callable[..., CliResult], db: Path) -> Path:
 
 
 @pytest.fixture
-def make_app(db: Path) -> Callable[..., object]:
-    """Build the console App on the test store: make_app(actor=..., lang=...)."""
+def make_app(db: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
+    """Build the console App on the test store (or on `store`): make_app(actor=..., lang=...).
 
-    def make(actor: str | None = "user_md_anna", lang: str = "en", **kwargs: object) -> object:
+    Without animations: Pilot waits for each to end (a tab switch's underline)."""
+
+    def make(actor: str | None = "user_md_anna", lang: str = "en", store: str | None = None,
+             **kwargs: object) -> object:
+        import textual.constants
+
         from bfg_tui.app import BfgApp
 
-        return BfgApp(db=str(db), actor=actor, lang=lang, **kwargs)
+        monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")  # read as the App is made
+        return BfgApp(db=store or str(db), actor=actor, lang=lang, **kwargs)
 
     return make
 

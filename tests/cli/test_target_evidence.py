@@ -8,16 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.walkthrough import MAREK, save_and_freeze
+from tests.helpers.walkthrough import MAREK, probe_target
 
 
 @pytest.fixture
-def rehearsed(cli, tmp_path: Path) -> Path:
+def rehearsed(cli, frozen: Path, tmp_path: Path) -> Path:
     target = tmp_path / "target.db"
-    assert cli("init").code == 0
-    save_and_freeze(cli)
-    assert cli("probe", "connection", str(target), actor=MAREK).code == 0
-    assert cli("probe", "dry-run", str(target), actor=MAREK).code == 0
+    probe_target(cli, target)
     return target
 
 
@@ -54,32 +51,3 @@ def test_a_passing_new_target_becomes_selected_and_the_old_dry_run_goes_stale(cl
     assert cli("probe", "dry-run", str(other), actor=MAREK).code == 0
     assert _groups(cli)["dry_run"] == {"ready": 5, "total": 5}
     assert cli("audit", "verify").code == 0
-
-
-@pytest.fixture
-def two_targets(cli, rehearsed: Path, tmp_path: Path) -> Path:
-    assert cli("probe", "connection", "--new-target", str(tmp_path / "nope" / "t.db"), actor=MAREK).code == 1
-    return rehearsed
-
-
-async def test_the_cutover_console_lists_each_targets_latest_evidence(make_app, two_targets: Path) -> None:
-    from textual.widgets import Static
-
-    from tests.helpers.console import settle, widget_text
-
-    app = make_app(actor=MAREK)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("5")
-        await settle(pilot)
-        await app.workers.wait_for_complete()
-        await settle(pilot)
-        text = widget_text(app.screen.query_one("#pane-connection .targets", Static))
-        lines = text.splitlines()
-        assert len(lines) == 2, text
-        selected = next(line for line in lines if line.startswith("▶"))
-        assert "target.db" in selected and "selected" in selected and "connection passed" in selected
-        assert "dry-run passed" in selected
-        other = next(line for line in lines if not line.startswith("▶"))
-        assert "nope" in other and "connection failed" in other
-

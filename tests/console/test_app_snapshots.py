@@ -7,8 +7,6 @@ store path never shown, workers awaited, the cursor not blinking.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from textual.widgets import Input
 
@@ -30,10 +28,8 @@ def fixed(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("lang", ("en", "pl"))
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("key", SCREENS, ids=["home", "providers", "rbac", "board", "cutover", "audit"])
-def test_screen_snapshot(snap_compare, fixed: None, db: Path, key: str, size: tuple[int, int], lang: str) -> None:
-    from bfg_tui.app import BfgApp
-
-    app = BfgApp(db=str(db), actor="user_md_anna", lang=lang, poll_seconds=3600)
+def test_screen_snapshot(snap_compare, fixed: None, make_app, key: str, size: tuple[int, int], lang: str) -> None:
+    app = make_app("user_md_anna", lang=lang, poll_seconds=3600)
 
     async def run_before(pilot) -> None:
         await settle(pilot)

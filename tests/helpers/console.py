@@ -4,17 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No animated tab underline in the console tests: Pilot waits for every animation to end
-    (a tab switch's underline). tests/console/conftest.py applies it to every console test."""
-    import textual.constants
-
-    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
-
 
 async def settle(pilot: object, timeout: float = 20.0) -> None:
     """Wait until the console is loaded and no worker is busy (a flow waiting on a modal is idle)."""

@@ -54,6 +54,11 @@ def release_ready(cli, target: Path) -> None:
     """The transition signed off, then the connection and dry-run probes into `target`:
     the release gate is READY."""
     transition_signed_off(cli)
+    probe_target(cli, target)
+
+
+def probe_target(cli, target: Path) -> None:
+    """Marek's connection probe, then the dry-run, into `target` (a saved and frozen store)."""
     for probe in ("connection", "dry-run"):
         result = cli("probe", probe, str(target), actor=MAREK)
         assert result.code == 0, result

@@ -60,17 +60,15 @@ async def test_console_walkthrough_against_postgresql_is_ready_for_reviewed_cuto
 
 
 async def test_console_walkthrough_on_the_shared_store_with_each_owners_own_login(
-    pg: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    pg: PgServer, make_app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The console's own store in PostgreSQL: Marek's console (his login) runs the probes,
     Anna's console (hers) exports the release packet, and both reach READY_FOR_REVIEWED_CUTOVER."""
-    from bfg_tui.app import BfgApp
-
     monkeypatch.chdir(tmp_path)
     async with pg_console(pg, monkeypatch) as (backend, owners):
         await signed_off_before_the_probes(owners, VALUES)
         await owners.close()  # the consoles below open their own
-        marek = BfgApp(db=backend.at(MAREK), actor=None, lang="en")  # no --as: the login is Marek's
+        marek = make_app(None, store=backend.at(MAREK))  # no --as: the login is Marek's
         async with marek.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             assert marek.actor_id == MAREK and marek.view.ev.count("transition") == "6/6"
@@ -81,7 +79,7 @@ async def test_console_walkthrough_on_the_shared_store_with_each_owners_own_logi
             await settle(pilot)
             await probe(pilot)
             assert marek.view.ev.count("dry_run") == "5/5" and marek.view.ev.count("wiring") == "7/7"
-        anna = BfgApp(db=backend.at(ANNA), actor=ANNA, lang="en")
+        anna = make_app(ANNA, store=backend.at(ANNA))
         async with anna.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             await pilot.press("5")
@@ -94,7 +92,7 @@ async def test_console_walkthrough_on_the_shared_store_with_each_owners_own_logi
             await settle(pilot)
             assert anna.view.ev.decisions["go_no_go"] == "READY_FOR_REVIEWED_CUTOVER"
         # Another --as than the login's is refused: the console acts as nobody.
-        wrong = BfgApp(db=backend.at(OLENA), actor=ANNA, lang="en")
+        wrong = make_app(ANNA, store=backend.at(OLENA))
         async with wrong.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             assert wrong.actor_id is None

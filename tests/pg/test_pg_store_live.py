@@ -469,13 +469,13 @@ async def test_read_only_and_locked_are_one_line_store_errors(
         await console.close()
 
 
-async def test_the_textual_console_on_postgres_shows_other_consoles_acceptances_in_time(backend: Backend) -> None:
+async def test_the_textual_console_on_postgres_shows_other_consoles_acceptances_in_time(backend: Backend,
+                                                                                         make_app) -> None:
     from bfg_tui.screens.widgets import RowTable
 
-    from bfg_tui.app import BfgApp
     from tests.helpers.console import settle
 
-    app = BfgApp(db=backend.location, actor=ANNA, lang="en")
+    app = make_app(ANNA, store=backend.location)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("4")  # the decision board with the six transition checks
