@@ -81,6 +81,21 @@ def engine_recompute(loops: int = 2000) -> dict[str, Any]:
     return {"ms_per_recompute": per, "checks": len(catalog.checks), "nodes": len(catalog.order)}
 
 
+def runbook_lint(runs: int = 20) -> dict[str, Any]:
+    """The RLS lint every dry-run runs before its runbook, cold (its cache cleared each run)."""
+    from bfg_tui.runbook import lint_rls, runbook_sql
+
+    sql = runbook_sql()
+    times = []
+    for _ in range(runs):
+        lint_rls.cache_clear()
+        t0 = time.perf_counter()
+        lint_rls(sql)
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {"median_ms": times[len(times) // 2], "max_ms": times[-1], "runs": runs}
+
+
 async def _freeze(orders: int) -> dict[str, Any]:
     from bfg_tui.canonical import SnapshotHasher, record_json
     from bfg_tui.scenario import demo_records
@@ -153,6 +168,9 @@ def rows(quick: bool) -> list[Row]:
                               r["ms_per_recompute"] <= 1)),
         Row("freeze + checksum, 100k records", lambda: freeze_and_checksum(10_000), "checksum ≥ 1M rec/s",
             _freeze_verdict(None)),
+        Row("runbook RLS lint, cold", runbook_lint, "≤ 50 ms",
+            lambda r: Verdict(f"median {r['median_ms']:.2f} ms, max {r['max_ms']:.2f} ms ({r['runs']} runs)", "—",
+                              r["median_ms"] <= 50)),
     ]
     if not quick:
         out += [

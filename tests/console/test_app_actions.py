@@ -9,7 +9,7 @@ from pathlib import Path
 from bfg_tui.screens.widgets import RowTable
 from textual.widgets import Static
 
-from tests.helpers.console import confirm, screen_text, service_do, settle, widget_text
+from tests.helpers.console import confirm, screen_text, service_do, settle, wait_until, widget_text
 
 ANNA, MAREK, OLENA, DRIVER = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena", "driver_tarasenko"
 
@@ -193,11 +193,10 @@ async def test_a_probe_can_be_cancelled_and_the_ui_stays_responsive(make_app, db
     started = asyncio.Event()
 
     async def slow_probe(actor, probe, target, log=None, new_target=False):
-        # A line every 50 ms: streaming, yet idle enough between lines for Pilot to see each key done.
-        for i in range(400):
-            log(f"step {i}")
-            started.set()
-            await asyncio.sleep(0.05)
+        # A line streamed, then a probe that only ends when cancelled (idle, so Pilot sees each key done).
+        log("step 0")
+        started.set()
+        await asyncio.Event().wait()
         raise AssertionError("not cancelled")
 
     async with app.run_test(size=(120, 40)) as pilot:
@@ -208,10 +207,10 @@ async def test_a_probe_can_be_cancelled_and_the_ui_stays_responsive(make_app, db
         await pilot.press("p")
         await settle(pilot)
         await pilot.press("enter")
-        await asyncio.wait_for(started.wait(), 5)
-        await pilot.pause(0.1)
+        await asyncio.wait_for(started.wait(), 20)
         modal = app.screen
-        assert modal.running and modal.lines > 0
+        await wait_until(pilot, lambda: modal.lines > 0, failure="the probe's line never reached the dialog")
+        assert modal.running
         await pilot.press("c")
         await settle(pilot)
         assert modal.outcome == "cancelled" and not modal.running

@@ -8,7 +8,7 @@ import pytest
 from bfg_tui.screens.widgets import RowTable
 from textual.widgets import Static, TabbedContent
 
-from tests.helpers.console import screen_text, service_do, settle, widget_text
+from tests.helpers.console import screen_text, service_do, settle, wait_until, widget_text
 
 ANNA = "user_md_anna"
 
@@ -282,13 +282,20 @@ async def test_keymap_file_remaps_keys(make_app, tmp_path: Path, monkeypatch: py
 
 
 async def test_command_palette_lists_the_screens(make_app) -> None:
+    from textual.command import CommandList
+
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"audit")
-        await pilot.pause(0.3)
+
+        def audit_offered() -> bool:  # the palette gathers its hits in the background
+            hits = app.screen.query_one(CommandList)
+            return hits.highlighted is not None and "Audit" in str(hits.options[hits.highlighted].prompt)
+
+        await wait_until(pilot, audit_offered, failure="the palette never offered the audit trail")
         await pilot.press("enter")
         await settle(pilot)
         assert type(app.screen).__name__ == "AuditScreen"

@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+
+async def wait_until(pilot: object, condition: Callable[[], bool], timeout: float = 20.0,
+                     failure: str | Callable[[], str] = "the condition never held") -> None:
+    """Let the app run until `condition()` holds, checking after each pause. The timeout only
+    turns a hang into a failure: it is not a speed claim."""
+    import asyncio
+
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                await pilot.pause()  # type: ignore[attr-defined]
+                if condition():
+                    return
+                await asyncio.sleep(0.01)  # timers, workers and other processes run meanwhile
+    except TimeoutError:
+        raise AssertionError(failure() if callable(failure) else failure) from None
 
 
 async def settle(pilot: object, timeout: float = 20.0) -> None:
     """Wait until the console is loaded and no worker is busy (a flow waiting on a modal is idle)."""
-    import asyncio
-    import time
-
     from textual.screen import ModalScreen
     from textual.worker import WorkerState
 
     app = pilot.app  # type: ignore[attr-defined]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        await pilot.pause()  # type: ignore[attr-defined]
+
+    def idle() -> bool:
         busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
         if isinstance(app.screen, ModalScreen):
             busy = [w for w in busy if w.group != "flow"]
-        built = getattr(app.screen, "built", True)
-        if app.view is not None and not busy and built:
-            await pilot.pause()  # type: ignore[attr-defined]
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"console did not settle: {[w.name for w in app.workers]}")
+        return app.view is not None and not busy and getattr(app.screen, "built", True)
+
+    await wait_until(pilot, idle, timeout, lambda: f"console did not settle: {[w.name for w in app.workers]}")
+    await pilot.pause()  # type: ignore[attr-defined]
 
 
 async def confirm(pilot: object, key: str) -> None:

@@ -7,12 +7,13 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import wait_for
 
 NEED_SSH = pytest.mark.skipif(
     not (shutil.which("ssh-keygen") and shutil.which("ssh-agent") and shutil.which("ssh-add")),
@@ -59,11 +60,12 @@ def ssh_agent(directory: Path, *keys: Path) -> Iterator[str]:
     proc = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 10
-        while not _accepts(sock):  # the socket file appears at bind(), before listen()
-            if proc.poll() is not None or time.monotonic() > deadline:
+        def listening() -> bool:  # the socket file appears at bind(), before listen()
+            if proc.poll() is not None:
                 raise RuntimeError("ssh-agent did not start")
-            time.sleep(0.01)
+            return _accepts(sock)
+
+        wait_for(listening, "ssh-agent did not start")
         for key in keys:
             ssh_add(str(sock), key)
         yield str(sock)

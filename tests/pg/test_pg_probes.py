@@ -21,7 +21,7 @@ import pytest
 
 from bfg_tui.canonical import canonical_json
 from bfg_tui.probes.postgres_target import partition_name
-from tests.helpers import ROOT
+from tests.helpers import ROOT, wait_for
 from tests.helpers.pg_server import PgServer, read_env_file
 from tests.helpers.walkthrough import ANNA, MAREK, counts, owners_values, save_and_freeze, status, transition_signed_off
 
@@ -485,7 +485,6 @@ def test_two_replays_into_one_database_at_once(pg, cli, tmp_path: Path) -> None:
     turns instead. The test holds the default partition, which every attach must lock, so
     both replays reach their attach before either can finish it."""
     import sys
-    import time
 
     stores, digests = [tmp_path / "a.db", tmp_path / "b.db"], []
     for store, scale in zip(stores, ("3", "4"), strict=True):
@@ -502,12 +501,12 @@ def test_two_replays_into_one_database_at_once(pg, cli, tmp_path: Path) -> None:
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
                      for store in stores]
             with pg.connect("admin", autocommit=True) as watch:
-                deadline = time.monotonic() + 120
-                while watch.execute("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                                    " and usename = 'bfg_migration_login'").fetchone()[0] < 2:
-                    assert time.monotonic() < deadline, "the two replays never met"
+                def both_waiting() -> bool:
                     assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
-                    time.sleep(0.05)
+                    return watch.execute("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                                         " and usename = 'bfg_migration_login'").fetchone()[0] >= 2
+
+                wait_for(both_waiting, "the two replays never met", timeout=120, every=0.05)
         results = [p.communicate(timeout=120) for p in procs]
         for proc, (out, err) in zip(procs, results, strict=True):
             assert proc.returncode == 0, (out, err)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_for
 from tests.helpers.ssh_tools import NEED_SSH, keygen, ssh_agent
 from tests.helpers.walkthrough import save_and_freeze
 
@@ -43,14 +44,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_port(port: int, proc: subprocess.Popen, deadline: float) -> None:
-    while True:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        if proc.poll() is not None or time.monotonic() > deadline:
+def _wait_port(port: int, proc: subprocess.Popen) -> None:
+    def accepting() -> bool:
+        if proc.poll() is not None:
             raise RuntimeError(f"sshd did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-        time.sleep(0.02)
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(accepting, "sshd did not start listening")
 
 
 class Sshd:
@@ -107,7 +108,7 @@ def served(tmp_path: Path, cli: Callable, db: Path, monkeypatch: pytest.MonkeyPa
     Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # sshd's privilege-separation directory
     proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        _wait_port(port, proc, time.monotonic() + 20)
+        _wait_port(port, proc)
         yield Sshd(port, server, Path(f"{host}.pub")), keys
     finally:
         proc.terminate()
@@ -153,7 +154,7 @@ def test_console_over_ssh_is_bound_to_her(served: tuple[Sshd, dict[str, Path]], 
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         seen = b""
 
-        def wait_for(text: bytes, limit: float = 30) -> None:
+        def shows(text: bytes, limit: float = 30) -> None:
             nonlocal seen
             deadline = time.monotonic() + limit
             while text not in seen:
@@ -166,11 +167,11 @@ def test_console_over_ssh_is_bound_to_her(served: tuple[Sshd, dict[str, Path]], 
                     seen += chunk
 
         try:
-            wait_for(b"Olena Shevchenko")  # her home screen, acting as her
-            wait_for(b"SHA256:")  # the top bar shows her key (signed identity)
+            shows(b"Olena Shevchenko")  # her home screen, acting as her
+            shows(b"SHA256:")  # the top bar shows her key (signed identity)
             proc.stdin.write(b"u")  # actor.switch: no other actor over this key
             proc.stdin.flush()
-            wait_for(b"this SSH session acts only as")
+            shows(b"this SSH session acts only as")
             proc.stdin.write(b"q")
             proc.stdin.flush()
             assert proc.wait(timeout=30) == 0

@@ -28,6 +28,7 @@ from bfg_tui.i18n import render
 from bfg_tui.scenario import DEMO_ORDERS
 from bfg_tui.scenario_rows import demo_rows
 from bfg_tui.service import Console, actor_context, open_store
+from tests.helpers import eventually
 from tests.helpers.backends import Backend, OwnersConsole, pg_backend
 from tests.helpers.fresh import FRESH_DECISIONS, FRESH_GROUPS
 from tests.helpers.pg_server import ACTOR_LOGINS, PgServer
@@ -273,11 +274,11 @@ async def test_data_version_moves_when_another_connection_commits(store: Backend
     try:
         before = await console.store.data_version()
         await other.accept(OLENA, "transition.db_schema")
-        for _ in range(100):
-            if await console.store.data_version() != before:
-                break
-            await asyncio.sleep(0.01)
-        assert await console.store.data_version() != before
+
+        async def moved() -> bool:
+            return await console.store.data_version() != before
+
+        await eventually(moved, "the other connection's commit never moved data_version")
         assert "transition.db_schema" in (await console.state()).acceptances
     finally:
         await other.close()
