@@ -83,6 +83,10 @@ class PgServer:
                          "scripts/pg-test-server)")
         return (Path(self.data_dir) / "server.log").read_bytes()
 
+    def in_database(self, which: str, database: str) -> str:
+        """The DSN of `admin`, `migration` or `app` (or a login) in another database of this server."""
+        return self.conninfo(which).replace("/bfg?", f"/{database}?", 1)
+
     def connect(self, which: str = "app", **kwargs):
         """A psycopg 3 connection as `admin`, `migration` or `app` (password from pgpass)."""
         import psycopg

@@ -368,28 +368,20 @@ def test_missing_migration_login_is_a_clear_reason(pg, cli, monkeypatch) -> None
 
 
 @pytest.fixture
-def norls_db(pg: PgServer) -> Iterator[str]:
+def norls_db(pg: PgServer, new_database) -> str:
     """A database whose bfg_flowcontrol tables have no row-level security at all."""
-    name = f"bfg_norls_{uuid.uuid4().hex[:8]}"
-    with pg.connect("admin", autocommit=True) as conn:
-        conn.execute(f"create database {name}")
-    try:
-        dsn = pg.admin_dsn.replace("/bfg?", f"/{name}?")
-        with psycopg.connect(dsn, passfile=pg.passfile, autocommit=True) as conn:
-            conn.execute(f"create schema {S}; grant usage on schema {S} to bfg_app")
-            for table in ("tenants", "users", "permissions", "scenario_snapshots", "scenario_records",
-                          "scenario_replays", "audit_events"):
-                conn.execute(f"create table {S}.{table} (tenant_id text not null, id text)")
-                conn.execute(f"grant select, insert, update, delete on {S}.{table} to bfg_app")
-        yield name
-    finally:
-        with pg.connect("admin", autocommit=True) as conn:
-            conn.execute(f"drop database if exists {name} with (force)")
+    name = new_database(owned=False)
+    with psycopg.connect(pg.in_database("admin", name), passfile=pg.passfile, autocommit=True) as conn:
+        conn.execute(f"create schema {S}; grant usage on schema {S} to bfg_app")
+        for table in ("tenants", "users", "permissions", "scenario_snapshots", "scenario_records",
+                      "scenario_replays", "audit_events"):
+            conn.execute(f"create table {S}.{table} (tenant_id text not null, id text)")
+            conn.execute(f"grant select, insert, update, delete on {S}.{table} to bfg_app")
+    return name
 
 
-def test_target_without_rls_fails_rbac_session(pg, cli, norls_db: str, monkeypatch) -> None:
-    monkeypatch.setenv("BFG_TUI_MIGRATION_DSN", pg.migration_dsn.replace("/bfg?", f"/{norls_db}?"))
-    result = cli("probe", "connection", pg.app_dsn.replace("/bfg?", f"/{norls_db}?"), actor=MAREK)
+def test_target_without_rls_fails_rbac_session(pg, cli, norls_db: str, target_in) -> None:
+    result = cli("probe", "connection", target_in(norls_db), actor=MAREK)
     line = _one_line_failure(result, "connection.rbac_session")
     assert "row level security is not enabled" in line
 
@@ -450,24 +442,8 @@ def test_password_from_pgpassword_counts_as_external_and_is_never_shown(pg, cli,
         assert all(secret.encode() not in p.read_bytes() for p in db.parent.glob(db.name + "*"))
 
 
-@pytest.fixture
-def empty_db(pg: PgServer) -> Iterator[str]:
-    """A brand-new database owned by bfg_migrator, without the schema."""
-    name = f"bfg_fresh_{uuid.uuid4().hex[:8]}"
-    with pg.connect("admin", autocommit=True) as conn:
-        conn.execute(f"create database {name} owner bfg_migrator")
-        conn.execute(f"revoke all on database {name} from public")
-        conn.execute(f"grant connect, temporary on database {name} to bfg_migrator, bfg_app")
-    try:
-        yield name
-    finally:
-        with pg.connect("admin", autocommit=True) as conn:
-            conn.execute(f"drop database if exists {name} with (force)")
-
-
-def test_fresh_database_gets_the_runbook_and_passes(pg, cli, empty_db: str, monkeypatch) -> None:
-    monkeypatch.setenv("BFG_TUI_MIGRATION_DSN", pg.migration_dsn.replace("/bfg?", f"/{empty_db}?"))
-    target = pg.app_dsn.replace("/bfg?", f"/{empty_db}?")
+def test_fresh_database_gets_the_runbook_and_passes(pg, cli, new_database, target_in) -> None:
+    target = target_in(new_database())  # without the schema
     save_and_freeze(cli)
     conn = cli("probe", "connection", target, actor=MAREK)
     assert conn.code == 0, conn

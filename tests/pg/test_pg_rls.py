@@ -543,32 +543,10 @@ grant select, insert, update, delete on {S}.scenario_records to bfg_app;
 
 
 @pytest.fixture()
-def new_database(pg: PgServer) -> Iterator:
-    """new_database(): the migration DSN of a fresh database owned by bfg_migrator (dropped afterwards)."""
-    names: list[str] = []
-
-    def make() -> str:
-        name = f"bfg_rb_{uuid.uuid4().hex[:8]}"
-        with pg.connect("admin", autocommit=True) as conn:
-            conn.execute(f"create database {name} owner bfg_migrator")
-            conn.execute(f"revoke all on database {name} from public")
-            conn.execute(f"grant connect, temporary on database {name} to bfg_migrator, bfg_app")
-        names.append(name)
-        return pg.migration_dsn.replace("/bfg?", f"/{name}?")
-
-    try:
-        yield make
-    finally:
-        with pg.connect("admin", autocommit=True) as conn:
-            for name in names:
-                conn.execute(f"drop database if exists {name} with (force)")
-
-
-@pytest.fixture()
 def old_target(pg: PgServer, new_database) -> str:
     """A database shaped by the earlier runbook (scenario_records a plain table keyed by
     (tenant_id, snapshot_id, kind, record_id)) holding 100 records. Its migration DSN."""
-    dsn = new_database()
+    dsn = pg.in_database("migration", new_database())
     with psycopg.connect(dsn, passfile=pg.passfile) as conn:
         conn.execute(runbook_sql())
     with psycopg.connect(dsn, passfile=pg.passfile) as conn:
@@ -615,7 +593,8 @@ def test_runbook_migrates_an_earlier_target_in_place(pg, old_target, new_databas
             assert conn.execute(f"select count(*) from {S}.scenario_records_legacy").fetchone()[0] == 100
             assert conn.execute(f"select count(*) from {S}.scenario_records_default").fetchone()[0] == 0
     assert fingerprints[0] == fingerprints[1]
-    fresh = new_database()  # otherwise the same catalog as a database the runbook made from scratch
+    # otherwise the same catalog as a database the runbook made from scratch
+    fresh = pg.in_database("migration", new_database())
     with psycopg.connect(fresh, passfile=pg.passfile) as conn:
         conn.execute(runbook_sql())
     with psycopg.connect(fresh, passfile=pg.passfile) as conn:
@@ -642,7 +621,7 @@ def test_runbook_migrates_an_earlier_target_in_place(pg, old_target, new_databas
 
 
 def test_runbook_drops_an_empty_earlier_records_table(pg, new_database):
-    dsn = new_database()
+    dsn = pg.in_database("migration", new_database())
     with psycopg.connect(dsn, passfile=pg.passfile) as conn:
         conn.execute(runbook_sql())
     with psycopg.connect(dsn, passfile=pg.passfile) as conn:
@@ -792,7 +771,7 @@ def test_sanity_generated_bodies_are_canonical():
 def test_tenant_logins_option_ignores_every_setting_the_client_can_change(pg: PgServer, new_database) -> None:
     """With the option, the app-server-set tenant is gone: each tenant's own login sees its rows,
     setting bfg.tenant_id (per session or mid-transaction) reaches nothing, unmapped sees nothing."""
-    mig = new_database()
+    mig = pg.in_database("migration", new_database())
     with psycopg.connect(mig, passfile=pg.passfile) as conn:
         conn.execute(runbook_sql("tenant-logins"))
     with psycopg.connect(mig, passfile=pg.passfile) as conn:  # twice: idempotent
