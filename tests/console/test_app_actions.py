@@ -6,17 +6,24 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+import pytest
 from bfg_tui.screens.widgets import RowTable
 from textual.widgets import Static
 
-from tests.helpers.console import confirm, screen_text, service_do, settle, wait_until, widget_text
+from tests.helpers.console import (
+    confirm,
+    goto_check,
+    press,
+    running,
+    screen_text,
+    service_do,
+    settle,
+    wait_until,
+    widget_text,
+)
+from tests.helpers.rows import event_kinds
 
 ANNA, MAREK, OLENA, DRIVER = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena", "driver_tarasenko"
-
-
-def kinds(db: Path) -> list[str]:
-    with sqlite3.connect(db) as conn:
-        return [r[0] for r in conn.execute("select kind from audit_events order by seq")]
 
 
 def accepted(db: Path) -> dict[str, tuple[str, str, str | None]]:
@@ -24,17 +31,8 @@ def accepted(db: Path) -> dict[str, tuple[str, str, str | None]]:
         return {r[0]: (r[1], r[2], r[3]) for r in conn.execute("select check_id, actor, note, value from acceptances")}
 
 
-async def goto_check(pilot, table_id: str, check_id: str) -> RowTable:
-    """Focus the table and move its cursor to the check with j/k only."""
-    table = pilot.app.screen.query_one(f"#{table_id}", RowTable)
-    table.focus()
-    await pilot.pause()
-    for _ in range(table.row_count):
-        if table.current == check_id:
-            return table
-        await pilot.press("j")
-    assert table.current == check_id, f"{check_id} not in #{table_id}"
-    return table
+def message(app) -> str:
+    return widget_text(app.screen.query_one("#message", Static))
 
 
 async def type_into_focused(pilot, text: str) -> None:
@@ -43,41 +41,32 @@ async def type_into_focused(pilot, text: str) -> None:
 
 async def test_accept_with_note_keeps_focus_and_cursor(make_app, db: Path) -> None:
     app = make_app(ANNA)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("4")
-        await settle(pilot)
+    async with running(app, "4") as pilot:
         table = await goto_check(pilot, "transition", "transition.contracts_frozen")
         await pilot.press("j", "k")
         row = table.cursor_row
-        await pilot.press("a")
-        await settle(pilot)
+        await press(pilot, "a")
         assert type(app.screen).__name__ == "AcceptModal"
-        await pilot.press(*"rehearsed", "enter")
-        await settle(pilot)
+        await press(pilot, *"rehearsed", "enter")
         assert "Accept transition.contracts_frozen as user_md_anna?" in screen_text(app)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert accepted(db)["transition.contracts_frozen"] == (ANNA, "rehearsed", None)
         assert app.focused is table and table.cursor_row == row
         assert str(table.get_row_at(row)[0]) == "ok" and "accepted by user_md_anna" in str(table.get_row_at(row)[3])
         board = app.screen.query_one("#board", RowTable)
         assert str(board.get_row_at(1)[3]) == "1/2 checks accepted"
-        assert "accepted by user_md_anna" in widget_text(app.screen.query_one("#message", Static))
+        assert "accepted by user_md_anna" in message(app)
 
 
 async def test_accept_a_valued_check_asks_for_the_value(make_app, db: Path) -> None:
     app = make_app(ANNA)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await goto_check(pilot, "infrastructure", "infra.region_residency")
-        await pilot.press("a")
-        await settle(pilot)
+        await press(pilot, "a")
         await pilot.press("enter")  # empty value: refused by the form, asked again
         await pilot.pause()
         assert "A value is required" in screen_text(app)
-        await pilot.press(*"EU", "enter", *"ops", "enter")
-        await settle(pilot)
+        await press(pilot, *"EU", "enter", *"ops", "enter")
         await pilot.press("enter")  # confirm
         await settle(pilot)
         assert accepted(db)["infra.region_residency"] == (ANNA, "ops", "EU")
@@ -88,78 +77,58 @@ async def test_accept_a_valued_check_asks_for_the_value(make_app, db: Path) -> N
 
 async def test_escape_cancels_an_acceptance(make_app, db: Path) -> None:
     app = make_app(ANNA)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("4")
-        await settle(pilot)
+    async with running(app, "4") as pilot:
         await goto_check(pilot, "transition", "transition.contracts_frozen")
-        await pilot.press("a")
-        await settle(pilot)
-        await pilot.press(*"x", "enter", "escape")
-        await settle(pilot)
+        await press(pilot, "a")
+        await press(pilot, *"x", "enter", "escape")
         assert accepted(db) == {}
 
 
 async def test_revoke_asks_then_revokes(make_app, db: Path) -> None:
     await service_do(db, ("accept", (OLENA, "transition.db_schema"), {"note": "ok"}))
     app = make_app(OLENA)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("4")
-        await settle(pilot)
+    async with running(app, "4") as pilot:
         await goto_check(pilot, "transition", "transition.db_schema")
-        await pilot.press("r")
-        await settle(pilot)
+        await press(pilot, "r")
         assert type(app.screen).__name__ == "ConfirmModal"
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert "transition.db_schema" not in accepted(db)
-        assert kinds(db)[-1] == "check.revoke"
+        assert event_kinds(db)[-1] == "check.revoke"
         assert str(app.screen.query_one("#board", RowTable).get_row_at(3)[3]) == "0/1 checks accepted"
 
 
-async def test_refusals_are_shown_in_place_and_recorded(make_app, db: Path) -> None:
+@pytest.mark.parametrize(("screen", "table", "check", "key", "refusal"), [
+    pytest.param("4", "transition", "transition.db_schema", "a",
+                 ("Refused", "driver_tarasenko (driver) may not accept checks"), id="a read-only role accepts"),
+    pytest.param("1", "blockers", "connection.endpoint_reachability", "a", ("is a probe check",),
+                 id="a probe check by hand"),
+    pytest.param("1", None, None, "s", ("lacks permission scenario.write",), id="a driver saves the scenario"),
+])
+async def test_refusals_are_shown_in_place_and_recorded(make_app, db: Path, screen: str, table: str | None,
+                                                        check: str | None, key: str, refusal: tuple[str, ...]) -> None:
     app = make_app(DRIVER)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("4")
-        await settle(pilot)
-        await goto_check(pilot, "transition", "transition.db_schema")
-        await pilot.press("a")
-        await settle(pilot)
-        message = widget_text(app.screen.query_one("#message", Static))
-        assert "Refused" in message and "driver_tarasenko (driver) may not accept checks" in message
-        await pilot.press("1")
-        await settle(pilot)
-        await goto_check(pilot, "blockers", "connection.endpoint_reachability")
-        await pilot.press("a")  # a probe check can never be accepted by hand
-        await settle(pilot)
-        assert "is a probe check" in widget_text(app.screen.query_one("#message", Static))
-        await pilot.press("s")  # a driver may not save the scenario
-        await settle(pilot)
-        assert "lacks permission scenario.write" in widget_text(app.screen.query_one("#message", Static))
+    async with running(app, screen) as pilot:
+        if table is not None:
+            await goto_check(pilot, table, check)
+        await press(pilot, key)
+        assert all(part in message(app) for part in refusal), message(app)
         assert app.is_running
-    assert kinds(db).count("action.refused") == 3
+    assert event_kinds(db).count("action.refused") == 1
     assert accepted(db) == {}
 
 
 async def test_detail_modal_shows_owner_history_and_state(make_app, db: Path) -> None:
     await service_do(db, ("accept", (MAREK, "transition.role_headers_mapped"), {"note": "headers ok"}))
     app = make_app(ANNA)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("4")
-        await settle(pilot)
+    async with running(app, "4") as pilot:
         await goto_check(pilot, "transition", "transition.role_headers_mapped")
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         text = screen_text(app)
         assert "Check transition.role_headers_mapped" in text
         assert "Marek Zielinski (user_dispatcher_marek · Dispatcher)" in text
         assert "owner check" in text and "accepted by user_dispatcher_marek" in text
         assert "check.accept" in widget_text(app.screen.query_one("#history", Static))
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert type(app.screen).__name__ == "BoardScreen"
 
 
@@ -167,20 +136,14 @@ async def test_connection_probe_runs_in_a_worker_and_streams(make_app, db: Path,
     monkeypatch.chdir(tmp_path)
     target = tmp_path / "t.db"
     app = make_app(MAREK)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("5")
-        await settle(pilot)
-        await pilot.press("p")
-        await settle(pilot)
+    async with running(app, "5") as pilot:
+        await press(pilot, "p")
         assert type(app.screen).__name__ == "ProbeModal"
         await type_into_focused(pilot, "t.db")
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert app.screen.outcome == "passed"
         assert app.screen.lines > 4 and "PASS" in "\n".join(app.screen.query_one("#transcript").lines)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert type(app.screen).__name__ == "CutoverScreen"
         text = screen_text(app)
         assert "Connection 4/4" in text and f"sqlite://{target}" in text
@@ -199,43 +162,32 @@ async def test_a_probe_can_be_cancelled_and_the_ui_stays_responsive(make_app, db
         await asyncio.Event().wait()
         raise AssertionError("not cancelled")
 
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         app.service.probe = slow_probe
-        await pilot.press("5")
-        await settle(pilot)
-        await pilot.press("p")
-        await settle(pilot)
+        await press(pilot, "5")
+        await press(pilot, "p")
         await pilot.press("enter")
         await asyncio.wait_for(started.wait(), 20)
         modal = app.screen
         await wait_until(pilot, lambda: modal.lines > 0, failure="the probe's line never reached the dialog")
         assert modal.running
-        await pilot.press("c")
-        await settle(pilot)
+        await press(pilot, "c")
         assert modal.outcome == "cancelled" and not modal.running
         assert "Probe cancelled" in screen_text(app)
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert type(app.screen).__name__ == "CutoverScreen"
-        await pilot.press("6")  # still responsive
-        await settle(pilot)
+        await press(pilot, "6")  # still responsive
         assert type(app.screen).__name__ == "AuditScreen"
-    assert "probe.run" not in kinds(db)
+    assert "probe.run" not in event_kinds(db)
 
 
 async def test_dry_run_refused_without_connection(make_app, db: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     app = make_app(MAREK)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("5")
-        await settle(pilot)
-        await pilot.press("right_square_bracket", "p")
-        await settle(pilot)
+    async with running(app, "5") as pilot:
+        await press(pilot, "right_square_bracket", "p")
         await type_into_focused(pilot, "t.db")
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert app.screen.outcome == "refused"
         assert "dry-run needs a frozen snapshot" in screen_text(app)
 
@@ -246,69 +198,58 @@ async def test_dry_run_refused_without_connection(make_app, db: Path, tmp_path: 
 async def test_export_refused_for_a_driver(make_app, db: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     app = make_app(DRIVER)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await confirm(pilot, "x")
-        assert "lacks permission packets.export" in widget_text(app.screen.query_one("#message", Static))
+        assert "lacks permission packets.export" in message(app)
     assert not list(tmp_path.glob("bfg-*"))
 
 
 async def test_switching_actor_is_audited(make_app, db: Path) -> None:
     app = make_app(ANNA)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+a")
-        await settle(pilot)
+    async with running(app, "ctrl+a") as pilot:
         assert type(app.screen).__name__ == "ActorPicker"
         await pilot.press("j", "j", "enter")  # Olena
         await settle(pilot)
         assert app.actor_id == OLENA
         assert "acting as Olena Shevchenko (user_accountant_olena · Accountant)" in screen_text(app)
-    assert kinds(db)[-1] == "session.switch_actor"
+    assert event_kinds(db)[-1] == "session.switch_actor"
 
 
 async def test_without_an_actor_a_picker_opens_at_start(make_app, db: Path) -> None:
     app = make_app(None)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         assert type(app.screen).__name__ == "ActorPicker"
         await pilot.press("j", "enter")  # Marek
         await settle(pilot)
         assert app.actor_id == MAREK and "acting as Marek Zielinski" in screen_text(app)
-        await pilot.press("u")
-        await settle(pilot)
+        await press(pilot, "u")
         await pilot.press("escape")  # keep Marek
         await settle(pilot)
         assert app.actor_id == MAREK
-    assert "session.switch_actor" not in kinds(db)
+    assert "session.switch_actor" not in event_kinds(db)
 
 
 async def test_save_and_freeze_from_the_keyboard(make_app, db: Path) -> None:
     app = make_app(MAREK)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await confirm(pilot, "s")
         await confirm(pilot, "f")
         summary = widget_text(app.screen.query_one("#summary", Static))
         assert "Snapshot:" in summary and "checksum bfg-" in summary
-    assert kinds(db)[-2:] == ["scenario.save", "snapshot.freeze"]
+    assert event_kinds(db)[-2:] == ["scenario.save", "snapshot.freeze"]
 
 
 async def test_polish_refusals_and_outcomes_are_polish(make_app, db: Path) -> None:
     app = make_app(DRIVER, lang="pl")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await pilot.press("s")  # a driver may not save the scenario: refused in place, in Polish
         await settle(pilot)
-        message = widget_text(app.screen.query_one("#message", Static))
-        assert message == "✗ Odmowa: driver_tarasenko (driver) nie ma uprawnienia scenario.write do scenario.save"
+        assert message(app) == "✗ Odmowa: driver_tarasenko (driver) nie ma uprawnienia scenario.write do scenario.save"
         await app.act(app.service.accept(ANNA, "transition.contracts_frozen"))
-        assert widget_text(app.screen.query_one("#message", Static)) == (
-            "✓ transition.contracts_frozen zaakceptowana przez user_md_anna")
+        assert message(app) == "✓ transition.contracts_frozen zaakceptowana przez user_md_anna"
         await app.act(app.service.revoke(ANNA, "transition.contracts_frozen"))
         await app.act(app.service.revoke(ANNA, "transition.contracts_frozen"))  # refused by the store
-        assert "transition.contracts_frozen nie jest zaakceptowana; nie ma czego cofać" in widget_text(
-            app.screen.query_one("#message", Static))
+        assert "transition.contracts_frozen nie jest zaakceptowana; nie ma czego cofać" in message(app)
     # The audit trail keeps the English reason, as the CLI prints it.
     with sqlite3.connect(db) as conn:
         reasons = [r[0] for r in conn.execute(

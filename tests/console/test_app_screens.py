@@ -8,7 +8,7 @@ import pytest
 from bfg_tui.screens.widgets import RowTable
 from textual.widgets import Static, TabbedContent
 
-from tests.helpers.console import screen_text, service_do, settle, wait_until, widget_text
+from tests.helpers.console import press, running, screen_text, service_do, settle, wait_until, widget_text
 
 ANNA = "user_md_anna"
 
@@ -40,8 +40,7 @@ async def test_a_store_slower_than_the_wait_gets_a_loading_frame_first(make_app,
 async def test_the_console_opens_its_service_after_a_data_first_frame(make_app, db: Path) -> None:
     await service_do(db)
     app = make_app(first_frame_wait=60)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         assert app.service is not None
         await service_do(db, ("accept", (ANNA, "transition.contracts_frozen"), {}))
         await app.poll()  # the service's data version saw the CLI's commit
@@ -51,8 +50,7 @@ async def test_the_console_opens_its_service_after_a_data_first_frame(make_app, 
 
 async def test_home_shows_the_fresh_figures(make_app) -> None:
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app):
         screen = app.screen
         summary = widget_text(screen.query_one("#summary", Static))
         assert "2/9 integration gates are ready for db-auth-session-adapter." in summary
@@ -74,23 +72,18 @@ async def test_home_shows_the_fresh_figures(make_app) -> None:
 
 async def test_number_keys_switch_all_six_screens(make_app) -> None:
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         expected = {"1": "HomeScreen", "2": "ProvidersScreen", "3": "RbacScreen", "4": "BoardScreen",
                     "5": "CutoverScreen", "6": "AuditScreen"}
         for key, name in [*expected.items(), ("1", "HomeScreen")]:
-            await pilot.press(key)
-            await settle(pilot)
+            await press(pilot, key)
             assert type(app.screen).__name__ == name
             assert "acting as Anna Kowalska" in screen_text(app)  # the badge is always there
 
 
 async def test_providers_screen(make_app) -> None:
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
+    async with running(app, "2"):
         table = app.screen.query_one("#providers", RowTable)
         assert table.row_count == 6
         assert [str(c) for c in table.get_row_at(0)] == ["Scenario store", "file-local", "→", "Postgres/RLS",
@@ -105,10 +98,7 @@ async def test_providers_screen(make_app) -> None:
 
 async def test_rbac_screen_shows_claims_and_owned_checks(make_app) -> None:
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("3")
-        await settle(pilot)
+    async with running(app, "3") as pilot:
         actors = app.screen.query_one("#actors", RowTable)
         assert actors.row_count == 5
         actors.focus()
@@ -125,10 +115,7 @@ async def test_rbac_screen_shows_claims_and_owned_checks(make_app) -> None:
 
 async def test_decision_board_screen(make_app) -> None:
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("4")
-        await settle(pilot)
+    async with running(app, "4"):
         board = app.screen.query_one("#board", RowTable)
         assert board.row_count == 7
         evidence = [str(board.get_row_at(i)[3]) for i in range(7)]
@@ -141,10 +128,7 @@ async def test_decision_board_screen(make_app) -> None:
 
 async def test_cutover_console_tabs(make_app) -> None:
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("5")
-        await settle(pilot)
+    async with running(app, "5") as pilot:
         tabs = app.screen.query_one(TabbedContent)
         assert [p.id for p in tabs.query("TabPane")] == [
             "connection", "dry_run", "preflight", "runbook", "data_cutover", "release", "rollback"]
@@ -170,17 +154,13 @@ async def test_audit_trail_pages_and_filters(make_app, db: Path) -> None:
                            ("revoke", (ANNA, "transition.contracts_frozen"), {})] * 3,
                      ("accept", ("driver_tarasenko", "transition.db_schema"), {}))  # refused, recorded
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("6")
-        await settle(pilot)
+    async with running(app, "6") as pilot:
         events = app.screen.query_one("#events", RowTable)
         assert events.row_count == 8
         assert events.get_row_at(0)[3] == "action.refused"  # newest first
         assert "chain ok: 8 events" in widget_text(app.screen.query_one("#chain", Static))
         await pilot.press("slash")
-        await pilot.press(*"revoke")
-        await settle(pilot)
+        await press(pilot, *"revoke")
         assert events.row_count == 3
         assert "events 1–3 of 3" in widget_text(app.screen.query_one("#page", Static))
 
@@ -192,31 +172,24 @@ async def test_audit_trail_never_loads_everything(make_app, db: Path, monkeypatc
     await service_do(db, *[("accept", (ANNA, "transition.contracts_frozen"), {"note": "x"}),
                            ("revoke", (ANNA, "transition.contracts_frozen"), {})] * 2)
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("6")
-        await settle(pilot)
+    async with running(app, "6") as pilot:
         events = app.screen.query_one("#events", RowTable)
         assert events.row_count == 2 and events.get_row_at(0)[0] == "5"
-        await pilot.press("right_square_bracket")
-        await settle(pilot)
+        await press(pilot, "right_square_bracket")
         assert events.row_count == 2 and events.get_row_at(0)[0] == "3"
         assert "events 3–4 of 5" in widget_text(app.screen.query_one("#page", Static))
 
 
 async def test_polish(make_app) -> None:
     app = make_app(lang="pl")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         text = screen_text(app)
         assert "działasz jako Anna Kowalska (user_md_anna · Dyrektor)" in text
         assert "Zapisz scenariusz" in text  # the footer is Polish too
-        await pilot.press("2")
-        await settle(pilot)
+        await press(pilot, "2")
         text = screen_text(app)
         assert "Ostatni zapis" in text and "Jeszcze bez zapisu" in text
-        await pilot.press("4")
-        await settle(pilot)
+        await press(pilot, "4")
         board = app.screen.query_one("#board", RowTable)
         assert str(board.get_row_at(1)[3]) == "0/2 checków accepted"
         transition = app.screen.query_one("#transition", RowTable)
@@ -232,20 +205,17 @@ def test_language_defaults_from_the_locale() -> None:
     assert default_lang({}) == "en"
 
 
-async def test_help_for_the_focused_part(make_app) -> None:
+@pytest.mark.parametrize("key", ["f1", "question_mark"])
+async def test_help_for_the_focused_part(make_app, key: str) -> None:
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("4")
-        await settle(pilot)
-        await pilot.press("f1")
+    async with running(app, "4") as pilot:
+        await pilot.press(key)
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
         assert "A check list" in screen_text(app) and "check.accept" in screen_text(app)
         await pilot.press("escape")
-        await pilot.press("question_mark")
         await pilot.pause()
-        assert type(app.screen).__name__ == "HelpScreen"
+        assert type(app.screen).__name__ == "BoardScreen"
 
 
 async def test_every_binding_has_an_id_and_a_tooltip(make_app) -> None:
@@ -274,10 +244,7 @@ async def test_keymap_file_remaps_keys(make_app, tmp_path: Path, monkeypatch: py
     config.mkdir(exist_ok=True)
     (config / "keymap.toml").write_text('[keymap]\n"screen.audit" = "f6"\n"check.accept" = "A"\n')
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("f6")
-        await settle(pilot)
+    async with running(app, "f6"):
         assert type(app.screen).__name__ == "AuditScreen"
 
 
@@ -285,8 +252,7 @@ async def test_command_palette_lists_the_screens(make_app) -> None:
     from textual.command import CommandList
 
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"audit")
@@ -296,15 +262,13 @@ async def test_command_palette_lists_the_screens(make_app) -> None:
             return hits.highlighted is not None and "Audit" in str(hits.options[hits.highlighted].prompt)
 
         await wait_until(pilot, audit_offered, failure="the palette never offered the audit trail")
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert type(app.screen).__name__ == "AuditScreen"
 
 
 async def test_theme_toggle_and_small_terminal(make_app) -> None:
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with running(app, size=(80, 24)) as pilot:
         assert app.theme == "textual-dark"
         await pilot.press("ctrl+t")
         assert app.theme == "textual-light"
@@ -315,8 +279,7 @@ async def test_theme_toggle_and_small_terminal(make_app) -> None:
 async def test_no_color_is_honoured(make_app, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with running(app, size=(80, 24)):
         assert app.no_color
         assert "ok" in screen_text(app) or "--" in screen_text(app)  # states read without colour
 

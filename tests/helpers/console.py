@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 
 async def wait_until(pilot: object, condition: Callable[[], bool], timeout: float = 20.0,
@@ -40,6 +42,38 @@ async def settle(pilot: object, timeout: float = 20.0) -> None:
     await pilot.pause()  # type: ignore[attr-defined]
 
 
+async def press(pilot: object, *keys: str) -> None:
+    """Press the keys, then let the console settle."""
+    await pilot.press(*keys)  # type: ignore[attr-defined]
+    await settle(pilot)
+
+
+@contextlib.asynccontextmanager
+async def running(app: object, *keys: str, size: tuple[int, int] = (120, 40),
+                  **options: Any) -> AsyncIterator[Any]:
+    """The console run settled, then `keys` pressed (a screen's number key): yields its Pilot."""
+    async with app.run_test(size=size, **options) as pilot:  # type: ignore[attr-defined]
+        await settle(pilot)
+        if keys:
+            await press(pilot, *keys)
+        yield pilot
+
+
+async def goto_check(pilot: Any, table_id: str, check_id: str) -> Any:
+    """Focus the table and move its cursor to the check with j alone; returns the table."""
+    from bfg_tui.screens.widgets import RowTable
+
+    table = pilot.app.screen.query_one(f"#{table_id}", RowTable)
+    table.focus()
+    await pilot.pause()
+    for _ in range(table.row_count):
+        if table.current == check_id:
+            return table
+        await pilot.press("j")
+    assert table.current == check_id, f"{check_id} not in #{table_id}"
+    return table
+
+
 async def confirm(pilot: object, key: str) -> None:
     """Press `key`, then enter in the dialog it opens (its default answer), letting each settle."""
     await pilot.press(key)
@@ -71,8 +105,6 @@ def widget_text(widget: object) -> str:
 
 async def service_do(db: Path, *calls: tuple[str, tuple[object, ...], dict[str, object]]) -> None:
     """Run service actions in-process (from an async test): ("accept", (actor, check), {"note": ..})."""
-    import contextlib
-
     from bfg_tui.errors import Refused
     from bfg_tui.service import Console
 
