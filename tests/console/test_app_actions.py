@@ -21,6 +21,7 @@ from tests.helpers.console import (
     wait_until,
     widget_text,
 )
+from tests.helpers.keyboard import save_and_freeze_by_keys
 from tests.helpers.rows import event_kinds
 
 ANNA, MAREK, OLENA, DRIVER = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena", "driver_tarasenko"
@@ -232,8 +233,7 @@ async def test_without_an_actor_a_picker_opens_at_start(make_app, db: Path) -> N
 async def test_save_and_freeze_from_the_keyboard(make_app, db: Path) -> None:
     app = make_app(MAREK)
     async with running(app) as pilot:
-        await confirm(pilot, "s")
-        await confirm(pilot, "f")
+        await save_and_freeze_by_keys(pilot)
         summary = widget_text(app.screen.query_one("#summary", Static))
         assert "Snapshot:" in summary and "checksum bfg-" in summary
     assert event_kinds(db)[-2:] == ["scenario.save", "snapshot.freeze"]

@@ -8,8 +8,18 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from tests.helpers.console import confirm, screen_text, settle, widget_text
-from tests.helpers.keyboard import ANNA, MAREK, OLENA, VALUES, accept, become, probe
+from tests.helpers.console import press, screen_text, settle, widget_text
+from tests.helpers.keyboard import (
+    ANNA,
+    MAREK,
+    OLENA,
+    VALUES,
+    accept,
+    become,
+    export_release,
+    probe_connection_and_dry_run,
+    save_and_freeze_by_keys,
+)
 
 
 @pytest.mark.slow
@@ -20,9 +30,8 @@ async def test_keyboard_walkthrough_ends_blocked_pending_infrastructure(make_app
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert app.view.ev.decisions["go_no_go"] == "BLOCKED_PENDING_DRY_RUN"
-        # Marek saves and freezes the scenario (home: s, f; each confirmed with enter).
-        await confirm(pilot, "s")
-        await confirm(pilot, "f")
+        # Marek saves and freezes the scenario.
+        await save_and_freeze_by_keys(pilot)
         assert app.view.state.snapshot is not None and app.view.state.snapshot.rows > 0
 
         # The six transition checks on the decision board, each by its owner.
@@ -40,12 +49,7 @@ async def test_keyboard_walkthrough_ends_blocked_pending_infrastructure(make_app
 
         # Marek runs the connection wizard and the dry-run against a SQLite target file.
         await become(pilot, MAREK)
-        await pilot.press("5")
-        await settle(pilot)
-        await probe(pilot, "t.db")
-        await pilot.press("right_square_bracket")
-        await settle(pilot)
-        await probe(pilot)  # the target defaults to the one the connection ran against
+        await probe_connection_and_dry_run(pilot, "t.db")
         assert app.view.ev.count("connection") == "4/4" and app.view.ev.count("dry_run") == "5/5"
         assert app.view.ev.decisions["release"] == "READY"
 
@@ -62,13 +66,10 @@ async def test_keyboard_walkthrough_ends_blocked_pending_infrastructure(make_app
         assert app.view.ev.count("infrastructure") == "4/4" and app.view.ev.count("provider_selection") == "4/4"
         assert app.view.ev.decisions["rollback"] == "BLOCKED_PENDING_ROLLBACK_DRILL"
 
-        # Last, Anna exports the release packet (x, enter: the default file).
-        await pilot.press("5")
-        await settle(pilot)
-        await pilot.press("left_square_bracket")  # rollback → release
-        await settle(pilot)
-        await confirm(pilot, "x")
-        assert "BFG_RELEASE_DECISION=READY" in (tmp_path / "exports" / "bfg-release.env").read_text()
+        # Last, Anna exports the release packet.
+        await press(pilot, "5")
+        await press(pilot, "left_square_bracket")  # rollback → release
+        assert "BFG_RELEASE_DECISION=READY" in await export_release(pilot, tmp_path / "exports")
 
         await pilot.press("1")
         await settle(pilot)

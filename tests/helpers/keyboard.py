@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.helpers.console import screen_text, settle, widget_text
+from pathlib import Path
+
+from tests.helpers.console import confirm, press, screen_text, settle, widget_text
 
 ANNA, MAREK, OLENA = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena"
 ACTOR_ORDER = [ANNA, MAREK, OLENA, "driver_tarasenko", "cp_client_lviv_farma"]
@@ -71,3 +73,24 @@ async def probe(pilot, target: str | None = None) -> None:
     assert pilot.app.screen.outcome == "passed", screen_text(pilot.app)
     await pilot.press("enter")
     await settle(pilot)
+
+
+async def save_and_freeze_by_keys(pilot) -> None:
+    """On the copilot: s saves the scenario, f freezes it, each confirmed with enter."""
+    await confirm(pilot, "s")
+    await confirm(pilot, "f")
+
+
+async def probe_connection_and_dry_run(pilot, target: str) -> None:
+    """On the cutover console: the connection wizard against `target`, then the dry-run (its
+    target defaults to the one the connection ran against)."""
+    await press(pilot, "5")
+    await probe(pilot, target)
+    await press(pilot, "right_square_bracket")
+    await probe(pilot)
+
+
+async def export_release(pilot, exports: Path) -> str:
+    """x, enter: the release packet (preselected on the release tab) to its default file; its text."""
+    await confirm(pilot, "x")
+    return (exports / "bfg-release.env").read_text()

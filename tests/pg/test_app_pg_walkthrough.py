@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.backends import pg_console
-from tests.helpers.console import confirm, screen_text, settle
-from tests.helpers.keyboard import ANNA, MAREK, OLENA, VALUES, become, probe
+from tests.helpers.console import press, screen_text, settle
+from tests.helpers.keyboard import ANNA, MAREK, OLENA, VALUES, become, export_release, probe_connection_and_dry_run
 from tests.helpers.pg_server import PgServer
 from tests.helpers.walkthrough import signed_off_before_the_probes
 
@@ -33,23 +33,16 @@ async def test_console_walkthrough_against_postgresql_is_ready_for_reviewed_cuto
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert app.view.ev.count("transition") == "6/6"
-        await pilot.press("5")
-        await settle(pilot)
-        await probe(pilot, pg.app_dsn)
-        await pilot.press("right_square_bracket")
-        await settle(pilot)
-        await probe(pilot)  # the dry-run defaults to the connection's target
+        await probe_connection_and_dry_run(pilot, pg.app_dsn)
         ev = app.view.ev
         assert ev.count("connection") == "4/4" and ev.count("dry_run") == "5/5"
         assert ev.count("wiring") == "7/7"
         assert ev.decisions["go_no_go"] == "BLOCKED_PENDING_DATA_CUTOVER"  # the release packet is not fresh
 
-        # Anna exports the release packet last (x, enter: the default file).
+        # Anna exports the release packet last.
         await become(pilot, ANNA)
-        await pilot.press("left_square_bracket", "left_square_bracket", "left_square_bracket")
-        await settle(pilot)
-        await confirm(pilot, "x")
-        assert "BFG_RELEASE_DECISION=READY" in (tmp_path / "exports" / "bfg-release.env").read_text()
+        await press(pilot, "left_square_bracket", "left_square_bracket", "left_square_bracket")
+        assert "BFG_RELEASE_DECISION=READY" in await export_release(pilot, tmp_path / "exports")
 
         await pilot.press("1")
         await settle(pilot)
@@ -72,22 +65,14 @@ async def test_console_walkthrough_on_the_shared_store_with_each_owners_own_logi
         async with marek.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             assert marek.actor_id == MAREK and marek.view.ev.count("transition") == "6/6"
-            await pilot.press("5")
-            await settle(pilot)
-            await probe(pilot, pg.app_dsn)
-            await pilot.press("right_square_bracket")
-            await settle(pilot)
-            await probe(pilot)
+            await probe_connection_and_dry_run(pilot, pg.app_dsn)
             assert marek.view.ev.count("dry_run") == "5/5" and marek.view.ev.count("wiring") == "7/7"
         anna = make_app(ANNA, store=backend.at(ANNA))
         async with anna.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
-            await pilot.press("5")
-            await settle(pilot)
-            await pilot.press("left_square_bracket", "left_square_bracket")  # connection → rollback → release
-            await settle(pilot)
-            await confirm(pilot, "x")
-            assert "BFG_RELEASE_DECISION=READY" in (tmp_path / "exports" / "bfg-release.env").read_text(), screen_text(anna)
+            await press(pilot, "5")
+            await press(pilot, "left_square_bracket", "left_square_bracket")  # connection → rollback → release
+            assert "BFG_RELEASE_DECISION=READY" in await export_release(pilot, tmp_path / "exports"), screen_text(anna)
             await pilot.press("1")
             await settle(pilot)
             assert anna.view.ev.decisions["go_no_go"] == "READY_FOR_REVIEWED_CUTOVER"
