@@ -11,6 +11,7 @@ from bfg_tui.screens.widgets import RowTable
 from textual.widgets import Static
 
 from tests.helpers.console import (
+    at_check,
     confirm,
     goto_check,
     press,
@@ -42,8 +43,7 @@ async def type_into_focused(pilot, text: str) -> None:
 
 async def test_accept_with_note_keeps_focus_and_cursor(make_app, db: Path) -> None:
     app = make_app(ANNA)
-    async with running(app, "4") as pilot:
-        table = await goto_check(pilot, "transition", "transition.contracts_frozen")
+    async with at_check(app, "4", "transition", "transition.contracts_frozen") as (pilot, table):
         await pilot.press("j", "k")
         row = table.cursor_row
         await press(pilot, "a")
@@ -78,8 +78,7 @@ async def test_accept_a_valued_check_asks_for_the_value(make_app, db: Path) -> N
 
 async def test_escape_cancels_an_acceptance(make_app, db: Path) -> None:
     app = make_app(ANNA)
-    async with running(app, "4") as pilot:
-        await goto_check(pilot, "transition", "transition.contracts_frozen")
+    async with at_check(app, "4", "transition", "transition.contracts_frozen") as (pilot, _table):
         await press(pilot, "a")
         await press(pilot, *"x", "enter", "escape")
         assert accepted(db) == {}
@@ -88,8 +87,7 @@ async def test_escape_cancels_an_acceptance(make_app, db: Path) -> None:
 async def test_revoke_asks_then_revokes(make_app, db: Path) -> None:
     await service_do(db, ("accept", (OLENA, "transition.db_schema"), {"note": "ok"}))
     app = make_app(OLENA)
-    async with running(app, "4") as pilot:
-        await goto_check(pilot, "transition", "transition.db_schema")
+    async with at_check(app, "4", "transition", "transition.db_schema") as (pilot, _table):
         await press(pilot, "r")
         assert type(app.screen).__name__ == "ConfirmModal"
         await press(pilot, "enter")
@@ -121,8 +119,7 @@ async def test_refusals_are_shown_in_place_and_recorded(make_app, db: Path, scre
 async def test_detail_modal_shows_owner_history_and_state(make_app, db: Path) -> None:
     await service_do(db, ("accept", (MAREK, "transition.role_headers_mapped"), {"note": "headers ok"}))
     app = make_app(ANNA)
-    async with running(app, "4") as pilot:
-        await goto_check(pilot, "transition", "transition.role_headers_mapped")
+    async with at_check(app, "4", "transition", "transition.role_headers_mapped") as (pilot, _table):
         await press(pilot, "enter")
         text = screen_text(app)
         assert "Check transition.role_headers_mapped" in text

@@ -74,6 +74,13 @@ async def goto_check(pilot: Any, table_id: str, check_id: str) -> Any:
     return table
 
 
+@contextlib.asynccontextmanager
+async def at_check(app: object, screen: str, table_id: str, check_id: str) -> AsyncIterator[tuple[Any, Any]]:
+    """The console on `screen` (its number key), the cursor on the check in its table: (pilot, table)."""
+    async with running(app, screen) as pilot:
+        yield pilot, await goto_check(pilot, table_id, check_id)
+
+
 async def confirm(pilot: object, key: str) -> None:
     """Press `key`, then enter in the dialog it opens (its default answer), letting each settle."""
     await pilot.press(key)
