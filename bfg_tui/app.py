@@ -8,19 +8,22 @@ handled with `@on`, through the service.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import BindingType
+from textual.dom import DOMNode
 from textual.screen import Screen
 
 import bfg_tui.screens as _screens_pkg
 from bfg_tui.flows import ConsoleFlows
 from bfg_tui.i18n import default_lang, t
-from bfg_tui.screens.base import MODE_ORDER, SCREENS, bind, localize_bindings
+from bfg_tui.screens.base import MODE_ORDER, SCREENS, ServiceKeys, bind, localize_bindings
 from bfg_tui.screens.messages import ExportRequested, FreezeRequested, SaveRequested, SwitchActorRequested
+from bfg_tui.textual_compat import action_target, dispatch_action
 
 POLL_SECONDS = 0.5
 FIRST_FRAME_WAIT_S = 0.3  # how long the first frame waits for the data before a loading frame
@@ -45,7 +48,7 @@ def _factory(module: str, cls: str) -> Callable[[], Screen[Any]]:
     return make
 
 
-class BfgApp(ConsoleFlows):
+class BfgApp(ServiceKeys, ConsoleFlows):
     """bfg-tui: gates, owner checks, probes, packets and one go/no-go decision."""
 
     TITLE = "bfg-tui"
@@ -62,6 +65,9 @@ class BfgApp(ConsoleFlows):
         bind("ctrl+t", "toggle_theme", "theme.toggle", show=False),
         bind("ctrl+q,q", "quit", "quit", priority=False),
     ]
+    # The screens' s / f / x: dimmed for whoever may not (ServiceKeys).
+    SERVICE_ACTIONS: ClassVar[dict[str, str]] = {"save_scenario": "scenario.save", "freeze": "snapshot.freeze",
+                                                 "export": "packet.export"}
 
     def __init__(
         self, db: str | None = None, actor: str | None = None, lang: str | None = None, *,
@@ -104,6 +110,15 @@ class BfgApp(ConsoleFlows):
             self.set_keymap(keymap)
 
     # ------------------------------------------------------------- keys and palette
+
+    async def run_action(self, action: str | ActionParseResult, default_namespace: DOMNode | None = None,
+                         namespaces: Mapping[str, DOMNode] | None = None) -> bool:
+        """Run an action; a dimmed key's too: the service refuses it, records the refusal, and it is shown."""
+        target, name, params = action_target(self, action, self if default_namespace is None else default_namespace,
+                                              namespaces)
+        if isinstance(target, ServiceKeys) and target.check_action(name, params) is None:
+            return await dispatch_action(self, target, name, params)
+        return await super().run_action(action, default_namespace, namespaces)
 
     def action_go(self, mode: str) -> None:
         if mode in self.MODES and self.current_mode != mode:

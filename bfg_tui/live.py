@@ -214,6 +214,14 @@ class LiveConsole(App[int]):
             return None
         return catalog.actor(self.actor_id)
 
+    def may(self, action: str, check_id: str | None = None) -> bool:
+        """Whether who acts may do `action` (on `check_id`), as the service says; records nothing.
+
+        For dimming keys (`ServiceKeys`); True until the service has opened.
+        """
+        service = self.service
+        return service is None or service.can(self.actor_id, action, check_id).ok
+
     def console_screen(self) -> ConsoleScreen | None:
         """The console screen of the current mode (under any dialog)."""
         return next((s for s in reversed(self.screen_stack) if isinstance(s, ConsoleScreen)), None)

@@ -7,11 +7,12 @@ is a change to this module and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+    from textual.actions import ActionParseResult
     from textual.app import App
     from textual.binding import Binding
     from textual.dom import DOMNode
@@ -29,6 +30,22 @@ def rewrite_bindings(node: DOMNode, rewrite: Callable[[Binding], Binding]) -> No
     table = node._bindings.key_to_bindings
     for key, bindings in table.items():
         table[key] = [rewrite(b) for b in bindings]
+
+
+def action_target(app: App[Any], action: str | ActionParseResult, default_namespace: DOMNode,
+                  namespaces: Mapping[str, DOMNode] | None = None) -> tuple[DOMNode, str, tuple[object, ...]]:
+    """The node, action name and parameters Textual would run `action` with (its own parsing)."""
+    return app._parse_action(action, default_namespace, namespaces)
+
+
+async def dispatch_action(app: App[Any], target: DOMNode, name: str, params: tuple[object, ...]) -> bool:
+    """Run an action on `target` as Textual does, without asking `check_action` first.
+
+    Textual has no public way to run an action its `check_action` greyed out (None); the
+    console greys a key the acting person may not use, and still runs it when pressed so
+    the refusal is recorded and explained.
+    """
+    return await app._dispatch_action(target, name, params)
 
 
 def adopt_stylesheet(screen: Screen[Any], app: App[Any]) -> None:

@@ -24,6 +24,8 @@ from bfg_tui.sanitise import CONTROL, CONTROL_BUT_NEWLINE, visible, visible_line
 from bfg_tui.textual_compat import adopt_stylesheet, rewrite_bindings
 
 if TYPE_CHECKING:  # the engine and the models load with the store, after the first frame
+    from textual.dom import DOMNode
+
     from bfg_tui.app import BfgApp
     from bfg_tui.engine import Evaluation
     from bfg_tui.models import Catalog, State
@@ -152,6 +154,38 @@ def put(widget: Static, content: Any, key: object = None) -> bool:
     if widget.get_content_height(size, size, size.width) != before:
         widget.refresh(layout=True)
     return True
+
+
+# A plain mixin when running: Textual follows only a class's first node base for bindings and CSS.
+if TYPE_CHECKING:
+    _Node = DOMNode
+else:
+    _Node = object
+
+
+class ServiceKeys(_Node):
+    """Mixin for a node whose keys ask the service for something (`SERVICE_ACTIONS`: action
+    name -> the service's action).
+
+    A key the acting person may not use is dimmed, as Textual greys a key: `check_action`
+    returns None. Whether they may is the service's answer (`Console.can`, through the App's
+    `may`) for who acts and `service_subject()`. A dimmed key still does its action when
+    pressed (`BfgApp.run_action`): the service refuses it, records the refusal, and the
+    console says why.
+    """
+
+    SERVICE_ACTIONS: ClassVar[dict[str, str]] = {}
+
+    def service_subject(self) -> str | None:
+        """The check this node's keys act on (the highlighted row), if any."""
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        asked = self.SERVICE_ACTIONS.get(action)
+        if asked is None:
+            return super().check_action(action, parameters)
+        app: BfgApp = self.app  # type: ignore[assignment]
+        return True if app.may(asked, self.service_subject()) else None
 
 
 class Localized:
@@ -385,6 +419,7 @@ class ConsoleScreen(Localized, Screen[None]):
         self.built = False
         self._building = False
         self._trail_hidden: list[Widget] = []  # what a state the trail does not back hid
+        self._keys_for = self._who_may()  # what the key bar's dimming was last worked out for
         adopt_stylesheet(self, self.app)  # no re-parse of every stylesheet for a new screen
 
     def compose(self) -> ComposeResult:
@@ -454,12 +489,20 @@ class ConsoleScreen(Localized, Screen[None]):
         if not bars:  # still composing (a screen switched to while the store loads): it paints on mount
             return
         bars.first().paint(self.bfg, view)
+        who_may = self._who_may()
+        if who_may != self._keys_for:  # the service opened, or someone else acts: dim what they may not do
+            self._keys_for = who_may
+            self.refresh_bindings()
         self.say(self.bfg.last_message)
         self._hide_figures(view is None and bool(self.bfg.integrity_error))
         if view is None or not self.built or (view is self.shown and not force):
             return
         self.shown = view
         self.show(view)
+
+    def _who_may(self) -> tuple[bool, str | None]:
+        """What the service's answers about keys depend on beyond the highlighted row."""
+        return self.bfg.service is not None, self.bfg.actor_id
 
     def _hide_figures(self, hide: bool) -> None:
         """A state the trail does not back shows no figures at all, only why (top bar, message line)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -16,7 +16,7 @@ from bfg_tui.catalog import default_catalog
 from bfg_tui.models import Catalog
 from bfg_tui.sanitise import visible, visible_lines
 
-from .base import ConsoleScreen, Localized, View, bind, tcss
+from .base import ConsoleScreen, Localized, ServiceKeys, View, bind, tcss
 from .messages import ProbeRequested
 from .widgets import CheckTable, decision_text, mark
 
@@ -166,7 +166,7 @@ class GatePane(Localized, VerticalScroll):
             self.put(".transcript", text)
 
 
-class CutoverScreen(ConsoleScreen):
+class CutoverScreen(ServiceKeys, ConsoleScreen):
     DEFAULT_CSS = tcss("cutover.tcss")
 
     mode = "cutover"
@@ -180,6 +180,7 @@ class CutoverScreen(ConsoleScreen):
         bind("right_square_bracket", "tab(1)", "tab.next"),
         bind("left_square_bracket", "tab(-1)", "tab.prev"),
     ]
+    SERVICE_ACTIONS: ClassVar[dict[str, str]] = {"probe": "probe.run"}
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="tabs"):

@@ -18,7 +18,7 @@ from textual.widget import Widget
 
 from bfg_tui.i18n import render, t
 
-from .base import Localized, View, bind, safe
+from .base import Localized, ServiceKeys, View, bind, safe
 from .messages import AcceptRequested, DetailRequested, ProbeRequested, RevokeRequested
 
 
@@ -372,8 +372,11 @@ class RowTable(Localized, ScrollView, can_focus=True):
         return Strip(segments, max(total, width)).simplify()
 
 
-class CheckTable(RowTable):
-    """Checks, one per row (row key = check id): focus one, then a / r / enter / p."""
+class CheckTable(ServiceKeys, RowTable):
+    """Checks, one per row (row key = check id): focus one, then a / r / enter / p.
+
+    a / r / p are dimmed when who acts may not do them to the highlighted check.
+    """
 
     help_key = "help.checks"
 
@@ -387,6 +390,8 @@ class CheckTable(RowTable):
         bind("enter", "detail", "check.detail"),
         bind("p", "probe", "check.probe"),
     ]
+    SERVICE_ACTIONS: ClassVar[dict[str, str]] = {"accept": "check.accept", "revoke": "check.revoke",
+                                                 "probe": "probe.run"}
 
     def __init__(
         self, ids: Iterable[str] = (), *, group: str | None = None, id: str | None = None, classes: str | None = None,
@@ -400,6 +405,12 @@ class CheckTable(RowTable):
         view = self.bfg.view
         if view is not None:
             self.show(view)
+
+    def service_subject(self) -> str | None:
+        return self.current
+
+    def on_row_table_row_highlighted(self) -> None:
+        self.refresh_bindings()  # another check: what who acts may do to it
 
     def action_accept(self) -> None:
         if self.current is not None:

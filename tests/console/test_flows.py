@@ -109,11 +109,24 @@ async def test_the_dialog_follows_the_services_answer(make_app, db: Path) -> Non
         await settle(pilot)
         service = app.service
 
+        may = app.may  # the key bar asks too (through app.may), to dim keys: not counted here
+
         def can(actor_id: str | None, action: str, check_id: str | None = None) -> Verdict:
-            asked.append((actor_id, action, check_id))
+            if not dimming:
+                asked.append((actor_id, action, check_id))
             return Verdict(True, None, countersign=True)  # the service's word, even on her own check
 
+        def may_for_keys(action: str, check_id: str | None = None) -> bool:
+            nonlocal dimming
+            dimming = True
+            try:
+                return may(action, check_id)
+            finally:
+                dimming = False
+
+        dimming = False
         service.can = can
+        app.may = may_for_keys
         app.post_message(AcceptRequested("transition.db_schema"))
         await settle(pilot)
         assert asked == [(OLENA, "check.accept", "transition.db_schema")]

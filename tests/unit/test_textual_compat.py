@@ -87,3 +87,36 @@ async def test_the_screen_renders_and_frames_are_counted() -> None:
         out = Console(width=40, file=io.StringIO(), record=True, color_system=None, force_terminal=True)
         out.print(textual_compat.render_screen(app.screen))
         assert "changed" in out.export_text()
+
+
+class _Greyed(App[None]):
+    """`ring` is greyed out (check_action None); `screen.count` is not."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "ring", "ring", id="ring"),
+                                             Binding("c", "screen.count", "count", id="count")]
+    rung = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static("hello")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if action == "ring" else True
+
+    def action_ring(self, times: int = 1) -> None:
+        self.rung += times
+
+
+async def test_a_greyed_action_is_found_and_run_only_through_the_compat_module() -> None:
+    app = _Greyed()
+    async with app.run_test() as pilot:
+        await pilot.press("r")
+        assert app.rung == 0, "Textual now runs an action whose check_action is None: the compat dispatch may go"
+        assert [a.enabled for a in app.screen.active_bindings.values() if a.binding.id == "ring"] == [False]
+        target, name, params = textual_compat.action_target(app, "ring(2)", app.screen)
+        assert (target, name, params) == (app.screen, "ring", (2,))  # no namespace: the default one
+        target, name, params = textual_compat.action_target(app, "app.ring(2)", app.screen)
+        assert (target, name, params) == (app, "ring", (2,))
+        assert textual_compat.action_target(app, "screen.count", app)[0] is app.screen
+        assert await textual_compat.dispatch_action(app, app, "ring", (2,)) is True
+        assert app.rung == 2
+        assert await textual_compat.dispatch_action(app, app, "no_such_action", ()) is False

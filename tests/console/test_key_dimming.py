@@ -1,0 +1,180 @@
+"""Keys the acting person may not use are dimmed in the key bar, on every screen.
+
+Whether a key is dimmed is the service's answer (`Console.can`) for who acts and the
+highlighted check; a dimmed key still does its action when pressed, so the service
+refuses it, records the refusal, and the console says why.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from bfg_tui.screens.base import KeyBar
+from bfg_tui.screens.widgets import CheckTable
+from textual.widgets import Static
+
+from tests.helpers.console import settle, widget_text
+
+ANNA, MAREK, OLENA, DRIVER = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena", "driver_tarasenko"
+
+
+def keys_shown(app: Any) -> dict[str, bool]:
+    """Each key the key bar shows, by its key, and whether it is lit (False: dimmed)."""
+    bar = app.screen.query_one(KeyBar)
+    return {key: enabled for key, _display, _description, enabled, _tooltip in bar.keys}
+
+
+def dimmed(app: Any) -> set[str]:
+    return {key for key, lit in keys_shown(app).items() if not lit}
+
+
+async def on_screen(pilot: Any, number: str) -> None:
+    await pilot.press(number)
+    await settle(pilot)
+
+
+async def cursor_to(pilot: Any, table_id: str, check_id: str) -> CheckTable:
+    """Focus the check list and move its cursor to `check_id` with j (as a user would)."""
+    table = pilot.app.screen.query_one(f"#{table_id}", CheckTable)
+    table.focus()
+    await pilot.pause()
+    await pilot.press("home")
+    for _ in range(table.row_count):
+        if table.current == check_id:
+            break
+        await pilot.press("j")
+    assert table.current == check_id, f"{check_id} not in #{table_id}"
+    await pilot.pause()
+    return table
+
+
+def refusals(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [r[0] for r in conn.execute(
+            "select json_extract(body, '$.data.action') from audit_events where kind = 'action.refused' order by seq")]
+
+
+async def test_home_dims_what_a_look_only_actor_may_not_do(make_app, db: Path) -> None:
+    app = make_app(DRIVER)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await cursor_to(pilot, "blockers", "transition.db_schema")
+        assert {"s", "f", "x", "a", "r"} <= dimmed(app)
+        assert keys_shown(app)["enter"] and keys_shown(app)["p"] is False  # detail is reading; a probe is not
+        assert keys_shown(app)["f1"] and keys_shown(app)["ctrl+q"]  # help and quit are everyone's
+
+
+async def test_home_lights_what_the_director_may_do(make_app, db: Path) -> None:
+    app = make_app(ANNA)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await cursor_to(pilot, "queue", "transition.contracts_frozen")
+        assert dimmed(app) == set()
+        await cursor_to(pilot, "blockers", "connection.endpoint_reachability")
+        assert dimmed(app) == {"a", "r"}  # a probe check is signed by its probe, never by hand
+
+
+async def test_the_accept_key_follows_the_highlighted_check(make_app, db: Path) -> None:
+    # Marek owns two transition checks and may not countersign another owner's.
+    app = make_app(MAREK)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await on_screen(pilot, "4")
+        await cursor_to(pilot, "transition", "transition.role_headers_mapped")
+        assert keys_shown(app)["a"] and keys_shown(app)["r"]
+        await cursor_to(pilot, "transition", "transition.db_schema")  # Olena's
+        assert {"a", "r"} <= dimmed(app)
+        await pilot.press("k")  # back up to transition.rehearsal_scenario_store, his again
+        await pilot.pause()
+        assert app.screen.focused.current == "transition.rehearsal_scenario_store"
+        assert "a" not in dimmed(app) and "r" not in dimmed(app)
+
+
+async def test_the_keys_follow_who_acts(make_app, db: Path) -> None:
+    app = make_app(ANNA)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await cursor_to(pilot, "blockers", "transition.db_schema")
+        assert not {"s", "f", "x", "a"} & dimmed(app)
+        app.actor_id = OLENA  # an accountant: exports and signs her own, may not save or freeze
+        await settle(pilot)
+        assert {"s", "f"} <= dimmed(app) and not {"x", "a"} & dimmed(app)
+        app.actor_id = DRIVER
+        await settle(pilot)
+        assert {"s", "f", "x", "a"} <= dimmed(app)
+        app.actor_id = ANNA
+        await settle(pilot)
+        assert not {"s", "f", "x", "a"} & dimmed(app)
+
+
+async def test_a_dimmed_key_still_says_why_and_is_recorded(make_app, db: Path) -> None:
+    app = make_app(DRIVER)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await cursor_to(pilot, "blockers", "transition.db_schema")
+        assert {"f", "a"} <= dimmed(app)
+        await pilot.press("f")
+        await settle(pilot)
+        assert "lacks permission snapshot.freeze" in widget_text(app.screen.query_one("#message", Static))
+        await pilot.press("a")
+        await settle(pilot)
+        assert "may not accept checks" in widget_text(app.screen.query_one("#message", Static))
+    assert refusals(db) == ["snapshot.freeze", "check.accept"]
+
+
+async def test_the_key_bar_draws_a_dimmed_key_dim(make_app, db: Path) -> None:
+    app = make_app(OLENA)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        line = bar.render()
+        plain = line.plain
+
+        def dim_at(word: str) -> bool:
+            at = plain.index(word)
+            return any(span.start <= at < span.end and "dim" in str(span.style) for span in line.spans)
+
+        assert dim_at("Save") and dim_at("Freeze") and not dim_at("Export")
+
+
+async def test_providers_dims_signing_a_derived_check_for_everyone(make_app, db: Path) -> None:
+    app = make_app(ANNA)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await on_screen(pilot, "2")
+        await cursor_to(pilot, "provider-checks", "contracts.providers_visible")
+        assert {"a", "r"} <= dimmed(app) and keys_shown(app)["enter"]
+
+
+async def test_board_dims_signing_for_a_look_only_actor(make_app, db: Path) -> None:
+    for actor, dims in ((DRIVER, True), (ANNA, False)):
+        app = make_app(actor)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await on_screen(pilot, "4")
+            await cursor_to(pilot, "transition", "transition.contracts_frozen")
+            assert ({"a", "r"} <= dimmed(app)) is dims, actor
+            assert keys_shown(app)["enter"]
+
+
+async def test_cutover_dims_probe_save_freeze_for_an_accountant(make_app, db: Path) -> None:
+    for actor, dims in ((OLENA, True), (MAREK, False)):
+        app = make_app(actor)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await on_screen(pilot, "5")
+            assert ({"s", "f", "p"} <= dimmed(app)) is dims, actor
+            assert "x" not in dimmed(app), actor  # both may export
+            assert keys_shown(app)["right_square_bracket"]
+
+
+async def test_rbac_and_audit_have_nothing_to_dim_for_a_look_only_actor(make_app, db: Path) -> None:
+    app = make_app(DRIVER)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for number in ("3", "6"):
+            await on_screen(pilot, number)
+            assert keys_shown(app), number
+            assert dimmed(app) == set(), number  # reading the roles and the trail is everyone's
