@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast install bench lint types mutate clean locale
+.PHONY: demo test test-fast install bench lint types mutate clean locale runbook-lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,8 @@ clean:
 # (the runtime reads the .mo with the stdlib; tests/test_messages.py fails when one is stale).
 locale: $(STAMP)
 	$(BIN)/pybabel compile --statistics -D bfg_tui -d bfg_tui/locale
+
+# The RLS lint's verdict on the shipped runbook, which every status read uses instead of
+# linting (tests/unit/test_runbook_lint.py fails when it is stale).
+runbook-lint: $(STAMP)
+	$(BIN)/python -m bfg_tui.runbook > assets/runbook_lint.json

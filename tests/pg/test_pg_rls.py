@@ -16,7 +16,8 @@ from contextlib import contextmanager
 import pytest
 
 from bfg_tui.canonical import SnapshotHasher, canonical_json, record_json
-from bfg_tui.runbook import SET_TENANT_SQL, lint_rls, runbook_sql
+from bfg_tui.rls_lint import lint_rls
+from bfg_tui.runbook import SET_TENANT_SQL, runbook_sql
 from tests.helpers.pg_server import PgServer, require_server
 
 pytestmark = pytest.mark.postgres

@@ -19,7 +19,7 @@ import pytest
 
 from bfg_tui.catalog import default_catalog
 from bfg_tui.errors import Refused, StoreError
-from bfg_tui.runbook import lint_rls
+from bfg_tui.rls_lint import lint_rls
 from bfg_tui.service import Console, _store_init, open_store
 from bfg_tui.targets import redact_endpoint
 from tests.helpers import ROOT, eventually

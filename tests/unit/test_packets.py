@@ -22,7 +22,8 @@ from bfg_tui.packets import (
     packet_id,
     render,
 )
-from bfg_tui.runbook import lint_rls, render_runbook, runbook_sql
+from bfg_tui.rls_lint import lint_rls
+from bfg_tui.runbook import render_runbook, runbook_sql
 
 CANARY = "CANARY-Pa55w0rd-7f3e"
 DIGEST = hashlib.sha256(b"snapshot-1").hexdigest()

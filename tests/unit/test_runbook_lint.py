@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
-from bfg_tui.runbook import LintResult, app_role_statements, lint_rls, render_runbook, runbook_sql
+from bfg_tui.rls_lint import LintResult, lint_rls
+from bfg_tui.runbook import app_role_statements, render_runbook, runbook_sql
+from tests.helpers import ROOT
 
 # The seed's runbook outline, verbatim (shared/seed/integration-console.txt lines 283-330).
 SEED_SQL = """\
@@ -248,7 +252,7 @@ def test_render_runbook_keeps_header_then_body():
 
 
 def test_the_tenant_logins_option_passes_the_lint_with_every_policy_on_session_user() -> None:
-    from bfg_tui.runbook import _clean
+    from bfg_tui.rls_lint import _clean
 
     sql = runbook_sql("tenant-logins")
     result = lint_rls(sql)
@@ -270,3 +274,39 @@ def test_the_tenant_logins_option_passes_the_lint_with_every_policy_on_session_u
 def test_an_unknown_runbook_option_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown runbook option"):
         runbook_sql("no-such-option")
+
+
+def test_the_recorded_lint_of_the_shipped_runbook_is_current() -> None:
+    """assets/runbook_lint.json answers for the shipped runbook: it names that runbook and the lint's verdict."""
+    import json
+
+    from bfg_tui.store.replay import sha256_text
+
+    from bfg_tui.assets_io import asset_text
+
+    recorded = json.loads(asset_text("runbook_lint.json"))
+    assert recorded == {"runbook_sha256": sha256_text(runbook_sql()), "ok": lint_rls(runbook_sql()).ok}, (
+        "stale: run `make runbook-lint`")
+
+
+def _lint_ok_in_a_fresh_process(sql_edit: str) -> tuple[bool, bool]:
+    """(shipped_lint_ok(), whether the lint itself ran) in a new interpreter, the runbook edited by `sql_edit`."""
+    code = (
+        "import sys\nimport bfg_tui.runbook as rb\n"
+        f"shipped = rb.runbook_sql()\nrb.runbook_sql = lambda option=None: {sql_edit}\n"
+        "print(rb.shipped_lint_ok(), 'bfg_tui.rls_lint' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    ok, linted = out.stdout.split()
+    return ok == "True", linted == "True"
+
+
+def test_the_shipped_runbook_is_judged_by_its_record_without_linting() -> None:
+    assert _lint_ok_in_a_fresh_process("shipped") == (True, False)
+
+
+def test_an_edited_runbook_is_linted_not_taken_from_the_record() -> None:
+    table = TENANT_TABLES[1]
+    weakened = f"shipped.replace('alter table {table} force row level security;\\n', '')"
+    assert _lint_ok_in_a_fresh_process(weakened) == (False, True)
+    assert _lint_ok_in_a_fresh_process("shipped + '\\n-- a comment\\n'") == (True, True)

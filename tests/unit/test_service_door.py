@@ -154,7 +154,7 @@ def test_status_path_imports_no_rbac(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     loaded = set(out.split())
     assert "bfg_tui.service" in loaded
-    assert not loaded & {"bfg_tui.rbac", "dataclasses", "hashlib", "asyncio"}
+    assert not loaded & {"bfg_tui.rbac", "dataclasses", "hashlib", "asyncio", "bfg_tui.rls_lint"}
 
 
 async def test_identity_is_read_once_at_the_edge(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
