@@ -23,6 +23,7 @@ from bfg_tui.flows import ConsoleFlows
 from bfg_tui.i18n import default_lang, t
 from bfg_tui.screens.base import MODE_ORDER, SCREENS, ServiceKeys, bind, localize_bindings
 from bfg_tui.screens.messages import ExportRequested, FreezeRequested, SaveRequested, SwitchActorRequested
+from bfg_tui.startup import resume_gc
 from bfg_tui.textual_compat import action_target, dispatch_action
 
 POLL_SECONDS = 0.5
@@ -91,6 +92,7 @@ class BfgApp(ServiceKeys, ConsoleFlows):
 
     def first_frame(self) -> None:
         """The first frame is on screen: now the keymap, the body's tables and panels, and the store."""
+        resume_gc()  # paused by `bfg-tui` for the start-up
         self.first_frame_painted = True
         self._load_keymap()
         screen = self.console_screen()

@@ -368,7 +368,9 @@ def _status_fast(args: argparse.Namespace) -> int | None:
     """`status` on an existing SQLite store without asyncio (start-up budget)."""
     from .errors import StateMismatch
     from .service import read_status_now
+    from .startup import freeze_at_exit
 
+    freeze_at_exit()
     try:
         status = read_status_now(args.db, args.lang or "en")
     except StateMismatch as exc:
@@ -796,6 +798,9 @@ def _ssh_session(args: argparse.Namespace) -> int:
 
 
 def _open_console(args: argparse.Namespace, actor: str | None = None, bound: bool = False) -> int:
+    from .startup import pause_gc
+
+    pause_gc()  # until the first frame (BfgApp.first_frame), Textual's imports included
     from .app import run_app
 
     if bound:

@@ -44,3 +44,15 @@ def test_status_fast_path_does_not_import_asyncio(tmp_path) -> None:
                    capture_output=True)
     loaded = _modules_after(f"from bfg_tui.cli import main\nmain(['--db', {str(db)!r}, 'status', '--json'])")
     assert "asyncio" not in loaded and "aiosqlite" not in loaded
+
+
+def test_status_skips_the_exit_collection(tmp_path) -> None:
+    """Everything a status run made lives until exit: it is frozen out of the interpreter's last collection."""
+    db = tmp_path / "g.db"
+    subprocess.run([sys.executable, "-m", "bfg_tui", "--db", str(db), "init"], cwd=ROOT, check=True,
+                   capture_output=True)
+    code = ("import atexit, gc\n"
+            "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+            f"from bfg_tui.cli import main\nmain(['--db', {str(db)!r}, 'status', '--json'])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert out.splitlines()[-1] == "frozen at exit: True"
