@@ -7,7 +7,8 @@
         loads and paints the store and exits; stderr gets BFG_TUI_VMRSS / BFG_TUI_VMHWM (kB)
 
 Everything up to those moments is the real console's start path (`bfg_tui.app.run_app`
-differs only in building a BfgApp).
+differs only in building a BfgApp; the garbage collector is paused before the console is
+imported, as `bfg-tui` pauses it).
 """
 
 from __future__ import annotations
@@ -18,9 +19,13 @@ import sys
 import time
 from pathlib import Path
 
-from rich.text import Text
+from bfg_tui.startup import pause_gc
 
-from bfg_tui.app import BfgApp
+pause_gc()  # as `bfg-tui` does before it imports the console (resumed at the first frame)
+
+from rich.text import Text  # noqa: E402
+
+from bfg_tui.app import BfgApp  # noqa: E402
 
 
 class BenchApp(BfgApp):

@@ -5,7 +5,8 @@ its budget, the 1-minute load average before → after it, and ok / MISSED / ski
 The PostgreSQL rows use the test server, which the runner starts (and stops again)
 when none is running and `scripts/pg-test-server` can start one.
 
-Options: --quick (skip the 1M-record rows), --only NAME (substring of a row name),
+Options: --quick (skip the 1M-record rows), --only NAME[,NAME…] (rows whose name holds any
+of these parts, e.g. `--only "status --json,data_on_screen"`),
 --scale (the scale curve: 100k, 1M and 10M records; --sizes to choose).
 """
 
@@ -77,10 +78,16 @@ def stop_pg_server() -> None:
     subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "stop"], capture_output=True, timeout=120)
 
 
+def selected(name: str, only: str) -> bool:
+    """--only: a comma-separated list of name parts; a row runs when its name holds any of them."""
+    parts = [p.strip() for p in only.split(",") if p.strip()]
+    return not parts or any(p in name for p in parts)
+
+
 def run_rows(rows: list[Row], only: str = "") -> list[tuple[str, str, str, str, str, str]]:
     results = []
     for row in rows:
-        if only and only not in row.name:
+        if not selected(row.name, only):
             continue
         before = load()
         try:
@@ -108,7 +115,7 @@ def print_table(results: list[tuple[str, str, str, str, str, str]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks.run")
     parser.add_argument("--quick", action="store_true", help="skip the 1M-record rows")
-    parser.add_argument("--only", default="", help="run rows whose name contains this")
+    parser.add_argument("--only", default="", help="run rows whose name contains this (comma-separated: any of these)")
     parser.add_argument("--scale", action="store_true", help="the scale curve instead of the budget table")
     parser.add_argument("--sizes", default="100k,1M,10M", help="scale curve sizes (records): e.g. 100k,1M")
     args = parser.parse_args(argv)
