@@ -83,7 +83,8 @@ def engine_recompute(loops: int = 2000) -> dict[str, Any]:
 
 def runbook_lint(runs: int = 20) -> dict[str, Any]:
     """The RLS lint every dry-run runs before its runbook, cold (its cache cleared each run)."""
-    from bfg_tui.runbook import lint_rls, runbook_sql
+    from bfg_tui.rls_lint import lint_rls
+    from bfg_tui.runbook import runbook_sql
 
     sql = runbook_sql()
     times = []
