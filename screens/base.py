@@ -19,8 +19,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
+from bfg_tui import sanitise
 from bfg_tui.i18n import known, t
-from bfg_tui.sanitise import CONTROL, CONTROL_BUT_NEWLINE, visible, visible_lines
+from bfg_tui.sanitise import visible, visible_lines
 from bfg_tui.textual_compat import adopt_stylesheet, rewrite_bindings
 
 if TYPE_CHECKING:  # the engine and the models load with the store, after the first frame
@@ -89,8 +90,10 @@ def safe_text(text: Text, one_line: bool = False) -> Text:
     Rich drops only a few control codes; an ESC in stored text would reach the terminal.
     `one_line` makes newlines visible too (a table cell).
     """
-    pattern = CONTROL if one_line else CONTROL_BUT_NEWLINE
     plain = text.plain
+    if plain.isprintable() if one_line else plain.replace("\n", "").isprintable():
+        return text  # no control, format or separator character at all: no pattern to compile
+    pattern = sanitise.CONTROL if one_line else sanitise.CONTROL_BUT_NEWLINE
     if pattern.search(plain) is None:
         return text
     from rich.text import Span

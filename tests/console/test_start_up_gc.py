@@ -61,3 +61,26 @@ async def test_a_console_not_paused_leaves_the_collector_alone(make_app, db: Pat
         assert app.first_frame_painted
         assert gc.isenabled()
         assert gc.get_freeze_count() == 0
+
+
+def test_the_console_compiles_no_control_pattern_for_clean_text() -> None:
+    """Importing the screens and making clean text safe compiles none of the sanitiser's patterns (start-up)."""
+    code = (
+        "from rich.text import Text\n"
+        "from bfg_tui import sanitise\n"
+        "from bfg_tui.screens.base import safe_text\n"
+        "safe_text(Text('2/9 gates ready\\nGo/no-go BLOCKED_PENDING_DRY_RUN ·')); safe_text(Text('x'), one_line=True)\n"
+        "print(sorted(sanitise._COMPILED))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.split() == ["[]"], out.stderr
+
+
+def test_text_with_a_control_character_is_still_made_visible() -> None:
+    from bfg_tui.screens.base import safe_text
+    from rich.text import Text
+
+    assert safe_text(Text("a\x1b[2Jb\nc")).plain == "a\\u001b[2Jb\nc"
+    assert safe_text(Text("a\nb\u202e"), one_line=True).plain == "a\\nb\\u202e"
+    clean = Text("a\u00a0b\nc")
+    assert safe_text(clean) is clean
