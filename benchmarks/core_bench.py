@@ -66,8 +66,8 @@ def save_wall(orders: int = 100_000, runs: int = 3) -> dict[str, Any]:
 
 
 def engine_recompute(loops: int = 2000) -> dict[str, Any]:
+    from bfg_tui.assess import assess as evaluate  # what the console recomputes: the figures and the recommendation
     from bfg_tui.catalog import default_catalog
-    from bfg_tui.engine import evaluate
     from bfg_tui.models import ScenarioInfo, State
 
     catalog = default_catalog()

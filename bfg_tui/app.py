@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.actions import ActionParseResult
 from textual.app import App
@@ -25,6 +25,9 @@ from bfg_tui.screens.base import MODE_ORDER, SCREENS, ServiceKeys, bind, localiz
 from bfg_tui.screens.messages import ExportRequested, FreezeRequested, SaveRequested, SwitchActorRequested
 from bfg_tui.startup import resume_gc
 from bfg_tui.textual_compat import action_target, dispatch_action
+
+if TYPE_CHECKING:
+    from bfg_tui.screens.base import ConsoleHost
 
 POLL_SECONDS = 0.5
 FIRST_FRAME_WAIT_S = 0.3  # how long the first frame waits for the data before a loading frame
@@ -156,3 +159,7 @@ class BfgApp(ServiceKeys, ConsoleFlows):
 def run_app(db: str | None = None, actor: str | None = None, lang: str | None = None, *, bound: bool = False) -> int:
     """Open the console on the store (`bfg-tui` with no subcommand; `ssh-session` binds the actor)."""
     return int(BfgApp(db=db, actor=actor, lang=lang, bound=bound).run() or 0)
+
+
+if TYPE_CHECKING:  # the screens type their App by this protocol: mypy checks BfgApp is one
+    _HOST: type[ConsoleHost] = BfgApp

@@ -7,22 +7,20 @@ catalog's precomputed topological order, so each node is computed once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
 
 from .figures import why_said
-from .models import BLOCKED_PREFIX, DECISION_READY, Catalog, Check, Msg, State
-
-RELEASE_ENV_KEYS = (
-    "BFG_RELEASE_ENVIRONMENT",
-    "BFG_RELEASE_TARGET",
-    "BFG_SCENARIO_ADAPTER",
-    "BFG_STORAGE_ADAPTER",
-    "BFG_AUTH_MODE",
-    "BFG_TENANT_MODE",
-    "BFG_ROLLBACK_OWNER",
-    "BFG_RELEASE_EVIDENCE",
-    "BFG_RELEASE_DECISION",
+from .models import (
+    BLOCKED_PREFIX,
+    DECISION_READY,
+    NO_ACTION,
+    Catalog,
+    Check,
+    CheckStatus,
+    Evaluation,
+    Msg,
+    State,
 )
+
 STATUS_GROUPS = (
     "gates",
     "preflight",
@@ -41,37 +39,7 @@ STATUS_GROUPS = (
 )
 
 
-class CheckStatus(NamedTuple):
-    id: str
-    ready: bool
-    stale: bool
-    reason: Msg  # why it is (not) ready, one line, in no language yet
-
-
-class Action(NamedTuple):
-    gate: str | None
-    title: Msg
-    detail: Msg
-
-
-_NO_ACTION = Action(None, Msg(), Msg())
 _READY = Msg("reason.ready")
-
-
-class Evaluation(NamedTuple):
-    nodes: dict[str, bool]
-    checks: dict[str, CheckStatus]
-    groups: dict[str, tuple[int, int]]
-    decisions: dict[str, str]
-    recommended: Action
-    stale: tuple[str, ...]
-
-    def ready(self, node: str) -> bool:
-        return self.nodes[node]
-
-    def count(self, group: str) -> str:  # type: ignore[override]  # a group's n/m, not tuple.count
-        ready, total = self.groups[group]
-        return f"{ready}/{total}"
 
 
 def release_env(catalog: Catalog, state: State, decision: str) -> dict[str, str]:
@@ -159,8 +127,10 @@ def _probe_status(check: Check, state: State) -> CheckStatus:
     return CheckStatus(check.id, True, False, Msg("reason.passed", {"endpoint": result.endpoint}))
 
 
-def evaluate(catalog: Catalog, state: State, *, recommend: bool = True) -> Evaluation:
-    """Every figure and decision; `recommend=False` skips the path to GO (the planner's own runs).
+def evaluate(catalog: Catalog, state: State) -> Evaluation:
+    """Every figure and decision. The recommended action is left empty: it is the path to
+    GO's first step, and the planner re-runs this to find that path (`bfg_tui.assess`
+    attaches it).
 
     Every sentence in it is a `Msg`: the edge renders it in the reader's language.
     """
@@ -215,16 +185,12 @@ def evaluate(catalog: Catalog, state: State, *, recommend: bool = True) -> Evalu
 
     groups = {name: _count(catalog, nodes, name) for name in _group_names(catalog)}
     stale = tuple(c for c, s in checks.items() if s.stale)
-    ev = Evaluation(nodes, checks, groups, decisions, _NO_ACTION, stale)
+    ev = Evaluation(nodes, checks, groups, decisions, NO_ACTION, stale)
     # A derived check that is not ready says why: its first unmet dependency, by name.
     for cid, status in checks.items():
         if not status.ready and not status.reason:
             checks[cid] = status._replace(reason=why_said(catalog, state, ev, cid))
-    if not recommend:
-        return ev
-    from .plan import recommend as first_step  # the planner runs the engine: imported here, not at the top
-
-    return ev._replace(recommended=first_step(catalog, state, ev))
+    return ev
 
 
 def _group_names(catalog: Catalog) -> list[str]:

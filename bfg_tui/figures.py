@@ -8,17 +8,14 @@ dependency ("waiting for Dry-run 0/5"), and `tree` lays out the whole dependency
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, TypeAlias
+from typing import NamedTuple, TypeAlias
 
 from .i18n import render, t
-from .models import Catalog, Msg, State, Text
+from .models import RELEASE_ENV_KEYS, Catalog, Evaluation, Msg, State, Text
 
 # What a figure says before it is rendered: a plain string, a message, a catalog text, or
 # a tuple of those read one after another.
 Said: TypeAlias = "str | Msg | Text | tuple[Said, ...]"
-
-if TYPE_CHECKING:  # the engine imports this module to say why a check waits
-    from .engine import Evaluation
 
 
 class Node(NamedTuple):
@@ -89,8 +86,6 @@ def _value(catalog: Catalog, state: State, ev: Evaluation, check_id: str) -> Sai
     if kind == "actor_count":
         return str(len(catalog.actors))
     if kind == "env_vars":
-        from .engine import RELEASE_ENV_KEYS
-
         return str(len(RELEASE_ENV_KEYS))
     if kind == "fallback":
         return state.fallback_adapter or "—"

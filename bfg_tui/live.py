@@ -88,11 +88,11 @@ class LiveConsole(App[int]):
             state = read_state_now(self.db)
             if state is None:
                 return None
+            from bfg_tui.assess import assess
             from bfg_tui.catalog import default_catalog
-            from bfg_tui.engine import evaluate
 
             catalog = default_catalog()
-            return View(catalog, state, evaluate(catalog, state))
+            return View(catalog, state, assess(catalog, state))
         except BfgError:
             return None
 

@@ -1,4 +1,5 @@
-"""Domain models: the catalog (what exists) and the state (what happened).
+"""Domain models: the catalog (what exists), the state (what happened) and what the engine
+computes from them (`Evaluation`).
 
 NamedTuples, not dataclasses: creating a dataclass costs over a millisecond at import
 on a small machine, a NamedTuple a fifth of that, and `bfg-tui status` has a budget. Untrusted input (scenario files) is validated with pydantic
@@ -305,3 +306,59 @@ class State(NamedTuple):
     # "demo" (self-asserted) until `roster init`, then "signed" (from event `roster_seq` on).
     identity: str = "demo"
     roster_seq: int = 0
+
+
+# ------------------------------------------------------------------ what the engine computes
+
+# The nine release variables, in the release packet's order (`engine.release_env` fills them).
+RELEASE_ENV_KEYS = (
+    "BFG_RELEASE_ENVIRONMENT",
+    "BFG_RELEASE_TARGET",
+    "BFG_SCENARIO_ADAPTER",
+    "BFG_STORAGE_ADAPTER",
+    "BFG_AUTH_MODE",
+    "BFG_TENANT_MODE",
+    "BFG_ROLLBACK_OWNER",
+    "BFG_RELEASE_EVIDENCE",
+    "BFG_RELEASE_DECISION",
+)
+
+
+class CheckStatus(NamedTuple):
+    id: str
+    ready: bool
+    stale: bool
+    reason: Msg  # why it is (not) ready, one line, in no language yet
+
+
+class Action(NamedTuple):
+    """The recommended action, phrased for people: the path to GO's first step."""
+
+    gate: str | None
+    title: Msg
+    detail: Msg
+
+
+NO_ACTION = Action(None, Msg(), Msg())
+
+
+class Evaluation(NamedTuple):
+    """Every figure and decision the engine computed from the catalog and one state.
+
+    `recommended` is the planner's, attached above the engine (`bfg_tui.assess`): the
+    planner re-runs the engine, so the engine alone leaves it `NO_ACTION`.
+    """
+
+    nodes: dict[str, bool]
+    checks: dict[str, CheckStatus]
+    groups: dict[str, tuple[int, int]]
+    decisions: dict[str, str]
+    recommended: Action
+    stale: tuple[str, ...]
+
+    def ready(self, node: str) -> bool:
+        return self.nodes[node]
+
+    def count(self, group: str) -> str:  # type: ignore[override]  # a group's n/m, not tuple.count
+        ready, total = self.groups[group]
+        return f"{ready}/{total}"

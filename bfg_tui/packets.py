@@ -20,9 +20,9 @@ from typing import Literal
 
 from . import i18n
 from .catalog import default_catalog
-from .engine import Evaluation, release_env
+from .engine import release_env
 from .errors import Reason, Refused
-from .models import Catalog, PacketSpec, State
+from .models import Catalog, Evaluation, PacketSpec, State
 from .runbook import render_runbook, shipped_lint
 from .sanitise import dumps, visible
 from .secrets import Finding, scan, scan_fields

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from . import bookkeeping
-from .engine import Action, Evaluation, evaluate
+from .engine import evaluate
 from .i18n import t
 from .models import (
     DECISION_READY,
@@ -26,8 +26,10 @@ from .models import (
     P_PROBE,
     P_WRITE,
     Acceptance,
+    Action,
     Actor,
     Catalog,
+    Evaluation,
     Msg,
     ProbeResult,
     ScenarioInfo,
@@ -269,11 +271,11 @@ def _with_export(catalog: Catalog, state: State, ev: Evaluation, steps: list[Ste
 
 def _simulate(catalog: Catalog, state: State, steps: list[Step], kind: str) -> tuple[list[Step], Evaluation]:
     sim = _Sim(state, max(state.last_change_seq, state.last_release_export_seq, state.audit_count))
-    before = evaluate(catalog, state, recommend=False)
+    before = evaluate(catalog, state)
     done: list[Step] = []
     for step in steps:
         sim = _apply(catalog, sim, step, kind)
-        after = evaluate(catalog, sim.state, recommend=False)
+        after = evaluate(catalog, sim.state)
         done.append(step._replace(unlocks=_gain(catalog, before, after)))
         before = after
     return done, before
@@ -303,7 +305,7 @@ def _planned(catalog: Catalog, state: State, ev: Evaluation) -> tuple[list[Step]
 
 def make_plan(catalog: Catalog, state: State, ev: Evaluation | None = None) -> Plan:
     """The path to GO from `state`: the local rehearsal first, then the PostgreSQL evidence."""
-    ev = ev or evaluate(catalog, state, recommend=False)
+    ev = ev or evaluate(catalog, state)
     planned, kind, missing = _planned(catalog, state, ev)
     steps, end = _simulate(catalog, state, planned, kind)
     return Plan(end.decisions[catalog.go_no_go.id], tuple(steps),

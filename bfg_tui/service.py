@@ -20,8 +20,8 @@ from .targets import KEYVALUE_REFUSED, is_libpq_keyvalue, is_postgres
 if TYPE_CHECKING:
     from bfg_tui.store.base import ScenarioStore
 
-    from .engine import Evaluation
     from .identity.origin import Origin
+    from .models import Evaluation
 
 # Everything else is imported where it is used: `bfg-tui status` reads through this module,
 # and its start-up pays for each module imported here (RBAC and hashing it does not need).
@@ -156,10 +156,11 @@ def finished_state(state: State) -> State:
 
 def status_of(catalog: Catalog, state: State, lang: str = "en") -> Status:
     """The status document of a (finished) state."""
-    from .engine import evaluate, status_document
+    from .assess import assess
+    from .engine import status_document
     from .i18n import render
 
-    doc = status_document(catalog, state, evaluate(catalog, state), lambda said: render(said, lang))
+    doc = status_document(catalog, state, assess(catalog, state), lambda said: render(said, lang))
     blocked = doc["decisions"]["go_no_go"] != catalog.go_no_go.ready  # type: ignore[index]
     return Status(doc, blocked)
 
@@ -301,11 +302,11 @@ class Console:
         return finished_state(await self.store.load_state())
 
     async def evaluate(self) -> tuple[State, Evaluation]:
-        """The state and the engine's evaluation of it."""
-        from .engine import evaluate
+        """The state and the engine's evaluation of it, with the recommended action."""
+        from .assess import assess
 
         state = await self.state()
-        return state, evaluate(self.catalog, state)
+        return state, assess(self.catalog, state)
 
     async def status(self, lang: str = "en") -> Status:
         """The `status` document (gates, decisions, recommended action) and whether go/no-go is blocked."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, cast
 
 from rich.text import Text
 from textual import events
@@ -27,9 +27,8 @@ from bfg_tui.textual_compat import adopt_stylesheet, rewrite_bindings
 if TYPE_CHECKING:  # the engine and the models load with the store, after the first frame
     from textual.dom import DOMNode
 
-    from bfg_tui.app import BfgApp
-    from bfg_tui.engine import Evaluation
-    from bfg_tui.models import Catalog, State
+    from bfg_tui.models import Actor, Catalog, Evaluation, State
+    from bfg_tui.service import Console
 
 # The screens, in key order (1…6): mode -> "module.Class" under bfg_tui.screens, imported
 # when the mode is first shown. The one list: keys, palette, help and modes derive from it.
@@ -64,6 +63,40 @@ class View(NamedTuple):
     catalog: Catalog
     state: State
     ev: Evaluation
+
+
+class ConsoleHost(Protocol):
+    """The App as the screens see it: its data (`bfg_tui.live`) and the message line.
+
+    The App sits above the screens and imports them, so they type it by this protocol
+    instead of importing it; mypy checks that `bfg_tui.app.BfgApp` is one.
+    """
+
+    @property
+    def lang(self) -> str: ...
+    @property
+    def view(self) -> View | None: ...
+    @property
+    def last_message(self) -> Text | str: ...
+    @property
+    def actor_id(self) -> str | None: ...
+    @property
+    def identity_key(self) -> str | None: ...
+    @property
+    def service(self) -> Console | None: ...
+    @property
+    def catalog(self) -> Catalog | None: ...
+    @property
+    def actor(self) -> Actor | None: ...
+    @property
+    def integrity_error(self) -> str | None: ...
+    @property
+    def first_frame_painted(self) -> bool: ...
+
+    def may(self, action: str, check_id: str | None = None) -> bool: ...
+    def say(self, message: Text | str) -> None: ...
+    def done(self, message: str) -> None: ...
+    def refused(self, reason: str, *, refusal: bool = True) -> None: ...
 
 
 def bind(keys: str, action: str, binding_id: str, *, show: bool = True, priority: bool = False) -> Binding:
@@ -187,7 +220,7 @@ class ServiceKeys(_Node):
         asked = self.SERVICE_ACTIONS.get(action)
         if asked is None:
             return super().check_action(action, parameters)
-        app: BfgApp = self.app  # type: ignore[assignment]
+        app = cast("ConsoleHost", self.app)
         return True if app.may(asked, self.service_subject()) else None
 
 
@@ -197,8 +230,8 @@ class Localized:
     help_key: str = "help.app"
 
     @property
-    def bfg(self) -> BfgApp:
-        return self.app  # type: ignore[attr-defined,no-any-return]
+    def bfg(self) -> ConsoleHost:
+        return cast("ConsoleHost", self.app)  # type: ignore[attr-defined]
 
     def tr(self, key: str, **kwargs: object) -> str:
         return t(key, self.bfg.lang, **kwargs)
@@ -210,7 +243,7 @@ class Localized:
         return put(self.query_one(selector, Static), content, key)  # type: ignore[attr-defined]
 
 
-def badge(app: BfgApp, short: bool = False) -> Text:
+def badge(app: ConsoleHost, short: bool = False) -> Text:
     """The always-visible "acting as" badge."""
     actor = app.actor
     catalog = app.catalog
@@ -223,7 +256,7 @@ def badge(app: BfgApp, short: bool = False) -> Text:
     return Text(t(key, app.lang, name=actor.name, actor=actor.id, role=role), style="bold")
 
 
-def identity_badge(app: BfgApp, short: bool = False) -> Text:
+def identity_badge(app: ConsoleHost, short: bool = False) -> Text:
     """ "signed · SHA256:ab12…" or "identity: demo (self-asserted)" (the top bar's first line)."""
     if app.service is None or app.view is None:
         return Text()
@@ -254,7 +287,7 @@ class TopBar(Widget):
         self._decision = Text()
         self._identity: tuple[Text, Text] = (Text(), Text())
 
-    def paint(self, app: BfgApp, view: View | None) -> None:
+    def paint(self, app: ConsoleHost, view: View | None) -> None:
         lang = app.lang
         if view is None and app.integrity_error:
             decision = Text(app.integrity_error, style="bold red")
@@ -295,7 +328,7 @@ class TopBar(Widget):
         return line
 
     def on_resize(self) -> None:
-        app: BfgApp = self.app  # type: ignore[assignment]
+        app = cast("ConsoleHost", self.app)
         self.paint(app, app.view)
 
 
@@ -451,7 +484,7 @@ class ConsoleScreen(Localized, Screen[None]):
         yield from ()
 
     def on_mount(self) -> None:
-        app = self.bfg
+        app = self.app  # the App's reactives (`ConsoleHost` names them)
         self.watch(app, "view", self._view_changed, init=False)
         self.watch(app, "last_message", self._message_changed, init=False)
         self.watch(app, "actor_id", self._who_changed, init=False)

@@ -91,11 +91,11 @@ def test_rule_all_local_gates_ready_recommends_the_postgresql_probe_in_english_a
 
 
 async def test_rule_go_ready_recommends_reviewing_the_decision_in_english_and_polish(db: Path) -> None:
-    from bfg_tui.engine import evaluate
+    from bfg_tui.assess import assess
 
     catalog, state = await _state(db)
     ready = _all_ready(catalog, state)
-    action = evaluate(catalog, ready).recommended
+    action = assess(catalog, ready).recommended
     english, polish = ((action.gate, render(action.title, lang), render(action.detail, lang)) for lang in ("en", "pl"))
     assert english == (None, "Go/no-go is READY_FOR_REVIEWED_CUTOVER",
                        "Nothing is left to do here: review the go/no-go decision and the packets; traffic stays "

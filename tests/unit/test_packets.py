@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bfg_tui.engine import Evaluation, evaluate, release_env
+from bfg_tui.engine import evaluate, release_env
 from bfg_tui.errors import Refused
-from bfg_tui.models import Acceptance, Catalog, ProbeResult, ScenarioInfo, SnapshotInfo, State
+from bfg_tui.models import Acceptance, Catalog, Evaluation, ProbeResult, ScenarioInfo, SnapshotInfo, State
 from bfg_tui.packets import (
     FORMATS,
     PACKETS,

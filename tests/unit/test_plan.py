@@ -89,7 +89,7 @@ def test_a_later_change_puts_the_release_export_back_on_the_path(cli, tmp_path: 
 
 
 async def test_the_recommendation_is_the_plans_first_step_in_every_state_along_the_path(db: Path) -> None:
-    """`recommend` (the engine's, unsimulated) says what `recommend_action` of the whole plan says."""
+    """`recommend` (the one `assess` attaches, unsimulated) says what `recommend_action` of the whole plan says."""
     from bfg_tui.engine import evaluate
     from bfg_tui.plan import _apply, _Sim, _target_kind, make_plan, recommend, recommend_action
     from bfg_tui.service import Console
@@ -104,7 +104,7 @@ async def test_the_recommendation_is_the_plans_first_step_in_every_state_along_t
     sim = _Sim(state, state.audit_count)
     for _ in range(40):
         state = sim.state
-        ev = evaluate(catalog, state, recommend=False)
+        ev = evaluate(catalog, state)
         plan = make_plan(catalog, state, ev)
         assert recommend(catalog, state, ev) == recommend_action(catalog, state, ev, plan)  # the same messages
         seen.add(plan.steps[0].postgresql if plan.steps else None)
