@@ -130,9 +130,8 @@ async def test_detail_modal_shows_owner_history_and_state(make_app, db: Path) ->
         assert type(app.screen).__name__ == "BoardScreen"
 
 
-async def test_connection_probe_runs_in_a_worker_and_streams(make_app, db: Path, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    target = tmp_path / "t.db"
+async def test_connection_probe_runs_in_a_worker_and_streams(make_app, db: Path, workdir: Path) -> None:
+    target = workdir / "t.db"
     app = make_app(MAREK)
     async with running(app, "5") as pilot:
         await press(pilot, "p")
@@ -179,8 +178,7 @@ async def test_a_probe_can_be_cancelled_and_the_ui_stays_responsive(make_app, db
     assert "probe.run" not in event_kinds(db)
 
 
-async def test_dry_run_refused_without_connection(make_app, db: Path, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
+async def test_dry_run_refused_without_connection(make_app, db: Path, workdir: Path) -> None:
     app = make_app(MAREK)
     async with running(app, "5") as pilot:
         await press(pilot, "right_square_bracket", "p")
@@ -193,13 +191,12 @@ async def test_dry_run_refused_without_connection(make_app, db: Path, tmp_path: 
 # The export dialog (packets by key, asks before replacing, refuses odd targets): tests/console/test_app_export.py
 
 
-async def test_export_refused_for_a_driver(make_app, db: Path, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
+async def test_export_refused_for_a_driver(make_app, db: Path, workdir: Path) -> None:
     app = make_app(DRIVER)
     async with running(app) as pilot:
         await confirm(pilot, "x")
         assert "lacks permission packets.export" in message(app)
-    assert not list(tmp_path.glob("bfg-*"))
+    assert not list(workdir.glob("bfg-*"))
 
 
 async def test_switching_actor_is_audited(make_app, db: Path) -> None:

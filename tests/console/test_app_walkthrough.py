@@ -23,9 +23,7 @@ from tests.helpers.keyboard import (
 
 
 @pytest.mark.slow
-async def test_keyboard_walkthrough_ends_blocked_pending_infrastructure(make_app, db: Path, tmp_path: Path,
-                                                                        monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
+async def test_keyboard_walkthrough_ends_blocked_pending_infrastructure(make_app, db: Path, workdir: Path) -> None:
     app = make_app(MAREK)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -69,7 +67,7 @@ async def test_keyboard_walkthrough_ends_blocked_pending_infrastructure(make_app
         # Last, Anna exports the release packet.
         await press(pilot, "5")
         await press(pilot, "left_square_bracket")  # rollback → release
-        assert "BFG_RELEASE_DECISION=READY" in await export_release(pilot, tmp_path / "exports")
+        assert "BFG_RELEASE_DECISION=READY" in await export_release(pilot, workdir / "exports")
 
         await pilot.press("1")
         await settle(pilot)

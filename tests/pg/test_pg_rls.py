@@ -8,10 +8,12 @@ COPY, and to show that the audit trigger stops even the owner.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -543,15 +545,27 @@ grant select, insert, update, delete on {S}.scenario_records to bfg_app;
 """
 
 
+def _run_runbook(pg: PgServer, dsn: str) -> None:
+    """The runbook as one script, in one transaction, committed."""
+    with psycopg.connect(dsn, passfile=pg.passfile) as conn:
+        conn.execute(runbook_sql())
+
+
+@contextlib.contextmanager
+def _as_migrator(pg: PgServer, dsn: str) -> Iterator[Any]:
+    """A transaction as bfg_migrator (the tables' owner) on `dsn`, committed on exit."""
+    with psycopg.connect(dsn, passfile=pg.passfile) as conn:
+        conn.execute("set local role bfg_migrator")
+        yield conn
+
+
 @pytest.fixture()
 def old_target(pg: PgServer, new_database) -> str:
     """A database shaped by the earlier runbook (scenario_records a plain table keyed by
     (tenant_id, snapshot_id, kind, record_id)) holding 100 records. Its migration DSN."""
     dsn = pg.in_database("migration", new_database())
-    with psycopg.connect(dsn, passfile=pg.passfile) as conn:
-        conn.execute(runbook_sql())
-    with psycopg.connect(dsn, passfile=pg.passfile) as conn:
-        conn.execute("set local role bfg_migrator")
+    _run_runbook(pg, dsn)
+    with _as_migrator(pg, dsn) as conn:
         conn.execute(f"drop table {S}.scenario_records")  # the partitioned table and its default partition
         conn.execute(OLD_RECORDS_DDL)
         conn.execute(f"insert into {S}.tenants (tenant_id, name) values ('bfg', 'BFG Control')")
@@ -574,15 +588,12 @@ def _records_layout(conn) -> tuple[str, str, int]:
 
 
 def test_runbook_migrates_an_earlier_target_in_place(pg, old_target, new_database):
-    with psycopg.connect(old_target, passfile=pg.passfile) as conn:
-        conn.execute("set local role bfg_migrator")
+    with _as_migrator(pg, old_target) as conn:
         assert _records_layout(conn) == ("r", f"PRIMARY KEY {OLD_RECORDS_KEY}", 100)
     fingerprints = []
     for _ in range(2):  # migrates once, then changes nothing
-        with psycopg.connect(old_target, passfile=pg.passfile) as conn:
-            conn.execute(runbook_sql())
-        with psycopg.connect(old_target, passfile=pg.passfile) as conn:
-            conn.execute("set local role bfg_migrator")
+        _run_runbook(pg, old_target)
+        with _as_migrator(pg, old_target) as conn:
             assert _records_layout(conn) == ("p", "PRIMARY KEY (tenant_id, snapshot_id, seq)", 100)
             fingerprints.append(_catalog_fingerprint(conn))
             # The old rows became the partition of exactly their snapshot ids; the default
@@ -596,10 +607,8 @@ def test_runbook_migrates_an_earlier_target_in_place(pg, old_target, new_databas
     assert fingerprints[0] == fingerprints[1]
     # otherwise the same catalog as a database the runbook made from scratch
     fresh = pg.in_database("migration", new_database())
-    with psycopg.connect(fresh, passfile=pg.passfile) as conn:
-        conn.execute(runbook_sql())
-    with psycopg.connect(fresh, passfile=pg.passfile) as conn:
-        conn.execute("set local role bfg_migrator")
+    _run_runbook(pg, fresh)
+    with _as_migrator(pg, fresh) as conn:
         fresh_fingerprint = _catalog_fingerprint(conn)
 
     def comparable(fingerprint: list[tuple]) -> list[tuple]:  # internal FK triggers are named by OID
@@ -623,25 +632,20 @@ def test_runbook_migrates_an_earlier_target_in_place(pg, old_target, new_databas
 
 def test_runbook_drops_an_empty_earlier_records_table(pg, new_database):
     dsn = pg.in_database("migration", new_database())
-    with psycopg.connect(dsn, passfile=pg.passfile) as conn:
-        conn.execute(runbook_sql())
-    with psycopg.connect(dsn, passfile=pg.passfile) as conn:
-        conn.execute("set local role bfg_migrator")
+    _run_runbook(pg, dsn)
+    with _as_migrator(pg, dsn) as conn:
         before = _catalog_fingerprint(conn)
         conn.execute(f"drop table {S}.scenario_records")
         conn.execute(OLD_RECORDS_DDL)
-    with psycopg.connect(dsn, passfile=pg.passfile) as conn:
-        conn.execute(runbook_sql())
-    with psycopg.connect(dsn, passfile=pg.passfile) as conn:
-        conn.execute("set local role bfg_migrator")
+    _run_runbook(pg, dsn)
+    with _as_migrator(pg, dsn) as conn:
         assert _records_layout(conn) == ("p", "PRIMARY KEY (tenant_id, snapshot_id, seq)", 0)
         after = _catalog_fingerprint(conn)
     assert [r for r in after if "RI_Constraint" not in str(r)] == [r for r in before if "RI_Constraint" not in str(r)]
 
 
 def test_runbook_refuses_to_migrate_records_sharing_a_seq(pg, old_target):
-    with psycopg.connect(old_target, passfile=pg.passfile) as conn:  # legal under the earlier key
-        conn.execute("set local role bfg_migrator")
+    with _as_migrator(pg, old_target) as conn:  # legal under the earlier key
         conn.execute(
             f"insert into {S}.scenario_records (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
             " values ('bfg', 'snap-old', 7, 'operations', 'orders', 'ord-extra', '{}')"
@@ -650,8 +654,7 @@ def test_runbook_refuses_to_migrate_records_sharing_a_seq(pg, old_target):
             psycopg.connect(old_target, passfile=pg.passfile) as conn:
         conn.execute(runbook_sql())
     assert "recreate the rehearsal target" in (exc.value.diag.message_hint or "")
-    with psycopg.connect(old_target, passfile=pg.passfile) as conn:  # nothing changed
-        conn.execute("set local role bfg_migrator")
+    with _as_migrator(pg, old_target) as conn:  # nothing changed
         assert _records_layout(conn) == ("r", f"PRIMARY KEY {OLD_RECORDS_KEY}", 101)
 
 
@@ -777,8 +780,7 @@ def test_tenant_logins_option_ignores_every_setting_the_client_can_change(pg: Pg
         conn.execute(runbook_sql("tenant-logins"))
     with psycopg.connect(mig, passfile=pg.passfile) as conn:  # twice: idempotent
         conn.execute(runbook_sql("tenant-logins"))
-    with psycopg.connect(mig, passfile=pg.passfile) as conn:
-        conn.execute("set local role bfg_migrator")
+    with _as_migrator(pg, mig) as conn:
         for tenant, user, login in ((A, "u_anna", "bfg_anna_login"), (B, "u_boris", "bfg_other_login")):
             conn.execute(f"insert into {S}.tenants (tenant_id, name) values (%s, %s)", (tenant, tenant))
             conn.execute(f"insert into {S}.users (tenant_id, user_id, role_key, display_name) values (%s, %s, 'x', 'x')",

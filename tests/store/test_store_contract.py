@@ -12,8 +12,10 @@ editing the audit trail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -333,6 +335,15 @@ def _without_time(body: bytes) -> bytes:
     return _HASHES.sub(rb'"\1":"<hash>"', _AT.sub(b'"at":"<server time>"', body))
 
 
+@contextlib.asynccontextmanager
+async def both_backends(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch,
+                        tmp_path: Path) -> AsyncIterator[tuple[Backend, Backend]]:
+    """A SQLite store on a pinned clock and a fresh PostgreSQL schema (which keeps the server's time)."""
+    monkeypatch.setenv("BFG_TUI_FIXED_CLOCK", "2026-03-01T09:00:00.000000Z")
+    async with pg_backend(pg_server, monkeypatch) as backend:
+        yield Backend("sqlite", str(tmp_path / "console.db")), backend
+
+
 def _event(e: Any) -> tuple[Any, ...]:
     return (e.seq, e.kind, e.actor, {k: v for k, v in e.data.items() if k != "sha256"}, e.auth)
 
@@ -345,9 +356,7 @@ async def test_same_actions_give_the_same_bodies_on_both_backends_but_for_the_se
     # SQLite takes the client's clock (pinned here); PostgreSQL takes the server's for
     # every event, so the bodies agree byte for byte once `at` is set aside, and each
     # chain verifies on its own.
-    monkeypatch.setenv("BFG_TUI_FIXED_CLOCK", "2026-03-01T09:00:00.000000Z")
-    sqlite_backend = Backend("sqlite", str(tmp_path / "console.db"))
-    async with pg_backend(pg_server, monkeypatch) as pg_backend_:
+    async with both_backends(pg_server, monkeypatch, tmp_path) as (sqlite_backend, pg_backend_):
         results = []
         for backend in (sqlite_backend, pg_backend_):
             console = await backend.console()
@@ -457,11 +466,9 @@ async def test_signed_chains_agree_on_both_backends_but_for_the_server_time(
 ) -> None:
     # PostgreSQL's events carry the server's time, so the signed bodies differ there and
     # only there; each backend's signatures verify over its own exact bodies.
-    monkeypatch.setenv("BFG_TUI_FIXED_CLOCK", "2026-03-01T09:00:00.000000Z")
-    sqlite_backend = Backend("sqlite", str(tmp_path / "console.db"))
-    async with pg_backend(pg_server, monkeypatch) as pg_backend_:
+    async with both_backends(pg_server, monkeypatch, tmp_path) as backends:
         trails = []
-        for backend in (sqlite_backend, pg_backend_):
+        for backend in backends:
             console = await signed_console(backend, actor_keys)
             try:
                 await _script(console)

@@ -112,11 +112,16 @@ def test_a_one_record_batch_hashes_like_adding_that_record() -> None:
         assert hasher.hexdigest() == FIXED_ONE and hasher.rows == 1
 
 
-def test_an_empty_batch_after_records_changes_nothing() -> None:
-    records = [record_json("orders", f"o-{i}", {"n": i}) for i in range(3)]
+def _one_by_one(records: list[str]) -> SnapshotHasher:
     plain = SnapshotHasher(session="s", tenant="t")
     for r in records:
         plain.add(r)
+    return plain
+
+
+def test_an_empty_batch_after_records_changes_nothing() -> None:
+    records = [record_json("orders", f"o-{i}", {"n": i}) for i in range(3)]
+    plain = _one_by_one(records)
     batched = SnapshotHasher(session="s", tenant="t")
     batched.add_many(records[:2])
     batched.add_many([])
@@ -143,9 +148,7 @@ def test_the_unchecked_hot_path_still_never_writes_nan() -> None:
 
 def test_records_joined_by_the_database_hash_like_records_added_one_by_one() -> None:
     records = [record_json("orders", f"o-{i}", {"n": i}) for i in range(5)]
-    plain = SnapshotHasher(session="s", tenant="t")
-    for r in records:
-        plain.add(r)
+    plain = _one_by_one(records)
     joined = SnapshotHasher(session="s", tenant="t")
     joined.add_joined(",".join(records[:2]).encode(), 2)
     joined.add_joined(b"", 0)  # an empty batch after records adds nothing, not a comma
