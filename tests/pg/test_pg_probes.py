@@ -14,7 +14,7 @@ import socket
 import ssl
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -63,6 +63,24 @@ def _forget_snapshot(pg: PgServer, digest: str) -> None:
         conn.execute(f"delete from {S}.scenario_records where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
         conn.execute(f"delete from {S}.scenario_snapshots where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
         conn.execute(f"drop table if exists {S}.{partition_name(snap)}")
+
+
+@pytest.fixture
+def own_snapshot(pg: PgServer, cli) -> Iterator[Callable[[str], dict]]:
+    """own_snapshot(scale): the scenario saved at that scale and frozen, its snapshot not in the
+    target, so the next replay really COPYs (removed from the target again afterwards); its status."""
+    digests: list[str] = []
+
+    def make(scale: str) -> dict:
+        save_and_freeze(cli, "--scale", scale)
+        snapshot = status(cli)["snapshot"]
+        _forget_snapshot(pg, snapshot["digest"])
+        digests.append(snapshot["digest"])
+        return snapshot
+
+    yield make
+    for digest in digests:
+        _forget_snapshot(pg, digest)
 
 
 def _server_fingerprint(pg: PgServer) -> str:
@@ -196,36 +214,31 @@ def test_copy_replay_of_100k_records_has_checksum_parity(pg, cli, scaled_store) 
         _forget_snapshot(pg, digest)
 
 
-def test_read_back_catches_a_record_id_repeated_in_the_target(pg, cli) -> None:
+def test_read_back_catches_a_record_id_repeated_in_the_target(pg, cli, own_snapshot) -> None:
     """The key is (tenant_id, snapshot_id, seq): record_id uniqueness per snapshot is proven
     by the read-back instead. A row whose record_id is changed to its neighbour's (same
     body, same count, so the checksum still matches) fails the replay."""
-    save_and_freeze(cli, "--scale", "3")  # a snapshot of its own
-    digest = status(cli)["snapshot"]["digest"]
-    _forget_snapshot(pg, digest)
-    try:
-        assert cli("probe", "connection", pg.app_dsn, actor=MAREK).code == 0
-        first = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
-        assert first.code == 0, first
-        assert "(kind, record_id) unique and in canonical order" in first.out
-        with pg.connect("admin") as conn:
-            changed = conn.execute(
-                f"""update {S}.scenario_records r set record_id = p.record_id
-                      from {S}.scenario_records p
-                     where r.tenant_id = 'bfg' and r.snapshot_id = %s and p.tenant_id = r.tenant_id
-                       and p.snapshot_id = r.snapshot_id and p.seq = r.seq - 1 and p.kind = r.kind
-                       and r.seq = (select min(seq) from {S}.scenario_records where tenant_id = 'bfg'
-                                       and snapshot_id = %s and kind = 'orders') + 1""",
-                (_snap_key(digest), _snap_key(digest)),
-            ).rowcount
-        assert changed == 1
-        again = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
-        assert again.code == 1, again
-        assert "COPY skipped, 0 rows added" in again.out
-        assert "1 rows out of canonical (kind, record_id) order, 1 repeat an id" in again.out
-        assert "dryrun.adapter_replay: FAIL — 1 duplicate rows in the target for this snapshot" in again.out
-    finally:
-        _forget_snapshot(pg, digest)
+    digest = own_snapshot("3")["digest"]
+    assert cli("probe", "connection", pg.app_dsn, actor=MAREK).code == 0
+    first = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
+    assert first.code == 0, first
+    assert "(kind, record_id) unique and in canonical order" in first.out
+    with pg.connect("admin") as conn:
+        changed = conn.execute(
+            f"""update {S}.scenario_records r set record_id = p.record_id
+                  from {S}.scenario_records p
+                 where r.tenant_id = 'bfg' and r.snapshot_id = %s and p.tenant_id = r.tenant_id
+                   and p.snapshot_id = r.snapshot_id and p.seq = r.seq - 1 and p.kind = r.kind
+                   and r.seq = (select min(seq) from {S}.scenario_records where tenant_id = 'bfg'
+                                   and snapshot_id = %s and kind = 'orders') + 1""",
+            (_snap_key(digest), _snap_key(digest)),
+        ).rowcount
+    assert changed == 1
+    again = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
+    assert again.code == 1, again
+    assert "COPY skipped, 0 rows added" in again.out
+    assert "1 rows out of canonical (kind, record_id) order, 1 repeat an id" in again.out
+    assert "dryrun.adapter_replay: FAIL — 1 duplicate rows in the target for this snapshot" in again.out
 
 
 def _records_where(pg: PgServer, digest: str) -> tuple[int, str | None]:
@@ -239,16 +252,14 @@ def _records_where(pg: PgServer, digest: str) -> tuple[int, str | None]:
         ).fetchone()
 
 
-def test_replay_when_the_default_partition_holds_the_snapshot_id(pg, cli) -> None:
+def test_replay_when_the_default_partition_holds_the_snapshot_id(pg, cli, own_snapshot) -> None:
     """A row with the same snapshot id written row by row before (here: another tenant's)
     keeps the new partition from attaching: the replay rolls that back to a savepoint and
     writes through the parent instead. An interrupted replay is then completed through a
     staging table."""
-    save_and_freeze(cli, "--scale", "4")
-    doc = status(cli)
-    digest, rows = doc["snapshot"]["digest"], doc["snapshot"]["rows"]
+    snapshot = own_snapshot("4")
+    digest, rows = snapshot["digest"], snapshot["rows"]
     snap = _snap_key(digest)
-    _forget_snapshot(pg, digest)
     with pg.connect("admin") as conn:
         conn.execute(f"insert into {S}.tenants (tenant_id, name) values ('tenant-elsewhere', 'x') on conflict do nothing")
         conn.execute(
@@ -271,34 +282,28 @@ def test_replay_when_the_default_partition_holds_the_snapshot_id(pg, cli) -> Non
         assert f"read back {rows} records as the app login" in again.out
         assert _records_where(pg, digest) == (rows, None)
     finally:
-        _forget_snapshot(pg, digest)
         with pg.connect("admin") as conn:
             conn.execute(f"delete from {S}.scenario_records where tenant_id = 'tenant-elsewhere'")
 
 
-def test_replay_into_a_partition_left_empty(pg, cli) -> None:
+def test_replay_into_a_partition_left_empty(pg, cli, own_snapshot) -> None:
     """Records and snapshot row removed but the partition kept (a manual clean-up): the next
     replay truncates the empty partition and loads it in place."""
-    save_and_freeze(cli, "--scale", "5")
-    doc = status(cli)
-    digest, rows = doc["snapshot"]["digest"], doc["snapshot"]["rows"]
+    snapshot = own_snapshot("5")
+    digest, rows = snapshot["digest"], snapshot["rows"]
     snap, part = _snap_key(digest), f"{S}.{partition_name(_snap_key(digest))}"
-    _forget_snapshot(pg, digest)
-    try:
-        assert cli("probe", "connection", pg.app_dsn, actor=MAREK).code == 0
-        assert cli("probe", "dry-run", pg.app_dsn, actor=MAREK).code == 0
-        assert _records_where(pg, digest) == (rows, part)
-        with pg.connect("admin") as conn:
-            conn.execute(f"delete from {S}.scenario_replays where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
-            conn.execute(f"delete from {S}.scenario_records where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
-            conn.execute(f"delete from {S}.scenario_snapshots where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
-        again = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
-        assert again.code == 0, again
-        assert f"partition {part} was left empty by an earlier replay: truncated, loaded in place" in again.out
-        assert f"COPY wrote {rows} rows" in again.out
-        assert _records_where(pg, digest) == (rows, part)
-    finally:
-        _forget_snapshot(pg, digest)
+    assert cli("probe", "connection", pg.app_dsn, actor=MAREK).code == 0
+    assert cli("probe", "dry-run", pg.app_dsn, actor=MAREK).code == 0
+    assert _records_where(pg, digest) == (rows, part)
+    with pg.connect("admin") as conn:
+        conn.execute(f"delete from {S}.scenario_replays where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
+        conn.execute(f"delete from {S}.scenario_records where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
+        conn.execute(f"delete from {S}.scenario_snapshots where tenant_id = 'bfg' and snapshot_id = %s", (snap,))
+    again = cli("probe", "dry-run", pg.app_dsn, actor=MAREK)
+    assert again.code == 0, again
+    assert f"partition {part} was left empty by an earlier replay: truncated, loaded in place" in again.out
+    assert f"COPY wrote {rows} rows" in again.out
+    assert _records_where(pg, digest) == (rows, part)
 
 
 # --------------------------------------------------------------------------- refusals and failures
