@@ -11,11 +11,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from bfg_tui.screens.base import KeyBar
-from bfg_tui.screens.widgets import CheckTable
 from textual.widgets import Static
 
-from tests.helpers.console import settle, widget_text
+from tests.helpers.console import goto_check, press, running, settle, widget_text
 
 ANNA, MAREK, OLENA, DRIVER = "user_md_anna", "user_dispatcher_marek", "user_accountant_olena", "driver_tarasenko"
 
@@ -30,26 +30,6 @@ def dimmed(app: Any) -> set[str]:
     return {key for key, lit in keys_shown(app).items() if not lit}
 
 
-async def on_screen(pilot: Any, number: str) -> None:
-    await pilot.press(number)
-    await settle(pilot)
-
-
-async def cursor_to(pilot: Any, table_id: str, check_id: str) -> CheckTable:
-    """Focus the check list and move its cursor to `check_id` with j (as a user would)."""
-    table = pilot.app.screen.query_one(f"#{table_id}", CheckTable)
-    table.focus()
-    await pilot.pause()
-    await pilot.press("home")
-    for _ in range(table.row_count):
-        if table.current == check_id:
-            break
-        await pilot.press("j")
-    assert table.current == check_id, f"{check_id} not in #{table_id}"
-    await pilot.pause()
-    return table
-
-
 def refusals(db: Path) -> list[str]:
     with sqlite3.connect(db) as conn:
         return [r[0] for r in conn.execute(
@@ -58,9 +38,8 @@ def refusals(db: Path) -> list[str]:
 
 async def test_home_dims_what_a_look_only_actor_may_not_do(make_app, db: Path) -> None:
     app = make_app(DRIVER)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await cursor_to(pilot, "blockers", "transition.db_schema")
+    async with running(app) as pilot:
+        await goto_check(pilot, "blockers", "transition.db_schema")
         assert {"s", "f", "x", "a", "r"} <= dimmed(app)
         assert keys_shown(app)["enter"] and keys_shown(app)["p"] is False  # detail is reading; a probe is not
         assert keys_shown(app)["f1"] and keys_shown(app)["ctrl+q"]  # help and quit are everyone's
@@ -68,23 +47,20 @@ async def test_home_dims_what_a_look_only_actor_may_not_do(make_app, db: Path) -
 
 async def test_home_lights_what_the_director_may_do(make_app, db: Path) -> None:
     app = make_app(ANNA)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await cursor_to(pilot, "queue", "transition.contracts_frozen")
+    async with running(app) as pilot:
+        await goto_check(pilot, "queue", "transition.contracts_frozen")
         assert dimmed(app) == set()
-        await cursor_to(pilot, "blockers", "connection.endpoint_reachability")
+        await goto_check(pilot, "blockers", "connection.endpoint_reachability")
         assert dimmed(app) == {"a", "r"}  # a probe check is signed by its probe, never by hand
 
 
 async def test_the_accept_key_follows_the_highlighted_check(make_app, db: Path) -> None:
     # Marek owns two transition checks and may not countersign another owner's.
     app = make_app(MAREK)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await on_screen(pilot, "4")
-        await cursor_to(pilot, "transition", "transition.role_headers_mapped")
+    async with running(app, "4") as pilot:
+        await goto_check(pilot, "transition", "transition.role_headers_mapped")
         assert keys_shown(app)["a"] and keys_shown(app)["r"]
-        await cursor_to(pilot, "transition", "transition.db_schema")  # Olena's
+        await goto_check(pilot, "transition", "transition.db_schema")  # Olena's
         assert {"a", "r"} <= dimmed(app)
         await pilot.press("k")  # back up to transition.rehearsal_scenario_store, his again
         await pilot.pause()
@@ -94,9 +70,8 @@ async def test_the_accept_key_follows_the_highlighted_check(make_app, db: Path) 
 
 async def test_the_keys_follow_who_acts(make_app, db: Path) -> None:
     app = make_app(ANNA)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await cursor_to(pilot, "blockers", "transition.db_schema")
+    async with running(app) as pilot:
+        await goto_check(pilot, "blockers", "transition.db_schema")
         assert not {"s", "f", "x", "a"} & dimmed(app)
         app.actor_id = OLENA  # an accountant: exports and signs her own, may not save or freeze
         await settle(pilot)
@@ -111,23 +86,19 @@ async def test_the_keys_follow_who_acts(make_app, db: Path) -> None:
 
 async def test_a_dimmed_key_still_says_why_and_is_recorded(make_app, db: Path) -> None:
     app = make_app(DRIVER)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await cursor_to(pilot, "blockers", "transition.db_schema")
+    async with running(app) as pilot:
+        await goto_check(pilot, "blockers", "transition.db_schema")
         assert {"f", "a"} <= dimmed(app)
-        await pilot.press("f")
-        await settle(pilot)
+        await press(pilot, "f")
         assert "lacks permission snapshot.freeze" in widget_text(app.screen.query_one("#message", Static))
-        await pilot.press("a")
-        await settle(pilot)
+        await press(pilot, "a")
         assert "may not accept checks" in widget_text(app.screen.query_one("#message", Static))
     assert refusals(db) == ["snapshot.freeze", "check.accept"]
 
 
 async def test_the_key_bar_draws_a_dimmed_key_dim(make_app, db: Path) -> None:
     app = make_app(OLENA)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app):
         bar = app.screen.query_one(KeyBar)
         line = bar.render()
         plain = line.plain
@@ -141,40 +112,33 @@ async def test_the_key_bar_draws_a_dimmed_key_dim(make_app, db: Path) -> None:
 
 async def test_providers_dims_signing_a_derived_check_for_everyone(make_app, db: Path) -> None:
     app = make_app(ANNA)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await on_screen(pilot, "2")
-        await cursor_to(pilot, "provider-checks", "contracts.providers_visible")
+    async with running(app, "2") as pilot:
+        await goto_check(pilot, "provider-checks", "contracts.providers_visible")
         assert {"a", "r"} <= dimmed(app) and keys_shown(app)["enter"]
 
 
-async def test_board_dims_signing_for_a_look_only_actor(make_app, db: Path) -> None:
-    for actor, dims in ((DRIVER, True), (ANNA, False)):
-        app = make_app(actor)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
-            await on_screen(pilot, "4")
-            await cursor_to(pilot, "transition", "transition.contracts_frozen")
-            assert ({"a", "r"} <= dimmed(app)) is dims, actor
-            assert keys_shown(app)["enter"]
+@pytest.mark.parametrize(("actor", "dims"), [(DRIVER, True), (ANNA, False)])
+async def test_board_dims_signing_for_a_look_only_actor(make_app, db: Path, actor: str, dims: bool) -> None:
+    app = make_app(actor)
+    async with running(app, "4") as pilot:
+        await goto_check(pilot, "transition", "transition.contracts_frozen")
+        assert ({"a", "r"} <= dimmed(app)) is dims, actor
+        assert keys_shown(app)["enter"]
 
 
-async def test_cutover_dims_probe_save_freeze_for_an_accountant(make_app, db: Path) -> None:
-    for actor, dims in ((OLENA, True), (MAREK, False)):
-        app = make_app(actor)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
-            await on_screen(pilot, "5")
-            assert ({"s", "f", "p"} <= dimmed(app)) is dims, actor
-            assert "x" not in dimmed(app), actor  # both may export
-            assert keys_shown(app)["right_square_bracket"]
+@pytest.mark.parametrize(("actor", "dims"), [(OLENA, True), (MAREK, False)])
+async def test_cutover_dims_probe_save_freeze_for_an_accountant(make_app, db: Path, actor: str, dims: bool) -> None:
+    app = make_app(actor)
+    async with running(app, "5"):
+        assert ({"s", "f", "p"} <= dimmed(app)) is dims, actor
+        assert "x" not in dimmed(app), actor  # both may export
+        assert keys_shown(app)["right_square_bracket"]
 
 
 async def test_rbac_and_audit_have_nothing_to_dim_for_a_look_only_actor(make_app, db: Path) -> None:
     app = make_app(DRIVER)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         for number in ("3", "6"):
-            await on_screen(pilot, number)
+            await press(pilot, number)
             assert keys_shown(app), number
             assert dimmed(app) == set(), number  # reading the roles and the trail is everyone's

@@ -60,17 +60,19 @@ async def running(app: object, *keys: str, size: tuple[int, int] = (120, 40),
 
 
 async def goto_check(pilot: Any, table_id: str, check_id: str) -> Any:
-    """Focus the table and move its cursor to the check with j alone; returns the table."""
+    """Focus the table and move its cursor from the top to the check with j (as a user would); the table."""
     from bfg_tui.screens.widgets import RowTable
 
     table = pilot.app.screen.query_one(f"#{table_id}", RowTable)
     table.focus()
     await pilot.pause()
+    await pilot.press("home")
     for _ in range(table.row_count):
         if table.current == check_id:
-            return table
+            break
         await pilot.press("j")
     assert table.current == check_id, f"{check_id} not in #{table_id}"
+    await pilot.pause()
     return table
 
 
