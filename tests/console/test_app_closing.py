@@ -3,13 +3,12 @@ into the body that never mounted (it raised NoMatches on '#queue' and friends)."
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.console import settle
+from tests.helpers import eventually
+from tests.helpers.console import running
 
 
 async def test_a_screen_whose_app_closes_while_its_body_mounts_paints_nothing(
@@ -17,8 +16,8 @@ async def test_a_screen_whose_app_closes_while_its_body_mounts_paints_nothing(
 ) -> None:
     from bfg_tui.screens.home import HomeScreen
 
-    async with make_app().run_test(size=(120, 40)) as pilot:  # a store with data: the next app reads it first
-        await settle(pilot)
+    async with running(make_app()):  # a store with data: the next app reads it first
+        pass
     recompose = HomeScreen.recompose
     closed_while_building: list[bool] = []
 
@@ -32,8 +31,7 @@ async def test_a_screen_whose_app_closes_while_its_body_mounts_paints_nothing(
     monkeypatch.setattr(HomeScreen, "recompose", quit_as_the_body_mounts)
     app = make_app()
     async with app.run_test(size=(120, 40)):  # raises what the app raised while closing
-        deadline = time.monotonic() + 20
-        while not closed_while_building and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)  # the first frame, then the body's build
+        # the first frame, then the body's build
+        await eventually(lambda: bool(closed_while_building), "the body was never built", timeout=20)
     assert closed_while_building == [True]  # the race was driven: the body never mounted
     assert app.return_code == 0  # closed cleanly: no exception from painting the missing body
