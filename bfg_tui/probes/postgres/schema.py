@@ -8,6 +8,7 @@ from typing import cast
 from ...runbook import MIGRATOR_ROLE, SCHEMA, SET_TENANT_SQL, shipped_lint
 from ..base import Log, StepResult
 from . import rls
+from .replay import RUNBOOK_LOCK
 from .session import PROBE_TENANT, PgSession, q
 
 
@@ -49,6 +50,9 @@ async def replay_claims(s: PgSession, log: Log, tenant_id: str, claims: list[dic
         for c in claims:
             roles.setdefault(str(cast(list[str], c["roles"])[0]), sorted({str(p) for p in cast(list[str], c["permissions"])}))
         async with mig.transaction():
+            # Takes turns with replays and runbook runs (two dry-runs into one database at once
+            # otherwise deadlock between one's claims and the other's replay).
+            await mig.execute("select pg_advisory_xact_lock(%s, %s)", RUNBOOK_LOCK)
             await mig.execute(f"set local role {MIGRATOR_ROLE}")
             await mig.execute(f"insert into {q('tenants')} (tenant_id, name) values (%s, %s) on conflict do nothing",
                               (tenant_id, s.catalog.tenant_name))
