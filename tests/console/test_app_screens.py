@@ -194,7 +194,7 @@ async def test_polish(make_app) -> None:
         assert str(board.get_row_at(1)[3]) == "0/2 checków accepted"
         transition = app.screen.query_one("#transition", RowTable)
         assert transition.get_row_at(0)[1] == "Kontrakty zamrożone"
-        assert "czeka na Anna Kowalska" in str(transition.get_row_at(0)[3])
+        assert "czeka na: Anna Kowalska" in str(transition.get_row_at(0)[3])
 
 
 def test_language_defaults_from_the_locale() -> None:

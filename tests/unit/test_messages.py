@@ -291,3 +291,18 @@ def test_a_parameter_may_take_any_name() -> None:
     reason = Reason.of("idempotency.key_reused", key="k-8", seq=3)
     assert reason.startswith("idempotency key 'k-8' was already used") and reason.params == {"key": "k-8", "seq": 3}
     assert t("msg.idempotency.key_reused", "pl", key="k-8", seq=3).startswith("klucz idempotencji 'k-8'")
+
+
+# A person's name is given as it is written (nominative): after a preposition or a noun that governs
+# another case ("czeka na Anna Kowalska", "Kontrole ownera Anna Kowalska") Polish would decline it.
+_NAMES = ("who", "name", "owner", "owners")
+_GOVERNS = ("na", "przez", "dla", "od", "do", "ownera", "u", "z", "ze", "o", "przy", "po", "wobec", "bez", "dzięki")
+
+
+def test_no_polish_sentence_declines_a_name() -> None:
+    import re
+
+    declined = re.compile(r"\b(?:" + "|".join(_GOVERNS) + r")\s+[„\"']?\{(?:" + "|".join(_NAMES) + r")\}",
+                          re.IGNORECASE)
+    found = [(key, form) for key, text in _po("pl").items() for form in _forms(text) if declined.search(form)]
+    assert not found, found
