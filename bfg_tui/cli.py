@@ -273,9 +273,9 @@ def _env_actor(args: argparse.Namespace) -> str | None:
     if given is None:
         return env
     if not given.strip():
-        raise _usage("--as needs an actor id; it was empty")
+        raise _usage("usage.as_empty")
     if env is not None and env != given:
-        raise _usage(f"--as {given} contradicts BFG_ACTOR={env}: unset one of them")
+        raise _usage("usage.as_contradicts", given=given, env=env)
     return given
 
 
@@ -322,7 +322,7 @@ async def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "init":
             where = console.store_path or args.db
-            _print(f"created a new store at {where}" if fresh else f"a store already exists at {where}; nothing changed")
+            _print(_t("cli.init_created" if fresh else "cli.init_exists", args, where=where))
             return EXIT_OK
         return await _dispatch(console, args)
     finally:
@@ -360,7 +360,7 @@ async def _dispatch(console: Any, args: argparse.Namespace) -> int:
         return await _explain(console, args)
     else:  # pragma: no cover - argparse restricts the choices
         raise SystemExit(EXIT_USAGE)
-    _print(out.message)
+    _print(_outcome(out, args))
     return EXIT_OK
 
 
@@ -384,11 +384,10 @@ def _status_refused(exc: BaseException, args: argparse.Namespace) -> int:
     """No decision from a state the trail does not back: one line, or a JSON error object."""
     import json
 
-    reason = str(exc)
-    if args.json:
-        _print(json.dumps({"error": {"code": "state_mismatch", "message": reason}}))
+    if args.json:  # the document's message is English, as every field of it
+        _print(json.dumps({"error": {"code": "state_mismatch", "message": str(exc)}}))
     else:
-        _err(reason)
+        _err(_said(exc, args))
     return EXIT_FAIL
 
 
@@ -411,17 +410,21 @@ def _status_print(status: Any, args: argparse.Namespace) -> int:
     if args.json:
         _print(dumps(status.document))
     else:
-        _print(_status_text(status.document))
+        _print(_status_text(status.document, args.lang or "en"))
     return EXIT_BLOCKED if args.exit_code and status.blocked else EXIT_OK
 
 
-def _status_text(doc: dict[str, Any]) -> str:
-    identity = "signed (SSH keys, roster)" if doc["identity"] == "signed" else "demo (self-asserted)"
-    lines = [f"go/no-go: {doc['decisions']['go_no_go']}", f"identity: {identity}"]
+def _status_text(doc: dict[str, Any], lang: str = "en") -> str:
+    from .i18n import t
+
+    identity = t("cli.status.signed" if doc["identity"] == "signed" else "cli.status.demo", lang)
+    lines = [t("cli.status.go_no_go", lang, decision=doc["decisions"]["go_no_go"]),
+             t("cli.status.identity", lang, identity=identity)]
     action = doc["recommended_action"]
-    lines.append(f"next: {action['title']} — {action['detail']}")
+    lines.append(t("cli.status.next", lang, title=action["title"], detail=action["detail"]))
     snap = doc["snapshot"]
-    lines.append(f"snapshot: {snap['rows']} records, checksum {snap['checksum'] or 'none (not frozen)'}")
+    checksum = snap["checksum"] or t("cli.status.not_frozen", lang)
+    lines.append(t("cli.status.snapshot", lang, n=snap["rows"], checksum=checksum))
     lines.append("")
     for gid, g in doc["groups"].items():
         lines.append(f"  {gid:<20} {g['ready']}/{g['total']}")
@@ -430,7 +433,7 @@ def _status_text(doc: dict[str, Any]) -> str:
         lines.append(f"  {did:<20} {value}")
     if doc["stale"]:
         lines.append("")
-        lines.append("stale: " + ", ".join(doc["stale"]))
+        lines.append(t("cli.status.stale", lang, checks=", ".join(doc["stale"])))
     return "\n".join(lines)
 
 
@@ -438,10 +441,11 @@ async def _probe(console: Any, actor: str | None, args: argparse.Namespace) -> i
     run = await console.probe(actor, args.probe_cmd, args.target, log=_print,
                               new_target=bool(getattr(args, "new_target", False)))
     if run.passed:
-        _print(f"{run.probe.replace('_', '-')} probe passed: {len(run.steps)}/{len(run.steps)} against {run.endpoint}")
+        _print(_t("cli.probe_passed", args, probe=run.probe.replace("_", "-"), n=len(run.steps),
+                  endpoint=run.endpoint))
         return EXIT_OK
     failed = next(s for s in run.steps if not s.passed)
-    _err(f"probe failed: {failed.check_id}: {failed.detail}")
+    _err(_t("cli.probe_failed", args, check=failed.check_id, detail=failed.detail))  # the detail is evidence: as stored
     return EXIT_FAIL
 
 
@@ -453,23 +457,45 @@ async def _export(console: Any, actor: str | None, args: argparse.Namespace) -> 
         await console.export(actor, args.packet, args.format, "stdout", write=write_stdout)
         return EXIT_OK
     if not output:
-        raise _usage("-o needs a file name (or - for stdout)")
+        raise _usage("usage.output_empty")
     target = Path(output)
     if output.endswith(os.sep):
-        raise _usage(f"{output} names a directory; give a file name")
+        raise _usage("usage.output_directory", output=output)
     check_target(target, force=args.force)  # refuse before rendering; the write checks again
     out = await console.export(actor, args.packet, args.format, f"file:{target.name}",
                                write=lambda text: write_file(target, text.encode("utf-8"), force=args.force))
-    _print(f"exported {out.data['packet']} ({args.format}) to {target}")
+    _print(_t("cli.exported", args, packet=out.data["packet"], format=args.format, target=target))
     return EXIT_OK
 
 
-def _usage(message: str) -> BaseException:
-    from .errors import BfgError
+def _usage(code: str, /, **params: object) -> BaseException:
+    """A usage error: the message `msg.<code>`, exit 2."""
+    from .errors import BfgError, Reason
 
-    err = BfgError(message)
+    err = BfgError(Reason.of(code, **params))
     err.exit_code = EXIT_USAGE
     return err
+
+
+def _t(key: str, args: argparse.Namespace, /, **params: object) -> str:
+    """The CLI's own line `key` in the command's language."""
+    from .i18n import t
+
+    return t(key, args.lang or "en", **params)
+
+
+def _said(exc: BaseException, args: argparse.Namespace | None) -> str:
+    """An error's reason in the command's language (its message id's), never with a secret in it."""
+    from .i18n import message_text
+
+    reason = getattr(exc, "reason", str(exc))
+    return _safe(message_text(reason, (args.lang if args is not None else None) or "en"))
+
+
+def _outcome(out: Any, args: argparse.Namespace) -> str:
+    from .i18n import message_text
+
+    return message_text(out.message, args.lang or "en", out.code, out.params or {})
 
 
 async def _audit(console: Any, args: argparse.Namespace) -> int:
@@ -479,24 +505,24 @@ async def _audit(console: Any, args: argparse.Namespace) -> int:
         result = await console.verify_audit()
         signatures = await console.verify_signatures() if result.ok else None
         if signatures is not None and not signatures.ok:
-            _err(f"audit trail signature check failed at event {signatures.first_bad_seq}: {signatures.reason}")
+            _err(_t("cli.audit.signature_failed", args, seq=signatures.first_bad_seq, reason=signatures.reason))
             return EXIT_FAIL
         chain_holds = result.ok or result.first_bad_seq is None  # a state fault leaves the chain's head good
         if chain_holds and args.expect_head:
             count, _, head = args.expect_head.partition(":")
             if str(result.count) != count or result.head != head:
-                _err(f"audit trail does not match the expected head {args.expect_head} "
-                     f"(now {result.count}:{result.head})")
+                _err(_t("cli.audit.head_differs", args, expected=args.expect_head, count=result.count,
+                        head=result.head))
                 return EXIT_FAIL
         if result.ok:
-            _print(f"audit trail ok: {result.count} events, head {result.head}")
+            _print(_t("cli.audit.ok", args, n=result.count, head=result.head))
             if signatures is not None:
-                _print(signatures.summary())
+                _print(signatures.summary(args.lang or "en"))
             return EXIT_OK
         if result.first_bad_seq is None:  # the chain holds; the state tables are not its replay
             _err(result.reason)
             return EXIT_FAIL
-        _err(f"audit trail broken at event {result.first_bad_seq}: {result.reason}")
+        _err(_t("cli.audit.broken", args, seq=result.first_bad_seq, reason=result.reason))
         return EXIT_FAIL
     events = await console.audit_page(limit=max(1, args.limit), text=args.filter)
     if args.json:
@@ -538,22 +564,24 @@ async def _roster(console: Any, actor: str | None, args: argparse.Namespace) -> 
         if args.json:
             _print(json.dumps({"identity": "signed" if roster.signed else "demo", "keys": rows}))
         elif not rows:
-            _print("no roster: demo identity (self-asserted); start one with `bfg-tui roster init`")
+            _print(_t("cli.roster.none", args))
         else:
             for r in rows:
-                state = f"revoked at {r['revoked_seq']}" if r["revoked_seq"] else "active"
-                _print(f"{r['actor']:<24} {r['fingerprint']}  {r['type']:<20} added at {r['added_seq']}, {state}")
+                state = (_t("cli.roster.revoked", args, seq=r["revoked_seq"]) if r["revoked_seq"]
+                         else _t("cli.roster.active", args))
+                added = _t("cli.roster.added", args, seq=r["added_seq"], state=state)
+                _print(f"{r['actor']:<24} {r['fingerprint']}  {r['type']:<20} {added}")
         return EXIT_OK
-    _print(out.message)
+    _print(_outcome(out, args))
     return EXIT_OK
 
 
 async def _ssh(console: Any, args: argparse.Namespace) -> int:
     roster = await console.roster()
     if not roster.signed:
-        from .errors import BfgError
+        from .errors import BfgError, Reason
 
-        raise BfgError("this store has no roster yet (demo identity): `bfg-tui roster init` first")
+        raise BfgError(Reason.of("roster.none_for_ssh"))
     location = args.db or os.environ.get("BFG_TUI_DB") or ""
     if not location:
         from .paths import default_db
@@ -611,7 +639,7 @@ async def _explain(console: Any, args: argparse.Namespace) -> int:
     from .figures import tree, tree_lines
 
     if args.check not in console.catalog.checks:
-        raise _usage(f"unknown check '{args.check}' (bfg-tui checks lists them)")
+        raise _usage("usage.unknown_check", check=args.check)
     lang = args.lang or "en"
     state, ev = await console.evaluate()
     nodes = tree(console.catalog, state, ev, args.check, lang)
@@ -629,35 +657,36 @@ async def _store_admin(args: argparse.Namespace) -> int:
 
     location = args.db or default_db()
     if not is_postgres(location):
-        raise _usage(f"`store {args.store_cmd}` is for the shared PostgreSQL store: give --db postgresql://…")
+        raise _usage("usage.store_needs_postgres", verb=args.store_cmd)
     from . import service
 
     if args.store_cmd == "install":
         schema, before, after = await service.install_store(location)
-        what = ("already at" if before == after else "installed at" if before == 0 else f"upgraded from {before} to")
-        _print(f"store schema {schema} {what} version {after}")
+        key = "cli.schema.current" if before == after else "cli.schema.installed" if before == 0 else "cli.schema.upgraded"
+        _print(_t(key, args, schema=schema, before=before, after=after))
         return EXIT_OK
     if args.store_cmd == "add-login":
         from .catalog import default_catalog
 
         catalog = default_catalog()
         if catalog.actor(args.actor_id) is None:
-            raise _usage(f"unknown actor {args.actor_id[:64]!r} (one of {', '.join(a.id for a in catalog.actors)})")
+            raise _usage("usage.unknown_actor", actor=repr(args.actor_id[:64]),
+                         actors=", ".join(a.id for a in catalog.actors))
         result = await service.add_login(location, args.actor_id, args.login, args.tenant or catalog.tenant_id)
         m = result.mapping
         if result.replaced is not None:
-            _print(f"login {m.login}: was {result.replaced.actor} in tenant {result.replaced.tenant}")
-        _print(f"login {m.login} mapped to actor {m.actor} in tenant {m.tenant}")
+            _print(_t("cli.login.replaced", args, login=m.login, actor=result.replaced.actor,
+                      tenant=result.replaced.tenant))
+        _print(_t("cli.login.mapped", args, login=m.login, actor=m.actor, tenant=m.tenant))
         if result.dba_sql:
-            why = "is not a member of bfg_app yet" if m.role_exists else "does not exist yet"
-            _print(f"login {m.login} {why}; the migrator may not create or grant roles, so a DBA runs:\n\n"
-                   f"{result.dba_sql}\n")
+            key = "cli.login.dba_grant" if m.role_exists else "cli.login.dba_create"
+            _print(_t(key, args, login=m.login, sql=result.dba_sql))
         return EXIT_OK
     rows = await service.list_logins(location)
     if not rows:
-        _print("no logins mapped (bfg-tui store add-login ACTOR LOGIN, as the migration login)")
+        _print(_t("cli.login.none", args))
     for r in rows:
-        state = "ok" if r.app_member else ("not in bfg_app" if r.role_exists else "role missing")
+        state = _t("cli.login.ok" if r.app_member else "cli.login.not_app" if r.role_exists else "cli.login.no_role", args)
         _print(f"{r.login:<24} {r.tenant:<12} {r.actor:<24} {state}")
     return EXIT_OK
 
@@ -670,62 +699,77 @@ def _safe(message: str) -> str:
 
 
 def _location_problem(args: argparse.Namespace) -> str | None:
-    """A --db that is no location at all: a usage error, before anything is opened."""
-    from .targets import KEYVALUE_REFUSED, is_libpq_keyvalue
+    """A --db that is no location at all: a usage error (its message id), before anything is opened."""
+    from .targets import is_libpq_keyvalue
 
     if args.db is None:
         return None
     if not args.db.strip():
-        return "--db is empty; give a store path or a postgresql:// URL (or leave --db out for the default store)"
+        return "usage.db_empty"
     if is_libpq_keyvalue(args.db):
-        return KEYVALUE_REFUSED
+        return "store.keyvalue_refused"
     return None
 
 
-def _shown_store(location: str) -> str:
+def _shown_store(location: str, lang: str) -> str:
+    from .i18n import t
     from .targets import is_libpq_keyvalue, is_postgres
 
     if is_libpq_keyvalue(location):
-        return "(a libpq key=value string: not supported, not shown)"
+        return t("cli.paths.keyvalue_hidden", lang)
     if is_postgres(location):
         from .targets import redact_endpoint
 
         try:
             return redact_endpoint(location)
         except ValueError:
-            return "(an invalid postgresql:// URL: not shown)"
+            return t("cli.paths.invalid_hidden", lang)
     return location
 
 
-def _not_utf8(argv: list[str]) -> str | None:
+def _not_utf8(argv: list[str], lang: str) -> str | None:
     """Arguments are text: bytes that are not UTF-8 (surrogate-escaped by Python) are a usage error."""
+    from .i18n import t
+
     for n, arg in enumerate(argv, 1):
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError:
-            return f"argument {n} is not valid UTF-8 text"
+            return t("msg.usage.argument_not_utf8", lang, n=n)
     for name in ("BFG_ACTOR", "BFG_TUI_DB"):
         try:
             os.environ.get(name, "").encode("utf-8")
         except UnicodeEncodeError:
-            return f"{name} is not valid UTF-8 text"
+            return t("msg.usage.variable_not_utf8", lang, name=name)
     return None
 
 
+def _argv_lang(argv: list[str]) -> str:
+    """`--lang` as typed, read before the arguments are parsed (a usage error is said in it too)."""
+    for n, arg in enumerate(argv):
+        if (arg == "--lang" and argv[n + 1:n + 2] == ["pl"]) or arg == "--lang=pl":
+            return "pl"
+    return "en"
+
+
 def main(argv: list[str] | None = None) -> int:
-    problem = _not_utf8(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    problem = _not_utf8(argv, _argv_lang(argv))
     if problem:
-        sys.stderr.write(f"bfg-tui: usage error: {problem}\n")
+        from .i18n import t
+
+        sys.stderr.write("bfg-tui: " + t("cli.usage_error", _argv_lang(argv), problem=problem) + "\n")
         return EXIT_USAGE
     args = build_parser().parse_args(argv)
     problem = _location_problem(args)
     if problem and args.command != "paths":
-        _err(f"usage error: {problem}")
+        _err(_t("cli.usage_error", args, problem=_t(f"msg.{problem}", args)))
         return EXIT_USAGE
     if args.command == "paths":
         from .paths import config_dir, default_db
 
-        _print(f"store:  {_shown_store(args.db or default_db())}\nconfig: {config_dir()}")
+        _print(_t("cli.paths", args, store=_shown_store(args.db or default_db(), args.lang or "en"),
+                  config=config_dir()))
         return EXIT_OK
     from .errors import BfgError
 
@@ -746,13 +790,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(_run(args))
     except BfgError as exc:
-        _err(_safe(exc.reason))
+        _err(_said(exc, args))
         return exc.exit_code
     except KeyboardInterrupt:
-        _err("interrupted")
+        _err(_t("cli.interrupted", args))
         return 130
     except Exception as exc:  # last line of defence: a one-line reason, never a traceback
-        _err(f"unexpected error: {type(exc).__name__}: {_safe(str(exc))}")
+        _err(_t("cli.unexpected", args, kind=type(exc).__name__, error=_safe(str(exc))))
         return EXIT_FAIL
 
 
@@ -772,22 +816,20 @@ def _ssh_session(args: argparse.Namespace) -> int:
     command = os.environ.get("SSH_ORIGINAL_COMMAND", "").strip()
     if not command:
         if not sys.stdin.isatty():
-            _err("the console needs a terminal: connect with ssh -t (or give a command)")
+            _err(_t("cli.ssh.needs_terminal", args))
             return EXIT_USAGE
         return _open_console(args, bound=True)
     try:
         words = shlex.split(command)
     except ValueError as exc:
-        _err(f"cannot parse the command: {exc}")
+        _err(_t("cli.ssh.unparsable", args, error=exc))
         return EXIT_USAGE
     for word in words:
         if word.split("=", 1)[0] in _SSH_FORBIDDEN:
-            _err(f"{word.split('=', 1)[0]} is not allowed over SSH: this key acts as "
-                 f"{args.actor} on this store only")
+            _err(_t("cli.ssh.option_refused", args, option=word.split("=", 1)[0], actor=args.actor))
             return EXIT_USAGE
     if words[0] not in SSH_VERBS or (words[0] == "audit" and words[1:2] not in (["list"], ["verify"])):
-        _err(f"not allowed over SSH: {words[0][:40]} (allowed: {', '.join(SSH_VERBS)}; "
-             "audit list|verify; no shell)")
+        _err(_t("cli.ssh.verb_refused", args, verb=words[0][:40], verbs=", ".join(SSH_VERBS)))
         return EXIT_USAGE
     argv = ["--as", args.actor, *words]
     if args.db:

@@ -23,9 +23,9 @@ class Reason(str):
     @classmethod
     def of(cls, code: str, /, **params: object) -> Reason:
         """The reason `code` (message id `msg.<code>`), its English rendered from the catalog."""
-        from .i18n import t  # on use: every start-up path loads this module, the catalog only when it speaks
+        from .i18n import said  # on use: every start-up path loads this module, the catalog only when it speaks
 
-        return cls(t(f"msg.{code}", "en", **params), code, **params)
+        return cls(said(f"msg.{code}", "en", params), code, **params)
 
 
 class BfgError(Exception):

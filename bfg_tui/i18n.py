@@ -67,6 +67,13 @@ def t(key: str, lang: str = "en", /, **kwargs: object) -> str:
     return text.format(**kwargs) if kwargs else text
 
 
+def said(key: str, lang: str, params: Mapping[str, object]) -> str:
+    """`t(key, lang, **params)`, where a parameter may itself be a message (a `Msg`: a coded fragment)."""
+    from .models import Msg  # plain data types; imported here to keep this module stdlib-only at load
+
+    return t(key, lang, **{k: render(v, lang) if isinstance(v, Msg) else v for k, v in params.items()})
+
+
 def default_lang(environ: Mapping[str, str] | None = None) -> str:
     """`pl` when the locale says Polish (LC_ALL, then LC_MESSAGES, then LANG), else `en`."""
     env = os.environ if environ is None else environ
@@ -111,6 +118,6 @@ def message_text(text: str, lang: str, code: str = "", params: Mapping[str, obje
         return text
     params = params if params is not None else getattr(text, "params", {})
     try:
-        return t(f"msg.{code}", lang, **params)
+        return said(f"msg.{code}", lang, params)
     except (KeyError, IndexError):
         return text

@@ -15,7 +15,7 @@ from . import bookkeeping, door
 from .errors import AlreadyDone, BfgError, Reason, Refused, StoreError
 from .models import P_ACCEPT, P_COUNTERSIGN, Actor, Catalog, State
 from .paths import default_db
-from .targets import KEYVALUE_REFUSED, is_libpq_keyvalue, is_postgres
+from .targets import is_libpq_keyvalue, is_postgres
 
 if TYPE_CHECKING:
     from bfg_tui.store.base import ScenarioStore
@@ -70,12 +70,12 @@ async def open_store(location: str | None, catalog: Catalog, *, create: bool = T
 
     location = location or default_db()
     if is_libpq_keyvalue(location):
-        raise StoreError(KEYVALUE_REFUSED)  # the string itself is never echoed: it may hold a password
+        raise StoreError(Reason.of("store.keyvalue_refused"))  # never echoed: it may hold a password
     if is_postgres(location):
         try:
             from bfg_tui.store.postgres import PostgresStore
         except ImportError as exc:
-            raise StoreError(f"PostgreSQL store unavailable: {exc}") from None
+            raise StoreError(Reason.of("store.postgres_unavailable", error=exc)) from None
         return await PostgresStore.open(location, _store_init(catalog, origin) if create else None, utc_now,
                                         tenant=catalog.tenant_id)
     from bfg_tui.store.sqlite import SQLiteStore
@@ -120,10 +120,16 @@ class Outcome(NamedTuple):
     params: dict[str, Any] | None = None
 
 
+def outcome(code: str, seq: int = 0, data: dict[str, Any] | None = None, /, **params: Any) -> Outcome:
+    """The outcome `msg.<code>`: its English for the CLI and the trail, its code for a screen's language."""
+    from .i18n import t
+
+    return Outcome(t(f"msg.{code}", "en", **params), seq, data, code, params)
+
+
 def already_done(done: AlreadyDone) -> Outcome:
     """A retry with the same idempotency key: the first outcome stands, nothing changed."""
-    return Outcome(f"already done at event {done.seq} (idempotency key '{done.key}'); nothing changed", done.seq,
-                   code="outcome.already_done", params={"seq": done.seq, "key": done.key})
+    return outcome("outcome.already_done", done.seq, seq=done.seq, key=done.key)
 
 
 def _reason(exc: Refused) -> str:
@@ -205,7 +211,7 @@ def _postgres_admin() -> tuple[Any, Any]:
     try:
         from bfg_tui.store import postgres, postgres_admin
     except ImportError as exc:
-        raise StoreError(f"PostgreSQL store unavailable: {exc}") from None
+        raise StoreError(Reason.of("store.postgres_unavailable", error=exc)) from None
     return postgres, postgres_admin
 
 
@@ -282,8 +288,7 @@ class Console:
         if signer is None:
             from .identity.gate import no_key_reason
 
-            reason = Reason(no_key_reason(actor.id, self.identity.origin), "identity.no_key", actor=actor.id)
-            raise await self.refuse(action, subject, reason, actor.id)
+            raise await self.refuse(action, subject, no_key_reason(actor.id, self.identity.origin), actor.id)
         return self.acting(actor.id, signer)
 
     def acting(self, actor_id: str, signer: Any = None, *, unsigned: bool = False) -> Any:
@@ -441,9 +446,7 @@ class Console:
                 actor_id = login_actor
             elif actor_id != login_actor:
                 login = self.store.login
-                reason = Reason(f"login {login} acts as {login_actor}; --as {actor_id[:64]} refused "
-                                "(connect with that owner's own login)", "actor.login_mismatch",
-                                login=login, actor=login_actor, claimed=actor_id[:64])
+                reason = Reason.of("actor.login_mismatch", login=login, actor=login_actor, claimed=actor_id[:64])
                 raise await self.refuse(action, subject, reason, login_actor)
         if not actor_id:
             # In a signed store the key says who acts; several keys: --as chooses.
@@ -451,8 +454,7 @@ class Console:
             if held and len(held) == 1:
                 actor_id = held[0]
             elif held:
-                reason = Reason(f"your agent holds keys of {', '.join(held)}: choose one with --as",
-                                "identity.several", actors=", ".join(held))
+                reason = Reason.of("identity.several", actors=", ".join(held))
                 raise await self.refuse(action, subject, reason, "anonymous")
         from . import rbac
 
@@ -493,12 +495,10 @@ class Console:
             origin = f"file:{source_file.resolve()}"
         else:
             if scale is not None and scale < 1:
-                reason = Reason("--scale must be at least 1", "scenario.scale_min")
+                reason = Reason.of("scenario.scale_min")
                 raise await self.refuse("scenario.save", "scenario", reason, actor.id)
             if scale is not None and scale > MAX_ORDERS:
-                reason = Reason(f"--scale {scale} is past what the demo generator supports (at most {MAX_ORDERS} "
-                                "orders: their dates must stay within year 9999)", "scenario.scale_max",
-                                scale=scale, max=MAX_ORDERS)
+                reason = Reason.of("scenario.scale_max", scale=scale, max=MAX_ORDERS)
                 raise await self.refuse("scenario.save", "scenario", reason, actor.id)
             rows = demo_rows(self.catalog, scale or DEMO_ORDERS)
             source = "demo" if scale is None else f"demo:scale={scale}"
@@ -513,8 +513,7 @@ class Console:
             raise await self.refuse("scenario.save", "scenario", store_reason(exc), actor.id) from None
         state = await self.state()
         records = state.scenario.records
-        return Outcome(f"scenario saved: {records} records ({source})", seq, code="outcome.scenario_saved",
-                       params={"records": records, "source": source})
+        return outcome("outcome.scenario_saved", seq, records=records, source=source)
 
     async def freeze(self, actor_id: str | None) -> Outcome:
         actor = await self.require(actor_id, "snapshot.freeze", "snapshot")
@@ -524,8 +523,7 @@ class Console:
         except Refused as exc:
             raise await self.refuse("snapshot.freeze", "snapshot", store_reason(exc), actor.id) from None
         data = {"rows": snap.rows, "checksum": snap.checksum, "digest": snap.digest}
-        return Outcome(f"snapshot frozen: {snap.rows} records, checksum {snap.checksum} ({snap.digest})",
-                       data=data, code="outcome.snapshot_frozen", params=dict(data))
+        return outcome("outcome.snapshot_frozen", 0, data, **data)
 
     async def accept(
         self, actor_id: str | None, check_id: str, *, note: str = "", value: str | None = None,
@@ -542,19 +540,16 @@ class Console:
         check = self.catalog.checks[check_id]
         value = value.strip() if value else None
         if check.value is None and value:
-            reason = Reason(f"{check_id} takes no value: accept it without --value", "check.takes_no_value",
-                            check=check_id)
+            reason = Reason.of("check.takes_no_value", check=check_id)
             raise await self.refuse("check.accept", check_id, reason, actor.id)
         if check.value is not None and not value:
-            reason = Reason(f"{check_id} needs a chosen value (--value), e.g. '{check.value.example}'",
-                            "check.needs_value", check=check_id, example=check.value.example)
+            reason = Reason.of("check.needs_value", check=check_id, example=check.value.example)
             raise await self.refuse("check.accept", check_id, reason, actor.id)
         state = await self.state()
         digest = None
         if check.binds_snapshot:
             if state.snapshot is None:
-                reason = Reason(f"{check_id} binds to the snapshot: freeze one first (`bfg-tui snapshot freeze`)",
-                                "check.needs_snapshot", check=check_id)
+                reason = Reason.of("check.needs_snapshot", check=check_id)
                 raise await self.refuse("check.accept", check_id, reason, actor.id)
             digest = state.snapshot.digest
         current = state.acceptances.get(check_id)
@@ -564,8 +559,7 @@ class Console:
             and current.value == value and current.snapshot_digest == digest and current.key == (ctx.key or None)
         ):
             # A retried command must never double an acceptance.
-            return Outcome(f"{check_id} already accepted by {actor.id}; nothing changed", current.seq,
-                           code="outcome.already_accepted", params={"check": check_id, "actor": actor.id})
+            return outcome("outcome.already_accepted", current.seq, check=check_id, actor=actor.id)
         try:
             seq = await self.store.accept(
                 check_id, ctx, note=note, value=value, snapshot_digest=digest,
@@ -575,9 +569,8 @@ class Console:
             return already_done(done)
         except Refused as exc:
             raise await self.refuse("check.accept", check_id, store_reason(exc), actor.id) from None
-        how = "countersigned" if grant.countersign else "accepted"
-        return Outcome(f"{check_id} {how} by {actor.id}", seq, code=f"outcome.{how}",
-                       params={"check": check_id, "actor": actor.id})
+        how = "outcome.countersigned" if grant.countersign else "outcome.accepted"
+        return outcome(how, seq, check=check_id, actor=actor.id)
 
     async def revoke(self, actor_id: str | None, check_id: str, *, note: str = "", idem: str | None = None) -> Outcome:
         from . import rbac
@@ -595,8 +588,7 @@ class Console:
             return already_done(done)
         except Refused as exc:
             raise await self.refuse("check.revoke", check_id, store_reason(exc), actor.id) from None
-        return Outcome(f"{check_id} revoked by {actor.id}", seq, code="outcome.revoked",
-                       params={"check": check_id, "actor": actor.id})
+        return outcome("outcome.revoked", seq, check=check_id, actor=actor.id)
 
     async def switch_actor(self, from_id: str, to_id: str) -> Outcome:
         """Demo mode only: switching who acts is itself an audited action."""
@@ -610,7 +602,7 @@ class Console:
             "session.switch_actor", {"from": door.recorded(from_id), "to": target.id, "subject": f"actor:{target.id}"},
             ctx,
         )
-        return Outcome(f"now acting as {target.id}", seq, code="outcome.acting_as", params={"actor": target.id})
+        return outcome("outcome.acting_as", seq, actor=target.id)
 
     async def export(
         self, actor_id: str | None, packet: str, fmt: str = "text", destination: str = "stdout",
@@ -632,7 +624,7 @@ class Console:
             raise await self.refuse("packet.export", packet, str(exc), actor_id or "anonymous") from None
         actor = await self.require(actor_id, "packet.export", f"packet:{pid}")
         if self.store.read_only:
-            raise StoreError(f"{self.store.path}: database is read-only; an export must be audited, so nothing was exported")
+            raise StoreError(Reason.of("export.read_only", path=self.store.path))
         state, ev = await self.evaluate()
         try:
             text = export_text(pid, fmt, self.catalog, state, ev)
@@ -714,11 +706,10 @@ class Console:
         actor = await self.actor(actor_id, action, "roster")
         # Whoever may countersign for every owner (the managing director) manages who signs.
         if P_COUNTERSIGN not in rbac.permissions(self.catalog, actor):
-            reason = Reason(f"{actor.id} ({actor.role}) may not manage the roster: only the managing director may",
-                            "identity.not_manager", actor=actor.id, role=actor.role)
+            reason = Reason.of("identity.not_manager", actor=actor.id, role=actor.role)
             raise await self.refuse(action, "roster", reason, actor.id)
         if target and self.catalog.actor(target) is None:
-            raise await self.refuse(action, "roster", f"unknown actor '{target}'", actor.id)
+            raise await self.refuse(action, "roster", Reason.of("roster.unknown_actor", actor=target), actor.id)
         return actor
 
     async def roster_init(self, actor_id: str | None, key_path: str) -> Outcome:
@@ -727,11 +718,11 @@ class Console:
         from .identity.roster import init_data
 
         if not actor_id:
-            raise BfgError("roster init needs --actor ACTOR (the managing director)")
+            raise BfgError(Reason.of("roster.init_needs_actor"))
         roster = await self.identity.refresh(self.store)
         if roster.signed:
-            raise await self.refuse("roster.init", "roster", f"the roster is already in force (since event "
-                                    f"{roster.init_seq}); use roster add", actor_id)
+            raise await self.refuse("roster.init", "roster", Reason.of("roster.in_force", seq=roster.init_seq),
+                                    actor_id)
         actor = await self._roster_manager(actor_id, "roster.init", actor_id)
         try:
             key = read_public_key_file(key_path)
@@ -739,12 +730,11 @@ class Console:
             raise await self.refuse("roster.init", "roster", exc.reason, actor.id) from None
         found = (await self.identity.keyring()).for_fingerprints({key.fingerprint})
         if not found:
-            raise await self.refuse("roster.init", "roster", f"{key.fingerprint} is not in your agent (ssh-add -l "
-                                    "lists what it holds): the roster's first event is signed with it", actor.id)
+            raise await self.refuse("roster.init", "roster", Reason.of("roster.key_not_in_agent", key=key.fingerprint),
+                                    actor.id)
         seq = await self.store.record_event("roster.init", init_data(actor.id, key), self.acting(actor.id, found[0]))
         await self.identity.refresh(self.store)
-        return Outcome(f"roster in force: {actor.id} signs with {key.fingerprint}; every event from now on is signed",
-                       seq, code="outcome.roster_init", params={"actor": actor.id, "key": key.fingerprint})
+        return outcome("outcome.roster_init", seq, actor=actor.id, key=key.fingerprint)
 
     async def roster_add(self, actor_id: str | None, target: str, key_path: str) -> Outcome:
         from .identity.keys import KeyFormatError, read_public_key_file
@@ -758,8 +748,7 @@ class Console:
             raise await self.refuse("roster.add", "roster", exc.reason, actor.id) from None
         ctx = await self.context(actor, "roster.add", "roster")
         seq = await self.store.record_event("roster.add", add_data(target, key), ctx)
-        return Outcome(f"{target} may now sign with {key.fingerprint}", seq, code="outcome.roster_add",
-                       params={"actor": target, "key": key.fingerprint})
+        return outcome("outcome.roster_add", seq, actor=target, key=key.fingerprint)
 
     async def roster_revoke(self, actor_id: str | None, target: str, fingerprint: str | None) -> Outcome:
         from .identity.roster import RosterError, revoke_data
@@ -771,14 +760,12 @@ class Console:
             raise await self.refuse("roster.revoke", "roster", exc.reason, actor.id) from None
         ctx = await self.context(actor, "roster.revoke", "roster")
         seq = await self.store.record_event("roster.revoke", revoke_data(target, fingerprints), ctx)
-        return Outcome(f"revoked {', '.join(fingerprints)} of {target}: it signs nothing from event {seq} on", seq,
-                       code="outcome.roster_revoke", params={"actor": target, "keys": ", ".join(fingerprints)})
+        return outcome("outcome.roster_revoke", seq, actor=target, keys=", ".join(fingerprints), seq=seq)
 
     async def _signed_manager(self, actor_id: str | None, action: str, target: str) -> Actor:
         roster = await self.identity.refresh(self.store)
         if not roster.signed:
-            raise BfgError("this store has no roster yet (demo identity): start it with "
-                           "`bfg-tui roster init --actor ACTOR --key PUBKEY_FILE`")
+            raise BfgError(Reason.of("roster.none"))
         return await self._roster_manager(actor_id, action, target)
 
     async def verify_signatures(self) -> Any:

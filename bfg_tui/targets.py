@@ -353,8 +353,6 @@ def redact_endpoint(target: str) -> str:
 
 PG_URL_PREFIXES = ("postgresql://", "postgres://")
 _KEYWORD = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*=")
-KEYVALUE_REFUSED = ("--db looks like a libpq key=value connection string; give the store as a postgresql:// URL "
-                    "(passwords come only from PGPASSWORD or a pgpass file), or a file path such as ./name")
 # libpq keys that are shown (allowlisted) or are harmless plumbing; every other value
 # of a conninfo is treated as a possible secret when scrubbing messages.
 _SHOWN_KEYS = frozenset({"host", "hostaddr", "port", "dbname", "user", "sslmode", "connect_timeout",

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple, Protocol
 
 from bfg_tui.bookkeeping import replaces_evidence
 from bfg_tui.canonical import SnapshotHasher
-from bfg_tui.errors import AlreadyDone, StoreError
+from bfg_tui.errors import AlreadyDone, Reason, StoreError
 from bfg_tui.models import SnapshotInfo, State
 
 from . import replay
@@ -172,7 +172,7 @@ class AuditedStore(ScenarioStore):
         raise NotImplementedError
 
     def _no_head(self) -> StoreError:
-        return StoreError(f"{self.path}: the audit head is missing")
+        return StoreError(Reason.of("store.no_head", path=self.path))
 
     async def _column_fault(self, tx: Tx, count: int, head: str, differ: list[bool]) -> VerifyResult | None:
         """Whether the events' searchable columns still stand for their bodies (None: they do)."""
@@ -207,7 +207,7 @@ class AuditedStore(ScenarioStore):
     ) -> int:
         """One atomic change: lock the head, idempotency check, state check, apply, audit, seal, notify."""
         if self.read_only:
-            raise StoreError(f"{self.path}: database is read-only; nothing was changed")
+            raise StoreError(Reason.of("store.read_only", path=self.path))
         sql = self.sql
         async with self._write_tx() as tx:
             # The head row lock serialises every writer of this store, in every process.
@@ -482,7 +482,7 @@ class AuditedStore(ScenarioStore):
         async with self._read_tx() as tx:
             row = await tx.one(self.sql.snapshot_version, (snapshot_id,))
         if row is None:
-            raise StoreError(f"{self.path}: snapshot {snapshot_id} does not exist")
+            raise StoreError(Reason.of("store.no_snapshot", path=self.path, snapshot=snapshot_id))
         async for batch in self._records(int(row[0]), size):
             yield batch
 
@@ -551,8 +551,7 @@ async def required_row(tx: Tx, sql: str, params: Any = ()) -> Row:
     """A row that must be there (the store seeds it)."""
     row = await tx.one(sql, params)
     if row is None:
-        raise StoreError("the store is missing a row it always holds (it was edited outside bfg-tui); "
-                         "run `bfg-tui audit verify`")
+        raise StoreError(Reason.of("store.row_missing"))
     return row
 
 

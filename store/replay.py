@@ -31,7 +31,6 @@ except ImportError:  # pragma: no cover - other Pythons
 # The digest's encoding: canonical (sorted keys, no spaces, UTF-8) for the plain values here.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
-MISMATCH = "the state does not match the audit trail: run `bfg-tui audit verify`"
 
 # Kinds whose every event shapes the tables. Of check.accept / check.revoke only the
 # latest per check matters, so a replay may skip the others (`needed_kinds`).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bfg_tui.errors import StoreError
+from bfg_tui.errors import Reason, StoreError
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -13,11 +13,11 @@ def translate_error(exc: BaseException, path: Path) -> StoreError:
     text = str(exc)
     low = text.lower()
     if "locked" in low or "busy" in low:
-        return StoreError(f"{path}: database is locked by another process (waited {BUSY_TIMEOUT_MS // 1000} s); try again")
+        return StoreError(Reason.of("store.locked", path=path, seconds=BUSY_TIMEOUT_MS // 1000))
     if "readonly" in low or "read-only" in low:
-        return StoreError(f"{path}: database is read-only; nothing was changed")
+        return StoreError(Reason.of("store.read_only", path=path))
     if "not a database" in low or "malformed" in low or "corrupt" in low:
-        return StoreError(f"{path}: not a readable bfg-tui store ({text})")
+        return StoreError(Reason.of("store.unreadable", path=path, error=text))
     if "unable to open" in low:
-        return StoreError(f"{path}: cannot open the database file")
-    return StoreError(f"{path}: database error: {text}")
+        return StoreError(Reason.of("store.cannot_open_file", path=path))
+    return StoreError(Reason.of("store.database_error", path=path, error=text))

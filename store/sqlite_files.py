@@ -16,26 +16,26 @@ import stat
 from pathlib import Path
 from urllib.parse import quote
 
-from bfg_tui.errors import StoreError
+from bfg_tui.errors import Reason, StoreError
+from bfg_tui.models import Msg
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def how_to_create(path: Path) -> str:
-    return (f"no store at {path}: create one with `bfg-tui init` (same --db), a write verb such as "
-            "`scenario save`, or the console")
+def how_to_create(path: Path) -> Reason:
+    return Reason.of("store.none_here", path=path)
 
 
-def _kind(mode: int) -> str | None:
+def _kind(mode: int) -> Msg | None:
     if stat.S_ISREG(mode):
         return None
-    for test, words in (
-        (stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+    for test, kind in (
+        (stat.S_ISDIR, "file.kind.directory"), (stat.S_ISCHR, "file.kind.character_device"),
+        (stat.S_ISBLK, "file.kind.block_device"), (stat.S_ISFIFO, "file.kind.fifo"), (stat.S_ISSOCK, "file.kind.socket"),
     ):
         if test(mode):
-            return words
-    return "not a regular file"
+            return Msg(kind)
+    return Msg("file.kind.other")
 
 
 def existing_store(path: Path, *, allow_empty: bool = False) -> bool:
@@ -49,24 +49,23 @@ def existing_store(path: Path, *, allow_empty: bool = False) -> bool:
     except FileNotFoundError:
         return False
     except NotADirectoryError:
-        raise StoreError(f"{path}: a parent of this path is not a directory") from None
+        raise StoreError(Reason.of("store.parent_not_directory", path=path)) from None
     except OSError as exc:
-        raise StoreError(f"{path}: cannot open the store ({exc.strerror})") from None
+        raise StoreError(Reason.of("store.cannot_open", path=path, error=exc.strerror)) from None
     kind = _kind(st.st_mode)
     if kind is not None:
-        raise StoreError(f"{path} is {kind}, not a store file")
+        raise StoreError(Reason.of("store.not_a_file", path=path, kind=kind))
     if st.st_size == 0:
         if allow_empty:
             return True
-        raise StoreError(f"{path}: an empty file is not a bfg-tui store; it was left untouched "
-                         "(remove it, or choose another --db)")
+        raise StoreError(Reason.of("store.empty_file", path=path))
     try:
         with open(path, "rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
     except OSError as exc:
-        raise StoreError(f"{path}: cannot read the store ({exc.strerror})") from None
+        raise StoreError(Reason.of("store.cannot_read", path=path, error=exc.strerror)) from None
     if head != SQLITE_MAGIC:
-        raise StoreError(f"{path}: not a readable bfg-tui store (not a SQLite file); it was left untouched")
+        raise StoreError(Reason.of("store.not_sqlite", path=path))
     return True
 
 

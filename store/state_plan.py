@@ -13,10 +13,10 @@ import json
 from collections.abc import Generator
 from typing import Any, NamedTuple, Protocol
 
-from bfg_tui.errors import StateMismatch, StoreError
+from bfg_tui.errors import Reason, StateMismatch, StoreError
 from bfg_tui.models import Acceptance, ProbeResult, ScenarioInfo, SnapshotInfo, State
 
-from .replay import MISMATCH, state_digest
+from .replay import state_digest
 
 Query = tuple[str, tuple[Any, ...]]
 Plan = Generator[Query, list[tuple[Any, ...]], Any]
@@ -44,8 +44,7 @@ def state_plan(check: bool = True, tables: Tables = SQLITE_TABLES) -> Plan:
         f"select version, saved_at, actor, records, kind_counts from {p}scenarios order by version desc limit 1", ()
     )
     if not scenario_rows:  # every store is seeded with one: an empty table is a hand edit
-        raise StoreError("the store holds no scenario row (it was edited outside bfg-tui); "
-                         "run `bfg-tui audit verify`, or restore the store from a backup")
+        raise StoreError(Reason.of("store.no_scenario_row"))
     v, saved_at, actor, records, kinds = scenario_rows[0]
     snap_rows = yield (f"select id, rows, digest, frozen_at, kind_counts from {p}snapshots order by id desc limit 1", ())
     snapshot = None
@@ -87,7 +86,7 @@ def state_plan(check: bool = True, tables: Tables = SQLITE_TABLES) -> Plan:
         roster_seq=roster_seq,
     )
     if check and state_digest(state) != digest:
-        raise StateMismatch(MISMATCH)
+        raise StateMismatch(Reason.of("store.state_mismatch"))
     return state
 
 

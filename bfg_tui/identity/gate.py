@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import Reason
 from .origin import Origin
 from .roster import Roster
 from .signing import KeyRing, open_keyring
 
 
-def no_key_reason(actor: str, origin: Origin) -> str:
+def no_key_reason(actor: str, origin: Origin) -> Reason:
     if origin.over_ssh and not origin.agent_sock:
-        return f"no key for {actor}: this SSH session has no agent; connect with ssh -A to sign"
-    return f"no key for {actor} in your agent (ssh-add -l lists what it holds)"
+        return Reason.of("identity.no_agent", actor=actor)
+    return Reason.of("identity.no_key", actor=actor)
 
 
 class Identity:

@@ -27,13 +27,15 @@ class SignatureReport(NamedTuple):
     first_bad_seq: int | None = None
     reason: str = ""
 
-    def summary(self) -> str:
+    def summary(self, lang: str = "en") -> str:
+        from ..i18n import t
+
         if self.signed == 0 and self.before_roster == self.events:
-            return f"{self.events} events, all self-asserted (demo identity: no roster)"
-        text = (f"{self.events} events: {self.signed} signed by {self.keys} keys of {self.actors} actors, "
-                f"{self.before_roster} before the roster (self-asserted)")
+            return t("audit.signatures.demo", lang, n=self.events)
+        text = t("audit.signatures.signed", lang, n=self.events, signed=self.signed, keys=self.keys,
+                 actors=self.actors, before=self.before_roster)
         if self.unsigned_refusals:
-            text += f", {self.unsigned_refusals} refusals unsigned"
+            text += t("audit.signatures.unsigned_refusals", lang, n=self.unsigned_refusals)
         return text
 
 

@@ -1,0 +1,61 @@
+"""`--lang pl`: the CLI's own lines, its usage errors, the service's refusals and outcomes and the store's
+errors are said in Polish, from their message ids; without it, in English, word for word as before."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.helpers.cli import CliResult
+
+Cli = Callable[..., CliResult]
+
+
+def test_status_text_is_polish(cli: Cli) -> None:
+    assert cli("init").code == 0
+    out = cli("--lang", "pl", "status").out
+    assert "tożsamość: demo (deklarowana)" in out
+    assert "snapshot: 0 rekordów, suma kontrolna brak (nie zamrożono)" in out
+    assert "dalej: Zapisz dowody połączenia adaptera — " in out
+    english = cli("status").out
+    assert "identity: demo (self-asserted)" in english and "snapshot: 0 records, checksum none (not frozen)" in english
+
+
+def test_refusals_and_outcomes_are_polish(cli: Cli) -> None:
+    assert cli("init").code == 0
+    refused = cli("--lang", "pl", "accept", "no.such_check", actor="user_md_anna")
+    assert refused.code == 1 and refused.err.startswith("bfg-tui: nieznana kontrola"), refused
+    saved = cli("--lang", "pl", "scenario", "save", actor="user_dispatcher_marek")
+    assert saved.code == 0 and saved.out.startswith("scenariusz zapisany"), saved
+    scale = cli("--lang", "pl", "scenario", "save", "--scale", "0", actor="user_dispatcher_marek")
+    assert scale.err == "bfg-tui: --scale musi wynosić co najmniej 1\n", scale
+
+
+def test_usage_errors_are_polish(cli: Cli) -> None:
+    assert cli("init").code == 0
+    assert cli("--lang", "pl", "--db", " ", "status").err == (
+        "bfg-tui: błąd użycia: --db jest puste; podaj ścieżkę store lub URL postgresql:// "
+        "(albo pomiń --db, by użyć domyślnego store)\n")
+    assert cli("--lang", "pl", "--as", " ", "status").err == "bfg-tui: --as wymaga id aktora; było puste\n"
+    assert cli("--lang", "pl", "explain", "x.y").err == (
+        "bfg-tui: nieznana kontrola 'x.y' (bfg-tui checks wypisuje wszystkie)\n")
+    assert cli("explain", "x.y").err == "bfg-tui: unknown check 'x.y' (bfg-tui checks lists them)\n"
+
+
+def test_audit_verify_and_roster_are_polish(cli: Cli) -> None:
+    assert cli("init").code == 0
+    verify = cli("--lang", "pl", "audit", "verify").out
+    assert verify.startswith("ścieżka audytu ok: 1 zdarzenie, head ")
+    assert "zdarzenia: 1, wszystkie deklarowane (tożsamość demo: brak listy kluczy)" in verify
+    assert cli("--lang", "pl", "roster", "list").out.startswith("brak listy kluczy: tożsamość demo")
+    refused = cli("--lang", "pl", "roster", "add", "user_md_anna", "k.pub", actor="user_md_anna")
+    assert refused.err.startswith("bfg-tui: ten store nie ma jeszcze listy kluczy (tożsamość demo)"), refused
+
+
+def test_a_store_error_is_polish(cli: Cli, tmp_path) -> None:
+    missing = cli("--lang", "pl", "status", store=tmp_path / "missing.db")
+    assert missing.code == 1 and missing.err.startswith("bfg-tui: brak store w "), missing
+    directory = cli("--lang", "pl", "status", store=tmp_path)
+    assert directory.err == f"bfg-tui: {tmp_path} to katalog, a nie plik store\n", directory
+    assert cli("status", store=tmp_path).err == f"bfg-tui: {tmp_path} is a directory, not a store file\n"
+    keyvalue = cli("--lang", "pl", "--db", "host=a dbname=b", "status")
+    assert keyvalue.err.startswith("bfg-tui: błąd użycia: --db wygląda jak napis połączenia libpq key=value")
