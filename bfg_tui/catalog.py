@@ -49,11 +49,27 @@ def _field(entry: dict[str, Any], key: str, kind: type | tuple[type, ...], where
     return value
 
 
-def _text(entry: dict[str, Any], key: str, where: str) -> Text:
-    raw = _field(entry, key, dict, where)
-    return Text(
-        en=_field(raw, "en", str, f"{where}.{key}"), pl=_field(raw, "pl", str, f"{where}.{key}")
-    )
+def _text(kind: str, ident: str, field: str = "") -> Text:
+    """The text of a catalog entity, by the message id its kind and id make: `cat.check.<id>.title`."""
+    return Text(f"cat.{kind}.{ident}" + (f".{field}" if field else ""))
+
+
+def texts(catalog: Catalog) -> list[Text]:
+    """Every text the catalog names (each one message id in both languages' gettext catalogs)."""
+    found: list[Text] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, Text):
+            found.append(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (tuple, list)):
+            for value in node:
+                walk(value)
+
+    walk(tuple(catalog))
+    return found
 
 
 def _rule(raw: dict[str, Any], where: str) -> Rule:
@@ -104,7 +120,7 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
     for rid, r in _field(raw, "roles", dict, "roles").items():
         where = f"roles.{rid}"
         perms = _field(r, "permissions", list, where)
-        roles[rid] = Role(rid, _text(r, "label", where), _field(r, "scope", str, where), tuple(perms))
+        roles[rid] = Role(rid, _text("role", rid), _field(r, "scope", str, where), tuple(perms))
 
     actors = []
     for i, a in enumerate(_field(raw, "actors", list, "actors")):
@@ -119,11 +135,11 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
     providers = tuple(
         Provider(
             id=_field(p, "id", str, f"providers[{i}]"),
-            name=_text(p, "name", f"providers[{i}]"),
+            name=_text("provider", p["id"], "name"),
             current=_field(p, "current", str, f"providers[{i}]"),
             target=_field(p, "target", str, f"providers[{i}]"),
             contract=_field(p, "contract", str, f"providers[{i}]"),
-            detail=_text(p, "detail", f"providers[{i}]"),
+            detail=_text("provider", p["id"], "detail"),
         )
         for i, p in enumerate(_field(raw, "providers", list, "providers"))
     )
@@ -132,15 +148,15 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
         Environment(
             _field(e, "id", str, f"environments[{i}]"),
             _field(e, "adapter", str, f"environments[{i}]"),
-            _text(e, "title", f"environments[{i}]"),
-            _text(e, "detail", f"environments[{i}]"),
+            _text("env", e["id"], "title"),
+            _text("env", e["id"], "detail"),
         )
         for i, e in enumerate(_field(raw, "environments", list, "environments"))
     )
 
     group_entries = _field(raw, "groups", list, "groups")
     _unique([_field(g, "id", str, f"groups[{i}]") for i, g in enumerate(group_entries)], "group")
-    group_titles = {g["id"]: _text(g, "title", f"groups.{g['id']}") for g in group_entries}
+    group_titles = {g["id"]: _text("group", g["id"]) for g in group_entries}
 
     checks: dict[str, Check] = {}
     members: dict[str, list[str]] = {g: [] for g in group_titles}
@@ -168,13 +184,13 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
         figure = _figure(c.get("figure", ""), where)
         value = None
         if "value" in c:
-            value = ValueSpec(_text(c["value"], "label", where), _field(c["value"], "example", str, where))
+            value = ValueSpec(_text("check", cid, "value"), _field(c["value"], "example", str, where))
         checks[cid] = Check(
             id=cid,
             kind=kind,
             group=group,
-            title=_text(c, "title", where),
-            detail=_text(c, "detail", where),
+            title=_text("check", cid, "title"),
+            detail=_text("check", cid, "detail"),
             owner=owner,
             binds_snapshot=bool(c.get("binds_snapshot", False)),
             value=value,
@@ -190,8 +206,8 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
         Gate(
             _field(g, "id", str, f"gates[{i}]"),
             _field(g, "group", str, f"gates[{i}]"),
-            _text(g, "action", f"gates[{i}]"),
-            _text(g, "hint", f"gates[{i}]"),
+            _text("gate", g["id"], "action"),
+            _text("gate", g["id"], "hint"),
         )
         for i, g in enumerate(_field(raw, "gates", list, "gates"))
     )
@@ -211,10 +227,10 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
         rule = _rule(b["rule"], where) if "rule" in b else None
         if not row_checks and rule is None:
             raise CatalogError(f"catalog: {where} needs 'checks' or 'rule'")
-        evidence = _text(b, "evidence", where) if "evidence" in b else None
+        evidence = _text("board", bid, "evidence") if b.get("evidence") else None
         board.append(
-            BoardRow(bid, owner, _text(b, "title", where), _field(b, "subject", str, where),
-                     _text(b, "detail", where), row_checks, rule, evidence)
+            BoardRow(bid, owner, _text("board", bid, "title"), _field(b, "subject", str, where),
+                     _text("board", bid, "detail"), row_checks, rule, evidence)
         )
     _unique([b.id for b in board], "board row")
 
@@ -227,7 +243,7 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
         for kind in kinds:
             if kind not in record_kinds:
                 raise CatalogError(f"catalog: batch '{bid}' names unknown record kind '{kind}'")
-        batches.append(Batch(bid, kinds, _text(b, "title", f"batch '{bid}'")))
+        batches.append(Batch(bid, kinds, _text("batch", bid)))
     _unique([b.id for b in batches], "batch")
 
     decisions: dict[str, Decision] = {}

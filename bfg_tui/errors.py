@@ -27,6 +27,14 @@ class Reason(str):
 
         return cls(said(f"msg.{code}", "en", params), code, **params)
 
+    @staticmethod
+    def said(reason: str) -> object:
+        """A reason as a parameter of another message: its message (said in the outer one's language), or its text."""
+        from .i18n import Msg
+
+        code = getattr(reason, "code", "")
+        return Msg(f"msg.{code}", getattr(reason, "params", {})) if code else str(reason)
+
 
 class BfgError(Exception):
     """An error with a one-line reason for the user; `exit_code` is what the CLI returns."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on, work
 
-from bfg_tui.i18n import message_text, t
+from bfg_tui.i18n import Msg, message_text, t
 from bfg_tui.live import LiveConsole
 from bfg_tui.screens.base import View
 from bfg_tui.screens.messages import (
@@ -281,4 +281,4 @@ def ensure_export_dir(folder: Path) -> None:
     from bfg_tui.store.sqlite_files import make_private_dirs
 
     if folder == export_dir()[0] and not folder.exists():
-        make_private_dirs(folder, "the export folder")
+        make_private_dirs(folder, Msg("file.export_folder"))

@@ -8,30 +8,64 @@ Stdlib only: no Textual, no Babel.
 
 from __future__ import annotations
 
-import gettext
 import os
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    import gettext
 
 LANGS = ("en", "pl")
 DOMAIN = "bfg_tui"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 
-class _Missing(gettext.NullTranslations):
-    """The last fallback: an id no catalog holds comes back as None, not as itself."""
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
-    def gettext(self, message: str) -> str:
-        return None  # type: ignore[return-value]
 
-    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        return None  # type: ignore[return-value]
+class Msg(NamedTuple):
+    """A sentence by message id and its parameters, in no language yet.
+
+    The engine and the planner say what they mean with these; the CLI, the console and the
+    packets render them (`bfg_tui.i18n.render`). A parameter may be a `Msg`, a catalog
+    `Text` or a tuple of them (read one after another). `text` is a catalog sentence used
+    instead of the message id (a gate's action). An empty `Msg()` says nothing: it is false.
+    """
+
+    id: str = ""
+    params: Mapping[str, object] = _EMPTY
+    text: Text | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.id or self.text)
+
+
+class Text(NamedTuple):
+    """A catalog text by its message id (`cat.check.<id>.title`): its words live in the catalogs here."""
+
+    id: str
+
+    def get(self, lang: str) -> str:
+        return t(self.id, lang)
 
 
 @cache
 def _translations(lang: str) -> gettext.NullTranslations:
     """The compiled catalog of `lang`; Polish falls back to English, English to nothing."""
+    import gettext  # on first use: the message types above load with the models at start-up
+
+    class _Missing(gettext.NullTranslations):
+        """The last fallback: an id no catalog holds comes back as None, not as itself."""
+
+        def gettext(self, message: str) -> str:
+            return None  # type: ignore[return-value]
+
+        def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+            return None  # type: ignore[return-value]
+
     lang = lang if lang in LANGS else "en"
     try:
         with open(LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo", "rb") as fp:
@@ -69,8 +103,6 @@ def t(key: str, lang: str = "en", /, **kwargs: object) -> str:
 
 def said(key: str, lang: str, params: Mapping[str, object]) -> str:
     """`t(key, lang, **params)`, where a parameter may itself be a message (a `Msg`: a coded fragment)."""
-    from .models import Msg  # plain data types; imported here to keep this module stdlib-only at load
-
     return t(key, lang, **{k: render(v, lang) if isinstance(v, Msg) else v for k, v in params.items()})
 
 
@@ -86,8 +118,6 @@ def default_lang(environ: Mapping[str, str] | None = None) -> str:
 
 def render(said: object, lang: str = "en") -> str:
     """A `Msg`, a catalog `Text`, a tuple of them (one after another) or a plain string, in `lang`."""
-    from .models import Msg, Text  # plain data types; imported here to keep this module stdlib-only at load
-
     if isinstance(said, Msg):
         template: str
         if said.text is not None:

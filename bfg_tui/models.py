@@ -13,20 +13,16 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
+# A sentence by message id, and a catalog text by message id: the message catalog's own types.
+from .i18n import Msg as Msg
+from .i18n import Text as Text
+
 CheckKind = Literal["owner", "probe", "derived"]
 TargetKind = Literal["sqlite", "postgresql"]
 
 DECISION_READY = "READY"
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 BLOCKED_PREFIX = "BLOCKED_PENDING_"
-
-
-class Text(NamedTuple):
-    en: str
-    pl: str
-
-    def get(self, lang: str) -> str:
-        return self.pl if lang == "pl" else self.en
 
 
 # The permissions roles grant, as the catalog names them.
@@ -37,23 +33,6 @@ P_PROBE = "probes.run"
 P_EXPORT = "packets.export"
 P_ACCEPT = "gates.accept.own"
 P_COUNTERSIGN = "gates.countersign"
-
-
-class Msg(NamedTuple):
-    """A sentence by message id and its parameters, in no language yet.
-
-    The engine and the planner say what they mean with these; the CLI, the console and the
-    packets render them (`bfg_tui.i18n.render`). A parameter may be a `Msg`, a catalog
-    `Text` or a tuple of them (read one after another). `text` is a catalog sentence used
-    instead of the message id (a gate's action). An empty `Msg()` says nothing: it is false.
-    """
-
-    id: str = ""
-    params: Mapping[str, object] = _EMPTY
-    text: Text | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.id or self.text)
 
 
 class Role(NamedTuple):

@@ -60,7 +60,7 @@ def packet_id(name: str) -> str:
     for pid, schema in PACKETS.items():
         if key.lower() == schema.lower():
             return pid
-    raise ValueError(f"unknown packet {name[:40]!r}; valid ids: {', '.join(PACKETS)}")
+    raise ValueError(Reason.of("packet.unknown", packet=repr(name[:40]), packets=", ".join(PACKETS)))
 
 
 # ---------------------------------------------------------------- helpers
@@ -385,7 +385,7 @@ def render(packet: Packet, fmt: Format) -> str:
         return _json(packet)
     if fmt == "md":
         return _md(packet)
-    raise ValueError(f"unknown format {str(fmt)[:20]!r}; valid formats: {', '.join(FORMATS)}")
+    raise ValueError(Reason.of("packet.unknown_format", format=repr(str(fmt)[:20]), formats=", ".join(FORMATS)))
 
 
 def export_findings(packet: Packet, rendered: str) -> list[Finding]:
@@ -401,7 +401,7 @@ def export_text(packet_id_: str, fmt: str, catalog: Catalog, state: State, ev: E
     """The rendered packet, or `Refused` naming the field if anything looks like a secret."""
     pid = packet_id(packet_id_)
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {str(fmt)[:20]!r}; valid formats: {', '.join(FORMATS)}")
+        raise ValueError(Reason.of("packet.unknown_format", format=repr(str(fmt)[:20]), formats=", ".join(FORMATS)))
     packet = build_packet(pid, catalog, state, ev)
     rendered = render(packet, fmt)
     findings = export_findings(packet, rendered)

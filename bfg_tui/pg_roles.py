@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .errors import Reason
+
 # One row: (login, superuser, bypassrls, createrole, member-of roles that are any of those,
 # read-only server). `session_user` may be replaced by a parameter (see for_role).
 HYGIENE_SQL = """
@@ -30,13 +32,13 @@ def for_role() -> str:
     return HYGIENE_SQL.replace("session_user", "%(u)s::name")
 
 
-def hygiene_problem(row: tuple[Any, ...]) -> str | None:
-    """Why this login must not run as an app login; None when it may."""
+def hygiene_problem(row: tuple[Any, ...]) -> Reason | None:
+    """Why this login must not run as an app login (its English is a probe's evidence); None when it may."""
     user, sup, bypass, createrole, members = row[:5]
     if sup or bypass:
-        return f"{user} bypasses row-level security (superuser or BYPASSRLS)"
+        return Reason.of("login.bypasses_rls", user=user)
     if createrole:
-        return f"{user} holds CREATEROLE (it could grant itself the migrator role)"
+        return Reason.of("login.createrole", user=user)
     if members:
-        return f"{user} is a member of {members}, which bypasses row-level security or holds CREATEROLE"
+        return Reason.of("login.member_of_privileged", user=user, members=members)
     return None

@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .canonical import record_json
 from .door import import_problem, import_suspect
-from .errors import InputError
+from .errors import InputError, Reason
+from .i18n import Msg
 from .models import Catalog
 from .sanitise import dumps
 from .scenario import Record
@@ -71,7 +72,7 @@ def load_scenario_file(path: Path, catalog: Catalog) -> list[Record]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        raise InputError(Reason.of("import.not_utf8", path=path, byte=exc.start)) from None
     return parse_scenario(text, catalog, source=str(path))
 
 
@@ -88,7 +89,7 @@ def max_import_bytes() -> int:
     if not raw:
         return DEFAULT_MAX_IMPORT_MB * MIB
     if not raw.isdigit() or not 1 <= int(raw) <= 1024 * 1024:
-        raise InputError(f"{MAX_IMPORT_MB_ENV} must be a whole number of MiB between 1 and 1048576")
+        raise InputError(Reason.of("import.bad_cap", name=MAX_IMPORT_MB_ENV))
     return int(raw) * MIB
 
 
@@ -99,11 +100,11 @@ def _open_import(path: Path) -> tuple[int, int]:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+        raise InputError(Reason.of("import.cannot_read", path=path, error=exc.strerror or str(exc))) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{path}: not a regular file ({_file_kind(st.st_mode)}); import a JSON file")
+            raise InputError(Reason.of("import.not_a_file", path=path, kind=_file_kind(st.st_mode)))
         if st.st_size > cap:
             raise InputError(_over_cap(path, st.st_size, cap))
     except BaseException:
@@ -119,7 +120,7 @@ def _chunks(path: Path, fd: int, cap: int, size: int = _CHUNK) -> Iterator[bytes
         try:
             chunk = os.read(fd, size)
         except OSError as exc:
-            raise InputError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+            raise InputError(Reason.of("import.cannot_read", path=path, error=exc.strerror or str(exc))) from None
         if not chunk:
             return
         total += len(chunk)
@@ -137,17 +138,17 @@ def read_import_bytes(path: Path) -> bytes:
         os.close(fd)
 
 
-def _over_cap(path: Path, size: int, cap: int) -> str:
-    return (f"{path}: {size / MIB:.1f} MiB is over the import cap of {cap // MIB} MiB; "
-            f"raise it with {MAX_IMPORT_MB_ENV}=N (MiB)")
+def _over_cap(path: Path, size: int, cap: int) -> Reason:
+    return Reason.of("import.over_cap", path=path, size=f"{size / MIB:.1f}", cap=cap // MIB, variable=MAX_IMPORT_MB_ENV)
 
 
-def _file_kind(mode: int) -> str:
-    for test, words in ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
-                        (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+def _file_kind(mode: int) -> Msg:
+    for test, kind in ((stat.S_ISDIR, "file.kind.directory"), (stat.S_ISCHR, "file.kind.character_device"),
+                       (stat.S_ISBLK, "file.kind.block_device"), (stat.S_ISFIFO, "file.kind.pipe"),
+                       (stat.S_ISSOCK, "file.kind.socket")):
         if test(mode):
-            return words
-    return "not a regular file"
+            return Msg(kind)
+    return Msg("file.kind.other")
 
 
 # ---------------------------------------------------------------- streaming the records
@@ -308,7 +309,7 @@ def parse_scenario(text: str, catalog: Catalog, *, source: str = "scenario.json"
         return _parse(text, catalog, source)
     except RecursionError:
         # json, pydantic and the value walk all recurse; a hostile file must not crash us.
-        raise InputError(f"{source}: the document is nested too deeply") from None
+        raise InputError(Reason.of("import.too_deep", source=source)) from None
 
 
 def _parse(text: str, catalog: Catalog, source: str) -> list[Record]:
@@ -317,28 +318,25 @@ def _parse(text: str, catalog: Catalog, source: str) -> list[Record]:
     try:
         raw = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
+        raise InputError(Reason.of("import.invalid_json", source=source, line=exc.lineno, column=exc.colno,
+                                   error=exc.msg)) from None
     except _DuplicateKey as exc:
-        raise InputError(f"{source}: invalid JSON: duplicate key {_show_key(exc.key)}") from None
+        raise InputError(Reason.of("import.duplicate_key", source=source, key=_show_key(exc.key))) from None
     if not isinstance(raw, dict):
         raise InputError(f"{source}: the document must be a JSON object, not {_json_type(raw)}")
     # A different schema makes every other complaint meaningless: report it first.
     schema = raw.get("schema")
     if isinstance(schema, str) and schema != SCHEMA:
-        raise InputError(f"{source}: schema: expected '{SCHEMA}', got {_show('schema', schema)}")
+        raise InputError(Reason.of("import.schema", source=source, schema=SCHEMA, got=_show("schema", schema)))
     try:
         envelope = _ScenarioIn.model_validate(raw)
     except ValidationError as exc:
         raise InputError(f"{source}: {_pydantic_problem(exc)}") from None
     if envelope.tenant != catalog.tenant_id:
-        raise InputError(
-            f"{source}: tenant: {_show('tenant', envelope.tenant)} is not the catalog "
-            f"tenant '{catalog.tenant_id}'"
-        )
+        raise InputError(Reason.of("import.tenant", source=source, tenant=_show("tenant", envelope.tenant),
+                                   expected=catalog.tenant_id))
     if not envelope.records:
-        raise InputError(f"{source}: records: the scenario holds no records")
+        raise InputError(Reason.of("import.no_records", source=source))
     return _check_records(envelope.records, catalog, source, suspect)
 
 
@@ -394,25 +392,20 @@ def _check_records(records: list[_RecordIn], catalog: Catalog, source: str, susp
         where = f"records[{n}]"
         kind, rid = record.kind, record.id
         if kind not in order:
-            raise InputError(f"{source}: {where}.kind: unknown record kind {_show('kind', kind)}")
+            raise InputError(Reason.of("import.unknown_kind", source=source, where=where, kind=_show("kind", kind)))
         if not rid:
-            raise InputError(f"{source}: {where}.id: must not be empty")
+            raise InputError(Reason.of("import.empty_id", source=source, where=where))
         if len(rid) > MAX_ID_LENGTH or not rid.isprintable():
-            raise InputError(
-                f"{source}: {where}.id: must be at most {MAX_ID_LENGTH} printable characters"
-            )
+            raise InputError(Reason.of("import.long_id", source=source, where=where, max=MAX_ID_LENGTH))
         previous = first_seen.setdefault((kind, rid), n)
         if previous != n:
-            raise InputError(
-                f"{source}: {where}.id: duplicate {kind} record {_show('id', rid)} "
-                f"(first at records[{previous}])"
-            )
+            raise InputError(Reason.of("import.duplicate_record", source=source, where=where, kind=kind,
+                                       id=_show("id", rid), first=previous))
         if kind == "users" and rid not in actors:
-            raise InputError(f"{source}: {where}.id: {_show('id', rid)} is not a catalog actor")
+            raise InputError(Reason.of("import.not_an_actor", source=source, where=where, id=_show("id", rid)))
         if kind == "tenants" and rid != tenant:
-            raise InputError(
-                f"{source}: {where}.id: {_show('id', rid)} is not the catalog tenant '{tenant}'"
-            )
+            raise InputError(Reason.of("import.not_the_tenant", source=source, where=where, id=_show("id", rid),
+                                       tenant=tenant))
         problem = _check_value(record.data, f"{where}.data", tenant)
         if problem is None and suspect:
             problem = _door_problem(record.data, f"{where}.data")

@@ -75,7 +75,7 @@ async def open_store(location: str | None, catalog: Catalog, *, create: bool = T
         try:
             from bfg_tui.store.postgres import PostgresStore
         except ImportError as exc:
-            raise StoreError(Reason.of("store.postgres_unavailable", error=exc)) from None
+            raise StoreError(Reason.of("store.postgres_unavailable", error=str(exc))) from None
         return await PostgresStore.open(location, _store_init(catalog, origin) if create else None, utc_now,
                                         tenant=catalog.tenant_id)
     from bfg_tui.store.sqlite import SQLiteStore
@@ -211,7 +211,7 @@ def _postgres_admin() -> tuple[Any, Any]:
     try:
         from bfg_tui.store import postgres, postgres_admin
     except ImportError as exc:
-        raise StoreError(Reason.of("store.postgres_unavailable", error=exc)) from None
+        raise StoreError(Reason.of("store.postgres_unavailable", error=str(exc))) from None
     return postgres, postgres_admin
 
 
@@ -621,7 +621,7 @@ class Console:
         try:
             pid = packet_id(packet)
         except ValueError as exc:
-            raise await self.refuse("packet.export", packet, str(exc), actor_id or "anonymous") from None
+            raise await self.refuse("packet.export", packet, exc.args[0], actor_id or "anonymous") from None
         actor = await self.require(actor_id, "packet.export", f"packet:{pid}")
         if self.store.read_only:
             raise StoreError(Reason.of("export.read_only", path=self.store.path))

@@ -48,7 +48,7 @@ from typing import Any, NamedTuple
 import psycopg
 from psycopg import errors as pg_errors
 
-from bfg_tui.errors import StoreError
+from bfg_tui.errors import Reason, StoreError
 from bfg_tui.pg_roles import HYGIENE_SQL, hygiene_problem
 from bfg_tui.runbook import APP_ROLE, MIGRATOR_ROLE
 
@@ -92,19 +92,16 @@ def parse_location(location: str) -> PgLocation:
 
     text = (location or "").strip()
     if not is_postgres(text):
-        raise StoreError("a PostgreSQL store location must start with postgresql://")
+        raise StoreError(Reason.of("pgstore.not_postgres"))
     try:
         shown = redact_endpoint(text)
     except ValueError as exc:  # fixed reasons that never quote the input
-        raise StoreError(f"invalid PostgreSQL store location: {exc}") from None
+        raise StoreError(Reason.of("pgstore.invalid_location", error=str(exc))) from None
     if ":***@" in shown:
-        raise StoreError(
-            f"{shown}: the store location carries a password; passwords come only from the "
-            "environment (PGPASSWORD) or a pgpass file (PGPASSFILE, ~/.pgpass), never from the location"
-        )
+        raise StoreError(Reason.of("pgstore.password_in_location", where=shown))
     base, _, query = text.partition("?")
     if "#" in query or "#" in base:
-        raise StoreError(f"{shown}: a fragment (#…) is not allowed in the store location")
+        raise StoreError(Reason.of("pgstore.fragment", where=shown))
     schema = DEFAULT_SCHEMA
     kept: list[str] = []
     for pair in query.split("&") if query else ():
@@ -114,14 +111,14 @@ def parse_location(location: str) -> PgLocation:
         elif pair:
             kept.append(pair)
     if not valid_schema(schema):
-        raise StoreError(f"{shown}: schema must match [a-z_][a-z0-9_]* (at most 63 characters)")
+        raise StoreError(Reason.of("pgstore.bad_schema", where=shown))
     conninfo = base + ("?" + "&".join(kept) if kept else "")
     try:
         params = libpq_params(conninfo)
     except ValueError:
-        raise StoreError(f"{shown}: not a valid PostgreSQL connection URI") from None
+        raise StoreError(Reason.of("pgstore.invalid_uri", where=shown)) from None
     if any(params.get(k) for k in ("password", "sslpassword")):
-        raise StoreError(f"{shown}: the store location carries a password; use PGPASSWORD or a pgpass file")
+        raise StoreError(Reason.of("pgstore.password_param", where=shown))
     return PgLocation(conninfo, schema, f"{shown} (schema {schema})")
 
 
@@ -136,18 +133,16 @@ def translate_error(exc: BaseException, where: str) -> StoreError:
 
     primary = scrub((diag.message_primary if diag is not None else None) or str(exc))
     if sqlstate in ("55P03", "40P01") or isinstance(exc, pg_errors.LockNotAvailable):
-        return StoreError(
-            f"{where}: database is locked by another process (waited {LOCK_TIMEOUT_MS / 1000:g} s); try again"
-        )
+        return StoreError(Reason.of("store.locked", path=where, seconds=f"{LOCK_TIMEOUT_MS / 1000:g}"))
     if sqlstate == "25006":
-        return StoreError(f"{where}: database is read-only; nothing was changed")
+        return StoreError(Reason.of("store.read_only", path=where))
     if sqlstate == "42501":
-        return StoreError(f"{where}: permission denied ({primary}); nothing was changed")
+        return StoreError(Reason.of("pgstore.permission_denied", where=where, error=primary))
     if sqlstate in ("42P01", "42703", "42883", "3F000"):
-        return StoreError(f"{where}: not a readable bfg-tui store ({primary})")
+        return StoreError(Reason.of("store.unreadable", path=where, error=primary))
     if isinstance(exc, psycopg.OperationalError):
-        return StoreError(f"{where}: cannot reach the database: {primary}")
-    return StoreError(f"{where}: database error: {primary}")
+        return StoreError(Reason.of("pgstore.unreachable", where=where, error=primary))
+    return StoreError(Reason.of("store.database_error", path=where, error=primary))
 
 
 # ---------------------------------------------------------------- helpers
@@ -234,7 +229,7 @@ class PostgresStore(AuditedStore):
         """`tenant`: the catalog's, passed by the service (the store never reads the catalog)."""
         loc = parse_location(location)
         if not tenant or len(tenant) > 64 or not tenant.isprintable():
-            raise StoreError(f"{loc.display}: invalid tenant id")
+            raise StoreError(Reason.of("pgstore.invalid_tenant", where=loc.display))
         conn = await _connect(loc)
         store = cls(conn, loc, tenant, clock)
         try:
@@ -253,36 +248,30 @@ class PostgresStore(AuditedStore):
         user = row[0]
         problem = hygiene_problem(row)
         if problem:
-            raise StoreError(f"{self.path}: {problem}; the shared store runs only as an owner's own login "
-                             "(a member of bfg_app, mapped with `bfg-tui store add-login`)")
+            raise StoreError(Reason.of("pgstore.login_refused", where=self.path, problem=Reason.said(problem)))
         self.read_only = bool(row[5])
         self._user = self.login = user
         version = await self._schema_version(conn)
         self._check_newer(version)
         if version == 0:
-            raise StoreError(f"{self.path}: no store here (schema {self._s} does not exist); install it with "
-                             "`bfg-tui store install --db …` as the migration login")
+            raise StoreError(Reason.of("pgstore.not_installed", where=self.path, schema=self._s))
         if version < SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: store schema version {version} needs an upgrade to {SCHEMA_VERSION}; "
-                             "run `bfg-tui store install --db …` as the migration login")
+            raise StoreError(Reason.of("pgstore.needs_upgrade", where=self.path, version=version, needs=SCHEMA_VERSION))
         owner = (await (await conn.execute(
             "select o.rolname::text from pg_class c join pg_roles o on o.oid = c.relowner "
             "where c.oid = to_regclass(%s) and pg_has_role(session_user, c.relowner, 'MEMBER')",
             (f"{self._s}.audit_events",),
         )).fetchone())
         if owner:
-            raise StoreError(
-                f"{self.path}: {user} is a member of {owner[0]}, which owns the store's tables (the migration "
-                "login): it is for `bfg-tui store install` and `store add-login` only; use an owner's own login"
-            )
+            raise StoreError(Reason.of("pgstore.owner_login", where=self.path, user=user, owner=owner[0]))
         mapped = await (await conn.execute(
             f"select tenant_id, actor from {self._s}.logins where login = session_user::text"
         )).fetchone()
         if mapped is None:
-            raise StoreError(f"{self.path}: login {user} is not mapped to an actor; the migrator maps it with "
-                             f"`bfg-tui store add-login ACTOR {user}`")
+            raise StoreError(Reason.of("pgstore.login_unmapped", where=self.path, user=user))
         if mapped[0] != self.tenant:
-            raise StoreError(f"{self.path}: login {user} belongs to tenant {mapped[0]}, not {self.tenant}")
+            raise StoreError(Reason.of("pgstore.other_tenant", where=self.path, user=user, tenant=mapped[0],
+                                       expected=self.tenant))
         self.login_actor = mapped[1]
         await self._ensure_seeded(init)
 
@@ -298,10 +287,7 @@ class PostgresStore(AuditedStore):
 
     def _check_newer(self, version: int) -> None:
         if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: store schema version {version} is newer than this bfg-tui understands "
-                f"({SCHEMA_VERSION}); upgrade bfg-tui"
-            )
+            raise StoreError(Reason.of("pgstore.newer", where=self.path, version=version, known=SCHEMA_VERSION))
 
     async def _migrate(self) -> None:
         conn, s = self._conn, self._s
@@ -326,10 +312,8 @@ class PostgresStore(AuditedStore):
                     {"m": MIGRATOR_ROLE, "a": APP_ROLE},
                 )
                 if not migrator:
-                    raise StoreError(
-                        f"{self.path}: {self._user} is not a member of {MIGRATOR_ROLE}; install or upgrade the "
-                        "store with the migration login"
-                    )
+                    raise StoreError(Reason.of("pgstore.not_migrator", where=self.path, user=self._user,
+                                               role=MIGRATOR_ROLE))
                 # Objects owned by the migration role, as the runbook's are.
                 await conn.execute(f"set local role {MIGRATOR_ROLE}")
                 if version == 0:
@@ -343,13 +327,11 @@ class PostgresStore(AuditedStore):
                     "do update set version = excluded.version, migrated_at = now()", (SCHEMA_VERSION,),
                 )
         except pg_errors.InsufficientPrivilege:
-            what = "does not exist" if version == 0 else f"is at version {version} and needs {SCHEMA_VERSION}"
-            raise StoreError(
-                f"{self.path}: the shared store schema {what}, and {self._user} may not create or upgrade it; "
-                "open the store once with the migration login (it owns the schema), then use the app login"
-            ) from None
+            code = "pgstore.cannot_create" if version == 0 else "pgstore.cannot_upgrade"
+            raise StoreError(Reason.of(code, where=self.path, user=self._user, version=version,
+                                       needs=SCHEMA_VERSION)) from None
         except pg_errors.DuplicateTable:
-            raise StoreError(f"{self.path}: schema {s} holds tables that are not a bfg-tui store") from None
+            raise StoreError(Reason.of("pgstore.foreign_tables", where=self.path, schema=s)) from None
         finally:
             if not conn.closed:
                 with contextlib.suppress(psycopg.Error):
@@ -364,9 +346,9 @@ class PostgresStore(AuditedStore):
                     await self._upgrade_tenant(PgTx(conn))
                 return
             if init is None:
-                raise StoreError(f"{self.path}: no store here for tenant {self.tenant}")
+                raise StoreError(Reason.of("pgstore.no_tenant", where=self.path, tenant=self.tenant))
             if self.read_only:
-                raise StoreError(f"{self.path}: database is read-only and holds no store for tenant {self.tenant}")
+                raise StoreError(Reason.of("pgstore.read_only_no_tenant", where=self.path, tenant=self.tenant))
             # Concurrent first opens: one seeds, the others wait here and find it seeded.
             await conn.execute("select pg_advisory_xact_lock(%s, hashtext(%s))",
                                (LOCK_CLASS, f"seed:{s}/{self.tenant}"))
@@ -396,7 +378,7 @@ class PostgresStore(AuditedStore):
         """One transaction on the store connection; the tenant is the login's (RLS)."""
         async with self._lock:
             if self._closed:
-                raise StoreError(f"{self.path}: the store is closed")
+                raise StoreError(Reason.of("pgstore.closed", where=self.path))
             if self._conn.closed:
                 self._conn = await _connect(self._loc)
             conn = self._conn
@@ -422,7 +404,7 @@ class PostgresStore(AuditedStore):
             yield PgTx(conn)
 
     def _no_head(self) -> StoreError:
-        return StoreError(f"{self.path}: no store here for tenant {self.tenant}")
+        return StoreError(Reason.of("pgstore.no_tenant", where=self.path, tenant=self.tenant))
 
     async def _now(self, tx: Tx) -> str:
         # The server's clock, read under the head lock: later than every earlier event.
@@ -591,7 +573,7 @@ async def install(location: str) -> tuple[int, int]:
         )
         store._user = user
         if read_only:
-            raise StoreError(f"{loc.display}: database is read-only")
+            raise StoreError(Reason.of("pgstore.read_only", where=loc.display))
         before = await store._schema_version(conn)
         store._check_newer(before)
         if before < SCHEMA_VERSION:

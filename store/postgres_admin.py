@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import psycopg
 
-from bfg_tui.errors import StoreError
+from bfg_tui.errors import Reason, StoreError
 from bfg_tui.pg_roles import for_role, hygiene_problem
 from bfg_tui.runbook import APP_ROLE, MIGRATOR_ROLE
 
@@ -54,15 +54,14 @@ async def _migration_conn(loc: PgLocation, verb: str) -> psycopg.AsyncConnection
     )
     if not member:
         await conn.close()
-        raise StoreError(f"{loc.display}: `bfg-tui store {verb}` needs the migration login (a member of {MIGRATOR_ROLE})")
+        raise StoreError(Reason.of("pgstore.needs_migrator", where=loc.display, verb=verb, role=MIGRATOR_ROLE))
     version = 0
     if version_table:
         row = await (await conn.execute(f"select version from {loc.schema}.schema_version")).fetchone()
         version = int(row[0]) if row else 0
     if version != SCHEMA_VERSION:
         await conn.close()
-        raise StoreError(f"{loc.display}: store schema version {version}, this bfg-tui needs {SCHEMA_VERSION}; "
-                         "run `bfg-tui store install --db …` first")
+        raise StoreError(Reason.of("pgstore.install_first", where=loc.display, version=version, needs=SCHEMA_VERSION))
     return conn
 
 
@@ -77,9 +76,9 @@ def dba_sql(login: str, exists: bool) -> str:
 async def add_login(location: str, actor: str, login: str, tenant: str) -> AddLoginResult:
     loc = parse_location(location)
     if not valid_login(login):
-        raise StoreError(f"login must match [a-z_][a-z0-9_]* (at most 63 characters): {login[:64]!r}")
+        raise StoreError(Reason.of("pgstore.bad_login", login=repr(login[:64])))
     if not tenant or len(tenant) > 64 or not tenant.isprintable():
-        raise StoreError("invalid tenant id")
+        raise StoreError(Reason.of("pgstore.bad_tenant"))
     conn = await _migration_conn(loc, "add-login")
     s = loc.schema
     try:
@@ -94,10 +93,10 @@ async def add_login(location: str, actor: str, login: str, tenant: str) -> AddLo
                 "where c.oid = to_regclass(%s) and pg_has_role(%s::name, c.relowner, 'MEMBER')",
                 (f"{s}.audit_events", login))).fetchone())
             if owner:
-                problem = f"{login} is a member of {owner[0]}, which owns the store's tables"
+                problem = Reason.of("login.owner_member", user=login, owner=owner[0])
             if problem:
-                raise StoreError(f"{loc.display}: not mapped: {problem}; a store login must be an owner's own "
-                                 f"plain login (a member of {APP_ROLE})")
+                raise StoreError(Reason.of("pgstore.not_mapped", where=loc.display, problem=Reason.said(problem),
+                                           role=APP_ROLE))
             app_member = bool((await fetch_one(
                 conn, "select pg_has_role(%s::name, %s, 'MEMBER')", (login, APP_ROLE)))[0])
         async with conn.transaction():

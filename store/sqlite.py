@@ -20,7 +20,7 @@ from typing import Any, cast
 
 import aiosqlite
 
-from bfg_tui.errors import StoreError
+from bfg_tui.errors import Reason, StoreError
 
 from .audit_chain import GENESIS
 from .base import ActorContext, VerifyResult
@@ -129,7 +129,7 @@ class SQLiteStore(AuditedStore):
         try:
             os.close(os.open(tmp, flags, 0o600))
         except OSError as exc:
-            raise StoreError(f"{path}: cannot create the store ({exc.strerror})") from None
+            raise StoreError(Reason.of("store.cannot_create", path=path, error=exc.strerror)) from None
         try:
             conn = await aiosqlite.connect(str(tmp), isolation_level=None)
             try:
@@ -152,7 +152,7 @@ class SQLiteStore(AuditedStore):
         except sqlite3.Error as exc:
             raise translate_error(exc, path) from None
         except OSError as exc:
-            raise StoreError(f"{path}: cannot create the store ({exc.strerror})") from None
+            raise StoreError(Reason.of("store.cannot_create", path=path, error=exc.strerror)) from None
         finally:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 with contextlib.suppress(OSError):
@@ -166,11 +166,10 @@ class SQLiteStore(AuditedStore):
         version = await run_async(header_plan(self.path), self._tx)
         if version == 0 and init is None:
             # An empty SQLite database: not ours, and nothing (not even the WAL switch) may touch it.
-            raise StoreError(f"{self.path}: not a bfg-tui store (a SQLite file without its schema); "
-                             "it was left untouched")
+            raise StoreError(Reason.of("store.no_schema", path=self.path))
         if self.read_only:
             if version < SCHEMA_VERSION:
-                raise StoreError(f"{self.path}: database is read-only and needs a schema upgrade")
+                raise StoreError(Reason.of("store.read_only_upgrade", path=self.path))
             return
         await conn.execute("pragma journal_mode = wal")
         await conn.execute("pragma synchronous = full")
@@ -189,7 +188,7 @@ class SQLiteStore(AuditedStore):
             await conn.execute(f"pragma user_version = {SCHEMA_VERSION}")
             if fresh:
                 if init is None:
-                    raise StoreError(f"{self.path}: empty store and nothing to seed it with")
+                    raise StoreError(Reason.of("store.nothing_to_seed", path=self.path))
                 await self._seed(self._tx, init)
             elif version < 2:
                 # Written before the trail could rebuild the state: the upgrade attests its tables.

@@ -104,7 +104,10 @@ def read_only_uri(path: Path) -> str:
     return uri + "?immutable=1"
 
 
-def make_private_dirs(folder: Path, what: str = "the store directory") -> None:
+_STORE_DIRECTORY = Msg("file.store_directory")
+
+
+def make_private_dirs(folder: Path, what: Msg = _STORE_DIRECTORY) -> None:
     """Create the missing directories of `folder`, each 0700 (mkdir -p would use the umask)."""
     missing: list[Path] = []
     here = folder
@@ -119,6 +122,6 @@ def make_private_dirs(folder: Path, what: str = "the store directory") -> None:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise StoreError(f"{folder}: cannot create {what} ({exc.strerror})") from None
+            raise StoreError(Reason.of("store.cannot_create_in", path=folder, what=what, error=exc.strerror)) from None
     if not folder.is_dir():
-        raise StoreError(f"{folder}: not a directory; cannot create {what} there")
+        raise StoreError(Reason.of("store.not_a_directory", path=folder, what=what))

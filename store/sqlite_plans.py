@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from bfg_tui.errors import StoreError
+from bfg_tui.errors import Reason, StoreError
 from bfg_tui.models import State
 
 from .schema import APPLICATION_ID, SCHEMA_VERSION
@@ -24,16 +24,12 @@ def header_plan(path: Path) -> Plan:
     version = (yield ("pragma user_version", ()))[0][0]
     tables = (yield ("select count(*) from sqlite_master", ()))[0][0]
     if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables):
-        raise StoreError(f"{path}: this SQLite file is not a bfg-tui store")
+        raise StoreError(Reason.of("store.foreign_sqlite", path=path))
     if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"{path}: store schema version {version} is newer than this bfg-tui understands "
-            f"({SCHEMA_VERSION}); upgrade bfg-tui"
-        )
+        raise StoreError(Reason.of("pgstore.newer", where=path, version=version, known=SCHEMA_VERSION))
     if version >= 1 and not (yield ("select count(*) from audit_head where id = 1", ()))[0][0]:
         # Every store has its head from the moment it is made: a missing one is a hand edit.
-        raise StoreError(f"{path}: the audit head is missing (the store was edited outside bfg-tui); "
-                         "nothing in it can be trusted: restore it from a backup")
+        raise StoreError(Reason.of("store.head_missing", path=path))
     return version
 
 

@@ -9,7 +9,7 @@ import struct
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from bfg_tui.errors import BfgError
+from bfg_tui.errors import BfgError, Reason
 
 # Key types we can verify (SSHSIG's signature algorithm for each; RSA signs with rsa-sha2-512).
 KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521")
@@ -65,14 +65,14 @@ def from_blob(blob: bytes, comment: str = "") -> PublicKey:
     try:
         key_type = read_string(blob, 0)[0].decode("ascii")
     except (ValueError, UnicodeDecodeError):
-        raise KeyFormatError("not an SSH public key (damaged key blob)") from None
+        raise KeyFormatError(Reason.of("key.damaged_blob")) from None
     if key_type not in KEY_TYPES:
-        raise KeyFormatError(f"unsupported key type {key_type[:40]} (use one of: {', '.join(KEY_TYPES)})")
+        raise KeyFormatError(Reason.of("key.unsupported_type", type=key_type[:40], types=", ".join(KEY_TYPES)))
     key = PublicKey(key_type, blob, comment)
     try:
         key.crypto()
     except (ValueError, TypeError):
-        raise KeyFormatError(f"damaged {key_type} public key") from None
+        raise KeyFormatError(Reason.of("key.damaged", type=key_type)) from None
     return key
 
 
@@ -80,17 +80,17 @@ def parse_public_key(line: str) -> PublicKey:
     """An OpenSSH public key line (`TYPE BASE64 [COMMENT]`), as in a .pub file."""
     parts = line.strip().split(None, 2)
     if len(parts) < 2:
-        raise KeyFormatError("not an OpenSSH public key line (expected: TYPE BASE64 [COMMENT])")
+        raise KeyFormatError(Reason.of("key.not_a_line"))
     key_type, data = parts[0], parts[1]
     if key_type.startswith("-----BEGIN"):
-        raise KeyFormatError("that is a private key; give the public key (the .pub file)")
+        raise KeyFormatError(Reason.of("key.is_private"))
     try:
         blob = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
-        raise KeyFormatError("not an OpenSSH public key line (the key is not base64)") from None
+        raise KeyFormatError(Reason.of("key.not_base64")) from None
     key = from_blob(blob, parts[2].strip() if len(parts) > 2 else "")
     if key.key_type != key_type:
-        raise KeyFormatError(f"the key says {key.key_type} but the line says {key_type[:40]}")
+        raise KeyFormatError(Reason.of("key.type_differs", key_type=key.key_type, line_type=key_type[:40]))
     return key
 
 
@@ -99,16 +99,16 @@ def read_public_key_file(path: str) -> PublicKey:
         with open(path, encoding="utf-8") as fh:
             text = fh.read(64 * 1024)
     except OSError as exc:
-        raise KeyFormatError(f"cannot read {path}: {exc.strerror}") from None
+        raise KeyFormatError(Reason.of("key.cannot_read", path=path, error=exc.strerror)) from None
     except UnicodeDecodeError:
-        raise KeyFormatError(f"{path}: not an OpenSSH public key file") from None
+        raise KeyFormatError(Reason.of("key.not_a_file", path=path)) from None
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
-        raise KeyFormatError(f"{path}: no public key in it")
+        raise KeyFormatError(Reason.of("key.none_in_file", path=path))
     try:
         return parse_public_key(lines[0])
     except KeyFormatError as exc:
-        raise KeyFormatError(f"{path}: {exc.reason}") from None
+        raise KeyFormatError(Reason.of("key.in_file", path=path, problem=Reason.said(exc.reason))) from None
 
 
 @lru_cache(maxsize=256)

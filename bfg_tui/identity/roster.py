@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from bfg_tui.errors import BfgError
+from bfg_tui.errors import BfgError, Reason
 
 from . import NAMESPACE
 from .keys import PublicKey, parse_public_key
@@ -100,9 +100,9 @@ class Roster:
     def check_add(self, actor: str, key: PublicKey) -> None:
         current = self.keys.get(key.fingerprint)
         if current is not None and current.revoked_seq is None:
-            raise RosterError(f"{key.fingerprint} is already in the roster (for {current.actor})")
+            raise RosterError(Reason.of("roster.key_present", key=key.fingerprint, actor=current.actor))
         if current is not None:
-            raise RosterError(f"{key.fingerprint} was revoked at event {current.revoked_seq}; a revoked key is not added back")
+            raise RosterError(Reason.of("roster.key_revoked", key=key.fingerprint, seq=current.revoked_seq))
 
     def check_revoke(self, actor: str, fingerprint: str | None) -> list[str]:
         """The fingerprints to revoke, or a RosterError."""
@@ -110,9 +110,9 @@ class Roster:
         if fingerprint:
             keys = [rk for rk in keys if rk.fingerprint == fingerprint]
             if not keys:
-                raise RosterError(f"{actor} has no active roster key {fingerprint}")
+                raise RosterError(Reason.of("roster.no_such_key", actor=actor, key=fingerprint))
         if not keys:
-            raise RosterError(f"{actor} has no active roster key")
+            raise RosterError(Reason.of("roster.no_active_key", actor=actor))
         return [rk.fingerprint for rk in keys]
 
     # ----------------------------------------------------------------- exports

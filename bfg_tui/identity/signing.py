@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any, Protocol
 
-from bfg_tui.errors import BfgError
+from bfg_tui.errors import BfgError, Reason
 
 from . import NAMESPACE
 from .keys import PublicKey, parse_public_key, string
@@ -41,7 +41,7 @@ class AgentSigner:
         try:
             sig_blob = await self._keypair.sign_async(signed_data(message, NAMESPACE))
         except (ValueError, OSError) as exc:
-            raise IdentityError(f"ssh-agent did not sign with {self.key.fingerprint}: {exc}") from None
+            raise IdentityError(Reason.of("identity.agent_refused", key=self.key.fingerprint, error=str(exc))) from None
         return armor(encode(self.key, NAMESPACE, sig_blob))
 
 
@@ -93,16 +93,16 @@ def load_key_file(path: str) -> KeyFileSigner:
         with open(path, "rb") as fh:
             data = fh.read(1024 * 1024)
     except OSError as exc:
-        raise IdentityError(f"cannot read the key file {path}: {exc.strerror}") from None
+        raise IdentityError(Reason.of("identity.key_file_unreadable", path=path, error=exc.strerror)) from None
     if b"PRIVATE KEY" not in data:
-        raise IdentityError(f"{path}: not a private key file (give the private key, not the .pub)")
+        raise IdentityError(Reason.of("identity.key_file_public", path=path))
     loader = load_ssh_private_key if b"OPENSSH PRIVATE KEY" in data else load_pem_private_key
     try:
         private = loader(data, password=None)
     except TypeError:
-        raise IdentityError(f"{path}: the key file is encrypted; add it to your agent (ssh-add {path})") from None
+        raise IdentityError(Reason.of("identity.key_file_encrypted", path=path)) from None
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise IdentityError(f"{path}: cannot read the private key ({str(exc).splitlines()[0][:80]})") from None
+        raise IdentityError(Reason.of("identity.key_file_damaged", path=path, error=str(exc).splitlines()[0][:80])) from None
     line = private.public_key().public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH).decode("ascii")
     return KeyFileSigner(private, parse_public_key(line))
 

@@ -71,8 +71,8 @@ def test_unknown_fact_and_missing_field() -> None:
     with pytest.raises(CatalogError, match="uses unknown fact 'always_true'"):
         parse_catalog(doc)
     doc = raw()
-    del check(doc, "transition.db_schema")["title"]
-    with pytest.raises(CatalogError, match="check 'transition.db_schema' is missing 'title'"):
+    del check(doc, "transition.db_schema")["kind"]  # its texts are messages (test_messages), not fields here
+    with pytest.raises(CatalogError, match="check 'transition.db_schema' is missing 'kind'"):
         parse_catalog(doc)
 
 

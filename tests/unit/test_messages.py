@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import string
 from collections.abc import Iterable, Iterator
 
@@ -131,6 +132,9 @@ def _runtime_ids() -> set[str]:
     for verb in ("accept", "revoke"):
         ids |= {f"msg.check.derived.{verb}", f"msg.check.owned_by.{verb}", f"msg.rbac.read_only.{verb}"}
     ids |= {"msg.outcome.accepted", "msg.outcome.countersigned"}
+    from bfg_tui.catalog import texts
+
+    ids |= {text.id for text in texts(cat)}  # each catalog entity's texts: cat.<kind>.<id>[.<field>]
     return ids
 
 
@@ -196,22 +200,8 @@ _STRIPPED = ("mozna", "otworzyc", "tozsamosc", "gotowosc", "gotowosci", "zamrozo
 
 
 def _polish_texts() -> list[str]:
-    import json
-
-    texts = [form for text in _po("pl").values() for form in _forms(text)]
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("pl"), str):
-                texts.append(node["pl"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(json.loads((ROOT / "assets" / "catalog.json").read_text(encoding="utf-8")))
-    return texts
+    """Every Polish text: the catalog's seed texts are messages too (`cat.…`)."""
+    return [form for text in _po("pl").values() for form in _forms(text)]
 
 
 def test_the_polish_is_written_with_its_letters() -> None:
@@ -272,3 +262,31 @@ def test_no_polish_sentence_declines_a_name() -> None:
                           re.IGNORECASE)
     found = [(key, form) for key, text in _po("pl").items() for form in _forms(text) if declined.search(form)]
     assert not found, found
+
+
+def test_every_catalog_text_is_a_message_in_both_languages() -> None:
+    """catalog.json is structure only: each entity's texts (a check's title and detail, a gate's action and
+    hint, …) are message ids made from its kind and id (`cat.check.<id>.title`), in both `.po` files."""
+    from bfg_tui.catalog import default_catalog, parse_catalog, texts
+
+    en, pl = _po("en"), _po("pl")
+    ids = [text.id for text in texts(default_catalog())]
+    assert len(ids) == len(set(ids)) and len(ids) > 150
+    assert not [key for key in ids if key not in en or key not in pl]
+    assert not [key for key in en if key.startswith("cat.") and key not in ids]  # none left behind
+
+    doc = json.loads((ROOT / "assets" / "catalog.json").read_text(encoding="utf-8"))
+    doc["checks"].append({**doc["checks"][0], "id": "transition.new_check"})  # a new entity, no messages yet
+    missing = [text.id for text in texts(parse_catalog(doc)) if text.id not in en or text.id not in pl]
+    assert missing == ["cat.check.transition.new_check.title", "cat.check.transition.new_check.detail"]
+
+
+def test_the_catalog_json_holds_no_text_pairs() -> None:
+    def pairs(node: object) -> int:
+        if isinstance(node, dict):
+            return int({"en", "pl"} <= set(node)) + sum(pairs(v) for v in node.values())
+        if isinstance(node, list):
+            return sum(pairs(v) for v in node)
+        return 0
+
+    assert pairs(json.loads((ROOT / "assets" / "catalog.json").read_text(encoding="utf-8"))) == 0
