@@ -499,13 +499,15 @@ def _outcome(out: Any, args: argparse.Namespace) -> str:
 
 
 async def _audit(console: Any, args: argparse.Namespace) -> int:
+    from .i18n import message_text
     from .sanitise import dumps, visible
 
     if args.audit_cmd == "verify":
         result = await console.verify_audit()
         signatures = await console.verify_signatures() if result.ok else None
         if signatures is not None and not signatures.ok:
-            _err(_t("cli.audit.signature_failed", args, seq=signatures.first_bad_seq, reason=signatures.reason))
+            _err(_t("cli.audit.signature_failed", args, seq=signatures.first_bad_seq,
+                    reason=message_text(signatures.reason, args.lang or "en")))
             return EXIT_FAIL
         chain_holds = result.ok or result.first_bad_seq is None  # a state fault leaves the chain's head good
         if chain_holds and args.expect_head:
@@ -606,7 +608,7 @@ async def _checks(console: Any, args: argparse.Namespace) -> int:
     for check in console.catalog.checks.values():
         status = ev.checks[check.id]
         rows.append({"id": check.id, "kind": check.kind, "group": check.group, "owner": check.owner,
-                     "ready": status.ready, "stale": status.stale, "reason": render(status.reason),
+                     "ready": status.ready, "stale": status.stale, "reason": render(status.reason, args.lang or "en"),
                      "value": value(console.catalog, state, ev, check.id)})
     if args.json:
         _print(json.dumps(rows, ensure_ascii=False))

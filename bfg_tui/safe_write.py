@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from .errors import BfgError, Reason
+from .i18n import Msg
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
@@ -37,17 +38,18 @@ class WriteFailed(BfgError):
     """The bytes could not be written (no space, I/O error, closed stdout...)."""
 
 
-def kind_of(mode: int) -> str | None:
-    """What a non-regular file is, in words; None for a regular file."""
+def kind_of(mode: int) -> Msg | None:
+    """What a non-regular file is (its message); None for a regular file."""
     if stat.S_ISREG(mode):
         return None
-    for test, words in (
-        (stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+    for test, kind in (
+        (stat.S_ISLNK, "file.kind.symlink"), (stat.S_ISDIR, "file.kind.directory"),
+        (stat.S_ISCHR, "file.kind.character_device"), (stat.S_ISBLK, "file.kind.block_device"),
+        (stat.S_ISFIFO, "file.kind.fifo"), (stat.S_ISSOCK, "file.kind.socket"),
     ):
         if test(mode):
-            return words
-    return "not a regular file"
+            return Msg(kind)
+    return Msg("file.kind.other")
 
 
 def inspect(path: Path) -> os.stat_result | None:

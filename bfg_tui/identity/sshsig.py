@@ -14,7 +14,7 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
-from bfg_tui.errors import BfgError
+from bfg_tui.errors import BfgError, Reason
 
 from .keys import KeyFormatError, PublicKey, from_blob, read_string, string
 
@@ -63,11 +63,11 @@ def armor(blob: bytes) -> str:
 def dearmor(text: str) -> bytes:
     lines = text.strip().splitlines()
     if len(lines) < 3 or lines[0].strip() != BEGIN or lines[-1].strip() != END:
-        raise SignatureError("not an SSH signature (no BEGIN/END SSH SIGNATURE armor)")
+        raise SignatureError(Reason.of("signature.no_armor"))
     try:
         return base64.b64decode("".join(line.strip() for line in lines[1:-1]), validate=True)
     except (binascii.Error, ValueError):
-        raise SignatureError("damaged SSH signature (bad base64)") from None
+        raise SignatureError(Reason.of("signature.bad_base64")) from None
 
 
 def parse(armored: str) -> Signature:
@@ -92,19 +92,19 @@ def parse(armored: str) -> Signature:
         key = from_blob(key_blob)
         return Signature(key, namespace.decode(), hash_alg.decode(), sig_alg.decode(), sig)
     except (ValueError, struct.error, UnicodeDecodeError, KeyFormatError) as exc:
-        raise SignatureError(f"damaged SSH signature ({exc})") from None
+        raise SignatureError(Reason.of("signature.damaged_blob", error=str(exc))) from None
 
 
 def verify(message: bytes, armored: str, namespace: str) -> PublicKey:
     """Check `armored` signs `message` in `namespace`; return the signing key, else raise SignatureError."""
     sig = parse(armored)
     if sig.namespace != namespace:
-        raise SignatureError(f"signature is for namespace {sig.namespace!r}, not {namespace!r}")
+        raise SignatureError(Reason.of("signature.namespace", got=repr(sig.namespace), expected=repr(namespace)))
     if sig.hash_alg not in _HASHES:
-        raise SignatureError(f"unsupported signature hash {sig.hash_alg[:20]}")
+        raise SignatureError(Reason.of("signature.hash", hash=sig.hash_alg[:20]))
     data = signed_data(message, namespace, sig.hash_alg)
     if not _verify_raw(sig.key, sig.sig_alg, sig.sig, data):
-        raise SignatureError(f"signature by {sig.key.fingerprint} does not match the signed message")
+        raise SignatureError(Reason.of("signature.mismatch", key=sig.key.fingerprint))
     return sig.key
 
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from ..errors import Reason
 from . import NAMESPACE
 from .keys import KeyFormatError
 from .roster import Roster
@@ -56,7 +57,7 @@ def verify_signatures(rows: Iterable[tuple[int, bytes, str | None]]) -> Signatur
         initialising = kind == "roster.init" and not roster.signed
         if not roster.signed and not initialising:
             if signature:
-                return fail(seq, f"event {seq} carries a signature but precedes the roster")
+                return fail(seq, Reason.of("signature.before_roster", seq=seq))
             before += 1
             continue
         if not signature:
@@ -64,27 +65,27 @@ def verify_signatures(rows: Iterable[tuple[int, bytes, str | None]]) -> Signatur
                 unsigned += 1
                 roster.apply(seq, kind, data)
                 continue
-            return fail(seq, f"event {seq} ({kind}) is not signed, but the roster is in force since event {roster.init_seq}")
+            return fail(seq, Reason.of("signature.missing", seq=seq, kind=kind, since=roster.init_seq))
         try:
             key = verify(body, signature, NAMESPACE)
         except SignatureError as exc:
-            return fail(seq, f"event {seq}: {exc.reason}")
+            return fail(seq, Reason.of("signature.bad", seq=seq, problem=Reason.said(exc.reason)))
         except KeyFormatError as exc:
-            return fail(seq, f"event {seq}: damaged signature ({exc.reason})")
+            return fail(seq, Reason.of("signature.damaged", seq=seq, problem=Reason.said(exc.reason)))
         fp = key.fingerprint
         if initialising:
             if data.get("fingerprint") != fp or data.get("actor") != actor:
-                return fail(seq, f"event {seq}: the roster was initialised with a key other than the one that signed it")
+                return fail(seq, Reason.of("signature.init_key", seq=seq))
         else:
             holder = roster.holder(fp)
             if holder is None:
-                return fail(seq, f"event {seq}: signed by {fp}, which is not in the roster")
+                return fail(seq, Reason.of("signature.not_in_roster", seq=seq, key=fp))
             if holder.actor != actor:
-                return fail(seq, f"event {seq}: signed by {fp}, a key of {holder.actor}, not of {actor}")
+                return fail(seq, Reason.of("signature.other_actor", seq=seq, key=fp, holder=holder.actor, actor=actor))
             if holder.revoked_seq is not None:
-                return fail(seq, f"event {seq}: signed by {fp}, revoked at event {holder.revoked_seq}")
+                return fail(seq, Reason.of("signature.revoked", seq=seq, key=fp, revoked=holder.revoked_seq))
         if doc["auth"].get("key") != fp:
-            return fail(seq, f"event {seq}: its auth names key {doc['auth'].get('key')}, but {fp} signed it")
+            return fail(seq, Reason.of("signature.auth_key", seq=seq, named=doc["auth"].get("key"), key=fp))
         signed += 1
         keys.add(fp)
         actors.add(actor)

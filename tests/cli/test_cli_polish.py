@@ -59,3 +59,27 @@ def test_a_store_error_is_polish(cli: Cli, tmp_path) -> None:
     assert cli("status", store=tmp_path).err == f"bfg-tui: {tmp_path} is a directory, not a store file\n"
     keyvalue = cli("--lang", "pl", "--db", "host=a dbname=b", "status")
     assert keyvalue.err.startswith("bfg-tui: błąd użycia: --db wygląda jak napis połączenia libpq key=value")
+
+
+def test_a_key_file_and_a_shared_store_location_are_refused_in_polish(cli: Cli, tmp_path) -> None:
+    assert cli("init").code == 0
+    missing = tmp_path / "nobody.pub"
+    refused = cli("--lang", "pl", "roster", "init", "--actor", "user_md_anna", "--key", str(missing))
+    assert refused.err.startswith(f"bfg-tui: nie można odczytać {missing}: "), refused
+    private = tmp_path / "id.pub"
+    private.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n")
+    refused = cli("--lang", "pl", "roster", "init", "--actor", "user_md_anna", "--key", str(private))
+    assert refused.err == f"bfg-tui: plik {private}: to klucz prywatny; podaj klucz publiczny (plik .pub)\n", refused
+    english = cli("roster", "init", "--actor", "user_md_anna", "--key", str(private))
+    assert english.err == f"bfg-tui: {private}: that is a private key; give the public key (the .pub file)\n"
+    fragment = cli("--lang", "pl", "--db", "postgresql://u@127.0.0.1:1/db#x", "status")
+    assert fragment.err.startswith("bfg-tui: ") and "fragment (#…) jest niedozwolony w lokalizacji store" in fragment.err
+
+
+def test_the_checks_list_says_why_in_polish(cli: Cli) -> None:
+    assert cli("init").code == 0
+    lines = cli("--lang", "pl", "checks").out.splitlines()
+    probe = next(line for line in lines if "connection.endpoint_reachability" in line)
+    assert probe.endswith("czeka na próbę connection"), probe
+    english = next(line for line in cli("checks").out.splitlines() if "connection.endpoint_reachability" in line)
+    assert english.endswith("waiting for the connection probe"), english
