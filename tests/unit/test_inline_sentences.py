@@ -38,7 +38,8 @@ ALLOWED: dict[str, str] = {
     "bfg_tui/probes/postgres/readback.py": "stored evidence (probe step detail)",
     "bfg_tui/probes/postgres/schema.py": "stored evidence (probe step detail)",
     "bfg_tui/probes/sqlite_target.py": "stored evidence (probe step detail)",
-    "bfg_tui/runbook.py": "evidence (the RLS lint summary a probe logs) and a guard on the code's own options",
+    "bfg_tui/runbook.py": "a guard on the code's own options",
+    "bfg_tui/rls_lint.py": "evidence: the RLS lint summary a probe logs and records",
     # A payload the code hashes: only the code builds one (imported files are validated before).
     "bfg_tui/canonical.py": "internal: a programming error",
     # The demo generator's guards: the service checks --scale first, the catalog's kinds are the developers'.
