@@ -455,10 +455,12 @@ class ConsoleScreen(Localized, Screen[None]):
         self.built = False
         self._building = False
         self._trail_hidden: list[Widget] = []  # what a state the trail does not back hid
+        self._composed = 0  # how many times compose ran: a recompose may compose nothing
         self._keys_for = self._who_may()  # what the key bar's dimming was last worked out for
         adopt_stylesheet(self, self.app)  # no re-parse of every stylesheet for a new screen
 
     def compose(self) -> ComposeResult:
+        self._composed += 1
         yield TopBar(self.mode)
         view = self.bfg.view
         if view is None or not self.bfg.first_frame_painted:
@@ -554,9 +556,14 @@ class ConsoleScreen(Localized, Screen[None]):
             hidden.clear()
 
     async def _build(self) -> None:
+        composed = self._composed
         await self.recompose()
         self._building = False
-        if not self.is_attached:  # the app is closing: the body may never have mounted
+        # The app is closing: Textual skips the compose of a screen it is pruning (which still
+        # counts as attached), so the body may never have mounted; a later repaint of a screen
+        # that is still there builds it again.
+        if self._composed == composed or not self.is_attached:
+            self.built = False
             return
         self.shown = None
         self.repaint()
