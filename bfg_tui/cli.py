@@ -797,6 +797,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err(_t("cli.interrupted", args))
         return 130
+    except BrokenPipeError:  # `bfg-tui audit | head`: the reader left; say so once, not at exit again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _err(_t("cli.broken_pipe", args))
+        return EXIT_FAIL
     except Exception as exc:  # last line of defence: a one-line reason, never a traceback
         _err(_t("cli.unexpected", args, kind=type(exc).__name__, error=_safe(str(exc))))
         return EXIT_FAIL

@@ -217,3 +217,16 @@ def test_a_failed_release_export_does_not_satisfy_the_audit_packet_check(cli, st
     assert all(d["packet"] == "release" for d in failed)
     assert cli("export", "release", "-o", str(tmp_path / "r.env"), actor=ANNA).code == 0
     assert release_fresh(cli)
+
+
+@pytest.mark.parametrize("verb", [["checks"], ["status"], ["audit", "list"]])
+def test_a_reader_that_leaves_gets_one_line_not_an_unexpected_error(store: Path, verb: list[str]) -> None:
+    """`bfg-tui checks | head`: the reader closes the pipe; the CLI says so in one line, exit 1."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    proc = subprocess.run([sys.executable, "-m", "bfg_tui", "--db", str(store), "--as", ANNA, *verb],
+                          stdout=writer, stderr=subprocess.PIPE, text=True, timeout=60)
+    os.close(writer)
+    assert proc.returncode == 1, proc.stderr
+    assert "broken pipe" in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    assert "unexpected" not in proc.stderr and "Traceback" not in proc.stderr
