@@ -52,8 +52,10 @@ def pg_sql(s: str) -> Sql:
         max_version=f"select max(version) from {s}.scenarios",
         insert_scenario=f"insert into {s}.scenarios(version, saved_at, actor, source, records, kind_counts) "
                         "values (%s, %s, %s, %s, %s, %s)",
-        prune_records=f"delete from {s}.scenario_records where version <> %s and version not in "
-                      f"(select scenario_version from {s}.snapshots order by id desc limit 1)",
+        # By version through the key: `version <> %s` alone would read every kept record too.
+        prune_records=f"delete from {s}.scenario_records where version = any(array(select version from "
+                      f"{s}.scenarios where version <> %s and version not in "
+                      f"(select scenario_version from {s}.snapshots order by id desc limit 1)))",
         latest_scenario=f"select version, saved_at, records, kind_counts from {s}.scenarios "
                         "order by version desc limit 1",
         record_bodies=f"select body from {s}.scenario_records where version = %s order by ord",

@@ -210,6 +210,14 @@ def test_copy_replay_of_100k_records_has_checksum_parity(pg, cli, scaled_store) 
                 (S, f"{S}.{partition_name(_snap_key(digest))}"),
             ).fetchone()
         assert part == (f"FOR VALUES IN ('{_snap_key(digest)}')", True, True, False, 1)
+        # Loaded frozen (COPY FREEZE into the table made in the same transaction): every page
+        # is all-visible from the start, so the attach's foreign-key check reads only the key
+        # and no later read or vacuum has to rewrite the pages.
+        with pg.connect("admin", autocommit=True) as conn:
+            pages, visible = conn.execute(
+                "select relpages, relallvisible from pg_class where oid = to_regclass(%s)",
+                (f"{S}.{partition_name(_snap_key(digest))}",)).fetchone()
+        assert pages > 0 and visible == pages, (pages, visible)
     finally:
         _forget_snapshot(pg, digest)
 

@@ -488,3 +488,33 @@ async def test_the_textual_console_on_postgres_shows_other_consoles_acceptances(
         finally:
             await other.close()
         assert app.live_refreshes >= 2
+
+
+def _rows_read(plan: dict, table: str) -> int:
+    """Rows a plan node (and the nodes under it) read from `table`: returned or filtered out."""
+    own = 0
+    if plan.get("Relation Name") == table:
+        own = sum(int(plan.get(k, 0)) for k in ("Actual Rows", "Rows Removed by Filter",
+                                                 "Rows Removed by Index Recheck"))
+    return own + sum(_rows_read(child, table) for child in plan.get("Plans", []))
+
+
+async def test_a_save_prunes_old_versions_without_reading_the_kept_ones(direct: Backend) -> None:
+    console = await direct.console()
+    try:
+        await console.save_scenario(MAREK, scale=300)  # version 1: 3000 records, kept by the snapshot
+        await console.freeze(MAREK)
+        await console.save_scenario(MAREK, scale=300)  # version 2: the latest, kept
+        store = console.store
+        async with store._tx() as conn, conn.transaction(force_rollback=True):
+            # A third save would keep both: its prune reads nothing.
+            cur = await conn.execute("explain (analyze, format json) " + store.sql.prune_records, (2,))
+            kept = _rows_read((await cur.fetchone())[0][0]["Plan"], "scenario_records")
+            await conn.execute(f"insert into {direct.schema}.scenarios(version, source, records, kind_counts) "
+                               "values (3, 'test', 0, '{}')")
+            # Version 2 pruned once version 3 is saved: only its rows are read.
+            cur = await conn.execute("explain (analyze, format json) " + store.sql.prune_records, (3,))
+            pruned = _rows_read((await cur.fetchone())[0][0]["Plan"], "scenario_records")
+        assert (kept, pruned) == (0, 3011)
+    finally:
+        await console.close()

@@ -74,3 +74,12 @@ def test_add_joined_hashes_as_add_many_does() -> None:
     two.add_joined(b"", 0)
     two.add_joined(bodies[2], 1)
     assert (one.hexdigest(), one.rows) == (two.hexdigest(), two.rows)
+
+
+def test_the_copy_encoder_frames_any_length_and_seq() -> None:
+    # Short lengths come from a table built once; longer ones, and large seqs, are packed.
+    encode = copy_encoder("bfg", "snap-1", {"orders": "ops"}, [], defaults=False)
+    big, rid = b"{" + b"x" * 70_000 + b"}", "o-" + "7" * 300
+    out = encode([("orders", rid, big), ("orders", "", b"")], 16_777_300)
+    assert out == (_tuple(b"bfg", b"snap-1", struct.pack("!i", 16_777_300), b"ops", b"orders", rid.encode(), big)
+                   + _tuple(b"bfg", b"snap-1", struct.pack("!i", 16_777_301), b"ops", b"orders", b"", b""))

@@ -68,8 +68,11 @@ async def copy_new_partition(s: PgSession, conn: Any, log: Log, source: Snapshot
             table, sql.Literal(tenant), sql.Literal(snap)))
 
     t0 = time.perf_counter()
+    # FREEZE: the table is new in this (sub)transaction, so its rows can be written frozen and
+    # its pages all-visible: the attach's foreign-key check then reads the key alone, and
+    # neither the read-back nor a vacuum rewrites the pages to set hint bits or freeze them.
     rows, projected = await stream_copy(s, conn, source, tenant, snap, groups, f"{SCHEMA}.{part}",
-                                              prepare=create, defaults=True)
+                                              prepare=create, defaults=True, freeze=True)
     await conn.execute(sql.SQL("alter table {} alter column tenant_id drop default,"
                                " alter column snapshot_id drop default").format(table))
     copy_s = time.perf_counter() - t0
@@ -88,7 +91,7 @@ async def copy_new_partition(s: PgSession, conn: Any, log: Log, source: Snapshot
     await conn.execute(sql.SQL("alter table {} attach partition {} for values in ({})").format(
         parent, table, sql.Literal(snap)))
     secs = time.perf_counter() - t0
-    log_copy(s, log, rows, secs, f"into the new partition {SCHEMA}.{part} (binary, pipelined; COPY "
+    log_copy(s, log, rows, secs, f"into the new partition {SCHEMA}.{part} (binary, frozen, pipelined; COPY "
                                     f"{copy_s:.2f} s, key {key_s:.2f} s, RLS + attach "
                                     f"{secs - copy_s - key_s:.2f} s; one transaction)")
     await project(s, conn, log, tenant, projected)
@@ -114,14 +117,15 @@ def log_copy(s: PgSession, log: Log, rows: int, secs: float, where: str) -> None
 async def stream_copy(s: PgSession, conn: Any, source: SnapshotSource, tenant: str, snap: str,
                        groups: dict[str, str], table: str,
                        prepare: Callable[[], Awaitable[None]] | None = None, defaults: bool = False,
-                       ) -> tuple[int, list[tuple[str, str, bytes]]]:
+                       freeze: bool = False) -> tuple[int, list[tuple[str, str, bytes]]]:
     """Binary COPY of every snapshot record, streamed batch by batch: (rows, tenants/users records).
 
     Pipelined, so the server never waits for the client: a producer task reads the
     next batch from the store and encodes it, COPY_PIECE records at a time, in a worker
     thread while the COPY sends what is ready (at most COPY_QUEUE pieces wait in
     memory). `prepare` (e.g. creating the table) runs while the first batch is read.
-    With `defaults` the table's column defaults fill tenant_id and snapshot_id.
+    With `defaults` the table's column defaults fill tenant_id and snapshot_id; `freeze`
+    writes the rows frozen (the table must be new in the current subtransaction).
     """
     projected: list[tuple[str, str, bytes]] = []
     encode = copy_encoder(tenant, snap, groups, projected, defaults=defaults)
@@ -153,7 +157,8 @@ async def stream_copy(s: PgSession, conn: Any, source: SnapshotSource, tenant: s
         if prepare is not None:
             await prepare()
         s.phase = f"COPY into {table}"
-        async with conn.cursor().copy(f"copy {table} ({columns}) from stdin (format binary)") as copy:
+        options = "format binary, freeze" if freeze else "format binary"
+        async with conn.cursor().copy(f"copy {table} ({columns}) from stdin ({options})") as copy:
             await copy.write(COPY_HEADER)
             while (chunk := await queue.get()) is not None:
                 await copy.write(chunk)
