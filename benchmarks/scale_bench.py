@@ -91,7 +91,7 @@ def measure(label: str, orders: int, tmp: Path) -> dict[str, Any]:
     try:
         replay = asyncio.run(pg_bench.replay_store(db))
         out.update(pg_copy_s=replay["copy_s"], pg_rows_per_s=replay["rows_per_s"],
-                   pg_readback_s=replay["readback_s"], pg_mb=replay["pg_bytes"] / 1e6)
+                   pg_readback_s=replay["readback_s"], pg_mb=replay["pg_bytes"] / 1e6, pg_split=replay.get("split"))
     except Skip as why:
         out["pg_skipped"] = str(why)
     except Exception as exc:  # a failed replay is reported with the size, the curve goes on
@@ -124,6 +124,8 @@ def report(results: list[dict[str, Any]]) -> None:
         print(f"{key:<16}" + "".join(f"{_fmt(v, unit):>14}" for v in values) + "   " + " ".join(growth) + verdict)
     rates = [r.get("pg_rows_per_s") for r in results]
     print(f"{'pg_rows_per_s':<16}" + "".join(f"{(f'{v / 1000:.0f}k' if v else '—'):>14}" for v in rates))
+    splits = ["/".join(f"{x:.2f}" for x in r["pg_split"]) if r.get("pg_split") else "—" for r in results]
+    print(f"{'pg COPY/key/attach s':<16}" + "".join(f"{v:>14}" for v in splits))
     print(f"{'disk needed':<16}" + "".join(f"{r['disk_needed_gb']:>11.1f} GB" for r in results))
     print(f"{'load 1m':<16}" + "".join(f"{r['load_before']:>7.1f}→{r['load_after']:<6.1f}" for r in results))
     for r in results:
