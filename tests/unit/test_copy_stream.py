@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from bfg_tui.canonical import SnapshotHasher
-from bfg_tui.probes.postgres.copy_in import copy_encoder
+from bfg_tui.probes.postgres.copy_in import copy_encoder, key_sort_memory_mb
 from bfg_tui.probes.postgres.readback import BinaryRows, canonical_run
 from bfg_tui.probes.postgres.session import Fail
 
@@ -83,3 +83,11 @@ def test_the_copy_encoder_frames_any_length_and_seq() -> None:
     out = encode([("orders", rid, big), ("orders", "", b"")], 16_777_300)
     assert out == (_tuple(b"bfg", b"snap-1", struct.pack("!i", 16_777_300), b"ops", b"orders", rid.encode(), big)
                    + _tuple(b"bfg", b"snap-1", struct.pack("!i", 16_777_301), b"ops", b"orders", b"", b""))
+
+
+def test_the_key_build_may_sort_every_key_in_memory_up_to_a_cap() -> None:
+    # About 95 bytes a key on PostgreSQL 15 (trace_sort): 1M keys fit the 256 MB floor, 10M
+    # get room for all of them instead of spilling to temp files; 2 GB at most.
+    assert key_sort_memory_mb(1_000_000) == 256
+    assert key_sort_memory_mb(10_000_000) == 1221
+    assert key_sort_memory_mb(100_000_000) == 2048

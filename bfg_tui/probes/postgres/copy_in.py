@@ -44,6 +44,17 @@ def partition_name(snapshot_id: str) -> str | None:
     return "scenario_records_" + snapshot_id.replace("-", "_") if _PARTITIONED_SNAPSHOT.match(snapshot_id) else None
 
 
+_KEY_BYTES = 128  # sort memory a key takes, with headroom (PostgreSQL 15: about 95 bytes)
+_KEY_SORT_MB = (256, 2048)
+
+
+def key_sort_memory_mb(rows: int) -> int:
+    """maintenance_work_mem for building a snapshot partition's key: room to sort every key
+    in memory, at least the floor (which fits 1M keys) and at most the cap."""
+    low, high = _KEY_SORT_MB
+    return min(high, max(low, -(-rows * _KEY_BYTES // (1 << 20))))
+
+
 async def copy_new_partition(s: PgSession, conn: Any, log: Log, source: SnapshotSource, tenant: str, snap: str,
                               groups: dict[str, str], part: str) -> int:
     """COPY into a new table without an index, then build its key, give it forced RLS and
@@ -78,9 +89,10 @@ async def copy_new_partition(s: PgSession, conn: Any, log: Log, source: Snapshot
     copy_s = time.perf_counter() - t0
     s.phase = f"building the key of {SCHEMA}.{part}"
     # One backend sorts in memory: on a small server, parallel workers cost more than they
-    # save (benchmarks/pg_bench.py), and 1M keys fit in 256 MB.
+    # save (benchmarks/pg_bench.py), and a sort that spills to temp files writes and reads
+    # every key again.
     await conn.execute("set local max_parallel_maintenance_workers = 0")
-    await conn.execute("set local maintenance_work_mem = '256MB'")
+    await conn.execute(f"set local maintenance_work_mem = '{key_sort_memory_mb(rows)}MB'")
     await conn.execute(sql.SQL("alter table {} add constraint {} primary key (tenant_id, snapshot_id, seq)")
                        .format(table, sql.Identifier(f"{part}_pkey")))
     key_s = time.perf_counter() - t0 - copy_s
