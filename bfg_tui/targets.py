@@ -382,6 +382,44 @@ def libpq_params(dsn: str) -> dict[str, str]:
         raise ValueError("not a valid libpq connection string") from None
 
 
+def url_query_param(url: str, name: str) -> tuple[str, str | None]:
+    """(the URL without its `name=` query parameters, the last one's value or None).
+
+    For a parameter of ours that libpq does not know (the store's `schema`): libpq refuses
+    a URL that carries it, so it is taken out before libpq reads the rest. A key=value
+    string is returned as it is.
+    """
+    if not is_postgres(url):
+        return url, None
+    base, sep, query = url.partition("?")
+    value: str | None = None
+    kept: list[str] = []
+    for pair in query.split("&") if sep else ():
+        key, _, raw = pair.partition("=")
+        if _unquote(key) == name:
+            value = _unquote(raw)
+        elif pair:
+            kept.append(pair)
+    return base + ("?" + "&".join(kept) if kept else ""), value
+
+
+def server_key(location: str) -> tuple[str, str, str]:
+    """(host, port, database) a PostgreSQL location connects to, as libpq reads it, with
+    libpq's defaults (environment, localhost, 5432, the user's name) filled in; loopback
+    addresses are `localhost`. ("", "", "") when libpq cannot read it."""
+    try:
+        params = libpq_params(url_query_param(location.strip(), "schema")[0])
+    except ValueError:
+        return ("", "", "")
+    host = params.get("host") or params.get("hostaddr") or os.environ.get("PGHOST") or "localhost"
+    port = params.get("port") or os.environ.get("PGPORT") or "5432"
+    user = params.get("user") or os.environ.get("PGUSER") or ""
+    dbname = params.get("dbname") or os.environ.get("PGDATABASE") or user
+    if host in ("127.0.0.1", "::1"):
+        host = "localhost"
+    return (host, port, dbname)
+
+
 def url_password(dsn: str) -> str:
     """The password in a URL's user info (libpq lets ?password= override it, so it is not in the dict)."""
     m = _URL_USERINFO.match(dsn.strip())

@@ -88,7 +88,7 @@ class PgLocation(NamedTuple):
 
 def parse_location(location: str) -> PgLocation:
     """Split a store location into libpq conninfo and our schema; refuse passwords."""
-    from bfg_tui.targets import is_postgres, libpq_params, redact_endpoint
+    from bfg_tui.targets import is_postgres, libpq_params, redact_endpoint, url_query_param
 
     text = (location or "").strip()
     if not is_postgres(text):
@@ -99,20 +99,12 @@ def parse_location(location: str) -> PgLocation:
         raise StoreError(Reason.of("pgstore.invalid_location", error=str(exc))) from None
     if ":***@" in shown:
         raise StoreError(Reason.of("pgstore.password_in_location", where=shown))
-    base, _, query = text.partition("?")
-    if "#" in query or "#" in base:
+    if "#" in text:
         raise StoreError(Reason.of("pgstore.fragment", where=shown))
-    schema = DEFAULT_SCHEMA
-    kept: list[str] = []
-    for pair in query.split("&") if query else ():
-        key, _, value = pair.partition("=")
-        if key == "schema":
-            schema = value
-        elif pair:
-            kept.append(pair)
+    conninfo, named = url_query_param(text, "schema")
+    schema = DEFAULT_SCHEMA if named is None else named
     if not valid_schema(schema):
         raise StoreError(Reason.of("pgstore.bad_schema", where=shown))
-    conninfo = base + ("?" + "&".join(kept) if kept else "")
     try:
         params = libpq_params(conninfo)
     except ValueError:
@@ -448,9 +440,9 @@ class PostgresStore(AuditedStore):
 
     def server_key(self) -> tuple[str, str, str]:
         """(host, port, database) of this store's server, for telling a probe target apart."""
-        from .postgres_identity import pg_server_key
+        from bfg_tui.targets import server_key
 
-        return pg_server_key(self._loc.conninfo)
+        return server_key(self._loc.conninfo)
 
     async def data_version(self) -> int:
         """The tenant's event count, read through RLS; it moves with every commit by anyone.

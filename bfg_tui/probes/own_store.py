@@ -17,9 +17,8 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bfg_tui.store.postgres_identity import pg_server_key
-
 from ..errors import Reason
+from ..targets import server_key
 
 if TYPE_CHECKING:
     from bfg_tui.store.base import ScenarioStore
@@ -34,7 +33,7 @@ async def own_store_reason(store: ScenarioStore, target: str, kind: str) -> Reas
     if kind == "postgresql" and server is not None:
         from ..runbook import SCHEMA
 
-        if store.schema == SCHEMA and server == pg_server_key(target):
+        if store.schema == SCHEMA and server == server_key(target):
             return Reason.of("probe.own_store_pg", schema=SCHEMA)
     return None
 
