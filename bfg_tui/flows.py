@@ -71,10 +71,11 @@ class ConsoleFlows(LiveConsole):
         except BfgError as exc:
             toast = (message_text(exc.reason, self.lang), self._refusal_title(False))
         except Exception as exc:  # never a crash: one line, and never a secret
-            from bfg_tui.secrets import scan
+            from bfg_tui.secrets import scrub
+            from bfg_tui.targets import known_secrets
 
-            text = f"{type(exc).__name__}: {exc}"
-            toast = (t("app.secret_error", self.lang) if scan(text) else text, self._refusal_title(False))
+            text = scrub(f"{type(exc).__name__}: {exc}", known_secrets(), withheld=t("app.secret_error", self.lang))
+            toast = (text, self._refusal_title(False))
         else:
             message = success(out) if success else message_text(out.message, self.lang, out.code, out.params)
             if message:

@@ -207,16 +207,22 @@ def scan_fields(fields: list[tuple[str, str]]) -> list[Finding]:
     return findings
 
 
-def scrub(text: object, known: Iterable[str] = (), limit: int | None = 300) -> str:
+def scrub(text: object, known: Iterable[str] = (), limit: int | None = 300, withheld: str | None = None) -> str:
     """An error message as one line fit to show: every `known` secret cut out (longest
     first), withheld when a known secret is too short to cut out safely or when what is
-    left still looks like it holds a secret, and clipped to `limit` characters (None: not clipped)."""
+    left still looks like it holds a secret, and clipped to `limit` characters (None: not clipped).
+
+    A known secret is cut out because its exact text is known. What only *looks* like a
+    secret is withheld with the whole line, not cut out: the scan knows a secret's kind,
+    not where it ends (a token runs on past its pattern, an encoded form differs), so a cut
+    could leave part of it. `withheld` replaces the English sentence said instead (the console's own).
+    """
     line = " ".join(str(text).split())
     for secret in sorted({k for k in known if k}, key=len, reverse=True):
         if secret in line:
             if len(secret) < 4:  # too short to cut out safely: keep nothing
-                return WITHHELD_KNOWN
+                return withheld or WITHHELD_KNOWN
             line = line.replace(secret, MASK)
     if scan(line):
-        return WITHHELD
+        return withheld or WITHHELD
     return line if limit is None else line[:limit]

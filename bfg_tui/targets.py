@@ -431,6 +431,23 @@ def url_password(dsn: str) -> str:
 _URL_USERINFO = LazyRe(r"^postgres(?:ql)?://([^@/?#]*)@", re.IGNORECASE)
 
 
+# Where the environment holds a connection string with the migration login's secrets,
+# and libpq's own password variables.
+MIGRATION_ENV = ("BFG_TUI_MIGRATION_DSN", "BFG_TUI_PG_MIGRATION_DSN")
+_PASSWORD_ENV = ("PGPASSWORD", "PGSSLPASSWORD")
+
+
+def known_secrets(*dsns: str) -> set[str]:
+    """Every secret an error text may quote that is known here, for `secrets.scrub`: the
+    secret values of `dsns` and of the migration DSN in the environment, and libpq's
+    password variables."""
+    found: set[str] = set()
+    for dsn in (*dsns, *(os.environ.get(k, "").strip() for k in MIGRATION_ENV)):
+        found |= secret_values(dsn)
+    found |= {os.environ[k] for k in _PASSWORD_ENV if os.environ.get(k)}
+    return found
+
+
 def secret_values(dsn: str) -> set[str]:
     """Every value of `dsn` that may be secret, raw and decoded, to scrub from messages."""
     if not dsn:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..targets import MIGRATION_ENV
 from .base import ConnectionFacts, Log, ReplayOutcome, SnapshotSource, StepResult
 from .postgres import connection, drill, replay, rls, schema
 from .postgres.copy_in import partition_name
 from .postgres.replay import snapshot_key
-from .postgres.session import MIGRATION_ENV, PROBE_TENANT, PgSession
+from .postgres.session import PROBE_TENANT, PgSession
 
 if TYPE_CHECKING:
     from ..models import TargetKind

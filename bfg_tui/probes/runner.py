@@ -14,13 +14,15 @@ import hashlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..catalog import PROBES
 from ..clock import utc_now
 from ..errors import Reason, Refused
 from ..models import Catalog, State
-from ..targets import redact_endpoint, target_kind
+from ..secrets import scrub
+from ..targets import known_secrets, redact_endpoint, target_kind
 from .base import ConnectionFacts, Log, SnapshotSource, StepResult, Target
 
 if TYPE_CHECKING:
@@ -149,7 +151,9 @@ async def run_probe(store: ScenarioStore, target: str, prober: Prober, sink: Log
             checks = catalog.probe_checks("dry_run")
     finally:
         await tgt.close()
-    steps = _fill_not_run(steps, checks)
+    # Every target's details pass the one scrubber here: a driver's error text can quote anything.
+    known = known_secrets(target)
+    steps = [replace(s, detail=scrub(s.detail, known, limit=None)) for s in _fill_not_run(steps, checks)]
     for step in steps:
         log(f"{step.check_id}: {'PASS' if step.passed else 'FAIL'} — {step.detail}")
     return ProbeRunRecord(

@@ -20,6 +20,7 @@ from bfg_tui.screens.messages import (
 from textual.message import Message
 from textual.widgets import Static
 
+from bfg_tui.i18n import t
 from tests.helpers.console import screen_text, service_do, settle, widget_text
 
 ANNA, OLENA = "user_md_anna", "user_accountant_olena"
@@ -132,3 +133,24 @@ async def test_the_dialog_follows_the_services_answer(make_app, db: Path) -> Non
         assert asked == [(OLENA, "check.accept", "transition.db_schema")]
         assert type(app.screen).__name__ == "AcceptModal"
         assert "countersign" in screen_text(app).lower()
+
+
+async def test_an_unexpected_errors_text_is_scrubbed_before_it_is_shown(make_app, monkeypatch) -> None:
+    """One scrubber: a known secret (the libpq password in the environment) is cut out and the
+    rest shown; text that still looks like it holds a secret is withheld, in the console's language."""
+    canary = "Canary-Pw-7f3a91"
+    monkeypatch.setenv("PGPASSWORD", canary)
+    app = make_app(ANNA)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+
+        async def fails(message: str) -> Any:
+            raise RuntimeError(message)
+
+        await app.act(fails(f"server said: authentication failed, tried {canary} as the password"))
+        shown = str(app.last_message)
+        assert canary not in shown
+        assert "RuntimeError: server said: authentication failed, tried *** as the password" in shown
+        await app.act(fails("connect to postgresql://u:Other-Secret-93@h/db failed"))
+        shown = str(app.last_message)
+        assert "Other-Secret-93" not in shown and t("app.secret_error", "en") in shown

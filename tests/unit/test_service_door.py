@@ -229,3 +229,38 @@ async def test_other_selected_target(console: Console, tmp_path: Path) -> None:
     state = await console.state()
     assert console.other_selected_target(state, str(first)) is None  # the selected one itself
     assert console.other_selected_target(state, str(other)) == state.connection_endpoint
+
+
+async def test_every_targets_step_details_pass_the_one_scrubber(db: Path, tmp_path: Path) -> None:
+    """Whatever a target puts in a step's detail (a driver's error text, say) is scrubbed by
+    the runner before it reaches the record or the transcript, for every kind of target."""
+    from bfg_tui.probes.base import StepResult
+    from bfg_tui.probes.runner import Prober, run_probe
+    from bfg_tui.probes.sqlite_target import SQLiteFileTarget
+    from bfg_tui.secrets import WITHHELD
+    from bfg_tui.service import SYSTEM_ACTOR, open_store
+
+    canary = "Canary-Pw-7f3a91"
+
+    class Leaky(SQLiteFileTarget):
+        async def reach(self, log):  # type: ignore[no-untyped-def]
+            return StepResult("connection.endpoint_reachability", False,
+                              f"cannot open: driver said postgresql://u:{canary}@db.example/app")
+
+    console = await Console.open(str(db))
+    try:
+        system = console.acting(SYSTEM_ACTOR)
+
+        async def target_store(location: str):  # type: ignore[no-untyped-def]
+            return await open_store(location, console.catalog, adopt=True)
+
+        prober = Prober(MAREK, tuple(console.claims(a.id) for a in console.catalog.actors))
+        record = await run_probe(
+            console.store, str(tmp_path / "t.db"), prober, lambda line: None, probe="connection",
+            catalog=console.catalog,
+            open_target=lambda t: Leaky(t, console.catalog.environment, console.catalog, open_store=target_store,
+                                        system=system))
+    finally:
+        await console.close()
+    assert record.steps[0].detail == WITHHELD
+    assert canary not in repr(record)

@@ -29,10 +29,9 @@ from typing import Any
 
 from ...runbook import MIGRATOR_ROLE, SCHEMA
 from ...secrets import scrub
-from ...targets import libpq_params, redact_endpoint, secret_values
+from ...targets import MIGRATION_ENV, known_secrets, libpq_params, redact_endpoint
 from ..base import Log, StepResult
 
-MIGRATION_ENV = ("BFG_TUI_MIGRATION_DSN", "BFG_TUI_PG_MIGRATION_DSN")
 # The other tenant of every RLS proof: seeded by the migration login with one tenants
 # row and one users row, never anything else (no secrets, no scenario data).
 PROBE_TENANT = "bfg-rls-probe"
@@ -57,11 +56,7 @@ class PgSession:
         self.endpoint = _safe_redact(self.dsn)
         self.mig_dsn = next((os.environ[k].strip() for k in MIGRATION_ENV if os.environ.get(k, "").strip()), "")
         self.migration_endpoint = _safe_redact(self.mig_dsn) if self.mig_dsn else ""
-        self.secrets = secret_values(self.dsn) | secret_values(self.mig_dsn)
-        for key in ("PGPASSWORD", "PGSSLPASSWORD"):
-            if os.environ.get(key):
-                self.secrets.add(os.environ[key])
-        self.secrets.discard("")
+        self.secrets = known_secrets(self.dsn)
         self.params: dict[str, str] | None = None
         self.app: Any = None
         self.mig: Any = None
