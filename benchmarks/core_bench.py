@@ -99,7 +99,7 @@ def runbook_lint(runs: int = 20) -> dict[str, Any]:
 
 async def _freeze(orders: int) -> dict[str, Any]:
     from bfg_tui.canonical import SnapshotHasher, record_json
-    from bfg_tui.scenario import demo_records
+    from bfg_tui.scenario_rows import demo_records
     from bfg_tui.service import Console
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -10,22 +10,22 @@ Records come out in canonical order without sorting: kind by kind in
 `catalog.record_kinds` order, and within a kind by id, whose zero-padded numbers make
 string order equal numeric order.
 
-Two outputs:
-- `demo_records` yields `(kind, id, data)` with `data` a dict, from the generators
-  here: they are the readable definition of the demo data;
+One generator, two outputs:
 - `scenario_rows.demo_rows` yields `(kind, id, body)` with `body` already canonical JSON
-  (UTF-8). The stdlib
-  JSON encoder costs several µs per record, so 1M records could not be saved in seconds
-  through it: the per-order kinds are written by `scenario_rows` from pieces of canonical
-  JSON built once per pattern of values. The pieces only ever hold values from this
-  module's own tables, digits and `canonical_json`-encoded catalog strings, so nothing
-  needs escaping; the tests check `body == record_json(kind, id, data).encode()` over every
-  pattern (`ALL_PATTERNS` orders), so the two outputs cannot drift apart unnoticed.
+  (UTF-8): what a save writes. The stdlib JSON encoder costs several µs per record, so
+  1M records could not be saved in seconds through it: each per-order kind's value rules
+  are written once, in `scenario_rows`, as pieces of canonical JSON built once per
+  pattern of values, over the tables and day arithmetic here. The pieces only ever hold
+  values from this module's own tables, digits and `canonical_json`-encoded catalog
+  strings, so nothing needs escaping;
+- `scenario_rows.demo_records` yields the same records as `(kind, id, data)` with `data`
+  a dict, read back from those bodies, for tests and a scenario file.
+The tests pin a checksum over every value pattern across a year's turn, and check that
+each body is the canonical JSON of its record.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from functools import cache
@@ -170,7 +170,7 @@ def kind_counts_for(catalog: Catalog, orders: int) -> dict[str, int]:
 
 
 def record_count(catalog: Catalog, orders: int) -> int:
-    """Exactly how many records `demo_records(catalog, orders)` yields."""
+    """Exactly how many records `scenario_rows.demo_rows(catalog, orders)` yields."""
     return sum(kind_counts_for(catalog, orders).values())
 
 
@@ -193,30 +193,7 @@ def seed_records(catalog: Catalog) -> list[Record]:
     return records
 
 
-def demo_records(catalog: Catalog, orders: int = DEMO_ORDERS) -> Iterator[Record]:
-    """Seed records plus `orders` orders with their events, documents and finance rows.
-
-    `scenario_rows.demo_rows` yields the same records with their bodies already encoded.
-    """
-    per_order: dict[str, Callable[[_Context], _Out]] = {
-        "orders": _orders,
-        "dispatch_events": _dispatch_events,
-        "driver_events": _driver_events,
-        "client_events": _client_events,
-        "documents": _documents,
-        "ksef_packages": _ksef_packages,
-        "payments": _payments,
-    }
-    ctx = context(catalog, orders)
-    return _chain(
-        per_order[kind](ctx) if kind in per_order else other_records(ctx, kind, rows=False)
-        for kind in catalog.record_kinds
-    )
-
-
 # ---------------------------------------------------------------- internals
-
-_Out = Iterator[tuple[str, str, Any]]
 
 
 def context(catalog: Catalog, orders: int) -> _Context:
@@ -235,26 +212,16 @@ def _demo_counts(catalog: Catalog, orders: int) -> dict[str, int]:
     return counts
 
 
-def other_records(ctx: _Context, kind: str, *, rows: bool) -> _Out:
+def other_rows(ctx: _Context, kind: str) -> Iterator[tuple[str, str, bytes]]:
     """The kinds that are not per order (tenant, users, scenario audit): few, encoded the safe way."""
-    if kind == "scenario_audit":
-        return _encoded(_scenario_audit(ctx), rows)
-    return _encoded([r for r in seed_records(ctx.catalog) if r[0] == kind], rows)
-
-
-def _chain(parts: Iterator[_Out]) -> _Out:
-    return itertools.chain.from_iterable(parts)  # no Python frame per record
+    records = _scenario_audit(ctx) if kind == "scenario_audit" else [r for r in seed_records(ctx.catalog) if r[0] == kind]
+    for k, rid, data in records:
+        yield (k, rid, record_json(k, rid, data, checked=False).encode("utf-8"))
 
 
 def _check_orders(orders: int) -> None:
     if isinstance(orders, bool) or not isinstance(orders, int) or orders < 0:
         raise ValueError(f"orders must be a non-negative integer, not {orders!r}")
-
-
-def _encoded(records: list[Record], rows: bool) -> _Out:
-    """The few records that are not per-order: encoded the slow, safe way."""
-    for kind, rid, data in records:
-        yield (kind, rid, record_json(kind, rid, data, checked=False).encode("utf-8") if rows else data)
 
 
 class _Context:
@@ -273,14 +240,6 @@ class _Context:
         self.day_t = [d.isoformat() + "T" for d in days]  # "2026-03-02T"
         self.day = [d.isoformat() for d in days]  # "2026-03-02"
         self.ymd = [d.strftime("%Y%m%d") for d in days]  # "20260302"
-        self.year = [d[:4] for d in self.ymd]  # "2026"
-        day_t = self.day_t
-
-        def ts(minute: int) -> str:
-            """ISO-8601 UTC timestamp `minute` minutes after the base date's midnight."""
-            return day_t[minute // _MINUTES_PER_DAY] + _CLOCK[minute % _MINUTES_PER_DAY]
-
-        self.ts: Callable[[int], str] = ts
 
 
 def _pickup(i: int) -> int:
@@ -340,144 +299,6 @@ def _crossing(i: int) -> str:
     return _LVIV_CROSSINGS[(i // 3) % 3] if i % 3 == 0 else _DOROHUSK
 
 
-def _orders(c: _Context) -> _Out:
-    fmt, ts, tenant = c.fmt, c.ts, c.tenant
-    for i in range(1, c.orders + 1):
-        rid = "ord-" + fmt(i)
-        pallets = _pallets(i)
-        weight = pallets * (180 + (i * 13) % 9 * 40)
-        cold = _cold(i)
-        t_min, t_max = ("2.0", "8.0") if cold else ("15.0", "25.0")
-        origin, dest = _ORIGINS[i % 4], _DESTINATIONS[i % 3]
-        adr = i % 7 == 0  # e.g. ethanol-based disinfectants, UN 1170
-        pickup, delivery = ts(_pickup(i)), ts(_delivery(i))
-        yield "orders", rid, {
-            "tenant_id": tenant,
-            "client_id": CLIENT_ID,
-            "origin": origin,
-            "destination": dest,
-            "pallets": pallets,
-            "weight_kg": weight,
-            "temperature_min": t_min,
-            "temperature_max": t_max,
-            "adr": adr,
-            "gdp": True,  # every load is medicinal product under GDP
-            "pickup_at": pickup,
-            "delivery_at": delivery,
-        }
-
-
-def _dispatch_events(c: _Context) -> _Out:
-    fmt, ts = c.fmt, c.ts
-    for i in range(1, c.orders + 1):
-        n = fmt(i)
-        order_id = "ord-" + n
-        vehicle = _VEHICLES[i % 6]
-        pickup = _pickup(i)
-        # Assigned 3–3.75 h before pickup, route confirmed one hour before.
-        steps = (
-            ("1", "assigned", pickup - 180 - (i % 4) * 15),
-            ("2", "route_confirmed", pickup - 60),
-        )
-        for suffix, kind, minute in steps:
-            rid = "dsp-" + n + "-" + suffix
-            at = ts(minute)
-            yield "dispatch_events", rid, {
-                "order_id": order_id,
-                "type": kind,
-                "actor_id": DISPATCHER_ID,
-                "driver_id": DRIVER_ID,
-                "vehicle": vehicle,
-                "at": at,
-            }
-
-
-def _driver_events(c: _Context) -> _Out:
-    fmt, ts = c.fmt, c.ts
-    for i in range(1, c.orders + 1):
-        n = fmt(i)
-        order_id = "ord-" + n
-        pickup = _pickup(i)
-        # Readings in tenths of a degree inside the order's range: 3.0–6.9 or 17.0–20.9.
-        low = 30 if _cold(i) else 170
-        # (suffix, type, location, reading, minute): scan at loading, the border ~5 h
-        # out, the hand-over at the destination around the planned delivery time.
-        steps = (
-            ("1", "pickup_scan", _ORIGINS[i % 4], low + (i * 7) % 40, pickup + (i % 5) * 3),
-            ("2", "border_crossing", _crossing(i), low + (i * 11 + 3) % 40,
-             pickup + 300 + (i % 7) * 20),
-            ("3", "delivered", _DESTINATIONS[i % 3], low + (i * 13 + 5) % 40,
-             _delivery(i) + (i % 5) * 10 - 20),
-        )
-        for suffix, kind, location, tenths, minute in steps:
-            rid = "drv-" + n + "-" + suffix
-            temp, at = _TENTHS[tenths], ts(minute)
-            yield "driver_events", rid, {
-                "order_id": order_id,
-                "driver_id": DRIVER_ID,
-                "type": kind,
-                "location": location,
-                "temperature_c": temp,
-                "at": at,
-            }
-
-
-def _client_events(c: _Context) -> _Out:
-    fmt, ts = c.fmt, c.ts
-    for i in range(1, c.orders + 1):
-        n = fmt(i)
-        rid, order_id = "cle-" + n, "ord-" + n
-        kind = _CLIENT_EVENTS[i % 3]
-        at = ts(_delivery(i) + 60 + (i % 4) * 15)
-        yield "client_events", rid, {
-            "order_id": order_id,
-            "client_id": CLIENT_ID,
-            "type": kind,
-            "channel": "client_portal",
-            "at": at,
-        }
-
-
-def _documents(c: _Context) -> _Out:
-    fmt, ts, ymd, amounts = c.fmt, c.ts, c.ymd, _amounts()
-    for i in range(1, c.orders + 1):
-        n = fmt(i)
-        rid, order_id = "doc-" + n, "ord-" + n
-        confidence, review = _CONFIDENCES[i % 7]
-        at = ts(_delivery(i) + 30)
-        # OCR "fields" as read off the scan: three CMR consignment notes per invoice.
-        fields: Any
-        if i % 4:
-            doc_type = "CMR"
-            cmr_number = "CMR/" + ymd[_pickup(i) // _MINUTES_PER_DAY][:4] + "/" + n
-            pallets = _pallets(i)
-            fields = {
-                "cmr_number": cmr_number,
-                "consignee": CLIENT_NAME,
-                "pallets": pallets,
-                "seal": "PL" + n,
-            }
-        else:
-            doc_type = "invoice"
-            invoice = "FV/" + ymd[_invoiced(i) // _MINUTES_PER_DAY][:4] + "/" + n  # = KSeF's
-            gross = amounts[i % _AMOUNT_PERIOD][2]
-            fields = {
-                "invoice_number": invoice,
-                "buyer": CLIENT_NAME,
-                "gross": gross,
-                "currency": "PLN",
-            }
-        yield "documents", rid, {
-            "order_id": order_id,
-            "doc_type": doc_type,
-            "provider": "local-ocr",
-            "confidence": confidence,
-            "needs_review": review,
-            "fields": fields,
-            "scanned_at": at,
-        }
-
-
 def _crc8(data: bytes, crc: int = 0) -> int:
     for byte in data:
         crc = _CRC8_TABLE[crc ^ byte]
@@ -505,65 +326,6 @@ def _technical_crc_tables() -> tuple[tuple[int, ...], ...]:
         tail = bytes(2 * (_TECHNICAL_BYTES - 1 - pos))  # the zero hex digits after it
         tables.append(tuple(_crc8(f"{v:02X}".encode("ascii") + tail) for v in range(256)))
     return tuple(tables)
-
-
-def _ksef_packages(c: _Context) -> _Out:
-    fmt, ts, ymd, amounts = c.fmt, c.ts, c.ymd, _amounts()
-    t0, t1, t2, t3, t4, t5 = _technical_crc_tables()
-    zeros = bytes(2 * _TECHNICAL_BYTES)
-    prefix_crc: dict[int, int] = {}  # per day: crc("NIP-YYYYMMDD-" + 12 zeros)
-    for i in range(1, c.orders + 1):
-        n = fmt(i)
-        rid, order_id = "ksef-" + n, "ord-" + n
-        issued = _invoiced(i)
-        day = issued // _MINUTES_PER_DAY
-        at = ts(issued)
-        net, vat, gross = amounts[i % _AMOUNT_PERIOD]
-        invoice = "FV/" + ymd[day][:4] + "/" + n
-        # NIP-YYYYMMDD-TTTTTTTTTTTT-CC like a real KSeF number: the date is the day
-        # KSeF accepted the invoice, CC the CRC-8 of everything before it.
-        prefix = SELLER_NIP + "-" + ymd[day] + "-"
-        crc = prefix_crc.get(day)
-        if crc is None:
-            crc = prefix_crc[day] = _crc8(prefix.encode("ascii") + zeros)
-        t = (i * 0x9E3779B1 + 0x0A1B2C3D4E5F) & 0xFFFFFFFFFFFF
-        crc ^= (
-            t0[t >> 40] ^ t1[(t >> 32) & 255] ^ t2[(t >> 24) & 255]
-            ^ t3[(t >> 16) & 255] ^ t4[(t >> 8) & 255] ^ t5[t & 255]
-        )
-        number = f"{prefix}{t:012X}-{crc:02X}"
-        yield "ksef_packages", rid, {
-            "order_id": order_id,
-            "ksef_number": number,
-            "invoice_number": invoice,
-            "net": net,
-            "vat": vat,
-            "gross": gross,
-            "currency": "PLN",
-            "status": "accepted",
-            "issued_at": at,
-        }
-
-
-def _payments(c: _Context) -> _Out:
-    fmt, ts, day, amounts = c.fmt, c.ts, c.day, _amounts()
-    for i in range(1, c.orders + 1):
-        n = fmt(i)
-        rid, invoice_id = "pay-" + n, "ksef-" + n
-        issued = _invoiced(i)
-        amount = amounts[i % _AMOUNT_PERIOD][2]
-        due = day[issued // _MINUTES_PER_DAY + 14]  # 14-day payment terms
-        paid = i % 3 != 0  # every third invoice is still open
-        paid_at = ts(issued + (7 + i % 5) * _MINUTES_PER_DAY) if paid else None
-        yield "payments", rid, {
-            "invoice_id": invoice_id,
-            "amount": amount,
-            "currency": "PLN",
-            "method": "bank_transfer",
-            "status": "paid" if paid else "pending",
-            "due_date": due,
-            "paid_at": paid_at,
-        }
 
 
 def _scenario_audit(c: _Context) -> list[Record]:

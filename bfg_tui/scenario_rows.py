@@ -1,8 +1,8 @@
 """The demo scenario as rows with their bodies as canonical JSON in UTF-8, fast.
 
-`demo_rows` yields what `scenario.demo_records` yields as dicts (from the readable
-generators there), with each body already encoded. The two must agree byte for byte
-(the tests compare them over every value pattern).
+This is the one definition of each per-order kind's values (`demo_records` reads these
+bodies back into dicts); the tables, dates and amounts they are built from are in
+`bfg_tui.scenario`.
 
 Every value of order i that is not a date or an id depends on i only through small
 moduli (`scenario.ALL_PATTERNS` is their least common multiple), so each kind's body is
@@ -32,17 +32,26 @@ Row = tuple[str, str, bytes]
 
 
 def demo_rows(catalog: Catalog, orders: int = s.DEMO_ORDERS) -> Iterator[Row]:
-    """The same records as `scenario.demo_records`, with each body canonical JSON in UTF-8.
+    """The demo scenario's records in canonical order, each body canonical JSON in UTF-8.
 
-    `body == canonical.record_json(kind, id, data).encode()` for the matching record; this
-    is the fast path for saving a scenario at scale (the store keeps the bytes as they are).
+    `body == canonical.record_json(kind, id, data).encode()` for the record it holds; a
+    save keeps the bytes as they are.
     """
     ctx = s.context(catalog, orders)
     days = _Days(ctx)
     return chain.from_iterable(
-        _KINDS[kind](ctx, days) if kind in _KINDS else s.other_records(ctx, kind, rows=True)
+        _KINDS[kind](ctx, days) if kind in _KINDS else s.other_rows(ctx, kind)
         for kind in catalog.record_kinds
     )
+
+
+def demo_records(catalog: Catalog, orders: int = s.DEMO_ORDERS) -> Iterator[s.Record]:
+    """Seed records plus `orders` orders with their events, documents and finance rows, as
+    `(kind, id, data)` with `data` a dict: `demo_rows` read back."""
+    import json
+
+    rows = demo_rows(catalog, orders)  # checks its arguments now, not at the first record
+    return ((kind, rid, json.loads(body)["data"]) for kind, rid, body in rows)
 
 
 class _Days:

@@ -116,8 +116,8 @@ async def test_the_probe_transcript_names_the_probes_packet_schema(db: Path, tmp
 
 
 def test_a_new_record_kind_is_counted_and_generated_in_catalog_order() -> None:
-    from bfg_tui.scenario import demo_records, kind_counts_for, record_count
-    from bfg_tui.scenario_rows import demo_rows
+    from bfg_tui.scenario import kind_counts_for, record_count
+    from bfg_tui.scenario_rows import demo_records, demo_rows
 
     doc = raw()
     doc["record_kinds"].insert(3, "customs_declarations")
@@ -132,7 +132,7 @@ def test_a_new_record_kind_is_counted_and_generated_in_catalog_order() -> None:
 
 
 def test_a_catalog_without_a_generated_kind_is_refused_by_name() -> None:
-    from bfg_tui.scenario import demo_records
+    from bfg_tui.scenario_rows import demo_records
 
     doc = raw()
     doc["record_kinds"].remove("payments")

@@ -17,20 +17,24 @@ from bfg_tui.errors import InputError
 from bfg_tui.models import Catalog
 from bfg_tui.scenario import (
     DEMO_ORDERS,
-    demo_records,
     kind_counts_for,
     ksef_checksum,
     record_count,
     seed_records,
 )
 from bfg_tui.scenario_io import SCHEMA, dump_scenario, load_scenario_file, parse_scenario
-from bfg_tui.scenario_rows import demo_rows
+from bfg_tui.scenario_rows import demo_records, demo_rows
 
 # SHA-256 of "\n".join(record_json(...)) over demo_records(catalog, 3). Any change to
 # the generator changes it: update it only for an intended change of the demo data.
 DEMO3_SHA256 = "6ea7bb01b02fef56ba1a6601937f635157788230f63e043b9e578bb47d620429"
 # lcm of every modulus the generator uses (3, 4, 5, 6, 7, 9, 27): all value patterns.
 ALL_PATTERNS = 3780
+# SHA-256 over demo_rows(catalog, 8 * ALL_PATTERNS), each row as kind, NUL, id, NUL, body,
+# newline: every value pattern eight times, and dates past the turn of the year (2027),
+# where the invoice and CMR numbers change their year. Pinned while a second, dict-based
+# generator still existed and agreed with it byte for byte.
+ROWS_SHA256 = "953c648922552d034b3644703fe692cd8ccb3773c6ac1b9b27bd59bdd41adbc5"
 
 DECIMAL = re.compile(r"-?\d+\.\d+\Z")
 KSEF_NUMBER = re.compile(r"\d{10}-\d{8}-[0-9A-F]{12}-[0-9A-F]{2}\Z")
@@ -63,6 +67,16 @@ def test_same_arguments_give_the_same_records(catalog: Catalog) -> None:
 def test_fixed_vector_for_three_orders(catalog: Catalog) -> None:
     body = "\n".join(record_json(k, i, d) for k, i, d in demo_records(catalog, 3))
     assert hashlib.sha256(body.encode("utf-8")).hexdigest() == DEMO3_SHA256
+
+
+def test_fixed_vector_over_every_pattern_past_a_new_year(catalog: Catalog) -> None:
+    digest = hashlib.sha256()
+    last = b""
+    for kind, rid, body in demo_rows(catalog, 8 * ALL_PATTERNS):
+        digest.update(kind.encode() + b"\0" + rid.encode() + b"\0" + body + b"\n")
+        last = body if kind == "payments" else last
+    assert b'"due_date":"2027-' in last
+    assert digest.hexdigest() == ROWS_SHA256
 
 
 def test_rows_are_the_canonical_json_of_the_records(catalog: Catalog) -> None:
