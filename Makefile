@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast install bench lint types mutate clean locale runbook-lint
+.PHONY: demo test test-fast install bench lint types mutate clean locale runbook-lint runbook
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,9 @@ locale: $(STAMP)
 # linting (tests/unit/test_runbook_lint.py fails when it is stale).
 runbook-lint: $(STAMP)
 	$(BIN)/python -m bfg_tui.runbook > assets/runbook_lint.json
+
+# The runbook option tenant-logins, generated from the runbook's tenant tables
+# (tests/unit/test_runbook_lint.py fails when the shipped file is stale).
+runbook: $(STAMP)
+	$(BIN)/python -c 'import sys; from bfg_tui.runbook import tenant_logins_sql; sys.stdout.write(tenant_logins_sql())' \
+		> assets/runbook_tenant_logins.sql

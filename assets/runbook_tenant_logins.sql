@@ -2,6 +2,8 @@
 -- Apply it after assets/runbook.sql in the SAME transaction
 -- (psql --single-transaction -f assets/runbook.sql -f assets/runbook_tenant_logins.sql, or
 -- bfg_tui.runbook.runbook_sql("tenant-logins")). Idempotent like the runbook.
+-- Generated from the runbook's tenant tables by bfg_tui.runbook.tenant_logins_sql
+-- (`make runbook`); edit the generator, not this file.
 --
 -- The default runbook trusts the application server to set bfg.tenant_id per request:
 -- that protects honest code paths, not a client holding the app login's credentials (it can set the

@@ -310,3 +310,34 @@ def test_an_edited_runbook_is_linted_not_taken_from_the_record() -> None:
     weakened = f"shipped.replace('alter table {table} force row level security;\\n', '')"
     assert _lint_ok_in_a_fresh_process(weakened) == (False, True)
     assert _lint_ok_in_a_fresh_process("shipped + '\\n-- a comment\\n'") == (True, True)
+
+
+def _policies(sql: str) -> list[str]:
+    """The tables a statement `create policy bfg_tenant_isolation on <table>` names, in order."""
+    return re.findall(r"^create policy bfg_tenant_isolation on (\S+)$", sql, re.MULTILINE)
+
+
+def test_the_shipped_tenant_logins_option_is_the_generated_one() -> None:
+    from bfg_tui.runbook import tenant_logins_sql
+
+    shipped = (ROOT / "assets" / "runbook_tenant_logins.sql").read_text(encoding="utf-8")
+    assert shipped == tenant_logins_sql(), "assets/runbook_tenant_logins.sql is stale: run `make runbook`"
+    assert _policies(shipped) == _policies(runbook_sql())
+
+
+def test_a_new_tenant_table_gets_its_login_policy() -> None:
+    from bfg_tui.runbook import tenant_logins_sql
+
+    table = ("create table if not exists bfg_flowcontrol.invoices (tenant_id text not null, id text not null);\n"
+             "alter table bfg_flowcontrol.invoices enable row level security;\n"
+             "alter table bfg_flowcontrol.invoices force row level security;\n"
+             "create policy bfg_tenant_isolation on bfg_flowcontrol.invoices\n"
+             "  as permissive for all to public\n"
+             "  using (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''))\n"
+             "  with check (tenant_id = nullif(current_setting('bfg.tenant_id', true), ''));\n")
+    runbook = runbook_sql() + table
+    option = tenant_logins_sql(runbook)
+    assert "create policy bfg_tenant_isolation on bfg_flowcontrol.invoices\n" in option
+    combined = runbook + "\n" + option
+    assert lint_rls(combined).ok and "bfg_flowcontrol.invoices" in lint_rls(combined).tables
+    assert _policies(option) == _policies(runbook)
