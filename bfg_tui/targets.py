@@ -64,9 +64,13 @@ _DBNAME_RE = LazyRe(r"^[A-Za-z0-9_.$-]{1,128}$")
 _PORT_RE = LazyRe(r"^[0-9]{1,5}$")
 
 
-def _fail(reason: str) -> NoReturn:
+def _fail(code: str, /, **params: object) -> NoReturn:
+    """Refuse a target: the message `code` (a fragment, `target.…`), inside `msg.target.invalid`."""
+    from .errors import Reason
+    from .i18n import Msg
+
     # `from None`: a chained exception's message (urllib's, say) could quote the input.
-    raise ValueError(f"invalid probe target: {reason}") from None
+    raise ValueError(Reason.of("target.invalid", problem=Msg(code, params))) from None
 
 
 # ---------------------------------------------------------------- classification
@@ -75,12 +79,12 @@ def _fail(reason: str) -> NoReturn:
 def _classify(target: str) -> tuple[TargetKind, str]:
     """(kind, form) where form is 'url', 'dsn', 'sqlite-url' or 'path'."""
     if not isinstance(target, str):
-        _fail("the target must be text")
+        _fail("target.not_text")
     text = target.strip()
     if not text:
-        _fail("the target is empty")
+        _fail("target.empty")
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        _fail("the target contains control characters")
+        _fail("target.control")
     scheme = _SCHEME_RE.match(text)
     if scheme:
         name = scheme.group(1).lower()
@@ -88,10 +92,10 @@ def _classify(target: str) -> tuple[TargetKind, str]:
             return "sqlite", "sqlite-url"
         if name in _PG_SCHEMES:
             if not text[scheme.end():].startswith("//"):
-                _fail("a PostgreSQL URL must start with postgresql://")
+                _fail("target.pg_scheme")
             return "postgresql", "url"
         if text[scheme.end():].startswith("//"):
-            _fail("unsupported URL scheme; use postgresql://, postgres:// or sqlite:///")
+            _fail("target.scheme")
         # `C:\data\x.db` or `name:with-colon.db`: a path, handled below.
     if _DSN_RE.match(text):
         return "postgresql", "dsn"
@@ -116,7 +120,7 @@ def sqlite_path(target: str) -> str:
     """
     kind, form = _classify(target)
     if kind != "sqlite":
-        _fail("not a SQLite target")
+        _fail("target.not_sqlite")
     text = target.strip()
     if form == "sqlite-url":
         rest = text[len("sqlite:"):]
@@ -126,9 +130,9 @@ def sqlite_path(target: str) -> str:
     else:
         rest = text
     if not rest:
-        _fail("no SQLite database path")
+        _fail("target.no_path")
     if rest == ":memory:":
-        _fail("an in-memory SQLite database is not a probe target")
+        _fail("target.memory")
     # realpath, like the SQLite probe target's Path.resolve(): the endpoint shown is the
     # file actually opened, and one file has one endpoint (staleness compares them).
     path = os.path.realpath(os.path.expanduser(rest))
@@ -172,7 +176,7 @@ def _parse_pg_url(text: str) -> _Pg:
     # and the split above went wrong; re-rendering would then show a piece of the
     # password as a host or database name. Refuse instead.
     if "@" in tail:
-        _fail("unexpected '@' after the host; percent-encode special characters in the user info")
+        _fail("target.at_sign")
     pg = _Pg()
     if "@" in authority:
         userinfo, _, hostinfo = authority.rpartition("@")
@@ -187,10 +191,10 @@ def _parse_pg_url(text: str) -> _Pg:
         if item.startswith("["):
             close = item.find("]")
             if close < 0:
-                _fail("unterminated IPv6 address")
+                _fail("target.ipv6_open")
             host, after = item[1:close], item[close + 1:]
             if after and not after.startswith(":"):
-                _fail("unexpected text after an IPv6 address")
+                _fail("target.ipv6_after")
             port = after[1:]
         else:
             host, _, port = item.partition(":")
@@ -244,11 +248,11 @@ def _parse_conninfo(text: str) -> _Pg:
             i += 1
         key = text[start:i]
         if not key:
-            _fail("expected key=value pairs in the connection string")
+            _fail("target.pairs")
         while i < n and text[i].isspace():
             i += 1
         if i >= n or text[i] != "=":
-            _fail("missing '=' after a key in the connection string")
+            _fail("target.no_equals")
         i += 1
         while i < n and text[i].isspace():
             i += 1
@@ -257,7 +261,7 @@ def _parse_conninfo(text: str) -> _Pg:
             i += 1
             while True:
                 if i >= n:
-                    _fail("unterminated quoted value in the connection string")
+                    _fail("target.quote")
                 c = text[i]
                 if c == "\\" and i + 1 < n:
                     chars.append(text[i + 1])
@@ -279,7 +283,7 @@ def _parse_conninfo(text: str) -> _Pg:
         known = known or key.lower() in _LIBPQ_KEYS
         _apply_param(pg, key, "".join(chars))
     if not known:
-        _fail("no libpq connection keys (host, port, dbname, user...) in the connection string")
+        _fail("target.no_keys")
     return pg
 
 
@@ -288,10 +292,10 @@ def _render_host(host: str) -> str:
         return _quote(host, safe="")
     if ":" in host:
         if not _IPV6_RE.match(host):
-            _fail("malformed IPv6 host")
+            _fail("target.ipv6_host")
         return f"[{host}]"
     if not _HOSTNAME_RE.match(host):
-        _fail("host has characters outside a hostname, IP address or socket path")
+        _fail("target.host")
     return host.lower()
 
 
@@ -300,11 +304,11 @@ def _render_pg(pg: _Pg) -> str:
     ports = list(pg.ports)
     for port in ports:
         if port and (not _PORT_RE.match(port) or not 0 < int(port) < 65536):
-            _fail("port is not a number between 1 and 65535")
+            _fail("target.port")
     if len(ports) == 1 and len(hosts) > 1:
         ports = ports * len(hosts)
     if ports and len(ports) != max(len(hosts), 1):
-        _fail("the number of ports does not match the number of hosts")
+        _fail("target.ports")
     if not hosts:
         hostspec = f":{ports[0]}" if ports and ports[0] else ""
     else:
@@ -312,11 +316,11 @@ def _render_pg(pg: _Pg) -> str:
             _render_host(h) + (f":{ports[i]}" if ports and ports[i] else "") for i, h in enumerate(hosts)
         )
     if pg.user and not _USER_RE.match(pg.user):
-        _fail("user name has characters outside [A-Za-z0-9_.@+-]")
+        _fail("target.user")
     if pg.dbname and not _DBNAME_RE.match(pg.dbname):
-        _fail("database name has characters outside [A-Za-z0-9_.$-]")
+        _fail("target.dbname")
     if pg.sslmode and pg.sslmode not in SSLMODES:
-        _fail("unsupported sslmode; use one of " + ", ".join(sorted(SSLMODES)))
+        _fail("target.sslmode", modes=", ".join(sorted(SSLMODES)))
     userinfo = ""
     if pg.user or pg.secret:
         userinfo = _quote(pg.user, safe="") + (":" + MASK if pg.secret else "") + "@"
@@ -345,7 +349,7 @@ def redact_endpoint(target: str) -> str:
     # Last guard: whatever survived the allowlist must not look like a secret either
     # (a bare file name `x.db?key=...`, a token pasted where the user name goes).
     if scan(shown):
-        _fail("the target looks like it holds a secret outside the password field")
+        _fail("target.secret")
     return shown
 
 

@@ -96,7 +96,7 @@ def parse_location(location: str) -> PgLocation:
     try:
         shown = redact_endpoint(text)
     except ValueError as exc:  # fixed reasons that never quote the input
-        raise StoreError(Reason.of("pgstore.invalid_location", error=str(exc))) from None
+        raise StoreError(Reason.of("pgstore.invalid_location", error=Reason.said(exc.args[0]))) from None
     if ":***@" in shown:
         raise StoreError(Reason.of("pgstore.password_in_location", where=shown))
     if "#" in text:

@@ -112,7 +112,7 @@ async def run_probe(store: ScenarioStore, target: str, prober: Prober, sink: Log
         endpoint = redact_endpoint(target)
         kind = target_kind(target)
     except ValueError as exc:
-        raise _refused(probe, Reason.of("probe.bad_target", detail=str(exc))) from None
+        raise _refused(probe, Reason.of("probe.bad_target", detail=Reason.said(exc.args[0]))) from None
     own = await own_store_reason(store, target, kind)
     if own:  # a replay into the store that reports on it would pass and pollute its trail
         raise _refused(probe, own)

@@ -83,3 +83,11 @@ def test_the_checks_list_says_why_in_polish(cli: Cli) -> None:
     assert probe.endswith("czeka na próbę connection"), probe
     english = next(line for line in cli("checks").out.splitlines() if "connection.endpoint_reachability" in line)
     assert english.endswith("waiting for the connection probe"), english
+
+
+def test_a_probe_target_is_refused_in_polish(cli: Cli) -> None:
+    assert cli("init").code == 0
+    refused = cli("--lang", "pl", "probe", "connection", "sqlite://:memory:", actor="user_dispatcher_marek")
+    assert "niepoprawny cel próby: baza SQLite w pamięci nie jest celem próby" in refused.err, refused
+    english = cli("probe", "connection", "sqlite://:memory:", actor="user_dispatcher_marek")
+    assert "invalid probe target: an in-memory SQLite database is not a probe target" in english.err, english
