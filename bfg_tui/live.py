@@ -157,8 +157,25 @@ class LiveConsole(App[int]):
                              if self.key_actors is not None else None)
 
     async def on_unmount(self) -> None:
+        await self.stop_workers()
         if self.service is not None:
             await self.service.close()
+
+    async def stop_workers(self) -> None:
+        """Cancel every worker (the App's and the screens') and wait until each has unwound.
+
+        Textual cancels workers as it shuts down but does not wait: a read cancelled inside
+        its transaction still ends it on the store, and that must happen before the store closes.
+        """
+        workers = [worker for worker in self.workers if not worker.is_finished]
+        for worker in workers:
+            worker.cancel()
+        pending = [worker.wait() for worker in workers]
+        if self._opening is not None and not self._opening.done():
+            self._opening.cancel()  # the open started before the first frame, if no load awaits it
+            pending.append(self._opening)
+        # Their outcome no longer matters (cancelled, or an error nobody is left to show).
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def reload(self) -> None:
         """Re-read the store and re-evaluate; the screens repaint (focus and scroll kept)."""

@@ -60,3 +60,61 @@ async def test_a_screen_whose_recompose_mounts_nothing_paints_nothing(
                          "the store never finished loading", timeout=20)
         assert all(skipped)
         assert not app.screen.query("#queue")  # the race was driven: no body
+
+
+class _HeldUntilClose:
+    """Holds a store call, once reached, until the console closes its service, then lets it
+    go on as the store closes: the shape of a read still in flight when the console quits."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import asyncio
+
+        from bfg_tui.service import Console
+
+        self.reached = asyncio.Event()
+        self._release = asyncio.Event()
+        self.closes = 0
+        close = Console.close
+
+        async def closing(service: Console) -> None:
+            self.closes += 1
+            self._release.set()  # the held call goes on while the store closes
+            await close(service)
+
+        monkeypatch.setattr(Console, "close", closing)
+
+    def hold(self, owner: object, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`owner.name` (an async method) waits, once reached, until the service closes."""
+        real = getattr(owner, name)
+
+        async def held(*args: object, **kwargs: object) -> object:
+            self.reached.set()
+            await self._release.wait()
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, held)
+
+
+async def test_quitting_while_the_store_is_still_loading_ends_quietly(
+    make_app, db: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The console shut down while its load worker reads the store: the read is stopped before
+    the store closes, so it never runs on a closed database, and nothing is written."""
+    from bfg_tui.store.sqlite import SQLiteStore
+    from textual.worker import WorkerState
+
+    from tests.helpers.rows import audit_rows
+
+    async with running(make_app()):  # a store with data
+        pass
+    before = audit_rows(db)
+    gate = _HeldUntilClose(monkeypatch)
+    gate.hold(SQLiteStore, "_read_state", monkeypatch)  # inside the read's snapshot transaction
+    app = make_app()
+    async with app.run_test(size=(120, 40)):  # raises what the app raised while closing
+        await eventually(gate.reached.is_set, "the load never read the store", timeout=20)
+        loads = [w for w in app.workers if w.group == "load"]
+    assert gate.closes == 1  # the store was closed, with the read in flight
+    assert [w.state for w in loads] == [WorkerState.CANCELLED]  # stopped, not failed on a closed store
+    assert audit_rows(db) == before
+
