@@ -15,6 +15,7 @@ console screen watches them.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -170,7 +171,7 @@ class LiveConsole(App[int]):
         workers = [worker for worker in self.workers if not worker.is_finished]
         for worker in workers:
             worker.cancel()
-        pending = [worker.wait() for worker in workers]
+        pending: list[Awaitable[object]] = [worker.wait() for worker in workers]
         if self._opening is not None and not self._opening.done():
             self._opening.cancel()  # the open started before the first frame, if no load awaits it
             pending.append(self._opening)
