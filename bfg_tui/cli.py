@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,10 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
 
 class _Parser(argparse.ArgumentParser):
     _printing = False
+
+    def __init__(self, *args: Any, lang: str = "en", **kwargs: Any) -> None:
+        self.lang = lang  # what its help and its errors are said in (`--lang`, read before parsing)
+        super().__init__(*args, **kwargs)
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         # argparse makes a formatter for every argument it adds, measuring the terminal each
@@ -51,13 +56,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: usage error: {visible(message)} (see --help)\n")
 
 
-def _expect_head(text: str) -> str:
+def _expect_head(lang: str, text: str) -> str:
     """COUNT:HASH as a packet prints it (`audit_events`, `audit_head`): both parts, the whole hash."""
+    from .i18n import t
+
     count, sep, head = text.partition(":")
     if not (sep and count.isdigit() and count.isascii() and len(head) == 64
             and all(c in "0123456789abcdef" for c in head)):
-        raise argparse.ArgumentTypeError("--expect-head needs COUNT:HASH, the audit_events count and the "
-                                         "64-hex audit_head a packet prints")
+        raise argparse.ArgumentTypeError(t("msg.usage.expect_head", lang))
     return text
 
 
@@ -81,6 +87,8 @@ class _Verbs(dict):  # type: ignore[type-arg]
 
 
 class _LazySubParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
+    lang = "en"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._name_parser_map = self.choices = _Verbs()
@@ -92,7 +100,7 @@ class _LazySubParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
         verbs.names.append(name)
 
         def make() -> argparse.ArgumentParser:
-            parser: argparse.ArgumentParser = self.add_parser(name)
+            parser: argparse.ArgumentParser = self.add_parser(name, lang=self.lang)
             if build is not None:
                 build(parser)
             return parser
@@ -101,12 +109,18 @@ class _LazySubParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
 
 
 def _verbs(parser: argparse.ArgumentParser, dest: str, metavar: str, required: bool = False) -> _LazySubParsers:
-    return parser.add_subparsers(dest=dest, metavar=metavar, parser_class=_Parser, required=required,  # type: ignore[return-value]
-                                 action=_LazySubParsers)
+    verbs: _LazySubParsers = parser.add_subparsers(dest=dest, metavar=metavar, parser_class=_Parser,  # type: ignore[assignment]
+                                                   required=required, action=_LazySubParsers)
+    verbs.lang = _lang_of(parser)
+    return verbs
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="bfg-tui", description="Keyboard-first cutover console: gates, checks, probes, packets.")
+def _lang_of(parser: argparse.ArgumentParser) -> str:
+    return getattr(parser, "lang", "en")
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    p = _Parser(lang=lang, prog="bfg-tui", description="Keyboard-first cutover console: gates, checks, probes, packets.")
     p.add_argument("--version", action="version", version=f"bfg-tui {__version__}")
     p.add_argument("--db", help="store: a SQLite file path or postgresql:// DSN (env BFG_TUI_DB)")
     # Its own dest: `roster init --actor` and `ssh-session --actor` name a subject, not who acts.
@@ -198,11 +212,11 @@ def _audit_args(au: argparse.ArgumentParser) -> None:
 
     def list_args(al: argparse.ArgumentParser) -> None:
         al.add_argument("--json", action="store_true")
-        al.add_argument("--limit", type=_limit, default=50, help="at most this many events (1 to 100000)")
+        al.add_argument("--limit", type=partial(_limit, _lang_of(al)), default=50, help="at most this many events (1 to 100000)")
         al.add_argument("--filter", default="", help="substring of kind, actor or subject")
 
     def verify_args(av: argparse.ArgumentParser) -> None:
-        av.add_argument("--expect-head", metavar="COUNT:HASH", type=_expect_head,
+        av.add_argument("--expect-head", metavar="COUNT:HASH", type=partial(_expect_head, _lang_of(av)),
                         help="also require this head (as printed in a packet)")
 
     verbs.verb("list", "events, newest first", list_args)
@@ -256,13 +270,15 @@ def _store_args(st: argparse.ArgumentParser) -> None:
     verbs.verb("logins", "the login → (tenant, actor) mappings")
 
 
-def _limit(text: str) -> int:
+def _limit(lang: str, text: str) -> int:
+    from .i18n import t
+
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--limit must be a whole number, not {text[:20]!r}") from None
+        raise argparse.ArgumentTypeError(t("msg.usage.limit_number", lang, value=repr(text[:20]))) from None
     if not 1 <= value <= 100_000:
-        raise argparse.ArgumentTypeError("--limit must be between 1 and 100000")
+        raise argparse.ArgumentTypeError(t("msg.usage.limit_range", lang))
     return value
 
 
@@ -521,10 +537,11 @@ async def _audit(console: Any, args: argparse.Namespace) -> int:
             if signatures is not None:
                 _print(signatures.summary(args.lang or "en"))
             return EXIT_OK
+        reason = message_text(result.reason, args.lang or "en")
         if result.first_bad_seq is None:  # the chain holds; the state tables are not its replay
-            _err(result.reason)
+            _err(reason)
             return EXIT_FAIL
-        _err(_t("cli.audit.broken", args, seq=result.first_bad_seq, reason=result.reason))
+        _err(_t("cli.audit.broken", args, seq=result.first_bad_seq, reason=reason))
         return EXIT_FAIL
     events = await console.audit_page(limit=max(1, args.limit), text=args.filter)
     if args.json:
@@ -762,7 +779,7 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stderr.write("bfg-tui: " + t("cli.usage_error", _argv_lang(argv), problem=problem) + "\n")
         return EXIT_USAGE
-    args = build_parser().parse_args(argv)
+    args = build_parser(_argv_lang(argv)).parse_args(argv)
     problem = _location_problem(args)
     if problem and args.command != "paths":
         _err(_t("cli.usage_error", args, problem=_t(f"msg.{problem}", args)))

@@ -323,7 +323,7 @@ def _parse(text: str, catalog: Catalog, source: str) -> list[Record]:
     except _DuplicateKey as exc:
         raise InputError(Reason.of("import.duplicate_key", source=source, key=_show_key(exc.key))) from None
     if not isinstance(raw, dict):
-        raise InputError(f"{source}: the document must be a JSON object, not {_json_type(raw)}")
+        raise InputError(Reason.of("import.not_an_object", source=source, type=_json_type(raw)))
     # A different schema makes every other complaint meaningless: report it first.
     schema = raw.get("schema")
     if isinstance(schema, str) and schema != SCHEMA:
@@ -331,7 +331,7 @@ def _parse(text: str, catalog: Catalog, source: str) -> list[Record]:
     try:
         envelope = _ScenarioIn.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(f"{source}: {_pydantic_problem(exc)}") from None
+        raise InputError(_pydantic_problem(exc, source)) from None
     if envelope.tenant != catalog.tenant_id:
         raise InputError(Reason.of("import.tenant", source=source, tenant=_show("tenant", envelope.tenant),
                                    expected=catalog.tenant_id))
@@ -350,7 +350,7 @@ def dump_scenario(records: Iterable[Record], catalog: Catalog) -> str:
     rows = list(records)
     for kind, rid, data in rows:
         if kind not in order:
-            raise ValueError(f"unknown record kind '{kind}'")
+            raise ValueError(Reason.of("import.dump_unknown_kind", kind=kind))
         problem = _check_value(data, f"{kind}/{rid}.data", catalog.tenant_id)
         if problem:
             raise ValueError(problem)
@@ -410,7 +410,7 @@ def _check_records(records: list[_RecordIn], catalog: Catalog, source: str, susp
         if problem is None and suspect:
             problem = _door_problem(record.data, f"{where}.data")
         if problem:
-            raise InputError(f"{source}: {problem}")
+            raise InputError(_in_file(source, problem))
         out.append((kind, rid, record.data))
     out.sort(key=lambda r: (order[r[0]], r[1]))
     return out
@@ -436,8 +436,8 @@ def _clean(value: Any, tenant: str) -> bool:
     return False  # floats, and anything JSON has no canonical form for
 
 
-def _check_value(value: Any, path: str, tenant: str) -> str | None:
-    """The first problem in `value` as "path: reason", or None."""
+def _check_value(value: Any, path: str, tenant: str) -> Reason | None:
+    """The first problem in `value` ("path: reason"), or None."""
     if _clean(value, tenant):
         return None
     # Slow path, only for a bad value: walk again, this time naming every field.
@@ -446,33 +446,28 @@ def _check_value(value: Any, path: str, tenant: str) -> str | None:
         item, where = stack.pop()
         kind = type(item)
         if kind is float:
-            return f"{where}: floats are not allowed; use a decimal string"
+            return Reason.of("import.float", where=where)
         if kind is int and abs(item) > MAX_SAFE_INTEGER:
-            return (
-                f"{where}: integers beyond ±{MAX_SAFE_INTEGER} are not allowed; "
-                "use a decimal string"
-            )
+            return Reason.of("import.big_integer", where=where, max=MAX_SAFE_INTEGER)
         if kind is dict:
             children = []
             for key, child in item.items():
                 child_path = where + _key_path(key)
                 if not key.isascii():
-                    return f"{child_path}: object keys must be ASCII"
+                    return Reason.of("import.key_not_ascii", where=child_path)
                 if key == "tenant_id" and child != tenant:
-                    return (
-                        f"{child_path}: {_show(child_path, child)} is not the catalog "
-                        f"tenant '{tenant}'"
-                    )
+                    return Reason.of("import.value_tenant", where=child_path, value=_show(child_path, child),
+                                     tenant=tenant)
                 children.append((child, child_path))
             stack.extend(reversed(children))  # report problems in document order
         elif kind is list:
             stack.extend((child, f"{where}[{i}]") for i, child in reversed(list(enumerate(item))))
         elif not (kind is str or kind is bool or kind is int or item is None):
-            return f"{where}: {kind.__name__} has no JSON form"
+            return Reason.of("import.no_json_form", where=where, type=kind.__name__)
     return None
 
 
-def _door_problem(value: Any, path: str) -> str | None:
+def _door_problem(value: Any, path: str) -> Reason | None:
     """The first string or key of a record's data the door refuses (a control character, a secret)."""
     stack: list[tuple[Any, str]] = [(value, path)]
     while stack:
@@ -483,7 +478,7 @@ def _door_problem(value: Any, path: str) -> str | None:
                 child_path = where + _key_path(key)
                 problem = import_problem(child_path + " (its key)", key) if not key.isidentifier() else None
                 if problem:
-                    return str(problem)
+                    return problem
                 children.append((child, child_path))
             stack.extend(reversed(children))  # report problems in document order
         elif type(item) is list:
@@ -491,26 +486,37 @@ def _door_problem(value: Any, path: str) -> str | None:
         elif type(item) is str:
             problem = import_problem(where, item)
             if problem:
-                return str(problem)
+                return problem
     return None
 
 
+# pydantic's error types our strict models can raise, by message id; any other keeps pydantic's own words.
 _PYDANTIC_REASONS = {
-    "missing": "is required",
-    "extra_forbidden": "unknown field",
-    "string_type": "must be a string",
-    "dict_type": "must be a JSON object",
-    "list_type": "must be an array",
-    "model_type": "must be a JSON object",
-    "model_attributes_type": "must be a JSON object",
+    "missing": "msg.import.is_required",
+    "extra_forbidden": "msg.import.unknown_field",
+    "string_type": "msg.import.must_be_string",
+    "dict_type": "msg.import.must_be_object",
+    "list_type": "msg.import.must_be_array",
+    "model_type": "msg.import.must_be_object",
+    "model_attributes_type": "msg.import.must_be_object",
 }
 
 
-def _pydantic_problem(exc: ValidationError) -> str:
+def _pydantic_problem(exc: ValidationError, source: str) -> Reason:
+    """The first field pydantic refused: "source: path: reason"."""
     error = exc.errors(include_url=False, include_input=False)[0]
     loc = _loc_path(error["loc"])
-    reason = _PYDANTIC_REASONS.get(error["type"]) or error["msg"].splitlines()[0]
-    return f"{loc}: {reason}" if loc else reason
+    code = _PYDANTIC_REASONS.get(error["type"])
+    if code and loc:
+        return Reason.of(code.removeprefix("msg."), source=source, where=loc)
+    reason = error["msg"].splitlines()[0]
+    return Reason.of("import.pydantic", source=source, problem=f"{loc}: {reason}" if loc else reason)
+
+
+def _in_file(source: str, problem: Reason) -> Reason:
+    """A value's problem with the file it is in named before its field: "source: field: reason"."""
+    field = "field" if "field" in problem.params else "where"
+    return Reason.of(problem.code, **{**problem.params, field: f"{source}: {problem.params[field]}"})
 
 
 def _loc_path(loc: tuple[int | str, ...]) -> str:
@@ -532,7 +538,7 @@ def _show_key(key: str) -> str:
     return dumps(key)
 
 
-def _show(field_path: str, value: Any) -> str:
+def _show(field_path: str, value: Any) -> str | Msg:
     """A value for an error line: quoted, one line, short, and never a secret."""
     if _SECRET.search(field_path):
         return "<redacted>"
@@ -544,15 +550,16 @@ def _show(field_path: str, value: Any) -> str:
     return f"'{text}'"
 
 
-def _json_type(value: Any) -> str:
+def _json_type(value: Any) -> Msg:
+    """What a JSON value is ("an array"), a fragment said in the message's language."""
     if value is None:
-        return "null"
+        return Msg("json.null")
     if isinstance(value, bool):
-        return "a boolean"
+        return Msg("json.boolean")
     if isinstance(value, (int, float)):
-        return "a number"
+        return Msg("json.number")
     if isinstance(value, str):
-        return "a string"
+        return Msg("json.string")
     if isinstance(value, list):
-        return "an array"
-    return "an object"
+        return Msg("json.array")
+    return Msg("json.object")

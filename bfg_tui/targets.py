@@ -380,10 +380,12 @@ def libpq_params(dsn: str) -> dict[str, str]:
     """
     from psycopg.conninfo import conninfo_to_dict
 
+    from .errors import Reason
+
     try:
         return {k: str(v) for k, v in conninfo_to_dict(dsn).items()}
     except Exception:  # psycopg.ProgrammingError and friends: never shown
-        raise ValueError("not a valid libpq connection string") from None
+        raise ValueError(Reason.of("libpq.invalid")) from None
 
 
 def url_query_param(url: str, name: str) -> tuple[str, str | None]:

@@ -7,6 +7,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
+from bfg_tui.i18n import message_text
 from bfg_tui.sanitise import NO_CONTROL
 
 from .base import ConsoleScreen, View, bind, tcss
@@ -90,7 +91,8 @@ class AuditScreen(ConsoleScreen):
         if result.ok:
             text = Text(self.tr("audit.chain_ok", n=result.count, head=result.head[:16]), style="bold green")
         else:
-            text = Text(self.tr("audit.chain_bad", seq=result.first_bad_seq, reason=result.reason), style="bold red")
+            reason = message_text(result.reason, self.bfg.lang)
+            text = Text(self.tr("audit.chain_bad", seq=result.first_bad_seq, reason=reason), style="bold red")
         self.put("#chain", text)
 
     @on(Input.Changed, "#filter")

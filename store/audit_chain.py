@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 from bfg_tui.canonical import canonical_json
+from bfg_tui.errors import Reason
 
 from .base import ActorContext, ProbeRunRecord, VerifyResult
 from .replay import Tables, first_difference, sha256_text, state_digest, state_from_tables, subject_of
@@ -141,16 +142,16 @@ def verify_chain(bodies: Iterable[bytes], head_count: int, head_hash: str,
     if seq != head_count:
         return VerifyResult(
             False, seq, head,
-            f"trail holds {seq} events but the head records {head_count}: truncated or appended outside the store",
+            Reason.of("audit.count_differs", count=seq, recorded=head_count),
             seq + 1,
         )
     if head != head_hash:
         # The last event itself was changed (nothing after it to break the link).
-        return VerifyResult(False, seq, head, f"event {seq} was edited: the trail no longer ends at the recorded head", seq)
+        return VerifyResult(False, seq, head, Reason.of("audit.last_edited", seq=seq), seq)
     if hashes is not None and hashes != hex_all:
         bad = next((i for i in range(0, len(hex_all), 64) if hashes[i:i + 64] != hex_all[i:i + 64]), len(hex_all))
         bad_seq = bad // 64 + 1
-        return VerifyResult(False, seq, head, f"event {bad_seq}: its hash column does not match its body", bad_seq)
+        return VerifyResult(False, seq, head, Reason.of("audit.hash_column", seq=bad_seq), bad_seq)
     return VerifyResult(True, seq, head)
 
 
@@ -160,17 +161,17 @@ def column_fault(seq: int, columns: tuple[str, str, str], body: bytes, count: in
     truth = (doc.get("kind"), doc.get("actor"), subject_of(str(doc.get("kind")), doc.get("data") or {}))
     for name, have, want in zip(("kind", "actor", "subject"), columns, truth, strict=True):
         if have != want:
-            return VerifyResult(False, count, head, f"event {seq}: its {name} column does not match its body", seq)
-    return VerifyResult(False, count, head, f"event {seq}: its columns do not match its body", seq)
+            return VerifyResult(False, count, head, Reason.of("audit.column", seq=seq, name=name), seq)
+    return VerifyResult(False, count, head, Reason.of("audit.columns", seq=seq), seq)
 
 
 def state_fault(trail: Tables, stored: Tables, count: int, head: str, digest: str) -> VerifyResult:
     """Does the stored state equal the trail's replay, and does the head's digest stand for it?"""
     difference = first_difference(trail, stored)
     if difference is None and state_digest(state_from_tables(trail)) != digest:
-        difference = "the head's state digest does not match the trail"
+        difference = Reason.of("audit.digest_differs")
     if difference is not None:
-        return VerifyResult(False, count, head, f"the state does not match the audit trail: {difference}")
+        return VerifyResult(False, count, head, Reason.of("audit.state_differs", difference=Reason.said(difference)))
     return VerifyResult(True, count, head)
 
 
@@ -211,14 +212,14 @@ def _diagnose(seq: int, body: bytes, prev: str, before: str,
     at = body.rfind(b',"prev":"')
     tail = body[at + 73:]
     if tail.startswith(b'","seq":') and tail[8:-1].isdigit() and int(tail[8:-1]) > seq:
-        return VerifyResult(False, good, prev, f"event {seq} is missing (next stored is {int(tail[8:-1])})", seq)
+        return VerifyResult(False, good, prev, Reason.of("audit.missing", seq=seq, next=int(tail[8:-1])), seq)
     if inspect is not None and seq > 1:
         previous = inspect(seq - 1)
         if previous is not None:
             stored_hash, previous_body = previous
             if hashlib.sha256(previous_body).hexdigest() != stored_hash:
-                return VerifyResult(False, seq - 2, before, f"event {seq - 1} was edited: its hash does not match its content", seq - 1)
+                return VerifyResult(False, seq - 2, before, Reason.of("audit.edited", seq=seq - 1), seq - 1)
     current = inspect(seq) if inspect is not None else None
     if current is not None and hashlib.sha256(current[1]).hexdigest() != current[0]:
-        return VerifyResult(False, good, prev, f"event {seq} was edited: its hash does not match its content", seq)
-    return VerifyResult(False, good, prev, f"event {seq} does not chain to event {seq - 1} (moved, swapped or replaced)", seq)
+        return VerifyResult(False, good, prev, Reason.of("audit.edited", seq=seq), seq)
+    return VerifyResult(False, good, prev, Reason.of("audit.unchained", seq=seq, previous=seq - 1), seq)

@@ -530,7 +530,7 @@ class AuditedStore(ScenarioStore):
         try:
             trail = replay.replay(bytes(r[0]) for r in rows)
         except replay.ReplayFault as fault:
-            return VerifyResult(False, count, head, str(fault), fault.seq)
+            return VerifyResult(False, count, head, fault.reason, fault.seq)
         return state_fault(trail, await self._stored_tables(tx), count, head, digest)
 
 

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bfg_tui.bookkeeping import CHANGE_KINDS, marks_release_export, replaces_evidence, selects_target
+from bfg_tui.errors import Reason
+from bfg_tui.i18n import Msg
 from bfg_tui.models import Acceptance, ProbeResult, ScenarioInfo, SnapshotInfo, State
 
 try:  # `bfg-tui status` checks the digest: the builtin SHA-256 spares it loading OpenSSL
@@ -39,14 +41,15 @@ ACCEPTANCE_KINDS = ("check.accept", "check.revoke")
 
 TABLES = ("meta", "scenarios", "snapshots", "acceptances", "probe_runs", "probe_results", "exports")
 # How a difference names a row of each table.
+# How a row is named in a difference (a message fragment: `{key}` is the row's key).
 _ROW_NAMES = {
-    "meta": "meta {}",
-    "scenarios": "scenario version {}",
-    "snapshots": "snapshot {}",
-    "acceptances": "acceptance of {}",
-    "probe_runs": "probe run {}",
-    "probe_results": "probe result of {}",
-    "exports": "export at event {}",
+    "meta": "replay.row.meta",
+    "scenarios": "replay.row.scenario",
+    "snapshots": "replay.row.snapshot",
+    "acceptances": "replay.row.acceptance",
+    "probe_runs": "replay.row.probe_run",
+    "probe_results": "replay.row.probe_result",
+    "exports": "replay.row.export",
 }
 
 Tables = dict[str, dict[str, Any]]
@@ -147,9 +150,10 @@ def _apply_probe(tables: Tables, data: Mapping[str, Any], seq: int) -> None:
 class ReplayFault(ValueError):
     """An event the trail cannot hold where it stands (named by seq)."""
 
-    def __init__(self, seq: int, reason: str) -> None:
-        super().__init__(f"event {seq}: {reason}")
+    def __init__(self, seq: int, reason: Reason) -> None:
+        super().__init__(reason)
         self.seq = seq
+        self.reason = reason
 
 
 def replay(bodies: Iterable[bytes | str]) -> Tables:
@@ -160,7 +164,8 @@ def replay(bodies: Iterable[bytes | str]) -> Tables:
         doc = json.loads(body)
         if doc["kind"] == "store.upgrade" and replayable:
             # An upgrade attests the tables it finds: only once, and only on an older store.
-            raise ReplayFault(int(doc["seq"]), "a store upgrade in a store whose trail needs none")
+            seq = int(doc["seq"])
+            raise ReplayFault(seq, Reason.of("replay.needless_upgrade", seq=seq))
         replayable = replayable or doc["kind"] == "store.upgrade" or (
             doc["kind"] == "store.create" and "kind_counts" in doc["data"])
         tables = apply(tables, doc)
@@ -221,21 +226,21 @@ STORED_COLUMNS = {
 }
 
 
-def first_difference(trail: Tables, stored: Tables) -> str | None:
-    """The first way the stored tables differ from the trail's replay, in words; None if equal."""
+def first_difference(trail: Tables, stored: Tables) -> Reason | None:
+    """The first way the stored tables differ from the trail's replay, as a message; None if equal."""
     for table in TABLES:
         want, have = trail.get(table, {}), stored.get(table, {})
-        name = _ROW_NAMES[table]
         for key in sorted(set(want) | set(have), key=_order):
+            row = Msg(_ROW_NAMES[table], {"key": key})
             if key not in want:
-                return f"{name.format(key)} is not in the trail"
+                return Reason.of("replay.not_in_trail", row=row)
             if key not in have:
-                return f"{name.format(key)} in the trail is missing from the state"
+                return Reason.of("replay.missing_from_state", row=row)
             if want[key] != have[key]:
                 if isinstance(want[key], dict) and isinstance(have[key], dict):
                     fields = sorted(f for f in set(want[key]) | set(have[key]) if want[key].get(f) != have[key].get(f))
-                    return f"{name.format(key)} differs from the trail ({', '.join(fields)})"
-                return f"{name.format(key)} differs from the trail"
+                    return Reason.of("replay.differs_in", row=row, fields=", ".join(fields))
+                return Reason.of("replay.differs", row=row)
     return None
 
 

@@ -266,8 +266,7 @@ class SQLiteStore(AuditedStore):
         row = await tx.one("select sql from sqlite_master where type = 'table' and name = 'audit_events'")
         if row is not None and " ".join(row[0].split("(", 1)[-1].split()) == AUDIT_TABLE:
             return None
-        return VerifyResult(False, count, head, "the audit_events table was altered: its kind, actor "
-                            "and subject are no longer generated from the event bodies")
+        return VerifyResult(False, count, head, Reason.of("audit.table_altered"))
 
     async def _records(self, version: int, size: int) -> AsyncIterator[list[Row]]:
         async for batch in self._tx.stream("select kind, rid, body from scenario_records where version = ? "

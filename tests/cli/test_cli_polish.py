@@ -91,3 +91,96 @@ def test_a_probe_target_is_refused_in_polish(cli: Cli) -> None:
     assert "niepoprawny cel próby: baza SQLite w pamięci nie jest celem próby" in refused.err, refused
     english = cli("probe", "connection", "sqlite://:memory:", actor="user_dispatcher_marek")
     assert "invalid probe target: an in-memory SQLite database is not a probe target" in english.err, english
+
+
+def _scenario_file(tmp_path, doc: object) -> str:
+    import json
+
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(doc), "utf-8")
+    return str(path)
+
+
+def _records(*data: dict[str, object]) -> dict[str, object]:
+    return {"schema": "BFGScenarioImport.v1", "tenant": "bfg",
+            "records": [{"kind": "orders", "id": f"ord-{n}", "data": {"pallets": 1, **d}} for n, d in enumerate(data)]}
+
+
+# A malformed scenario file: (document, what --lang pl says after the file name, what English says)
+MALFORMED: dict[str, tuple[object, str, str]] = {
+    "not an object": ([1], "dokument musi być obiektem JSON (jest: tablica)",
+                      "the document must be a JSON object, not an array"),
+    "no schema": ({"tenant": "bfg", "records": []}, "schema: pole jest wymagane", "schema: is required"),
+    "unknown field": ({**_records({}), "extra": 1}, "extra: nieznane pole", "extra: unknown field"),
+    "records not an array": ({**_records({}), "records": {}}, "records: musi być tablicą JSON",
+                             "records: must be an array"),
+    "schema not a string": ({**_records({}), "schema": 5}, "schema: musi być napisem", "schema: must be a string"),
+    "tenant an array": ({**_records({}), "tenant": []}, "tenant: musi być napisem", "tenant: must be a string"),
+    "float": (_records({"t": 1.5}), "records[0].data.t: liczby zmiennoprzecinkowe są niedozwolone; "
+              "użyj napisu dziesiętnego", "records[0].data.t: floats are not allowed; use a decimal string"),
+    "big integer": (_records({"n": 2**60}), "records[0].data.n: liczby całkowite spoza ±9007199254740991 są "
+                    "niedozwolone; użyj napisu dziesiętnego",
+                    "records[0].data.n: integers beyond ±9007199254740991 are not allowed; use a decimal string"),
+    "key not ascii": (_records({"żółw": 1.5}), "records[0].data[\"żółw\"]: klucze obiektu muszą być w ASCII",
+                      "records[0].data[\"żółw\"]: object keys must be ASCII"),
+    "another tenant": (_records({"tenant_id": "acme", "t": 1.5}),
+                       "records[0].data.tenant_id: 'acme' to nie tenant katalogu 'bfg'",
+                       "records[0].data.tenant_id: 'acme' is not the catalog tenant 'bfg'"),
+    "another tenant as a number": (_records({"tenant_id": 7, "t": 1.5}),
+                                   "records[0].data.tenant_id: liczba to nie tenant katalogu 'bfg'",
+                                   "records[0].data.tenant_id: a number is not the catalog tenant 'bfg'"),
+    "tenant an object": ({**_records({}), "tenant": {"a": 1}}, "tenant: musi być napisem",
+                                   "tenant: must be a string"),
+    "a control character": (_records({"note": "a\x1bb"}), "records[0].data.note zawiera znak sterujący (U+001B",
+                            "records[0].data.note holds a control character (U+001B"),
+}
+
+
+def test_a_malformed_scenario_file_is_refused_in_polish(cli: Cli, tmp_path) -> None:
+    """Each reason the importer gives is one Polish line under --lang pl, with the same exit code as in English."""
+    assert cli("init").code == 0
+    for case, (doc, polish, english) in MALFORMED.items():
+        path = _scenario_file(tmp_path, doc)
+        said = cli("--lang", "pl", "scenario", "save", "--from", path, actor="user_dispatcher_marek")
+        assert said.err.startswith(f"bfg-tui: {path}: {polish}") and said.err.count("\n") == 1, (case, said)
+        plain = cli("scenario", "save", "--from", path, actor="user_dispatcher_marek")
+        assert plain.err.startswith(f"bfg-tui: {path}: {english}"), (case, plain)
+        assert said.code == plain.code == 1 and said.out == plain.out == "", case
+
+
+def test_audit_list_and_verify_option_errors_are_polish(cli: Cli) -> None:
+    assert cli("init").code == 0
+    limit = cli("--lang", "pl", "audit", "list", "--limit", "x")
+    assert limit.code == 2 and "--limit musi być liczbą całkowitą, a nie 'x'" in limit.err, limit
+    assert "--limit must be a whole number, not 'x'" in cli("audit", "list", "--limit", "x").err
+    too_many = cli("--lang", "pl", "audit", "list", "--limit", "0")
+    assert too_many.code == 2 and "--limit musi wynosić od 1 do 100000" in too_many.err, too_many
+    assert "--limit must be between 1 and 100000" in cli("audit", "list", "--limit", "0").err
+    head = cli("--lang", "pl", "audit", "verify", "--expect-head", "7")
+    assert head.code == 2 and ("--expect-head wymaga COUNT:HASH: liczby zdarzeń audit_events i 64-znakowego "
+                               "szesnastkowego audit_head, które wypisuje pakiet") in head.err, head
+    assert ("--expect-head needs COUNT:HASH, the audit_events count and the 64-hex audit_head a packet prints"
+            in cli("audit", "verify", "--expect-head", "7").err)
+
+
+def test_a_tampered_store_is_named_in_polish(cli: Cli, db) -> None:
+    """`audit verify --lang pl` names the first difference (a state row, an edited event) in Polish."""
+    from tests.helpers.rows import run_sql
+    from tests.helpers.walkthrough import save_and_freeze
+
+    save_and_freeze(cli)
+    assert cli("accept", "transition.db_schema", "--note", "ok", actor="user_accountant_olena").code == 0
+    run_sql(db, "update acceptances set note = 'edited' where check_id = 'transition.db_schema'")
+    said = cli("--lang", "pl", "audit", "verify")
+    assert said.code == 1 and said.err == ("bfg-tui: stan nie zgadza się ze ścieżką audytu: akceptacja "
+                                           "transition.db_schema różni się od ścieżki (note)\n"), said
+    assert cli("audit", "verify").err == ("bfg-tui: the state does not match the audit trail: acceptance of "
+                                          "transition.db_schema differs from the trail (note)\n")
+    run_sql(db, "delete from acceptances where check_id = 'transition.db_schema'")
+    said = cli("--lang", "pl", "audit", "verify")
+    assert said.err == ("bfg-tui: stan nie zgadza się ze ścieżką audytu: akceptacja transition.db_schema "
+                        "ze ścieżki: brak w stanie\n"), said
+    run_sql(db, "update audit_events set body = replace(body, 'user_dispatcher_marek', 'user_md_anna') where seq = 2")
+    said = cli("--lang", "pl", "audit", "verify")
+    assert said.err == ("bfg-tui: ścieżka audytu przerwana przy zdarzeniu 2: zdarzenie 2 zostało zmienione: "
+                        "jego hash nie zgadza się z treścią\n"), said

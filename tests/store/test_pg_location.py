@@ -74,3 +74,15 @@ def test_no_error_about_a_location_quotes_its_password(location: str) -> None:
     assert CANARY not in message and len(message.splitlines()) == 1
     assert CANARY not in "".join(server_key(location))
 
+
+
+def test_a_string_libpq_cannot_read_is_refused_by_a_coded_reason() -> None:
+    """The refusal never quotes the input, and has its message id: English as before, Polish under --lang pl."""
+    from bfg_tui.i18n import message_text
+    from bfg_tui.targets import libpq_params
+
+    with pytest.raises(ValueError) as refused:
+        libpq_params("host='unterminated password=s3cr3t-canary")
+    reason = refused.value.args[0]
+    assert reason == "not a valid libpq connection string" and "canary" not in reason
+    assert message_text(reason, "pl") == "to nie jest poprawny napis połączenia libpq"
