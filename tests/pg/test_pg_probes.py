@@ -467,6 +467,86 @@ def test_fresh_database_gets_the_runbook_and_passes(pg, cli, new_database, targe
     assert counts(status(cli), "connection", "dry_run") == {"connection": "4/4", "dry_run": "5/5"}
 
 
+class _ReadsUsersAfterRecords:
+    """The app login's connection during one dry-run phase: the first time that phase reads
+    the users table (its transaction has read scenario_records already), `meet` runs first."""
+
+    def __init__(self, conn: object, session: object, phase: str, meet: Callable[[], None]) -> None:
+        self._conn, self._session, self._phase, self._meet = conn, session, phase, meet
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._conn, name)
+
+    async def execute(self, query: object, *args: object, **kwargs: object) -> object:
+        import re
+
+        if (self._session.phase.startswith(self._phase)  # type: ignore[attr-defined]
+                and re.search(r"\busers\b", str(query)) and self._meet is not None):
+            meet, self._meet = self._meet, None
+            meet()
+        return await self._conn.execute(query, *args, **kwargs)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("phase", ["reading the snapshot back", "tenant A/B matrix"])
+def test_a_dry_runs_app_reads_take_turns_with_another_dry_runs_runbook(
+    pg, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, phase: str,
+) -> None:
+    """Dry-run A's app login reads scenario_records, then users, in one transaction (the
+    read-back; the tenant matrix). Dry-run B's runbook, started at that moment, locks users,
+    then scenario_records: the other order. They take turns instead of deadlocking: both pass.
+    A (in this process) is held just before it reads users until B waits on a lock."""
+    import sys
+
+    from bfg_tui.probes.postgres.session import PgSession
+
+    stores, digests = [tmp_path / "a.db", tmp_path / "b.db"], []
+    for store, scale in zip(stores, ("3", "4"), strict=True):
+        save_and_freeze(cli, "--scale", scale, store=store)
+        assert cli("probe", "connection", pg.app_dsn, actor=MAREK, store=store).code == 0
+        digests.append(cli("status", "--json", store=store).json()["snapshot"]["digest"])
+    other: list[subprocess.Popen[str]] = []
+
+    def start_the_other_and_meet() -> None:
+        other.append(subprocess.Popen(
+            [sys.executable, "-m", "bfg_tui", "--as", MAREK, "--db", str(stores[1]), "probe", "dry-run", pg.app_dsn],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy()))
+        with pg.connect("admin", autocommit=True) as watch:
+            def waits() -> bool:
+                assert other[0].poll() is None, other[0].communicate()
+                return watch.execute("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                                     " and usename = 'bfg_migration_login'").fetchone()[0] >= 1
+
+            wait_for(waits, "the other dry-run's runbook never waited on this one", timeout=120, every=0.05)
+
+    app_conn = PgSession.app_conn
+
+    async def watched_app_conn(self: PgSession) -> object:
+        conn = await app_conn(self)
+        if self.app is conn and not hasattr(self, "watched"):
+            self.watched = _ReadsUsersAfterRecords(conn, self, phase, start_the_other_and_meet)
+        return self.watched if self.app is conn else conn
+
+    monkeypatch.setattr(PgSession, "app_conn", watched_app_conn)
+    for digest in digests:
+        _forget_snapshot(pg, digest)
+    try:
+        mine = cli("probe", "dry-run", pg.app_dsn, actor=MAREK, store=stores[0])
+        assert other, "the phase never read users"
+        out, err = other[0].communicate(timeout=120)
+        assert "deadlock" not in mine.out + mine.err
+        assert "deadlock" not in out + err
+        assert mine.code == 0, mine
+        assert other[0].returncode == 0, (out, err)
+        assert "dryrun.adapter_replay: PASS" in mine.out and "dryrun.adapter_replay: PASS" in out
+    finally:
+        for proc in other:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        for digest in digests:
+            _forget_snapshot(pg, digest)
+
+
 def test_two_replays_into_one_database_at_once(pg, cli, tmp_path: Path) -> None:
     """Two dry-runs (two stores, two snapshots) replaying into the same database at the same
     moment both pass: attaching a partition locks the parent and the tenants table (its

@@ -12,10 +12,7 @@ from ...runbook import MIGRATOR_ROLE, SCHEMA, SET_TENANT_SQL
 from ..base import Log, ReplayOutcome, SnapshotSource
 from . import copy_in, readback, rls
 from .copy_in import partition_name
-from .session import PROBE_TENANT, Fail, PgSession, q
-
-# Taken by assets/runbook.sql and by every replay, exclusively (see _replay).
-RUNBOOK_LOCK = (0x42464754, 1)
+from .session import PROBE_TENANT, RUNBOOK_LOCK, Fail, PgSession, q, readers_turn
 
 
 def snapshot_key(tenant: str, digest: str) -> str:
@@ -135,6 +132,7 @@ async def verify_replay(s: PgSession, log: Log, source: SnapshotSource, replay_i
     # before it in that order: this proves (kind, record_id) unique within the snapshot,
     # which the key no longer enforces. Only when it does not hold, the server counts.
     async with app.transaction(force_rollback=True):
+        await readers_turn(app)
         await app.execute(SET_TENANT_SQL, (tenant,))
         hasher, in_order = await readback.read_back(s, app, tenant, snap, order, source)
         total = hasher.rows

@@ -10,7 +10,7 @@ from typing import Any
 
 from ...runbook import MIGRATOR_ROLE, SCHEMA, SET_TENANT_SQL, runbook_sql
 from ..base import Log, StepResult
-from .session import PROBE_TENANT, PROBE_USER, Fail, PgSession, q
+from .session import PROBE_TENANT, PROBE_USER, Fail, PgSession, q, readers_turn
 
 TENANT_TABLES = (
     "tenants", "users", "permissions", "scenario_snapshots", "scenario_records", "scenario_replays", "audit_events",
@@ -168,6 +168,7 @@ async def tenant_matrix(s: PgSession, log: Log, tenant: str, snap: str, rows: in
     new_rec = (f"insert into {rec} (tenant_id, snapshot_id, seq, batch_group, kind, record_id, body)"
                " values (%s, %s, 0, 'audit', 'scenario_audit', %s, '{}')")
     async with app.transaction(force_rollback=True):
+        await readers_turn(app)
         await app.execute(SET_TENANT_SQL, (b,))
         out.append((f"B select: {b} sees 0 of A's {rows} replayed rows",
                     await scalar(f"select count(*) from {rec} where snapshot_id = %s", (snap,)) == 0))
@@ -180,6 +181,7 @@ async def tenant_matrix(s: PgSession, log: Log, tenant: str, snap: str, rows: in
         out.append((f"B positive control: {b} sees its own probe user",
                     await scalar(f"select count(*) from {users} where user_id = %s", (PROBE_USER,)) == 1))
     async with app.transaction(force_rollback=True):
+        await readers_turn(app)
         await app.execute(SET_TENANT_SQL, (a,))
         out.append((f"A select: {a} sees 0 rows of {b}", await scalar(
             f"select (select count(*) from {users} where tenant_id = %s)"
@@ -200,6 +202,7 @@ async def tenant_matrix(s: PgSession, log: Log, tenant: str, snap: str, rows: in
         out.append((f"A positive control: {a} sees all {rows} of its replayed rows",
                     await scalar(f"select count(*) from {rec} where snapshot_id = %s", (snap,)) == rows))
     async with app.transaction(force_rollback=True):
+        await readers_turn(app)
         await app.execute(SET_TENANT_SQL, ("",))
         out.append(("empty tenant: reads nothing", await scalar(
             f"select (select count(*) from {rec} where snapshot_id = %s) + (select count(*) from {users})"
@@ -209,6 +212,7 @@ async def tenant_matrix(s: PgSession, log: Log, tenant: str, snap: str, rows: in
     # itself, so a client holding the app password reads another tenant. Expected with an
     # app-server-set tenant (the runbook's default); closed by the tenant-logins option.
     async with app.transaction(force_rollback=True):
+        await readers_turn(app)
         await app.execute(SET_TENANT_SQL, (a,))
         await app.execute(SET_TENANT_SQL, (b,))  # mid-transaction, as any client may
         switched = await scalar(f"select count(*) from {users} where user_id = %s", (PROBE_USER,))
@@ -216,6 +220,7 @@ async def tenant_matrix(s: PgSession, log: Log, tenant: str, snap: str, rows: in
     fresh = await s.connect(s.dsn)  # a new session: the setting was never set at all
     try:
         async with fresh.transaction(force_rollback=True):
+            await readers_turn(fresh)
             unset = await (await fresh.execute(
                 f"select current_setting('bfg.tenant_id', true) is null,"
                 f" (select count(*) from {rec} where snapshot_id = %s) + (select count(*) from {users})"

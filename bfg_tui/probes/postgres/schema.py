@@ -8,8 +8,7 @@ from typing import cast
 from ...runbook import MIGRATOR_ROLE, SCHEMA, SET_TENANT_SQL, shipped_lint
 from ..base import Log, StepResult
 from . import rls
-from .replay import RUNBOOK_LOCK
-from .session import PROBE_TENANT, PgSession, q
+from .session import PROBE_TENANT, RUNBOOK_LOCK, PgSession, q
 
 
 async def schema_map(s: PgSession, log: Log, kind_tables: dict[str, str], kinds: list[str]) -> StepResult:

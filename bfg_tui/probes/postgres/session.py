@@ -47,6 +47,18 @@ def q(table: str) -> str:
     return f"{SCHEMA}.{table}"
 
 
+# Taken exclusively by assets/runbook.sql, every replay and every claims write, so they run
+# one at a time per database; taken shared by the app login's transactions that read
+# scenario_records and then users, the other order from the runbook's table locks, so those
+# never meet a runbook half-way (40P01).
+RUNBOOK_LOCK = (0x42464754, 1)
+
+
+async def readers_turn(conn: Any) -> None:
+    """Inside a transaction: wait until no runbook, replay or claims write runs, and hold one off."""
+    await conn.execute("select pg_advisory_xact_lock_shared(%s, %s)", RUNBOOK_LOCK)
+
+
 class PgSession:
     """One probe run's connections and bookkeeping, shared by the step modules."""
 
