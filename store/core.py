@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -65,6 +66,10 @@ STREAM_BATCH = 50000  # rows per fetch when a whole trail or scenario is hashed
 READ_BATCH = 20000  # rows per batch handed to a caller that reads a scenario
 
 Row = tuple[Any, ...]
+
+
+# (kind, rows): rows of one kind, each (id as UTF-8, canonical body as UTF-8[, more columns]).
+Run = tuple[str, list[tuple[bytes, bytes, Any]] | list[tuple[bytes, bytes]]]
 
 
 class Tx(Protocol):
@@ -485,6 +490,23 @@ class AuditedStore(ScenarioStore):
             raise StoreError(Reason.of("store.no_snapshot", path=self.path, snapshot=snapshot_id))
         async for batch in self._records(int(row[0]), size):
             yield batch
+
+    async def snapshot_runs(self, snapshot_id: int, size: int = 5000) -> AsyncGenerator[Run, None]:
+        """The records of the scenario version a snapshot froze, in canonical order, as runs:
+        (kind, [(id as UTF-8, body, …), …]), every record of a batch of that one kind. What a
+        bulk copy needs: the kind once per batch, the id as stored bytes, nothing decoded."""
+        async with self._read_tx() as tx:
+            row = await tx.one(self.sql.snapshot_version, (snapshot_id,))
+        if row is None:
+            raise StoreError(Reason.of("store.no_snapshot", path=self.path, snapshot=snapshot_id))
+        async for run in self._record_runs(int(row[0]), size):
+            yield run
+
+    async def _record_runs(self, version: int, size: int) -> AsyncIterator[Run]:
+        """Runs from the (kind, id, body) batches; a store may read them more cheaply."""
+        async for batch in self._records(version, size):
+            for kind, rows in groupby(batch, key=_first):
+                yield str(kind), [(str(rid).encode(), bytes(body)) for _kind, rid, body in rows]
 
     async def scenario_rows(self, version: int | None = None) -> AsyncIterator[list[Row]]:
         """(kind, id, body) batches of a scenario version (the latest by default)."""

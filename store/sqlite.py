@@ -14,7 +14,8 @@ import os
 import secrets
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,7 +25,7 @@ from bfg_tui.errors import Reason, StoreError
 
 from .audit_chain import GENESIS
 from .base import ActorContext, VerifyResult
-from .core import STREAM_BATCH, AuditedStore, Row, StoreInit, Tx, migrate, required_row
+from .core import STREAM_BATCH, AuditedStore, Row, Run, StoreInit, Tx, migrate, required_row
 from .rows import Tally, column_batches
 from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from .sqlite_errors import BUSY_TIMEOUT_MS, translate_error
@@ -36,6 +37,7 @@ from .state_plan import SQLITE_TABLES, run_async
 __all__ = ["SQLiteStore", "StoreInit"]
 
 INSERT_BATCH = 20000
+_third = itemgetter(2)
 
 Clock = Callable[[], str]
 
@@ -61,10 +63,13 @@ class SQLiteTx:
     async def many(self, sql: str, rows: Iterable[Any]) -> None:
         await self._conn.executemany(sql, rows)
 
-    async def stream(self, sql: str, params: Any = (), size: int = STREAM_BATCH) -> AsyncIterator[list[Row]]:
+    async def stream(self, sql: str, params: Any = (), size: int = STREAM_BATCH) -> AsyncGenerator[list[Row], None]:
         cursor = await self._conn.execute(sql, params)
-        while batch := await cursor.fetchmany(size):
-            yield cast(list[Row], batch)
+        try:
+            while batch := await cursor.fetchmany(size):
+                yield cast(list[Row], batch)
+        finally:  # a reader that stops early ends the statement now, not when the cursor is collected
+            await cursor.close()
 
 
 class SQLiteStore(AuditedStore):
@@ -272,6 +277,30 @@ class SQLiteStore(AuditedStore):
         async for batch in self._tx.stream("select kind, rid, body from scenario_records where version = ? "
                                            "order by ord", (version,), size):
             yield batch
+
+    async def _record_runs(self, version: int, size: int) -> AsyncIterator[Run]:
+        # One query per kind, from the run's first record on, reading the id as bytes; the third
+        # column is -1 while the kind holds and the record's ord where another kind begins.
+        # Canonical order keeps each kind together, so that is one query per kind.
+        start = await self._tx.one("select kind, ord from scenario_records where version = ? order by ord limit 1",
+                                   (version,))
+        while start is not None:
+            kind, ord_ = str(start[0]), int(start[1])
+            start = None
+            async with contextlib.aclosing(self._tx.stream(
+                    "select cast(rid as blob), cast(body as blob), case when kind = ? then -1 else ord end from scenario_records"
+                    " where version = ? and ord >= ? order by ord", (kind, version, ord_), size)) as batches:
+                async for batch in batches:
+                    if max(map(_third, batch)) < 0:
+                        yield kind, cast(list[tuple[bytes, bytes, Any]], batch)
+                        continue
+                    cut = next(i for i, row in enumerate(batch) if row[2] >= 0)
+                    if cut:
+                        yield kind, cast(list[tuple[bytes, bytes, Any]], batch[:cut])
+                    nxt = await self._tx.one("select kind, ord from scenario_records where version = ? and ord = ?",
+                                             (version, batch[cut][2]))
+                    start = nxt
+                    break
 
     async def store_id(self) -> str:
         """This store's id (a copy of the file shares it): what a probe target is compared with."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..models import TargetKind
 
@@ -36,6 +36,8 @@ class SnapshotSource:
     # Yields batches of (kind, id, canonical record JSON as UTF-8 bytes), in canonical order.
     # A generator, so a reader that stops early closes it (and the store's cursor) at once.
     batches: Callable[[], AsyncGenerator[list[tuple[str, str, bytes]], None]]
+    # The same records as runs of one kind: (kind, [(id as UTF-8, body, …), …]), for a bulk copy.
+    runs: Callable[[], AsyncGenerator[tuple[str, list[tuple[bytes, bytes, Any]] | list[tuple[bytes, bytes]]], None]]
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ async def run_probe(store: ScenarioStore, target: str, prober: Prober, sink: Log
         source = SnapshotSource(
             snapshot_id=snap.id, digest=snap.digest, rows=snap.rows, kind_counts=snap.kind_counts,
             tenant_id=catalog.tenant_id, session=catalog.session,
-            batches=lambda: store.snapshot_batches(snap.id),
+            batches=lambda: store.snapshot_batches(snap.id), runs=lambda: store.snapshot_runs(snap.id),
         )
 
     log = _Transcript(sink)

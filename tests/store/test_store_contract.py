@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -85,6 +86,50 @@ async def test_save_and_freeze_give_the_reference_checksum(console: Console) -> 
     assert await collect(console.store.snapshot_batches(state.snapshot.id)) == rows
     assert await collect(console.store.snapshot_batches(state.snapshot.id, size=7)) == rows
     assert await collect(console.store.scenario_rows()) == rows
+    # As runs of one kind for a bulk copy: the same records, the id as its UTF-8 bytes.
+    for size in (5000, 7, 1):
+        assert await collect_runs(console.store.snapshot_runs(state.snapshot.id, size=size)) == rows
+
+
+async def collect_runs(runs: Any) -> list[tuple[str, str, bytes]]:
+    out = []
+    async for kind, batch in runs:
+        assert batch, "a run has at least one record"
+        out += [(kind, bytes(row[0]).decode(), bytes(row[1])) for row in batch]
+    return out
+
+
+async def test_snapshot_runs_follow_the_stored_order_even_where_kinds_interleave(tmp_path: Path) -> None:
+    """Canonical order keeps each kind together; a hand-edited file that does not is still read
+    record by record in its stored order, each run of one kind, nothing dropped or doubled."""
+    db = tmp_path / "s.db"
+    console = await Console.open(str(db))
+    try:
+        await console.save_scenario(MAREK)
+        await console.freeze(MAREK)
+        snap = (await console.state()).snapshot
+        assert snap is not None
+    finally:
+        await console.close()
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        version = conn.execute("select scenario_version from snapshots where id = ?", (snap.id,)).fetchone()[0]
+        # Every third order becomes a payment: orders and payments interleave.
+        conn.execute("update scenario_records set kind = 'payments' where version = ? and kind = 'orders'"
+                     " and ord % 3 = 0", (version,))
+        stored = [(k, r, bytes(b)) for k, r, b in conn.execute(
+            "select kind, rid, body from scenario_records where version = ? order by ord", (version,))]
+    console = await Console.open(str(db))
+    try:
+        for size in (5000, 2):
+            runs = [(kind, len(batch)) async for kind, batch in console.store.snapshot_runs(snap.id, size=size)]
+            assert await collect_runs(console.store.snapshot_runs(snap.id, size=size)) == stored
+            assert all(n > 0 for _kind, n in runs)
+            # Consecutive runs of one kind are only a batch cut: merged, they are the stored kinds' runs.
+            merged = [(kind, sum(n for _k, n in group)) for kind, group in itertools.groupby(runs, key=lambda r: r[0])]
+            assert merged == [(kind, len(list(group))) for kind, group in itertools.groupby(k for k, _r, _b in stored)]
+            assert len(merged) > 10
+    finally:
+        await console.close()
 
 
 async def test_freezing_twice_gives_the_same_checksum_and_a_new_snapshot(console: Console) -> None:

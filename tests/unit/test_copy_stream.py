@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from bfg_tui.canonical import SnapshotHasher
-from bfg_tui.probes.postgres.copy_in import copy_encoder, key_sort_memory_mb
+from bfg_tui.probes.postgres.copy_in import COPY_COLUMNS, copy_encoder, key_sort_memory_mb
 from bfg_tui.probes.postgres.readback import BinaryRows, canonical_run
 from bfg_tui.probes.postgres.session import Fail
 
@@ -57,13 +57,14 @@ def test_canonical_run_cannot_tell_with_an_unknown_kind_or_a_separator_in_an_id(
 def test_the_copy_encoder_writes_binary_tuples_and_collects_projected_rows() -> None:
     projected: list[tuple[str, str, bytes]] = []
     encode = copy_encoder("bfg", "snap-1", {"orders": "ops", "users": "rbac"}, projected, defaults=True)
-    out = encode([("users", "u-1", '{"n":"Łódź"}'), ("orders", "o-1", b"{}")], 7)
     body = '{"n":"Łódź"}'.encode()
-    assert out == (_tuple(struct.pack("!i", 7), b"rbac", b"users", b"u-1", body)
-                   + _tuple(struct.pack("!i", 8), b"ops", b"orders", b"o-1", b"{}"))
-    assert projected == [("users", "u-1", body)]
+    out = encode("users", [(b"u-1", body), (b"u-2", b"{}")], 7) + encode("orders", [(b"o-1", b"{}", -1)], 9)
+    assert out == (_tuple(b"rbac", b"users", struct.pack("!i", 7), b"u-1", body)
+                   + _tuple(b"rbac", b"users", struct.pack("!i", 8), b"u-2", b"{}")
+                   + _tuple(b"ops", b"orders", struct.pack("!i", 9), b"o-1", b"{}"))
+    assert projected == [("users", "u-1", body), ("users", "u-2", b"{}")]
     with pytest.raises(Fail, match="no batch group"):
-        encode([("ghosts", "g-1", b"{}")], 9)
+        encode("ghosts", [(b"g-1", b"{}")], 10)
 
 
 def test_add_joined_hashes_as_add_many_does() -> None:
@@ -77,12 +78,15 @@ def test_add_joined_hashes_as_add_many_does() -> None:
 
 
 def test_the_copy_encoder_frames_any_length_and_seq() -> None:
-    # Short lengths come from a table built once; longer ones, and large seqs, are packed.
     encode = copy_encoder("bfg", "snap-1", {"orders": "ops"}, [], defaults=False)
-    big, rid = b"{" + b"x" * 70_000 + b"}", "o-" + "7" * 300
-    out = encode([("orders", rid, big), ("orders", "", b"")], 16_777_300)
-    assert out == (_tuple(b"bfg", b"snap-1", struct.pack("!i", 16_777_300), b"ops", b"orders", rid.encode(), big)
-                   + _tuple(b"bfg", b"snap-1", struct.pack("!i", 16_777_301), b"ops", b"orders", b"", b""))
+    big, rid = b"{" + b"x" * 70_000 + b"}", ("o-" + "7" * 300).encode()
+    out = encode("orders", [(rid, big), (b"", b"")], 16_777_300)
+    assert out == (_tuple(b"bfg", b"snap-1", b"ops", b"orders", struct.pack("!i", 16_777_300), rid, big)
+                   + _tuple(b"bfg", b"snap-1", b"ops", b"orders", struct.pack("!i", 16_777_301), b"", b""))
+
+
+def test_the_copy_columns_are_in_the_order_the_encoder_writes() -> None:
+    assert COPY_COLUMNS == ("tenant_id", "snapshot_id", "batch_group", "kind", "seq", "record_id", "body")
 
 
 def test_the_key_build_may_sort_every_key_in_memory_up_to_a_cap() -> None:

@@ -11,18 +11,16 @@ import json
 import re
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
-
-from bfg_tui.store.rows import utf8_bodies
 
 from ...runbook import MIGRATOR_ROLE, SCHEMA
 from ..base import Log, SnapshotSource
 from .session import Fail, PgSession, q
 
-COPY_COLUMNS = ("tenant_id", "snapshot_id", "seq", "batch_group", "kind", "record_id", "body")
+COPY_COLUMNS = ("tenant_id", "snapshot_id", "batch_group", "kind", "seq", "record_id", "body")
 COPY_PIECE = 5_000  # records encoded at a time (~1.4 MB), so the COPY starts and streams early
 COPY_FIRST_PIECE = 1_000
 COPY_QUEUE = 8  # encoded pieces waiting for the COPY
@@ -147,12 +145,12 @@ async def stream_copy(s: PgSession, conn: Any, source: SnapshotSource, tenant: s
     async def produce() -> int:
         seq = 0
         try:
-            async with contextlib.aclosing(source.batches()) as batches:
-                async for batch in batches:
+            async with contextlib.aclosing(source.runs()) as runs:
+                async for kind, batch in runs:
                     start = 0
                     while start < len(batch):  # a small first piece gets the COPY going sooner
                         piece = batch[start:start + (COPY_PIECE if seq else COPY_FIRST_PIECE)]
-                        chunk = await asyncio.to_thread(encode, piece, seq)
+                        chunk = await asyncio.to_thread(encode, kind, piece, seq)
                         start += len(piece)
                         seq += len(piece)
                         await queue.put(chunk)
@@ -224,38 +222,38 @@ def _field(value: bytes) -> bytes:
 
 
 def copy_encoder(tenant: str, snap: str, groups: dict[str, str], projected: list[tuple[str, str, bytes]],
-                  *, defaults: bool = False) -> Callable[[list[tuple[str, str, Any]], int], bytes]:
-    """encode(batch, first_seq): one batch of (kind, id, body) as binary COPY tuples of
-    COPY_COLUMNS (without tenant_id and snapshot_id when `defaults`: the table fills them).
+                  *, defaults: bool = False) -> Callable[[str, Sequence[tuple[Any, ...]], int], bytes]:
+    """encode(kind, rows, first_seq): rows of one kind, each (id as UTF-8, body, …), as binary
+    COPY tuples of COPY_COLUMNS (without tenant_id and snapshot_id when `defaults`: the table
+    fills them).
 
-    What is constant (field count, tenant, snapshot id, the seq field's length) and what is
-    constant per kind (batch group, kind) are prepared once; per record the seq, the id and
-    the body with their lengths are packed. The tuples are assembled by C code (map, zip, chain, join) rather
-    than a Python loop per record. Tenants and users records are also collected into
-    `projected` (they land in their own tables afterwards).
+    The columns are sent in the order that keeps what is constant together: per kind, the
+    field count, tenant, snapshot id, batch group, kind and the seq field's length are one
+    prepared piece; per record the seq with the id's length are packed at once, then the id,
+    the body's length and the body. The tuples are assembled by C code (map, zip, chain,
+    join) rather than a Python loop per record. Tenants and users records are also collected
+    into `projected` (they land in their own tables afterwards).
     """
-    head = (struct.pack("!h", 5) if defaults else
-            struct.pack("!h", 7) + _field(tenant.encode()) + _field(snap.encode())) + _I32.pack(4)
-    tails: dict[str, bytes] = {}
+    head = struct.pack("!h", 5) if defaults else struct.pack("!h", 7) + _field(tenant.encode()) + _field(snap.encode())
+    heads: dict[str, bytes] = {}
     pack = _I32.pack
 
-    def encode(batch: list[tuple[str, str, Any]], seq: int) -> bytes:
-        kinds = list(map(_first, batch))
-        for kind in set(kinds) - tails.keys():
+    def encode(kind: str, rows: Sequence[tuple[Any, ...]], seq: int) -> bytes:
+        prefix = heads.get(kind)
+        if prefix is None:
             if kind not in groups:
                 raise Fail(f"record kind {kind} belongs to no batch group")
-            tails[kind] = _field(groups[kind].encode()) + _field(kind.encode())
-        rids = list(map(str.encode, map(_second, batch)))
-        bodies = utf8_bodies(tuple(map(_third, batch)))
-        if not _PROJECTED.isdisjoint(kinds):
-            projected.extend((k, r, b) for k, r, b in zip(kinds, map(_second, batch), bodies, strict=True)
-                             if k in _PROJECTED)
+            prefix = heads[kind] = head + _field(groups[kind].encode()) + _field(kind.encode()) + pack(4)
+        rids = list(map(_first, rows))
+        bodies = list(map(_second, rows))
+        if kind in _PROJECTED:
+            projected.extend((kind, bytes(r).decode(), bytes(b)) for r, b in zip(rids, bodies, strict=True))
         return b"".join(chain.from_iterable(zip(
-            repeat(head), map(pack, range(seq, seq + len(batch))), map(tails.__getitem__, kinds),
-            map(pack, map(len, rids)), rids, map(pack, map(len, bodies)), bodies)))
+            repeat(prefix), map(_SEQ_AND_LENGTH, range(seq, seq + len(rows)), map(len, rids)), rids,
+            map(pack, map(len, bodies)), bodies)))
 
     return encode
 
 
-_first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
-
+_first, _second = itemgetter(0), itemgetter(1)
+_SEQ_AND_LENGTH = struct.Struct("!ii").pack  # a record's seq, then the length of its id (the next field)
