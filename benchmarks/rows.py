@@ -22,7 +22,11 @@ class Skip(Exception):
 class Verdict(NamedTuple):
     figure: str
     floor: str
-    ok: bool
+    ok: bool | None  # None: a figure reported beside a budget set at another size, judged there
+
+
+def result_of(verdict: Verdict) -> str:
+    return "ok" if verdict.ok else "—" if verdict.ok is None else "MISSED"
 
 
 class Row(NamedTuple):

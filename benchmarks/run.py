@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from benchmarks import core_bench
-from benchmarks.rows import Row, Skip, load
+from benchmarks.rows import Row, Skip, load, result_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,7 +92,7 @@ def run_rows(rows: list[Row], only: str = "") -> list[tuple[str, str, str, str, 
         before = load()
         try:
             verdict = row.verdict(row.run())
-            figure, floor, result = verdict.figure, verdict.floor, "ok" if verdict.ok else "MISSED"
+            figure, floor, result = verdict.figure, verdict.floor, result_of(verdict)
         except Skip as why:
             figure, floor, result = "—", "—", f"skipped: {why}"
         except Exception as exc:  # a broken row is reported, the table goes on
