@@ -150,7 +150,7 @@ class BfgApp(ServiceKeys, ConsoleFlows):
 
         self.push_screen(HelpScreen.for_focus(self))
 
-    def keys_in_force(self) -> list[tuple[str, str, str]]:
+    def keys_in_force(self) -> list[tuple[str, str, str, bool]]:
         from bfg_tui.screens.modals import keys_in_force
 
         return keys_in_force(self)

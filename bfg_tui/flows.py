@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on, work
 
+from bfg_tui.errors import Reason
 from bfg_tui.i18n import Msg, message_text, t
 from bfg_tui.live import LiveConsole
 from bfg_tui.screens.base import View
@@ -120,7 +121,7 @@ class ConsoleFlows(LiveConsole):
     @on(ProbeRequested)
     def _probe(self, request: ProbeRequested) -> None:
         if request.probe is None:
-            self.refused(t("not_probe", self.lang, check=request.subject), refusal=False)
+            self.refused(message_text(Reason.of("check.not_probe", check=request.subject), self.lang), refusal=False)
         elif self.service is not None:
             self.probe_flow(request.probe)
 

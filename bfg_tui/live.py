@@ -233,12 +233,18 @@ class LiveConsole(App[int]):
         return catalog.actor(self.actor_id)
 
     def may(self, action: str, check_id: str | None = None) -> bool:
-        """Whether who acts may do `action` (on `check_id`), as the service says; records nothing.
+        """Whether who acts may do `action` (on `check_id`, as the shown state stands), as the
+        service says; records nothing.
 
         For dimming keys (`ServiceKeys`); True until the service has opened.
         """
         service = self.service
-        return service is None or service.can(self.actor_id, action, check_id).ok
+        if service is None:
+            return True
+        if not service.can(self.actor_id, action, check_id).ok:
+            return False
+        view = self.view
+        return view is None or service.applies(action, check_id, view.state) is None
 
     def console_screen(self) -> ConsoleScreen | None:
         """The console screen of the current mode (under any dialog)."""

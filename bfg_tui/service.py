@@ -400,6 +400,22 @@ class Console:
         actor = self.catalog.actor(actor_id)
         return rbac.claims(self.catalog, actor) if actor else {}
 
+    # ------------------------------------------------------------- what applies to a check
+
+    def applies(self, action: str, check_id: str | None, state: State) -> Reason | None:
+        """Why `action` cannot apply to `check_id` as `state` stands (None: it can, or it is not
+        about a check), in the words pressing its key gives. Records nothing: beside `can`, for
+        dimming keys; the action itself still decides, and refuses.
+        """
+        check = self.catalog.checks.get(check_id) if check_id else None
+        if check is None:
+            return None
+        if action == "check.revoke" and check.id not in state.acceptances:
+            return Reason.of("check.not_accepted", check=check.id)
+        if action == "probe.run" and not (check.kind == "probe" and check.probe):
+            return Reason.of("check.not_probe", check=check.id)
+        return None
+
     # --------------------------------------------------------- refusing
 
     @property

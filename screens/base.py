@@ -528,7 +528,7 @@ class ConsoleScreen(Localized, Screen[None]):
             return
         bars.first().paint(self.bfg, view)
         who_may = self._who_may()
-        if who_may != self._keys_for:  # the service opened, or someone else acts: dim what they may not do
+        if who_may != self._keys_for:  # the service opened, someone else acts, or the state moved: re-dim
             self._keys_for = who_may
             self.refresh_bindings()
         self.say(self.bfg.last_message)
@@ -538,9 +538,10 @@ class ConsoleScreen(Localized, Screen[None]):
         self.shown = view
         self.show(view)
 
-    def _who_may(self) -> tuple[bool, str | None]:
-        """What the service's answers about keys depend on beyond the highlighted row."""
-        return self.bfg.service is not None, self.bfg.actor_id
+    def _who_may(self) -> tuple[bool, str | None, int]:
+        """What the service's answers about keys depend on beyond the highlighted row: whether
+        it is open, who acts, and the view (by identity: each evaluation is a new one)."""
+        return self.bfg.service is not None, self.bfg.actor_id, id(self.bfg.view)
 
     def _hide_figures(self, hide: bool) -> None:
         """A state the trail does not back shows no figures at all, only why (top bar, message line)."""

@@ -644,7 +644,7 @@ class HelpScreen(BfgModal[None]):
 
     BINDINGS = [bind("escape,enter,f1,question_mark", "cancel", "modal.close")]
 
-    def __init__(self, key: str, bindings: Sequence[tuple[str, str, str]]) -> None:
+    def __init__(self, key: str, bindings: Sequence[tuple[str, str, str, bool]]) -> None:
         super().__init__()
         self.key = key
         self.bindings = bindings
@@ -661,25 +661,31 @@ class HelpScreen(BfgModal[None]):
             node = node.parent
         return cls(key, keys_in_force(app))
 
-    def compose(self) -> ComposeResult:
-        from bfg_tui.keymap import keymap_path
-
+    def key_table(self) -> RichTable:
+        """The keys in force, a dimmed key's row dim, as the key bar draws it."""
         keys = RichTable(show_header=True, box=None, padding=(0, 2))
         keys.add_column(self.tr("help.keys"), style="bold")
         keys.add_column("")
         keys.add_column("id", style="dim")
         seen: set[tuple[str, str]] = set()
-        for key, description, binding_id in self.bindings:
+        for key, description, binding_id, lit in self.bindings:
             if (description, binding_id) in seen or not description:
                 continue
             seen.add((description, binding_id))
-            keys.add_row(key, description, binding_id)
+            keys.add_row(key, description, binding_id, style=None if lit else "dim")
+        return keys
+
+    def compose(self) -> ComposeResult:
+        from bfg_tui.keymap import keymap_path
+
+        notes = [Text("\n" + self.tr("help.keymap", path=keymap_path()), style="dim")]
+        if not all(lit for *_row, lit in self.bindings):
+            notes.insert(0, Text("\n" + self.tr("help.dimmed"), style="dim"))
         part = self.key.removeprefix("help.")
         with Vertical(classes="dialog wide"):
             yield Label(self.tr("help.title", part=part), classes="dialog-title")
             with VerticalScroll():
-                yield Static(Group(Text(self.tr(self.key) + "\n"), keys,
-                                   Text("\n" + self.tr("help.keymap", path=keymap_path()), style="dim")))
+                yield Static(Group(Text(self.tr(self.key) + "\n"), self.key_table(), *notes))
 
 
 def pretty_json(data: Any) -> str:
@@ -693,10 +699,11 @@ _OWN_ACTIONS: dict[str, str] = {
 }
 
 
-def keys_in_force(app: App[Any]) -> list[tuple[str, str, str]]:
-    """Every key in force on the app's screen, one row per binding (its keys together: "down, j")."""
+def keys_in_force(app: App[Any]) -> list[tuple[str, str, str, bool]]:
+    """Every key in force on the app's screen, one row per binding (its keys together: "down, j"),
+    and whether it is lit (False: dimmed, as in the key bar)."""
     lang = getattr(app, "lang", "en")
-    rows: dict[str, tuple[list[str], str, str]] = {}
+    rows: dict[str, tuple[list[str], str, str, bool]] = {}
     for key, active in app.screen.active_bindings.items():
         binding = active.binding
         # Ours have ids; of Textual's, only those named here (not its scroll-left/right twins).
@@ -707,7 +714,7 @@ def keys_in_force(app: App[Any]) -> list[tuple[str, str, str]]:
         if ident not in rows:
             described = f"bind.{ident}"
             description = t(described, lang) if known(described) else (binding.description or ident)
-            rows[ident] = ([], description, binding.id or "")
+            rows[ident] = ([], description, binding.id or "", active.enabled)
         if display not in rows[ident][0] and key not in rows[ident][0]:
             rows[ident][0].append(display)
-    return [(", ".join(keys), description, bid) for keys, description, bid in rows.values()]
+    return [(", ".join(keys), description, bid, lit) for keys, description, bid, lit in rows.values()]

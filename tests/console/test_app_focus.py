@@ -95,7 +95,7 @@ async def test_help_lists_every_key_in_force(make_app) -> None:
     app = make_app(actor=OLENA)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        keys = {description: key for key, description, _id in app.keys_in_force()}
+        keys = {description: key for key, description, _id, _lit in app.keys_in_force()}
         joined = " | ".join(f"{k} {d}" for d, k in keys.items())
         for needed in ("tab", "j", "k", "?", "q", "a", "⏎"):
             assert any(needed in k.split(", ") for k in keys.values()), (needed, joined)
