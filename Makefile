@@ -44,10 +44,12 @@ types: $(STAMP)
 clean:
 	rm -rf $(VENV) build *.egg-info
 
-# The message catalogs: compile each bfg_tui/locale/<lang>/LC_MESSAGES/bfg_tui.po to its .mo
+# The message catalogs: compile each bfg_tui/locale/<lang>/LC_MESSAGES/bfg_tui.po to its .mo, and the
+# Polish for argparse's own words (argparse.po)
 # (the runtime reads the .mo with the stdlib; tests/test_messages.py fails when one is stale).
 locale: $(STAMP)
 	$(BIN)/pybabel compile --statistics -D bfg_tui -d bfg_tui/locale
+	$(BIN)/pybabel compile --statistics -D argparse -d bfg_tui/locale
 
 # The RLS lint's verdict on the shipped runbook, which every status read uses instead of
 # linting (tests/unit/test_runbook_lint.py fails when it is stale).

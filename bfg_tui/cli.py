@@ -9,24 +9,62 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .i18n import LOCALE_DIR, t
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Iterator
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
 
 
+@contextmanager
+def _argparse_speaks(lang: str) -> Iterator[None]:
+    """argparse's own words ("usage:", "options:", its errors) in `lang` while this parser works.
+
+    argparse asks gettext for each word, when it says it, through the `_` and `ngettext` of its module
+    (the process-wide default domain). The CLI swaps in its Polish catalog of those words for that time
+    and puts argparse's back after, rather than setting gettext's process-wide domain and the locale's
+    environment variables, which would reach every other library and every process the CLI starts.
+    tests/cli/test_parser_polish.py fails loudly if argparse stops saying its words that way.
+    """
+    if lang == "en":
+        yield
+        return
+    import gettext
+
+    words = gettext.translation("argparse", LOCALE_DIR, [lang], fallback=True)
+    names = vars(argparse)  # its module globals: `_` is private, so set here alone and always put back
+    saved = {"_": names["_"], "ngettext": names["ngettext"]}
+    names.update({"_": words.gettext, "ngettext": words.ngettext})
+    try:
+        yield
+    finally:
+        names.update(saved)
+
+
 class _Parser(argparse.ArgumentParser):
+    """Our parser: its help and errors in its language (`--lang`, read before parsing), errors on one line."""
+
     _printing = False
 
     def __init__(self, *args: Any, lang: str = "en", **kwargs: Any) -> None:
-        self.lang = lang  # what its help and its errors are said in (`--lang`, read before parsing)
-        super().__init__(*args, **kwargs)
+        self.lang = lang
+        with _argparse_speaks(lang):  # the "options" title and -h's help are said as the parser is made
+            super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        with _argparse_speaks(self.lang):
+            return super().parse_known_args(*args, **kwargs)
+
+    def parse_args(self, *args: Any, **kwargs: Any) -> Any:  # says "unrecognized arguments" itself
+        with _argparse_speaks(self.lang):
+            return super().parse_args(*args, **kwargs)
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         # argparse makes a formatter for every argument it adds, measuring the terminal each
@@ -39,21 +77,23 @@ class _Parser(argparse.ArgumentParser):
     def format_help(self) -> str:
         self._printing = True
         try:
-            return super().format_help()
+            with _argparse_speaks(self.lang):
+                return super().format_help()
         finally:
             self._printing = False
 
     def format_usage(self) -> str:
         self._printing = True
         try:
-            return super().format_usage()
+            with _argparse_speaks(self.lang):
+                return super().format_usage()
         finally:
             self._printing = False
 
     def error(self, message: str) -> Any:  # one line, exit 2, no usage dump; argparse quotes what was typed
         from .sanitise import visible
 
-        self.exit(EXIT_USAGE, f"{self.prog}: usage error: {visible(message)} (see --help)\n")
+        self.exit(EXIT_USAGE, t("cli.argparse_error", self.lang, prog=self.prog, message=visible(message)) + "\n")
 
 
 def _expect_head(lang: str, text: str) -> str:
@@ -120,44 +160,45 @@ def _lang_of(parser: argparse.ArgumentParser) -> str:
 
 
 def build_parser(lang: str = "en") -> argparse.ArgumentParser:
-    p = _Parser(lang=lang, prog="bfg-tui", description="Keyboard-first cutover console: gates, checks, probes, packets.")
-    p.add_argument("--version", action="version", version=f"bfg-tui {__version__}")
-    p.add_argument("--db", help="store: a SQLite file path or postgresql:// DSN (env BFG_TUI_DB)")
+    p = _Parser(lang=lang, prog="bfg-tui", description=t("help.description", lang))
+    p.add_argument("--version", action="version", version=f"bfg-tui {__version__}", help=t("help.version", lang))
+    p.add_argument("--db", help=t("help.db", lang))
     # Its own dest: `roster init --actor` and `ssh-session --actor` name a subject, not who acts.
-    p.add_argument("--as", dest="as_actor", help="acting actor id (env BFG_ACTOR); self-asserted, mock-auth-header")
-    p.add_argument("--lang", choices=("pl", "en"), help="language (default from the locale)")
+    p.add_argument("--as", dest="as_actor", help=t("help.as", lang))
+    p.add_argument("--lang", choices=("pl", "en"), help=t("help.lang", lang))
     p.add_argument("--key", dest="signing_key", metavar="FILE",
-                   help="sign with this unencrypted private key file instead of ssh-agent (env BFG_TUI_SIGNING_KEY)")
+                   help=t("help.key", lang))
     sub = _verbs(p, "command", "COMMAND")
-    sub.verb("status", "gates, decisions and the recommended action", _status_args)
-    sub.verb("scenario", "save the scenario", _scenario_args)
-    sub.verb("snapshot", "freeze the snapshot", _snapshot_args)
+    sub.verb("status", t("help.verb.status", lang), _status_args)
+    sub.verb("scenario", t("help.verb.scenario", lang), _scenario_args)
+    sub.verb("snapshot", t("help.verb.snapshot", lang), _snapshot_args)
     for verb in ("accept", "revoke"):
-        sub.verb(verb, f"{verb} an owner check", lambda a, verb=verb: _sign_args(a, verb))
-    sub.verb("probe", "run a probe for real", _probe_args)
-    sub.verb("export", "export a packet (secret scan first)", _export_args)
-    sub.verb("audit", "the hash-chained audit trail", _audit_args)
-    sub.verb("plan", "the path to GO: the fewest remaining actions, in order, by owner", _json_arg)
-    sub.verb("init", "create the store (read verbs never create one)")
-    sub.verb("roster", "who signs: actors and their SSH keys", _roster_args)
-    sub.verb("ssh", "serving owners over OpenSSH's sshd", _ssh_args)
-    sub.verb("ssh-session", "what sshd runs for a roster key (forced command)",
+        sub.verb(verb, t("help.verb.accept" if verb == "accept" else "help.verb.revoke", lang),
+                 lambda a, verb=verb: _sign_args(a, verb))
+    sub.verb("probe", t("help.verb.probe", lang), _probe_args)
+    sub.verb("export", t("help.verb.export", lang), _export_args)
+    sub.verb("audit", t("help.verb.audit", lang), _audit_args)
+    sub.verb("plan", t("help.verb.plan", lang), _json_arg)
+    sub.verb("init", t("help.verb.init", lang))
+    sub.verb("roster", t("help.verb.roster", lang), _roster_args)
+    sub.verb("ssh", t("help.verb.ssh", lang), _ssh_args)
+    sub.verb("ssh-session", t("help.verb.ssh_session", lang),
              lambda se: se.add_argument("--actor", required=True))
-    sub.verb("explain", "one check: its state, its figure and the dependency tree with each node's state", _explain_args)
-    sub.verb("store", "the shared PostgreSQL store: install, map logins", _store_args)
-    sub.verb("checks", "every check with its kind, owner and state",
+    sub.verb("explain", t("help.verb.explain", lang), _explain_args)
+    sub.verb("store", t("help.verb.store", lang), _store_args)
+    sub.verb("checks", t("help.verb.checks", lang),
              lambda ch: ch.add_argument("--json", action="store_true"))
-    sub.verb("paths", "where the store and config live")
+    sub.verb("paths", t("help.verb.paths", lang))
     return p
 
 
 def _status_args(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--json", action="store_true", help="machine-readable output")
-    s.add_argument("--exit-code", action="store_true", help="exit 3 while go/no-go is blocked (for CI gating)")
+    s.add_argument("--json", action="store_true", help=t("help.json", _lang_of(s)))
+    s.add_argument("--exit-code", action="store_true", help=t("help.exit_code", _lang_of(s)))
 
 
 def _json_arg(pl: argparse.ArgumentParser) -> None:
-    pl.add_argument("--json", action="store_true", help="machine-readable output")
+    pl.add_argument("--json", action="store_true", help=t("help.json", _lang_of(pl)))
 
 
 def _scenario_args(sc: argparse.ArgumentParser) -> None:
@@ -165,36 +206,36 @@ def _scenario_args(sc: argparse.ArgumentParser) -> None:
 
     def save_args(save: argparse.ArgumentParser) -> None:
         group = save.add_mutually_exclusive_group()
-        group.add_argument("--from", dest="source", type=Path, help="import this BFGScenarioImport.v1 JSON file")
-        group.add_argument("--scale", type=int, help="generate N orders with their events (benchmarks)")
-        save.add_argument("--idempotency-key", help="a retried command with the same key changes nothing")
+        group.add_argument("--from", dest="source", type=Path, help=t("help.from", _lang_of(save)))
+        group.add_argument("--scale", type=int, help=t("help.scale", _lang_of(save)))
+        save.add_argument("--idempotency-key", help=t("help.idempotency_key", _lang_of(save)))
 
-    verbs.verb("save", "write the demo scenario or import a JSON file", save_args)
+    verbs.verb("save", t("help.scenario.save", verbs.lang), save_args)
 
 
 def _snapshot_args(sn: argparse.ArgumentParser) -> None:
     _verbs(sn, "snapshot_cmd", "VERB", required=True).verb(
-        "freeze", "freeze the current scenario into BFGScenarioSnapshot.v1")
+        "freeze", t("help.snapshot.freeze", _lang_of(sn)))
 
 
 def _sign_args(a: argparse.ArgumentParser, verb: str) -> None:
-    a.add_argument("check", metavar="CHECK", help="check id, e.g. transition.db_schema")
-    a.add_argument("--note", default="", help="note kept in the audit trail")
+    a.add_argument("check", metavar="CHECK", help=t("help.sign.check", _lang_of(a)))
+    a.add_argument("--note", default="", help=t("help.sign.note", _lang_of(a)))
     if verb == "accept":
-        a.add_argument("--value", help="the chosen value (infrastructure and provider checks)")
-    a.add_argument("--idempotency-key", help="a retried command with the same key changes nothing")
+        a.add_argument("--value", help=t("help.sign.value", _lang_of(a)))
+    a.add_argument("--idempotency-key", help=t("help.idempotency_key", _lang_of(a)))
 
 
 def _probe_args(pr: argparse.ArgumentParser) -> None:
     verbs = _verbs(pr, "probe_cmd", "PROBE", required=True)
     for name in ("connection", "dry-run"):
         def target_args(q: argparse.ArgumentParser, name: str = name) -> None:
-            q.add_argument("target", metavar="TARGET", help="a SQLite file path or a postgresql:// DSN (no password)")
+            q.add_argument("target", metavar="TARGET", help=t("help.probe.target", _lang_of(q)))
             if name == "connection":
                 q.add_argument("--new-target", action="store_true",
-                               help="probe a target other than the selected one (it becomes selected when it passes)")
+                               help=t("help.probe.new_target", _lang_of(q)))
 
-        verbs.verb(name, f"run the {name} probe against TARGET", target_args)
+        verbs.verb(name, t("help.probe.run", verbs.lang, name=name), target_args)
 
 
 def _export_args(e: argparse.ArgumentParser) -> None:
@@ -202,9 +243,8 @@ def _export_args(e: argparse.ArgumentParser) -> None:
 
     e.add_argument("packet", metavar="PACKET", help=", ".join(p.id.replace("_", "-") for p in default_catalog().packets))
     e.add_argument("--format", choices=("text", "json", "md"), default="text")
-    e.add_argument("-o", "--output", metavar="FILE", help="write to FILE (- for stdout); an existing file is refused")
-    e.add_argument("--force", action="store_true", help="replace an existing regular file (keeps its mode); "
-                   "never a symlink, directory, device, FIFO or socket")
+    e.add_argument("-o", "--output", metavar="FILE", help=t("help.export.output", _lang_of(e)))
+    e.add_argument("--force", action="store_true", help=t("help.export.force", _lang_of(e)))
 
 
 def _audit_args(au: argparse.ArgumentParser) -> None:
@@ -212,23 +252,23 @@ def _audit_args(au: argparse.ArgumentParser) -> None:
 
     def list_args(al: argparse.ArgumentParser) -> None:
         al.add_argument("--json", action="store_true")
-        al.add_argument("--limit", type=partial(_limit, _lang_of(al)), default=50, help="at most this many events (1 to 100000)")
-        al.add_argument("--filter", default="", help="substring of kind, actor or subject")
+        al.add_argument("--limit", type=partial(_limit, _lang_of(al)), default=50, help=t("help.audit.limit", _lang_of(al)))
+        al.add_argument("--filter", default="", help=t("help.audit.filter", _lang_of(al)))
 
     def verify_args(av: argparse.ArgumentParser) -> None:
         av.add_argument("--expect-head", metavar="COUNT:HASH", type=partial(_expect_head, _lang_of(av)),
-                        help="also require this head (as printed in a packet)")
+                        help=t("help.audit.expect_head", _lang_of(av)))
 
-    verbs.verb("list", "events, newest first", list_args)
-    verbs.verb("verify", "recompute the chain; exit 1 naming the first bad event", verify_args)
+    verbs.verb("list", t("help.audit.list", verbs.lang), list_args)
+    verbs.verb("verify", t("help.audit.verify", verbs.lang), verify_args)
 
 
 def _roster_args(ro: argparse.ArgumentParser) -> None:
     verbs = _verbs(ro, "roster_cmd", "VERB", required=True)
 
     def init_args(ri: argparse.ArgumentParser) -> None:
-        ri.add_argument("--actor", required=True, help="the first roster actor, who may manage the roster")
-        ri.add_argument("--key", dest="pubkey", required=True, metavar="PUBKEY_FILE", help="their public key (.pub)")
+        ri.add_argument("--actor", required=True, help=t("help.roster.actor", _lang_of(ri)))
+        ri.add_argument("--key", dest="pubkey", required=True, metavar="PUBKEY_FILE", help=t("help.roster.key", _lang_of(ri)))
 
     def add_args(ra: argparse.ArgumentParser) -> None:
         ra.add_argument("target", metavar="ACTOR")
@@ -238,22 +278,22 @@ def _roster_args(ro: argparse.ArgumentParser) -> None:
         rr.add_argument("target", metavar="ACTOR")
         rr.add_argument("fingerprint", metavar="FINGERPRINT", nargs="?")
 
-    verbs.verb("init", "turn this store from demo to signed identity (the managing director)", init_args)
-    verbs.verb("add", "give ACTOR a key (as the managing director)", add_args)
-    verbs.verb("revoke", "revoke ACTOR's key (all of them without FINGERPRINT)", revoke_args)
-    verbs.verb("list", "the roster keys, revoked ones included", lambda rl: rl.add_argument("--json", action="store_true"))
-    verbs.verb("export", "an OpenSSH allowed_signers file (ssh-keygen -Y verify -f)")
+    verbs.verb("init", t("help.roster.init", verbs.lang), init_args)
+    verbs.verb("add", t("help.roster.add", verbs.lang), add_args)
+    verbs.verb("revoke", t("help.roster.revoke", verbs.lang), revoke_args)
+    verbs.verb("list", t("help.roster.list", verbs.lang), lambda rl: rl.add_argument("--json", action="store_true"))
+    verbs.verb("export", t("help.roster.export", verbs.lang))
 
 
 def _ssh_args(ss: argparse.ArgumentParser) -> None:
     _verbs(ss, "ssh_cmd", "VERB", required=True).verb(
-        "authorized-keys", "authorized_keys lines: each roster key runs ssh-session as its actor",
+        "authorized-keys", t("help.ssh.authorized_keys", _lang_of(ss)),
         lambda ak: ak.add_argument("--bfg-tui", dest="bfg_tui", metavar="PATH",
-                                   help="the bfg-tui sshd runs (default: this one)"))
+                                   help=t("help.ssh.bfg_tui", _lang_of(ak))))
 
 
 def _explain_args(ex: argparse.ArgumentParser) -> None:
-    ex.add_argument("check", metavar="CHECK", help="check id, e.g. runbook.adapter_replay")
+    ex.add_argument("check", metavar="CHECK", help=t("help.explain.check", _lang_of(ex)))
     ex.add_argument("--json", action="store_true")
 
 
@@ -261,13 +301,13 @@ def _store_args(st: argparse.ArgumentParser) -> None:
     verbs = _verbs(st, "store_cmd", "VERB", required=True)
 
     def add_login_args(sa: argparse.ArgumentParser) -> None:
-        sa.add_argument("actor_id", metavar="ACTOR", help="the actor this login acts as, e.g. user_accountant_olena")
-        sa.add_argument("login", metavar="LOGIN", help="the PostgreSQL login role, e.g. olena")
-        sa.add_argument("--tenant", help="the tenant (default: the catalog's)")
+        sa.add_argument("actor_id", metavar="ACTOR", help=t("help.login.actor", _lang_of(sa)))
+        sa.add_argument("login", metavar="LOGIN", help=t("help.login.role", _lang_of(sa)))
+        sa.add_argument("--tenant", help=t("help.login.tenant", _lang_of(sa)))
 
-    verbs.verb("install", "create or upgrade the store schema (the migration login, --db postgresql://…)")
-    verbs.verb("add-login", "map a login role to an actor (the migration login)", add_login_args)
-    verbs.verb("logins", "the login → (tenant, actor) mappings")
+    verbs.verb("install", t("help.admin.install", verbs.lang))
+    verbs.verb("add-login", t("help.admin.add_login", verbs.lang), add_login_args)
+    verbs.verb("logins", t("help.admin.logins", verbs.lang))
 
 
 def _limit(lang: str, text: str) -> int:
@@ -764,11 +804,14 @@ def _not_utf8(argv: list[str], lang: str) -> str | None:
 
 
 def _argv_lang(argv: list[str]) -> str:
-    """`--lang` as typed, read before the arguments are parsed (a usage error is said in it too)."""
+    """`--lang` as typed (the last one, as argparse takes it), read before the arguments are parsed: the help
+    and every usage error are said in it too, wherever it stands."""
+    lang = "en"
     for n, arg in enumerate(argv):
-        if (arg == "--lang" and argv[n + 1:n + 2] == ["pl"]) or arg == "--lang=pl":
-            return "pl"
-    return "en"
+        value = argv[n + 1:n + 2] if arg == "--lang" else [arg[len("--lang="):]] if arg.startswith("--lang=") else []
+        if value and value[0] in ("pl", "en"):
+            lang = value[0]
+    return lang
 
 
 def main(argv: list[str] | None = None) -> int:
