@@ -98,8 +98,8 @@ def runbook_lint(runs: int = 20) -> dict[str, Any]:
 
 
 async def _freeze(orders: int) -> dict[str, Any]:
-    from bfg_tui.canonical import SnapshotHasher, record_json
-    from bfg_tui.scenario_rows import demo_records
+    from bfg_tui.canonical import SnapshotHasher
+    from bfg_tui.scenario_rows import demo_rows
     from bfg_tui.service import Console
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -114,7 +114,8 @@ async def _freeze(orders: int) -> dict[str, Any]:
             rows = out.data["rows"]
         finally:
             await console.close()
-    bodies = [record_json(k, i, d, checked=False).encode() for k, i, d in demo_records(console.catalog, orders)]
+    # The generator's own canonical bytes: what the save stored, without encoding each record again.
+    bodies = [b if isinstance(b, bytes) else b.encode() for _k, _i, b in demo_rows(console.catalog, orders)]
     hasher = SnapshotHasher(session="grant-demo-local", tenant="bfg")
     t0 = time.perf_counter()
     for start in range(0, len(bodies), 50000):
