@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast install bench lint types mutate clean locale runbook-lint runbook
+.PHONY: demo test test-fast install bench lint types mutate clean locale runbook-lint runbook screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ mutate: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# docs/screenshot-<screen>.svg: the six screens of a fresh demo, painted by the app itself.
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshot.py docs
 
 # mypy (strict) and the import-linter contracts (pyproject.toml), on the package as it installs.
 types: $(STAMP)

@@ -1,6 +1,6 @@
 """Save docs/screenshot-<screen>.svg for each of the six screens of a fresh demo, painted by the app itself.
 
-    .venv/bin/python scripts/screenshot.py [OUT_DIR]
+    .venv/bin/python scripts/screenshot.py [OUT_DIR]      (make screenshots)
 
 The copilot is shown as Olena sees it (her queue first); the other screens as Anna.
 """
@@ -18,17 +18,23 @@ SCREENS = ("home", "providers", "rbac", "board", "cutover", "audit")
 
 
 async def shoot(out_dir: Path, db: Path, key: str, name: str, actor: str) -> None:
+    from textual.widgets import Input
+
     from bfg_tui.app import BfgApp
+    from tests.helpers.console import settle
 
     app = BfgApp(db=str(db), actor=actor, lang="en", poll_seconds=3600)
     async with app.run_test(size=(120, 40)) as pilot:
-        while app.view is None:
-            await pilot.pause(0.05)
+        # Waited for as the snapshot tests wait: the store loaded, the screen built, no worker
+        # busy, no animation pending; never a fixed pause.
+        await settle(pilot)
         await pilot.press(key)
+        await settle(pilot)
+        for field in app.screen.query(Input):
+            field.cursor_blink = False
         await app.workers.wait_for_complete()
-        await pilot.pause(0.2)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        await settle(pilot)
         app.save_screenshot(filename=f"screenshot-{name}.svg", path=str(out_dir))
     print(f"saved {out_dir / f'screenshot-{name}.svg'}")
 
