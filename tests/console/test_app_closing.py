@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import eventually
-from tests.helpers.console import running
+from tests.helpers.console import press, running
 
 
 async def test_a_screen_whose_app_closes_while_its_body_mounts_paints_nothing(
@@ -118,3 +118,30 @@ async def test_quitting_while_the_store_is_still_loading_ends_quietly(
     assert [w.state for w in loads] == [WorkerState.CANCELLED]  # stopped, not failed on a closed store
     assert audit_rows(db) == before
 
+
+
+async def test_quitting_while_an_export_reads_the_store_ends_quietly(
+    make_app, db: Path, monkeypatch: pytest.MonkeyPatch, workdir: Path,
+) -> None:
+    """The export flow, a worker too, stopped mid-read by the console closing: nothing written,
+    no export recorded, no error."""
+    from bfg_tui.store.sqlite import SQLiteStore
+    from textual.worker import WorkerState
+
+    from tests.helpers.rows import audit_rows
+
+    async with running(make_app()):
+        pass
+    before = audit_rows(db)
+    gate = _HeldUntilClose(monkeypatch)
+    app = make_app()
+    async with running(app) as pilot:
+        gate.hold(SQLiteStore, "_read_state", monkeypatch)  # from now: the export's read of the state
+        await press(pilot, "x")  # the export dialog
+        await pilot.press("enter")
+        await eventually(gate.reached.is_set, "the export never read the store", timeout=20)
+        flows = [w for w in app.workers if w.group == "flow"]
+    assert gate.closes == 1
+    assert [w.state for w in flows] == [WorkerState.CANCELLED]
+    assert audit_rows(db) == before
+    assert not list(workdir.rglob("*release*"))
