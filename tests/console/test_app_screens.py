@@ -191,7 +191,7 @@ async def test_polish(make_app) -> None:
         assert "Ostatni zapis" in text and "Jeszcze bez zapisu" in text
         await press(pilot, "4")
         board = app.screen.query_one("#board", RowTable)
-        assert str(board.get_row_at(1)[3]) == "0/2 checków accepted"
+        assert str(board.get_row_at(1)[3]) == "zaakceptowane kontrole: 0/2"
         transition = app.screen.query_one("#transition", RowTable)
         assert transition.get_row_at(0)[1] == "Kontrakty zamrożone"
         assert "czeka na: Anna Kowalska" in str(transition.get_row_at(0)[3])

@@ -189,12 +189,12 @@ SENTENCES = {
            "infrastructure status: blocked", "not present in the MVP workspace",
            "Scenario contract ScenarioStore.v1", "Role actors 5", "Provider modes 6", "Preflight 1/5",
            "Transition steps 0/6", "Connection 0/4"),
-    "pl": ("Setup adaptera produkcji · Konsola integracji", "Jedna powierzchnia ustawień steruje",
+    "pl": ("Konfiguracja adaptera produkcyjnego · Konsola integracji", "Jedna powierzchnia ustawień steruje",
            "Potrzebna decyzja", "nie deklaruj gotowości produkcyjnej", "Decyzja infrastruktury",
-           "gotowy do lokalnego replay, nie do live ruchu produkcyjnego", "Preflight nieuruchomiony",
-           "status infrastruktury: zablokowany", "nie są obecne w workspace MVP",
-           "Kontrakt scenariusza ScenarioStore.v1", "Aktorzy ról 5", "Tryby providerów 6", "Preflight 1/5",
-           "Kroki przejścia 0/6", "Connection 0/4"),
+           "gotowy do lokalnego odtworzenia, nie do prawdziwego ruchu produkcyjnego", "Preflight nieuruchomiony",
+           "status infrastruktury: zablokowany", "nie ma prawdziwych danych logowania ani sekretów",
+           "Kontrakt scenariusza ScenarioStore.v1", "Aktorzy ról 5", "Tryby dostawców 6", "Preflight 1/5",
+           "Kroki przejścia 0/6", "Połączenie 0/4"),
 }
 
 

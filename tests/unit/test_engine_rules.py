@@ -86,7 +86,7 @@ def test_rule_all_local_gates_ready_recommends_the_postgresql_probe_in_english_a
     polish = cli("--lang", "pl", "status", "--json")
     assert polish.code == 0, polish
     action = polish.json()["recommended_action"]
-    assert (action["gate"], action["title"]) == (None, "Sprawdź cel PostgreSQL dla wiring")
+    assert (action["gate"], action["title"]) == (None, "Sprawdź cel PostgreSQL do podłączenia")
     assert action["detail"].startswith("Wszystkie lokalne bramki są gotowe; próba na SQLite nie dowiedzie wiring.")
 
 
@@ -110,7 +110,7 @@ def test_rule_the_first_unready_gate_is_recommended_in_polish_too(cli) -> None:
     doc = cli("--lang", "pl", "status", "--json").json()
     assert doc["recommended_action"] == {
         "gate": "connection", "title": "Zapisz dowody połączenia adaptera",
-        "detail": "Connection checks: 0/4; zapisz redacted endpoint packet przed dry-run.",
+        "detail": "Kontrole połączenia: 0/4; zapisz pakiet ze zredagowanym endpointem przed dry-run.",
     }
 
 
