@@ -230,6 +230,9 @@ _ENGLISH = frozenset({
     "readiness", "guarded", "wiring", "reviewer", "proof", "path", "setup", "write", "session", "freeze", "seal",
     "storage", "transcript", "account", "intelligence", "driver", "sync", "policy", "draft", "owner", "provider",
     "run", "ledger", "fingerprint", "residency", "rollout", "first",
+    # English nouns given Polish endings: the Polish words are właściciel and dostawca.
+    "ownera", "ownerem", "ownerowi", "ownerzy", "ownerów", "ownerami", "providera", "providerem", "providerzy",
+    "providerów", "providery", "providerami",
 })
 # Where one of those words is a name the user types or reads in a file, kept in English on purpose.
 _ENGLISH_NAMES: dict[str, frozenset[str]] = {
@@ -246,7 +249,7 @@ _NAMES_IN_TEXT = re.compile(r"\{[^}]*\}|`[^`]*`|'[^']*'|bfg-tui [a-z-]+|--?[a-z]
 
 def _english_words(text: str) -> set[str]:
     text = _NAMES_IN_TEXT.sub(" ", text)
-    return {word.lower() for word in re.findall(r"(?<![\w-])[A-Za-z]+(?![\w-])", text)
+    return {word.lower() for word in re.findall(r"(?<![\w-])[^\W\d_]+(?![\w-])", text)
             if not word.isupper() and word.lower() in _ENGLISH}
 
 
@@ -261,6 +264,7 @@ def test_no_polish_text_keeps_an_english_phrase() -> None:
 def test_the_english_scan_finds_an_english_phrase_and_spares_names() -> None:
     assert _english_words("Connection checks: {ready}/{total}; zapisz pakiet") == {"checks"}
     assert _english_words("Audit trail z łańcuchem haszy") == {"trail"}
+    assert _english_words("potwierdź ownera i providerów") == {"ownera", "providerów"}
     assert _english_words("the state is not ready") == {"the", "state", "is", "not", "ready"}
     assert not _english_words("release READY; `bfg-tui audit verify`; bfg-tui checks; --exit-code; "
                               "records[{first}]; transition.db_schema; 'the'; {state}; USING i WITH CHECK")
@@ -303,7 +307,8 @@ def test_a_parameter_may_take_any_name() -> None:
 # A person's name is given as it is written (nominative): after a preposition or a noun that governs
 # another case ("czeka na Anna Kowalska", "Kontrole ownera Anna Kowalska") Polish would decline it.
 _NAMES = ("who", "name", "owner", "owners")
-_GOVERNS = ("na", "przez", "dla", "od", "do", "ownera", "u", "z", "ze", "o", "przy", "po", "wobec", "bez", "dzięki")
+_GOVERNS = ("na", "przez", "dla", "od", "do", "ownera", "właściciela", "u", "z", "ze", "o", "przy", "po", "wobec", "bez",
+            "dzięki")
 
 
 def test_no_polish_sentence_declines_a_name() -> None:

@@ -17,9 +17,9 @@ def test_the_owner_signs_without_countersigning_and_the_director_countersigns(ca
 
 
 @pytest.mark.parametrize(("verb", "polish"), [
-    ("accept", "ownerem transition.db_schema jest user_accountant_olena; user_dispatcher_marek nie może jej "
+    ("accept", "właścicielem transition.db_schema jest user_accountant_olena; user_dispatcher_marek nie może jej "
                "zaakceptować"),
-    ("revoke", "ownerem transition.db_schema jest user_accountant_olena; user_dispatcher_marek nie może cofnąć jej "
+    ("revoke", "właścicielem transition.db_schema jest user_accountant_olena; user_dispatcher_marek nie może cofnąć jej "
                "akceptacji"),
 ])
 def test_a_refusal_for_someone_elses_check_names_its_owner_in_both_languages(
