@@ -21,7 +21,7 @@ class AuditScreen(ConsoleScreen):
 
     mode = "audit"
     help_key = "help.audit"
-    AUTO_FOCUS = "#events"
+    LAND_ON = "#events"
 
     BINDINGS = [
         bind("right_square_bracket", "page(1)", "page.next"),

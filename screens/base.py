@@ -448,6 +448,11 @@ class ConsoleScreen(Localized, Screen[None]):
 
     mode = "home"
     packet: str | None = None  # the packet `x` exports by default from here
+    # Where landing focuses (else the first list). Textual's own AUTO_FOCUS stays off: it
+    # focuses before the body's layout settles and then centres the list, scrolling the
+    # page's heading out of view.
+    LAND_ON: str | None = None
+    AUTO_FOCUS = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -572,12 +577,12 @@ class ConsoleScreen(Localized, Screen[None]):
         self.call_after_refresh(self._auto_focus)
 
     def _auto_focus(self) -> None:
-        """Land where the user can act: the screen's AUTO_FOCUS widget, else its first list."""
+        """Land where the user can act: the screen's LAND_ON widget, else its first list."""
         # By type name: widgets imports this module, so importing RowTable here would be a cycle.
-        found = self.query(self.AUTO_FOCUS or "RowTable")
+        found = self.query(self.LAND_ON or "RowTable")
         target = next((w for w in found if w.focusable), None)
         if target is not None:
-            target.focus()
+            target.focus(scroll_visible=False)  # the page stays at its top: heading and intro in view
         elif self.focused is None:
             self.focus_next()
 

@@ -13,7 +13,7 @@ from .widgets import CheckTable, Table, mark
 class BoardScreen(ConsoleScreen):
     mode = "board"
     help_key = "help.board"
-    AUTO_FOCUS = "#transition"
+    LAND_ON = "#transition"
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):

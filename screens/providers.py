@@ -14,7 +14,7 @@ from .widgets import CheckTable, Table
 class ProvidersScreen(ConsoleScreen):
     mode = "providers"
     help_key = "help.providers"
-    AUTO_FOCUS = "#providers"
+    LAND_ON = "#providers"
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):

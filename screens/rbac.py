@@ -16,7 +16,7 @@ from .widgets import Table
 class RbacScreen(ConsoleScreen):
     mode = "rbac"
     help_key = "help.rbac"
-    AUTO_FOCUS = "#actors"
+    LAND_ON = "#actors"
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):

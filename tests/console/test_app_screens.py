@@ -304,3 +304,16 @@ def test_service_messages_say_the_same_in_both_languages() -> None:
         english, polish = t(f"msg.{reason.code}", "en"), t(f"msg.{reason.code}", "pl")
         assert english.format(**reason.params) == reason and english != polish
         assert message_text(reason, "en") == reason and message_text(reason, "pl") == polish.format(**reason.params)
+
+
+@pytest.mark.parametrize(("key", "focused"), [("2", "providers"), ("3", "actors"), ("4", "transition"),
+                                              ("6", "events")])
+async def test_a_screen_lands_on_its_list_with_its_heading_in_view(make_app, key: str, focused: str) -> None:
+    """Landing focuses the screen's list without scrolling the page: its heading stays on screen."""
+    app = make_app()
+    async with running(app, key) as pilot:
+        await wait_until(pilot, lambda: app.screen.focused is not None and app.screen.focused.id == focused,
+                         failure=lambda: f"focused {app.screen.focused!r}")
+        await settle(pilot)
+        scrolled = [w for w in app.screen.query("*") if w.is_scrollable and not isinstance(w, RowTable) and w.scroll_y]
+        assert not scrolled
