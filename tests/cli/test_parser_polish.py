@@ -154,3 +154,14 @@ def test_argparse_still_says_its_words_through_its_module_names() -> None:
 
     assert vars(argparse)["_"] is gettext.gettext and vars(argparse)["ngettext"] is gettext.ngettext
     assert "usage: " in _argparse_ids() and "show this help message and exit" in _argparse_ids()
+
+
+def test_the_lang_help_says_what_each_surface_defaults_to() -> None:
+    """The console follows the locale; the headless commands stay English unless told (scripts read them)."""
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "LANG": "pl_PL.UTF-8", "BFG_TUI_DB": "/nonexistent/x.db"}
+    out = subprocess.run([sys.executable, "-m", "bfg_tui", "--help"], capture_output=True, text=True, env=env)
+    assert "the console follows the locale, the other commands speak English unless told" in " ".join(out.stdout.split())
+    assert "usage:" in out.stdout  # English under a Polish locale, as the help says
