@@ -125,7 +125,7 @@ def report(results: list[dict[str, Any]]) -> None:
     rates = [r.get("pg_rows_per_s") for r in results]
     print(f"{'pg_rows_per_s':<16}" + "".join(f"{(f'{v / 1000:.0f}k' if v else '—'):>14}" for v in rates))
     splits = ["/".join(f"{x:.2f}" for x in r["pg_split"]) if r.get("pg_split") else "—" for r in results]
-    print(f"{'pg COPY/key/attach s':<16}" + "".join(f"{v:>14}" for v in splits))
+    print(f"{'pg COPY/key/att':<16}" + "".join(f" {v:>13}" for v in splits) + "   seconds each")
     print(f"{'disk needed':<16}" + "".join(f"{r['disk_needed_gb']:>11.1f} GB" for r in results))
     print(f"{'load 1m':<16}" + "".join(f"{r['load_before']:>7.1f}→{r['load_after']:<6.1f}" for r in results))
     for r in results:
