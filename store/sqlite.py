@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import secrets
 import sqlite3
@@ -279,28 +280,31 @@ class SQLiteStore(AuditedStore):
             yield batch
 
     async def _record_runs(self, version: int, size: int) -> AsyncIterator[Run]:
-        # One query per kind, from the run's first record on, reading the id as bytes; the third
-        # column is -1 while the kind holds and the record's ord where another kind begins.
-        # Canonical order keeps each kind together, so that is one query per kind.
-        start = await self._tx.one("select kind, ord from scenario_records where version = ? order by ord limit 1",
-                                   (version,))
-        while start is not None:
-            kind, ord_ = str(start[0]), int(start[1])
-            start = None
-            async with contextlib.aclosing(self._tx.stream(
-                    "select cast(rid as blob), cast(body as blob), case when kind = ? then -1 else ord end from scenario_records"
-                    " where version = ? and ord >= ? order by ord", (kind, version, ord_), size)) as batches:
-                async for batch in batches:
-                    if max(map(_third, batch)) < 0:
-                        yield kind, cast(list[tuple[bytes, bytes, Any]], batch)
-                        continue
-                    cut = next(i for i, row in enumerate(batch) if row[2] >= 0)
-                    if cut:
-                        yield kind, cast(list[tuple[bytes, bytes, Any]], batch[:cut])
-                    nxt = await self._tx.one("select kind, ord from scenario_records where version = ? and ord = ?",
-                                             (version, batch[cut][2]))
-                    start = nxt
-                    break
+        # One statement, so the read sees one state of the store, as a single SELECT does. The
+        # kind comes back as its small-int position in the version's kinds (ints that small are
+        # shared objects: no text decoded per record), the id as bytes.
+        row = await self._tx.one("select kind_counts from scenarios where version = ?", (version,))
+        try:
+            kinds = sorted(json.loads(row[0])) if row else []
+        except (TypeError, ValueError):
+            kinds = []  # a hand-edited row: every record then names its kind itself
+        code = ("case kind " + " ".join(f"when ? then {i}" for i in range(len(kinds))) + " else kind end"
+                if kinds else "kind")
+        def name(value: Any) -> str:
+            return kinds[value] if isinstance(value, int) else str(value)
+
+        async for batch in self._tx.stream(f"select cast(rid as blob), cast(body as blob), {code} from scenario_records"
+                                           " where version = ? order by ord", (*kinds, version), size):
+            codes = list(map(_third, batch))
+            if codes.count(codes[0]) == len(codes):
+                yield name(codes[0]), cast(list[tuple[bytes, bytes, Any]], batch)
+                continue
+            start = 0
+            for i in range(1, len(codes)):
+                if codes[i] != codes[i - 1]:
+                    yield name(codes[start]), cast(list[tuple[bytes, bytes, Any]], batch[start:i])
+                    start = i
+            yield name(codes[start]), cast(list[tuple[bytes, bytes, Any]], batch[start:])
 
     async def store_id(self) -> str:
         """This store's id (a copy of the file shares it): what a probe target is compared with."""

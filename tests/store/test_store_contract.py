@@ -99,6 +99,33 @@ async def collect_runs(runs: Any) -> list[tuple[str, str, bytes]]:
     return out
 
 
+async def test_snapshot_runs_read_one_state_while_another_owner_saves(tmp_path: Path) -> None:
+    """A replay reading a snapshot keeps reading the state it began with: another owner's save,
+    freeze and save (which prunes the records the first snapshot froze) change nothing it reads."""
+    db = str(tmp_path / "s.db")
+    reader, other = await Console.open(db), None
+    try:
+        await reader.save_scenario(MAREK)
+        await reader.freeze(MAREK)
+        snap = (await reader.state()).snapshot
+        assert snap is not None
+        expected = await collect_runs(reader.store.snapshot_runs(snap.id))
+        runs = reader.store.snapshot_runs(snap.id, size=2)
+        kind, batch = await anext(runs)
+        got = [(kind, bytes(r[0]).decode(), bytes(r[1])) for r in batch]
+        other = await Console.open(db)
+        await other.save_scenario(MAREK)
+        await other.freeze(MAREK)
+        await other.save_scenario(MAREK)  # keeps the new version and the latest snapshot's: not the one read
+        async for kind, batch in runs:
+            got += [(kind, bytes(r[0]).decode(), bytes(r[1])) for r in batch]
+        assert got == expected
+    finally:
+        await reader.close()
+        if other is not None:
+            await other.close()
+
+
 async def test_snapshot_runs_follow_the_stored_order_even_where_kinds_interleave(tmp_path: Path) -> None:
     """Canonical order keeps each kind together; a hand-edited file that does not is still read
     record by record in its stored order, each run of one kind, nothing dropped or doubled."""
