@@ -283,13 +283,16 @@ class SQLiteStore(AuditedStore):
         # One statement, so the read sees one state of the store, as a single SELECT does. The
         # kind comes back as its small-int position in the version's kinds (ints that small are
         # shared objects: no text decoded per record), the id as bytes.
+        # A kind the version's counts do not name (a hand-edited file) comes back as its text.
         row = await self._tx.one("select kind_counts from scenarios where version = ?", (version,))
         try:
-            kinds = sorted(json.loads(row[0])) if row else []
+            counts = json.loads(row[0]) if row else {}
         except (TypeError, ValueError):
-            kinds = []  # a hand-edited row: every record then names its kind itself
-        code = ("case kind " + " ".join(f"when ? then {i}" for i in range(len(kinds))) + " else kind end"
-                if kinds else "kind")
+            counts = {}
+        kinds = sorted(k for k in counts if isinstance(k, str)) if isinstance(counts, dict) else []
+        code = ("case kind " + " ".join(f"when ? then {i}" for i in range(len(kinds))) + " else cast(kind as text) end"
+                if kinds else "cast(kind as text)")
+
         def name(value: Any) -> str:
             return kinds[value] if isinstance(value, int) else str(value)
 

@@ -140,11 +140,15 @@ async def test_snapshot_runs_follow_the_stored_order_even_where_kinds_interleave
         await console.close()
     with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         version = conn.execute("select scenario_version from snapshots where id = ?", (snap.id,)).fetchone()[0]
-        # Every third order becomes a payment: orders and payments interleave.
+        # Every third order becomes a payment: orders and payments interleave. Two records get
+        # kinds the counts do not name ("0" is not the first kind's position).
         conn.execute("update scenario_records set kind = 'payments' where version = ? and kind = 'orders'"
                      " and ord % 3 = 0", (version,))
-        stored = [(k, r, bytes(b)) for k, r, b in conn.execute(
+        conn.execute("update scenario_records set kind = 'ghosts' where version = ? and ord = 7", (version,))
+        conn.execute("update scenario_records set kind = 0 where version = ? and ord = 9", (version,))
+        stored = [(str(k), r, bytes(b)) for k, r, b in conn.execute(
             "select kind, rid, body from scenario_records where version = ? order by ord", (version,))]
+        assert ("ghosts" in {k for k, _r, _b in stored}) and ("0" in {k for k, _r, _b in stored})
     console = await Console.open(str(db))
     try:
         for size in (5000, 2):
