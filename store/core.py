@@ -482,24 +482,24 @@ class AuditedStore(ScenarioStore):
             rows = await tx.all(self.sql.latest_runs, (limit,))
         return [(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
 
-    async def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncGenerator[list[Row], None]:
-        """(kind, id, body) batches of the scenario version a snapshot froze."""
+    async def _snapshot_version(self, snapshot_id: int) -> int:
+        """The scenario version a snapshot froze."""
         async with self._read_tx() as tx:
             row = await tx.one(self.sql.snapshot_version, (snapshot_id,))
         if row is None:
             raise StoreError(Reason.of("store.no_snapshot", path=self.path, snapshot=snapshot_id))
-        async for batch in self._records(int(row[0]), size):
+        return int(row[0])
+
+    async def snapshot_batches(self, snapshot_id: int, size: int = 20000) -> AsyncGenerator[list[Row], None]:
+        """(kind, id, body) batches of the scenario version a snapshot froze."""
+        async for batch in self._records(await self._snapshot_version(snapshot_id), size):
             yield batch
 
     async def snapshot_runs(self, snapshot_id: int, size: int = 5000) -> AsyncGenerator[Run, None]:
         """The records of the scenario version a snapshot froze, in canonical order, as runs:
         (kind, [(id as UTF-8, body, …), …]), every record of a batch of that one kind. What a
         bulk copy needs: the kind once per batch, the id as stored bytes, nothing decoded."""
-        async with self._read_tx() as tx:
-            row = await tx.one(self.sql.snapshot_version, (snapshot_id,))
-        if row is None:
-            raise StoreError(Reason.of("store.no_snapshot", path=self.path, snapshot=snapshot_id))
-        async for run in self._record_runs(int(row[0]), size):
+        async for run in self._record_runs(await self._snapshot_version(snapshot_id), size):
             yield run
 
     async def _record_runs(self, version: int, size: int) -> AsyncIterator[Run]:
